@@ -1,0 +1,14 @@
+// Bundles each view in src/ (one file per view) into one ES module in the Python package.
+import { build } from "esbuild";
+import { readdirSync } from "node:fs";
+
+const views = ["population.js", "inspector.js"].filter((f) => readdirSync("src").includes(f));
+await build({
+  entryPoints: views.map((f) => `src/${f}`),
+  bundle: true,
+  format: "esm",
+  minify: true,
+  target: ["es2020"],
+  outdir: "../src/nbperceive/static",
+  logLevel: "warning",
+});
