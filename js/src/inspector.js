@@ -1,5 +1,403 @@
-// Placeholder: the inspector view lands here.
-function render({ el }) {
-  el.textContent = "nbperceive inspector view: not built yet";
+// The Inspector view: one sample, its prediction, and its heatmap at every depth and label.
+// Every depth x label map of the shown sample is already here (one uint8 array per model), so
+// the depth slider, the label choice, the colormap and the opacity redraw without the kernel.
+// Method / input / sample changes go to Python, which recomputes and sends new `panels`.
+// Sample data (tokens, class names, layer names) is always set with textContent: never markup.
+import { COLORMAP_NAMES, cssColor, lut } from "./inspector/colormaps.js";
+import {
+  clampIndex,
+  decode,
+  mapAt,
+  overlay,
+  prediction,
+  probabilityOf,
+  textColorOn,
+  toRGBA,
+  topK,
+} from "./inspector/arrays.js";
+
+const CSS = `
+.nbp-inspector { font: 13px/1.4 system-ui, sans-serif; color: #222; padding: 6px; }
+.nbp-inspector .nbp-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center;
+  margin-bottom: 6px; }
+.nbp-inspector label { display: inline-flex; gap: 4px; align-items: center; }
+.nbp-inspector select, .nbp-inspector input[type=number] { font: inherit; }
+.nbp-inspector input[type=number] { width: 5em; }
+.nbp-inspector .nbp-truth { margin: 4px 0; }
+.nbp-inspector .nbp-panels { display: flex; flex-wrap: wrap; gap: 18px; }
+.nbp-inspector .nbp-panel { display: flex; flex-direction: column; gap: 4px; min-width: 260px;
+  max-width: 560px; }
+.nbp-inspector .nbp-title { font-weight: 600; }
+.nbp-inspector .nbp-ok { color: #1a7f37; }
+.nbp-inspector .nbp-wrong { color: #c62828; }
+.nbp-inspector canvas.nbp-view { image-rendering: pixelated; border: 1px solid #ccc;
+  align-self: flex-start; }
+.nbp-inspector .nbp-tokens { line-height: 1.9; border: 1px solid #ddd; padding: 6px;
+  max-height: 260px; overflow: auto; white-space: normal; }
+.nbp-inspector .nbp-token { padding: 1px 2px; margin: 0 1px; border-radius: 3px;
+  white-space: pre; }
+.nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
+.nbp-inspector .nbp-depth input { flex: 1; }
+.nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
+  gap: 1px 6px; align-items: center; font-size: 12px; }
+.nbp-inspector .nbp-bar-name { cursor: pointer; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; max-width: 12em; }
+.nbp-inspector .nbp-bar-name.nbp-selected { font-weight: 700; text-decoration: underline; }
+.nbp-inspector .nbp-bar { height: 9px; background: #4a78c2; }
+.nbp-inspector .nbp-bar.nbp-true { background: #1a7f37; }
+.nbp-inspector .nbp-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px;
+  color: #555; }
+.nbp-inspector .nbp-status { color: #555; min-height: 1em; }
+.nbp-inspector .nbp-error { color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;
+  padding: 4px 8px; white-space: pre-wrap; }
+`;
+
+function h(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = String(text);
+  return e;
 }
+
+function setOptions(select, values, labelOf = String) {
+  const key = JSON.stringify(values.map((v) => [v, labelOf(v)]));
+  if (select.dataset.options === key) return;
+  select.dataset.options = key;
+  select.replaceChildren(
+    ...values.map((v) => {
+      const o = h("option", "", labelOf(v));
+      o.value = String(v);
+      return o;
+    }),
+  );
+}
+
+function showError(el, err) {
+  console.error("nbperceive inspector:", err);
+  let box = el.querySelector(":scope > .nbp-js-error");
+  if (!box) {
+    box = h("div", "nbp-error nbp-js-error");
+    el.prepend(box);
+  }
+  box.textContent = `nbperceive inspector could not draw: ${err && err.message ? err.message : err}`;
+}
+
+class InspectorView {
+  constructor(model, el) {
+    this.model = model;
+    this.el = el;
+    this.panels = [];
+    this.pending = "";
+    this.root = h("div", "nbp-inspector");
+    const style = h("style");
+    style.textContent = CSS;
+    this.root.append(style);
+    this.buildControls();
+    this.truth = h("div", "nbp-truth");
+    this.panelBox = h("div", "nbp-panels");
+    this.colorbar = h("div", "nbp-colorbar");
+    this.status = h("div", "nbp-status");
+    this.error = h("div", "nbp-error");
+    this.root.append(this.truth, this.panelBox, this.colorbar, this.status, this.error);
+    el.append(this.root);
+  }
+
+  set(name, value) {
+    this.model.set(name, value);
+    this.model.save_changes();
+  }
+
+  buildControls() {
+    const c = h("div", "nbp-controls");
+    this.sampleBox = h("label", "", "sample");
+    this.prev = h("button", "", "◀");
+    this.sampleInput = h("input");
+    this.sampleInput.type = "number";
+    this.sampleInput.min = "0";
+    this.sampleOf = h("span");
+    this.next = h("button", "", "▶");
+    this.sampleBox.append(this.prev, this.sampleInput, this.sampleOf, this.next);
+    const goto = (s) => {
+      const n = this.model.get("n_samples");
+      if (!Number.isInteger(s) || s < 0 || s >= n) return;
+      this.pending = "computing…";
+      this.set("sample", s);
+      this.paintStatus();
+    };
+    this.prev.onclick = () => goto(this.model.get("sample") - 1);
+    this.next.onclick = () => goto(this.model.get("sample") + 1);
+    this.sampleInput.onchange = () => goto(Number(this.sampleInput.value));
+
+    const select = (text, onchange) => {
+      const l = h("label", "", text);
+      const s = h("select");
+      s.onchange = () => onchange(s.value);
+      l.append(s);
+      c.append(l);
+      return [l, s];
+    };
+    c.append(this.sampleBox);
+    [, this.method] = select("method", (v) => {
+      this.pending = `computing ${v}…`;
+      this.set("method", v);
+      this.paintStatus();
+    });
+    [this.inputBox, this.input] = select("input", (v) => {
+      this.pending = "computing…";
+      this.set("input_name", v);
+      this.paintStatus();
+    });
+    [, this.label] = select("label", (v) => this.set("label", Number(v)));
+    [, this.cmap] = select("colormap", (v) => this.set("colormap", v));
+    const ol = h("label", "", "opacity");
+    this.opacity = h("input");
+    this.opacity.type = "range";
+    this.opacity.min = "0";
+    this.opacity.max = "1";
+    this.opacity.step = "0.05";
+    this.opacity.oninput = () => this.set("opacity", Number(this.opacity.value));
+    ol.append(this.opacity);
+    c.append(ol);
+    this.root.append(c);
+  }
+
+  className(c) {
+    const names = this.model.get("class_names") || [];
+    return c >= 0 && c < names.length ? names[c] : String(c);
+  }
+
+  // ---- data arrived (or the sample changed) ---------------------------------------------
+  load() {
+    const m = this.model;
+    this.pending = "";
+    const image = m.get("image");
+    this.image = image && image.view ? decode(image) : null;
+    this.rgba = this.image ? toRGBA(this.image) : null;
+    this.panels = (m.get("panels") || []).map((p) => ({
+      ...p,
+      heat: decode(p.heatmaps),
+      probs: decode(p.probabilities).data,
+    }));
+    this.panelBox.replaceChildren(...this.panels.map((p, i) => this.buildPanel(p, i)));
+    this.syncControls();
+    this.paint();
+  }
+
+  buildPanel(p, i) {
+    const box = h("div", "nbp-panel");
+    box.dataset.panel = String(i);
+    const title = h("div", "nbp-title", this.panels.length > 1 ? `${p.title} · ${p.method}` : p.method);
+    const pred = h("div", "nbp-pred");
+    let view;
+    if (p.input_kind === "image" && this.image) {
+      view = h("canvas", "nbp-view");
+      const [hh, ww] = this.image.shape;
+      const scale = Math.max(1, Math.floor(256 / Math.max(hh, ww)));
+      view.width = ww * scale;
+      view.height = hh * scale;
+      p.scratch = h("canvas");
+      p.scratch.width = ww;
+      p.scratch.height = hh;
+    } else {
+      view = h("div", "nbp-tokens");
+      p.spans = [];
+      const tokens = this.model.get("tokens") || [];
+      const axes = p.heat.shape.slice(2);
+      const n = Math.min(tokens.length, axes.reduce((a, b) => a * b, 1));
+      for (let t = 0; t < n; t++) {
+        const s = h("span", "nbp-token", tokens[t]); // textContent: tokens are data, never markup
+        p.spans.push(s);
+        view.append(s, document.createTextNode(" "));
+      }
+      if (n === 0) view.append(h("span", "", "(no tokens to show)"));
+    }
+    const depth = h("div", "nbp-depth");
+    const slider = h("input");
+    slider.type = "range";
+    slider.min = "0";
+    slider.max = String(p.layers.length - 1);
+    slider.step = "1";
+    slider.disabled = p.layers.length < 2;
+    slider.className = "nbp-depth-slider";
+    const trait = i === 0 ? "depth" : "depth_b";
+    slider.oninput = () => {
+      this.set(trait, Number(slider.value));
+      this.paint();
+    };
+    const depthText = h("span", "nbp-depth-text");
+    depth.append(h("span", "", "depth"), slider, depthText);
+    const bars = h("div", "nbp-bars");
+    box.append(title, pred, view, depth, bars);
+    Object.assign(p, { box, pred, view, slider, depthText, bars, trait });
+    return box;
+  }
+
+  syncControls() {
+    const m = this.model;
+    const n = m.get("n_samples");
+    this.sampleBox.style.display = n > 1 ? "" : "none";
+    this.sampleInput.max = String(n - 1);
+    this.sampleInput.value = String(m.get("sample"));
+    this.sampleOf.textContent = `/ ${n}`;
+    setOptions(this.method, m.get("methods"));
+    this.method.value = m.get("method");
+    const inputs = m.get("inputs") || [];
+    this.inputBox.style.display = inputs.length > 1 ? "" : "none";
+    setOptions(this.input, inputs);
+    this.input.value = m.get("input_name");
+    const labels = this.panels.length ? this.panels[0].labels : [];
+    setOptions(this.label, labels, (c) => this.className(c));
+    this.label.value = String(m.get("label"));
+    setOptions(this.cmap, m.get("colormaps").length ? m.get("colormaps") : COLORMAP_NAMES);
+    this.cmap.value = m.get("colormap");
+    this.opacity.value = String(m.get("opacity"));
+  }
+
+  // ---- pure front-end redraw -------------------------------------------------------------
+  paint() {
+    const m = this.model;
+    const table = lut(m.get("colormap"));
+    const opacity = m.get("opacity");
+    const label = m.get("label");
+    const truth = m.get("y_true");
+    this.truth.replaceChildren();
+    if (truth >= 0) {
+      this.truth.append("ground truth: ", h("b", "", this.className(truth)));
+    } else {
+      this.truth.append(h("span", "", "ground truth: not given"));
+    }
+    for (const p of this.panels) {
+      const depth = clampIndex(m.get(p.trait), p.layers.length);
+      p.slider.value = String(depth);
+      p.depthText.textContent = `${p.layers[depth]} (depth ${p.depths[depth]}, ${depth + 1}/${p.layers.length})`;
+      const pr = prediction(p.probs);
+      p.pred.replaceChildren(
+        "prediction: ",
+        h("b", truth < 0 ? "" : pr.cls === truth ? "nbp-ok" : "nbp-wrong", this.className(pr.cls)),
+        ` (p=${pr.p.toFixed(3)})`,
+      );
+      if (truth >= 0) p.pred.append(` · p(true)=${probabilityOf(p.probs, truth).toFixed(3)}`);
+      const k = p.labels.indexOf(label);
+      p.box.dataset.depth = String(depth);
+      p.box.dataset.label = String(label);
+      if (k < 0) {
+        p.depthText.textContent += ` · label ${this.className(label)} not explained`;
+      }
+      const weights = mapAt(p.heat, depth, k < 0 ? 0 : k);
+      if (p.spans) this.paintTokens(p, weights, table, opacity);
+      else this.paintImage(p, weights, table, opacity);
+      this.paintBars(p, label, truth);
+    }
+    this.paintColorbar(table);
+    this.paintStatus();
+  }
+
+  paintImage(p, weights, table, opacity) {
+    const [hh, ww] = this.image.shape;
+    const px = overlay(this.rgba, weights, table, opacity);
+    p.scratch.getContext("2d").putImageData(new ImageData(px, ww, hh), 0, 0);
+    const ctx = p.view.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.clearRect(0, 0, p.view.width, p.view.height);
+    ctx.drawImage(p.scratch, 0, 0, p.view.width, p.view.height);
+  }
+
+  paintTokens(p, weights, table, opacity) {
+    const a = Math.max(0.05, opacity);
+    p.spans.forEach((s, t) => {
+      const w = weights[t];
+      const rgb = [table[w * 3], table[w * 3 + 1], table[w * 3 + 2]];
+      s.style.background = `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${a})`;
+      s.style.color = textColorOn(rgb, a);
+      s.title = `weight ${(w / 255).toFixed(2)}`;
+      s.dataset.weight = String(w);
+    });
+  }
+
+  paintBars(p, label, truth) {
+    const rows = topK(p.probs, 5);
+    if (truth >= 0 && !rows.some((r) => r.cls === truth)) {
+      rows.push({ cls: truth, p: probabilityOf(p.probs, truth) });
+    }
+    p.bars.replaceChildren();
+    for (const r of rows) {
+      const name = h("span", "nbp-bar-name", `${this.className(r.cls)}${r.cls === truth ? " ✓" : ""}`);
+      if (r.cls === label) name.classList.add("nbp-selected");
+      name.title = "show the heatmap for this class";
+      name.onclick = () => {
+        if (p.labels.includes(r.cls)) this.set("label", r.cls);
+      };
+      const track = h("div");
+      const bar = h("div", r.cls === truth ? "nbp-bar nbp-true" : "nbp-bar");
+      bar.style.width = `${Math.max(0, Math.min(1, r.p)) * 100}%`;
+      track.append(bar);
+      p.bars.append(name, track, h("span", "", r.p.toFixed(3)));
+    }
+  }
+
+  paintColorbar(table) {
+    this.colorbar.replaceChildren();
+    const c = h("canvas");
+    c.width = 128;
+    c.height = 10;
+    const ctx = c.getContext("2d");
+    for (let x = 0; x < 128; x++) {
+      ctx.fillStyle = cssColor(table, (x / 127) * 255);
+      ctx.fillRect(x, 0, 1, 10);
+    }
+    this.colorbar.append(h("span", "", "low"), c, h("span", "", "high weight"));
+  }
+
+  paintStatus() {
+    const m = this.model;
+    const busy = m.get("status") === "computing" ? "computing…" : this.pending;
+    this.status.textContent = busy;
+    const err = m.get("error");
+    this.error.textContent = err;
+    this.error.style.display = err ? "" : "none";
+    if (err) this.pending = "";
+    this.status.textContent = err ? "" : busy;
+  }
+}
+
+const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
+const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "method", "sample",
+  "input_name"];
+
+function render({ model, el }) {
+  let view;
+  const safe = (fn) => () => {
+    try {
+      fn();
+    } catch (err) {
+      showError(el, err);
+    }
+  };
+  const load = safe(() => view.load());
+  const paint = safe(() => {
+    view.syncControls();
+    view.paint();
+  });
+  const status = safe(() => {
+    if (model.get("status") !== "computing") view.pending = "";
+    view.paintStatus();
+  });
+  try {
+    view = new InspectorView(model, el);
+    view.load();
+  } catch (err) {
+    showError(el, err);
+  }
+  const handlers = [
+    ...LOAD.map((n) => [`change:${n}`, load]),
+    ...PAINT.map((n) => [`change:${n}`, paint]),
+    ["change:status", status],
+    ["change:error", status],
+  ];
+  for (const [ev, fn] of handlers) model.on(ev, fn);
+  return () => {
+    for (const [ev, fn] of handlers) model.off(ev, fn);
+  };
+}
+
 export default { render };

@@ -1,0 +1,106 @@
+// Binary trait values ({view, dtype, shape}) and the pixel arithmetic of the Inspector.
+// Pure functions: no DOM, so they are unit-tested in node.
+
+const TYPES = { uint8: Uint8Array, int32: Int32Array, float32: Float32Array, float64: Float64Array };
+
+/** The bytes behind a DataView / ArrayBuffer / typed array. */
+export function bytesOf(view) {
+  if (view instanceof ArrayBuffer) return new Uint8Array(view);
+  if (ArrayBuffer.isView(view)) return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  throw new Error(`expected binary data, got ${view === null ? "null" : typeof view}`);
+}
+
+/** {view, dtype, shape} -> {data: TypedArray, shape}. Copies when alignment requires it. */
+export function decode(value) {
+  if (!value || value.view === undefined) throw new Error("missing binary array");
+  const Type = TYPES[value.dtype];
+  if (!Type) throw new Error(`unsupported dtype ${value.dtype}`);
+  let bytes = bytesOf(value.view);
+  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT !== 0) bytes = bytes.slice();
+  const data = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+  const shape = value.shape.map(Number);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== data.length) throw new Error(`shape ${shape} does not fit ${data.length} values`);
+  return { data, shape };
+}
+
+/** One map (input axes only) out of (L, K, *axes) heatmaps, as a view (no copy). */
+export function mapAt(heat, depth, k) {
+  const [L, K, ...axes] = heat.shape;
+  const size = axes.reduce((a, b) => a * b, 1);
+  const d = clampIndex(depth, L);
+  const j = clampIndex(k, K);
+  const start = (d * K + j) * size;
+  return heat.data.subarray(start, start + size);
+}
+
+/** An index into n items; negative or out-of-range values mean the last one. */
+export function clampIndex(i, n) {
+  return Number.isInteger(i) && i >= 0 && i < n ? i : n - 1;
+}
+
+/** (H, W, C) uint8 pixels, C in {1, 3, 4} -> RGBA Uint8ClampedArray(H * W * 4). */
+export function toRGBA(image) {
+  const [h, w, c] = image.shape;
+  const out = new Uint8ClampedArray(h * w * 4);
+  const src = image.data;
+  for (let p = 0; p < h * w; p++) {
+    const o = p * 4;
+    if (c === 1) {
+      out[o] = out[o + 1] = out[o + 2] = src[p];
+      out[o + 3] = 255;
+    } else {
+      out[o] = src[p * c];
+      out[o + 1] = src[p * c + 1];
+      out[o + 2] = src[p * c + 2];
+      out[o + 3] = c === 4 ? src[p * c + 3] : 255;
+    }
+  }
+  return out;
+}
+
+/** Blend a heatmap (uint8 weights, one per pixel) coloured by `table` over RGBA pixels. */
+export function overlay(rgba, weights, table, opacity) {
+  const a = Math.max(0, Math.min(1, opacity));
+  const out = new Uint8ClampedArray(rgba.length);
+  for (let p = 0; p < weights.length; p++) {
+    const o = p * 4;
+    const t = weights[p] * 3;
+    out[o] = rgba[o] * (1 - a) + table[t] * a;
+    out[o + 1] = rgba[o + 1] * (1 - a) + table[t + 1] * a;
+    out[o + 2] = rgba[o + 2] * (1 - a) + table[t + 2] * a;
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/** Predicted class and its probability; a single sigmoid output means classes 0/1. */
+export function prediction(probs) {
+  if (probs.length === 1) {
+    const p = probs[0];
+    return p >= 0.5 ? { cls: 1, p } : { cls: 0, p: 1 - p };
+  }
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) if (probs[i] > probs[best]) best = i;
+  return { cls: best, p: probs[best] };
+}
+
+/** Probability of class `c` (sigmoid outputs read as [1 - p, p]). */
+export function probabilityOf(probs, c) {
+  if (probs.length === 1) return c === 1 ? probs[0] : 1 - probs[0];
+  return c >= 0 && c < probs.length ? probs[c] : NaN;
+}
+
+/** The `k` most probable classes, best first: [{cls, p}]. */
+export function topK(probs, k) {
+  const all = probs.length === 1
+    ? [{ cls: 0, p: 1 - probs[0] }, { cls: 1, p: probs[0] }]
+    : Array.from(probs, (p, cls) => ({ cls, p }));
+  return all.sort((a, b) => b.p - a.p).slice(0, k);
+}
+
+/** Black or white text, whichever reads better on the colour `rgb` blended over white by `a`. */
+export function textColorOn(rgb, a) {
+  const [r, g, b] = rgb.map((v) => v * a + 255 * (1 - a));
+  return 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#fff" : "#000";
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
+import {
+  clampIndex, decode, mapAt, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
+} from "../src/inspector/arrays.js";
+
+function binary(typed, shape) {
+  // what the widget manager hands over: a DataView on a larger buffer, at an offset
+  const bytes = new Uint8Array(typed.buffer);
+  const host = new Uint8Array(bytes.length + 3);
+  host.set(bytes, 3);
+  return { view: new DataView(host.buffer, 3, bytes.length), dtype: typed.constructor.name === "Float32Array" ? "float32" : "uint8", shape };
+}
+
+describe("decode", () => {
+  it("reads uint8 and unaligned float32 DataViews with their shape", () => {
+    const u = decode(binary(new Uint8Array([1, 2, 3, 4, 5, 6]), [2, 3]));
+    expect(Array.from(u.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(u.shape).toEqual([2, 3]);
+    const f = decode(binary(new Float32Array([0.25, 0.75]), [2]));
+    expect(Array.from(f.data)).toEqual([0.25, 0.75]);
+  });
+  it("rejects a shape that does not fit the bytes, and missing data", () => {
+    expect(() => decode(binary(new Uint8Array(5), [2, 3]))).toThrow(/shape/);
+    expect(() => decode({})).toThrow(/missing/);
+    expect(() => decode({ view: new Uint8Array(2), dtype: "complex", shape: [2] })).toThrow(/dtype/);
+  });
+});
+
+describe("mapAt", () => {
+  // (L=2, K=3, T=4): value = 100*l + 10*k + t
+  const data = new Uint8Array(24).map((_, i) => 100 * Math.floor(i / 12) + 10 * (Math.floor(i / 4) % 3) + (i % 4));
+  const heat = { data, shape: [2, 3, 4] };
+  it("picks the map of one depth and label", () => {
+    expect(Array.from(mapAt(heat, 1, 2))).toEqual([120, 121, 122, 123]);
+    expect(Array.from(mapAt(heat, 0, 1))).toEqual([10, 11, 12, 13]);
+  });
+  it("reads depth -1 (and out-of-range) as the deepest layer", () => {
+    expect(Array.from(mapAt(heat, -1, 0))).toEqual([100, 101, 102, 103]);
+    expect(clampIndex(7, 3)).toBe(2);
+    expect(clampIndex(1, 3)).toBe(1);
+  });
+});
+
+describe("colormaps", () => {
+  it("span their stops from low to high", () => {
+    for (const name of COLORMAP_NAMES) expect(lut(name)).toHaveLength(768);
+    const jet = lut("jet");
+    expect(Array.from(jet.slice(0, 3))).toEqual([0, 0, 128]);
+    expect(Array.from(jet.slice(765))).toEqual([128, 0, 0]);
+    expect(cssColor(lut("gray"), 255)).toBe("rgb(255, 255, 255)");
+    expect(lut("no-such-map")).toBe(jet);
+  });
+});
+
+describe("pixels", () => {
+  it("turns gray and RGB images into RGBA", () => {
+    const g = toRGBA({ data: new Uint8Array([7, 9]), shape: [1, 2, 1] });
+    expect(Array.from(g)).toEqual([7, 7, 7, 255, 9, 9, 9, 255]);
+    const c = toRGBA({ data: new Uint8Array([1, 2, 3]), shape: [1, 1, 3] });
+    expect(Array.from(c)).toEqual([1, 2, 3, 255]);
+  });
+  it("blends the coloured weights over the image by opacity", () => {
+    const rgba = new Uint8ClampedArray([100, 100, 100, 255, 100, 100, 100, 255]);
+    const gray = lut("gray");
+    const weights = new Uint8Array([0, 255]);
+    expect(Array.from(overlay(rgba, weights, gray, 0))).toEqual(Array.from(rgba));
+    expect(Array.from(overlay(rgba, weights, gray, 1))).toEqual([0, 0, 0, 255, 255, 255, 255, 255]);
+    expect(Array.from(overlay(rgba, weights, gray, 0.5))).toEqual([50, 50, 50, 255, 178, 178, 178, 255]);
+  });
+  it("picks readable text on dark and light backgrounds", () => {
+    expect(textColorOn([0, 0, 128], 1)).toBe("#fff");
+    expect(textColorOn([255, 255, 0], 1)).toBe("#000");
+    expect(textColorOn([0, 0, 128], 0.1)).toBe("#000");
+  });
+});
+
+describe("predictions", () => {
+  it("read softmax and single-sigmoid outputs", () => {
+    expect(prediction(new Float32Array([0.1, 0.7, 0.2]))).toEqual({ cls: 1, p: expect.closeTo(0.7, 5) });
+    expect(prediction(new Float32Array([0.2])).cls).toBe(0);
+    expect(probabilityOf(new Float32Array([0.2]), 1)).toBeCloseTo(0.2);
+    expect(topK(new Float32Array([0.1, 0.7, 0.2]), 2).map((r) => r.cls)).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,476 @@
+"""The Inspector: one sample with its heatmap at every depth, for every explained label.
+
+Python holds traits only; the view is ``js/src/inspector.js``. All depths and labels of the
+shown sample travel together as one binary uint8 array per model (each map quantised to its own
+[0, 255]), so the depth slider and the label choice are pure front-end. Changing ``method``,
+``input_name`` or ``sample`` asks the kernel to recompute with :func:`nbperceive.explain`.
+
+Standalone::
+
+    nbp.Inspector(model, x_val, y_true=y_val, class_names=names)       # batch + ``sample``
+    nbp.Inspector.compare(dense, cnn, x_val, tokens=..., class_names=...)
+    nbp.Inspector.from_explanation(nbp.explain(model, x), x)
+
+Linked to the population view: ``ipywidgets.jslink((population, "selected"),
+(inspector, "sample"))``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+METHODS = ["gradcam", "gradcam++", "layercam", "focus_layercam", "saliency", "smoothgrad"]
+COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
+MAX_LABELS = 20
+_CACHE_SIZE = 64
+
+
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """An ndarray as a binary trait value ``{view, dtype, shape}`` (never a JSON list)."""
+    a = np.ascontiguousarray(array)
+    return {"view": a.tobytes(), "dtype": str(a.dtype), "shape": list(a.shape)}
+
+
+def decode_array(value: dict[str, Any]) -> np.ndarray:
+    """The inverse of :func:`encode_array`."""
+    return np.frombuffer(bytes(value["view"]), dtype=value["dtype"]).reshape(value["shape"])
+
+
+def quantize(maps: np.ndarray) -> np.ndarray:
+    """Maps already scaled to [0, 1] (``Explanation.normalized``) as uint8 0..255."""
+    return np.round(np.clip(np.nan_to_num(maps), 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def image_pixels(sample: np.ndarray) -> np.ndarray:
+    """One image as uint8 ``(H, W, C)`` with C in {1, 3, 4}, ready to draw on a canvas.
+
+    uint8 input is kept; anything else is scaled by its own min..max.
+    """
+    a = np.asarray(sample)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
+        raise ProbeError(
+            f"cannot show an image of shape {a.shape}: expected (H, W) or (H, W, 1|3|4); "
+            "pass display= with viewable images"
+        )
+    if a.dtype == np.uint8:
+        return np.ascontiguousarray(a)
+    a = np.nan_to_num(a.astype(np.float32))
+    lo, hi = float(a.min()), float(a.max())
+    scaled = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    return np.round(scaled * 255).astype(np.uint8)
+
+
+class Inspector(anywidget.AnyWidget):
+    """One sample, its prediction and its heatmaps (every depth x label), for 1 or 2 models."""
+
+    _esm = STATIC / "inspector.js"
+
+    # what to compute (a change asks the kernel to recompute)
+    method = t.Unicode("gradcam").tag(sync=True)
+    methods = t.List(t.Unicode(), default_value=list(METHODS)).tag(sync=True)
+    input_name = t.Unicode("").tag(sync=True)
+    inputs = t.List(t.Unicode()).tag(sync=True)
+    sample = t.Int(0).tag(sync=True)
+    n_samples = t.Int(1).tag(sync=True)
+
+    # what to show (pure front-end)
+    label = t.Int(-1).tag(sync=True)
+    depth = t.Int(-1).tag(sync=True)
+    depth_b = t.Int(-1).tag(sync=True)
+    opacity = t.Float(0.5, min=0.0, max=1.0).tag(sync=True)
+    colormap = t.Unicode("jet").tag(sync=True)
+    colormaps = t.List(t.Unicode(), default_value=list(COLORMAPS)).tag(sync=True)
+
+    # the shown sample
+    input_kind = t.Unicode("image").tag(sync=True)
+    image = t.Dict().tag(sync=True)
+    tokens = t.List(t.Unicode()).tag(sync=True)
+    class_names = t.List(t.Unicode()).tag(sync=True)
+    y_true = t.Int(-1).tag(sync=True)
+    panels = t.List(t.Dict()).tag(sync=True)
+
+    status = t.Unicode("").tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        model: Any = None,
+        x: Any = None,
+        *,
+        models: Sequence[Any] | None = None,
+        labels: Sequence[int] | None = None,
+        class_names: Sequence[str] | None = None,
+        y_true: Any = None,
+        sample: int = 0,
+        method: str = "gradcam",
+        tokens: Sequence[str] | Sequence[Sequence[str]] | None = None,
+        vocabulary: Sequence[str] | None = None,
+        display: Any = None,
+        input: str | None = None,  # noqa: A002 - mirrors nbp.explain(input=...)
+        titles: Sequence[str] | None = None,
+        max_labels: int = MAX_LABELS,
+        explanation: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if models is not None and model is not None:
+            raise ModelError("pass either model= or models=[a, b], not both")
+        self._models = list(models) if models is not None else ([model] if model is not None
+                                                                  else [])
+        if len(self._models) > 2:
+            raise ModelError(
+                f"the Inspector compares at most 2 models side by side; got {len(self._models)}"
+            )
+        if not self._models and explanation is None:
+            raise ModelError(
+                "the Inspector needs a Keras model (Inspector(model, x)) or an Explanation "
+                "(Inspector.from_explanation(expl, x))"
+            )
+        if x is None:
+            raise ProbeError("pass the sample(s) to inspect: Inspector(model, x)")
+        self._explanation = explanation
+        self._x, batched = self._as_batch(x)
+        self._n = _length(self._x)
+        self._labels = None if labels is None else [int(v) for v in labels]
+        self._max_labels = int(max_labels)
+        self._y_true = self._truths(y_true)
+        self._tokens = self._token_table(tokens, vocabulary, batched)
+        self._display = self._displays(display, batched)
+        self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._titles = list(titles) if titles is not None else [
+            getattr(m, "name", f"model {i + 1}") for i, m in enumerate(self._models)
+        ]
+        super().__init__(**kwargs)
+        self._syncing = False
+        with self.hold_sync():
+            self.n_samples = self._n
+            if class_names is not None:
+                self.class_names = [str(c) for c in class_names]
+            if self._models:
+                self.inputs = [str(getattr(i, "name", "")) for i in _model_inputs(self._models[0])]
+            if input is not None:
+                if self.inputs and input not in self.inputs:
+                    raise ModelError(f"input {input!r} is not one of the model's inputs "
+                                     f"{self.inputs}")
+                self.input_name = input
+            if explanation is not None:
+                method = explanation.method
+            if method not in self.methods:
+                self.methods = [*self.methods, method]
+            self.method = method
+            self._check_sample(sample)
+            self.sample = int(sample)
+            self._refresh(raise_errors=True)
+        self.observe(self._on_compute_change, names=["method", "input_name"])
+        self.observe(self._on_sample_change, names=["sample"])
+
+    # ---- constructors -------------------------------------------------------------------
+    @classmethod
+    def from_explanation(cls, explanation: Any, x: Any, *, model: Any = None,
+                         **kwargs: Any) -> Inspector:
+        """Show a ready :class:`~nbperceive.attribution.result.Explanation` of ``x``.
+
+        With ``model`` the widget can also recompute other methods; without it, the method
+        selector only offers the explanation's own method.
+        """
+        kwargs.setdefault("titles", [getattr(model, "name", "model")])
+        inspector = cls(model, x, explanation=explanation, **kwargs)
+        if model is None:
+            inspector.methods = [explanation.method]
+        return inspector
+
+    @classmethod
+    def compare(cls, model_a: Any, model_b: Any, x: Any, **kwargs: Any) -> Inspector:
+        """Two models on the same sample(s), side by side."""
+        return cls(x=x, models=[model_a, model_b], **kwargs)
+
+    # ---- input handling -----------------------------------------------------------------
+    def _as_batch(self, x: Any) -> tuple[Any, bool]:
+        """``x`` as a batch, and whether it came as one (a single sample gets a batch axis)."""
+        if isinstance(x, (list, tuple, dict)) and not _is_numeric_list(x):
+            return x, True  # a multi-input model's list/dict of batches
+        a = np.asarray(x)
+        if a.dtype == object:
+            raise ProbeError("x must be a numeric array (token ids for text models, not strings); "
+                             "vectorise texts first, e.g. with keras.layers.TextVectorization")
+        if self._models:
+            shapes = [tuple(i.shape) for i in _model_inputs(self._models[0])]
+            rank = len(shapes[0]) if shapes else a.ndim
+            if a.ndim == rank:
+                return a, True
+            if a.ndim == rank - 1:
+                return a[None], False
+            raise ProbeError(
+                f"x has shape {a.shape} but the model's input is {shapes[0]}: pass one sample "
+                f"or a batch of samples of that shape"
+            )
+        axes = tuple(self._explanation.heatmaps.shape[3:])
+        n = self._explanation.n_samples
+        if a.ndim > len(axes) and a.shape[0] == n and tuple(a.shape[1 : 1 + len(axes)]) == axes:
+            return a, True
+        if n == 1 and tuple(a.shape[: len(axes)]) == axes:
+            return a[None], False
+        raise ProbeError(
+            f"x has shape {a.shape} but the explanation holds {n} sample(s) with maps of shape "
+            f"{axes}: pass the same samples that were explained"
+        )
+
+    def _truths(self, y_true: Any) -> np.ndarray | None:
+        if y_true is None:
+            return None
+        y = np.asarray(y_true)
+        if y.ndim == 0:
+            y = y[None]
+        if y.ndim == 2 and y.shape[0] == self._n:  # one-hot
+            y = y.argmax(axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5)
+        y = y.reshape(-1)
+        if y.shape[0] != self._n:
+            raise LabelError(f"y_true has {y.shape[0]} entries but x holds {self._n} samples; "
+                             "pass one ground-truth class per sample")
+        if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+            raise LabelError("y_true must hold class indices (integers), e.g. 0..C-1")
+        return y.astype(np.int64)
+
+    def _token_table(self, tokens: Any, vocabulary: Any, batched: bool) -> list[list[str]] | None:
+        if tokens is None and vocabulary is None:
+            return None
+        if tokens is not None:
+            if isinstance(tokens, str):
+                raise ProbeError("tokens must be a list of token strings (one per position), "
+                                 "not one string: use text.split() or your tokenizer")
+            rows = list(tokens)
+            if rows and all(isinstance(v, str) for v in rows):
+                rows = [rows]
+            rows = [[str(v) for v in r] for r in rows]
+            if len(rows) != self._n:
+                raise ProbeError(f"tokens has {len(rows)} rows but x holds {self._n} samples; "
+                                 "pass one list of token strings per sample")
+            return rows
+        vocab = [str(v) for v in vocabulary]
+        ids = np.asarray(self._primary_x()).astype(np.int64)
+        rows = []
+        for r in ids.reshape(self._n, -1):
+            last = int(np.max(np.nonzero(r)[0])) + 1 if np.any(r) else 0  # trim trailing padding
+            rows.append([vocab[i] if 0 <= i < len(vocab) else f"[{i}]" for i in r[:last]])
+        return rows
+
+    def _displays(self, display: Any, batched: bool) -> np.ndarray | None:
+        if display is None:
+            return None
+        d = np.asarray(display)
+        if not batched:
+            d = d[None]
+        if d.shape[0] != self._n:
+            raise ProbeError(f"display has {d.shape[0]} images but x holds {self._n} samples")
+        return d
+
+    def _primary_x(self) -> np.ndarray:
+        x = self._x
+        if isinstance(x, dict):
+            key = self.input_name if self.input_name in x else next(iter(x))
+            return np.asarray(x[key])
+        if isinstance(x, (list, tuple)):
+            names = self.inputs
+            i = names.index(self.input_name) if self.input_name in names else 0
+            return np.asarray(x[i])
+        return x
+
+    def _check_sample(self, sample: int) -> None:
+        if not 0 <= sample < self._n:
+            raise ProbeError(f"sample {sample} out of range: the Inspector holds {self._n} "
+                             f"samples (0..{self._n - 1})")
+
+    # ---- computing ----------------------------------------------------------------------
+    def _on_compute_change(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        if not self._models:
+            # no model: only the explanation's own method can be shown
+            self.error = ("this Inspector shows a precomputed Explanation and has no model: "
+                          "build it with Inspector(model, x) to switch methods or inputs")
+            self._syncing = True
+            try:
+                setattr(self, change["name"], change["old"])
+            finally:
+                self._syncing = False
+            return
+        self._refresh()
+
+    def _on_sample_change(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        new = int(change["new"])
+        if new < 0:  # nothing selected in a linked view: keep showing the last sample
+            return
+        if new >= self._n:
+            self.error = (f"sample {new} out of range: this Inspector holds {self._n} samples; "
+                          "pass the same probe batch that the population view shows")
+            return
+        self._refresh(reset_label=True)
+
+    def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> None:
+        """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
+        self.status = "computing"
+        try:
+            panels = [self._panel(i) for i in range(max(1, len(self._models)))]
+        except Exception as exc:  # shown in the cell instead of a blank
+            self.status = ""
+            if raise_errors:
+                raise
+            self.error = str(exc) if isinstance(exc, NbPerceiveError) else (
+                f"{type(exc).__name__}: {exc}")
+            log.exception("Inspector recompute failed")
+            return
+        s = self.sample
+        old = self.panels
+        with self.hold_sync():
+            self.input_kind = panels[0]["input_kind"]
+            self._set_sample_view(s, panels[0]["input_kind"])
+            self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
+            self.panels = panels
+            self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
+            if len(panels) > 1:
+                self.depth_b = _keep_depth(self.depth_b, old[1] if len(old) > 1 else None,
+                                           panels[1])
+            labels = panels[0]["labels"]
+            if reset_label or self.label not in labels:
+                pred = int(panels[0]["prediction"])
+                self.label = pred if pred in labels else labels[0]
+            self.error = ""
+            self.status = ""
+
+    def _set_sample_view(self, s: int, kind: str) -> None:
+        if kind == "image":
+            src = self._display[s] if self._display is not None else self._primary_x()[s]
+            self.image = encode_array(image_pixels(src))
+        else:
+            self.image = {}
+        if self._tokens is not None:
+            self.tokens = self._tokens[s]
+        elif kind == "vector":
+            self.tokens = [f"{v:.3g}" for v in np.asarray(self._primary_x()[s]).reshape(-1)]
+        elif kind == "tokens":
+            ids = np.asarray(self._primary_x()[s]).reshape(-1)
+            self.tokens = [str(int(v)) for v in ids]
+        else:
+            self.tokens = []
+
+    def _panel(self, i: int) -> dict[str, Any]:
+        key = (i, self.method, self.input_name, self.sample)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        if self._explanation is not None and self.method == self._explanation.method and i == 0:
+            expl, row = self._explanation, self.sample
+        else:
+            expl, row = self._explain(self._models[i], self.sample), 0
+        panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model")
+        self._cache[key] = panel
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return panel
+
+    def _explain(self, model: Any, s: int) -> Any:
+        from ..attribution import explain
+
+        x1 = _take(self._x, s)
+        return explain(model, x1, method=self.method, labels=self._labels_for(model, x1),
+                       input=self.input_name or None)
+
+    def _labels_for(self, model: Any, x1: Any) -> list[int]:
+        if self._labels is not None:
+            return self._labels
+        n_classes = int(_model_outputs(model)[0].shape[-1])
+        if n_classes <= self._max_labels:
+            return list(range(n_classes))
+        probs = np.asarray(model(x1, training=False)).reshape(-1)
+        top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
+        if self._y_true is not None and int(self._y_true[self.sample]) not in top:
+            top[-1] = int(self._y_true[self.sample])
+        return top
+
+
+# ---- helpers --------------------------------------------------------------------------
+def _panel_from(expl: Any, row: int, title: str) -> dict[str, Any]:
+    maps = quantize(expl.normalized()[row])  # (L, K, *axes)
+    probs = np.asarray(expl.probabilities[row], dtype=np.float32).reshape(-1)
+    pred = int(probs.argmax()) if probs.size > 1 else int(probs[0] >= 0.5)
+    panel = {
+        "title": str(title),
+        "method": str(expl.method),
+        "input_kind": str(expl.input_kind),
+        "input_name": str(expl.input_name),
+        "layers": [str(v) for v in expl.layers],
+        "depths": [int(v) for v in expl.depths],
+        "labels": [int(v) for v in expl.labels],
+        "heatmaps": encode_array(maps),
+        "probabilities": encode_array(probs),
+        "prediction": pred,
+    }
+    if expl.faithfulness is not None:
+        panel["faithfulness"] = encode_array(np.asarray(expl.faithfulness[row], np.float32))
+    return panel
+
+
+def _keep_depth(depth: int, old: dict[str, Any] | None, new: dict[str, Any]) -> int:
+    """Keep the chosen depth while the candidate layers stay the same; else the deepest."""
+    n = len(new["layers"])
+    if old is not None and old["layers"] == new["layers"] and 0 <= depth < n:
+        return depth
+    return n - 1
+
+
+def _model_inputs(model: Any) -> list[Any]:
+    try:
+        return list(model.inputs)
+    except (AttributeError, ValueError) as exc:
+        raise ModelError(
+            f"the model has no defined inputs ({exc}); build it first, e.g. call it on one "
+            "batch or give its first layer an input shape"
+        ) from exc
+
+
+def _model_outputs(model: Any) -> list[Any]:
+    try:
+        return list(model.outputs)
+    except (AttributeError, ValueError) as exc:
+        raise ModelError(
+            f"the model has no defined outputs ({exc}); build it first, e.g. call it on one "
+            "batch"
+        ) from exc
+
+
+def _is_numeric_list(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) and len(x) > 0 and not hasattr(x[0], "shape") \
+        and not isinstance(x[0], (list, tuple, dict))
+
+
+def _length(x: Any) -> int:
+    if isinstance(x, dict):
+        return len(next(iter(x.values())))
+    if isinstance(x, (list, tuple)):
+        return len(x[0])
+    return int(x.shape[0])
+
+
+def _take(x: Any, s: int) -> Any:
+    if isinstance(x, dict):
+        return {k: np.asarray(v)[s : s + 1] for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(v)[s : s + 1] for v in x]
+    return x[s : s + 1]

@@ -1,0 +1,152 @@
+"""The Inspector widget's traits: binary heatmaps, defaults, recomputation, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nbperceive.attribution.result import Explanation
+from nbperceive.errors import LabelError, ModelError, NbPerceiveError, ProbeError
+from nbperceive.widgets.inspector import Inspector, decode_array, encode_array, image_pixels
+
+DIGITS = [str(i) for i in range(10)]
+
+
+def _explanation(n=3, layers=3, labels=(0, 1, 2), hw=(8, 8), method="gradcam", seed=0):
+    """A hand-made result with known maps: map (s, l, k) peaks at pixel (l, k)."""
+    rng = np.random.default_rng(seed)
+    heat = rng.uniform(0, 0.1, (n, layers, len(labels), *hw)).astype(np.float32)
+    for s in range(n):
+        for layer in range(layers):
+            for k in range(len(labels)):
+                heat[s, layer, k, layer, k] = 3.0 + s
+    probs = rng.dirichlet(np.ones(10), n).astype(np.float32)
+    return Explanation(method=method, heatmaps=heat, layers=[f"conv{i}" for i in range(layers)],
+                       depths=list(range(1, layers + 1)), labels=list(labels), input_name="img",
+                       input_kind="image", probabilities=probs)
+
+
+def test_encode_roundtrip_is_binary():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    enc = encode_array(a)
+    assert isinstance(enc["view"], bytes)
+    assert enc["dtype"] == "float32" and enc["shape"] == [2, 3, 4]
+    np.testing.assert_array_equal(decode_array(enc), a)
+
+
+def test_from_explanation_sends_all_depths_and_labels_as_uint8():
+    expl = _explanation()
+    x = np.random.default_rng(1).uniform(0, 16, (3, 8, 8, 1))
+    w = Inspector.from_explanation(expl, x, class_names=DIGITS, y_true=[4, 5, 6])
+    panel = w.panels[0]
+    heat = panel["heatmaps"]
+    assert isinstance(heat["view"], bytes)
+    assert heat["dtype"] == "uint8" and heat["shape"] == [3, 3, 8, 8]  # (L, K, H, W)
+    maps = decode_array(heat)
+    # each map is quantised on its own: its peak is 255 wherever it sits
+    assert maps.reshape(9, -1).max(axis=1).tolist() == [255] * 9
+    assert maps[2, 1, 2, 1] == 255 and maps[0, 2, 0, 2] == 255
+    probs = decode_array(panel["probabilities"])
+    assert probs.dtype == np.float32 and probs.shape == (10,)
+    img = decode_array(w.image)
+    assert img.dtype == np.uint8 and img.shape == (8, 8, 1)
+    assert w.depth == 2  # deepest by default
+    assert w.y_true == 4 and w.n_samples == 3
+    assert w.input_kind == "image" and w.methods == ["gradcam"]
+
+
+def test_label_defaults_to_prediction_when_explained():
+    expl = _explanation(labels=tuple(range(10)), hw=(10, 10))
+    preds = expl.probabilities.argmax(axis=1)
+    assert preds[0] != preds[2]  # the fixture's samples are predicted differently
+    w = Inspector.from_explanation(expl, np.zeros((3, 10, 10)))
+    assert w.label == int(expl.probabilities[0].argmax())
+    w.sample = 2
+    assert w.label == int(expl.probabilities[2].argmax())
+
+
+def test_sample_change_shows_that_sample_from_the_explanation():
+    expl = _explanation()
+    x = np.stack([np.full((8, 8), v, np.float32) for v in (0.0, 1.0, 2.0)])
+    x[:, 0, 0] = 5.0
+    w = Inspector.from_explanation(expl, x, y_true=[7, 8, 9])
+    first = w.panels[0]["probabilities"]
+    w.sample = 1
+    assert w.y_true == 8
+    assert w.panels[0]["probabilities"] != first
+    np.testing.assert_allclose(decode_array(w.panels[0]["probabilities"]),
+                               expl.probabilities[1])
+    w.sample = -1  # "nothing selected" in a linked population view: keep the last sample
+    assert w.y_true == 8 and w.error == ""
+    w.sample = 3
+    assert "out of range" in w.error
+
+
+def test_method_change_without_model_explains_why_and_keeps_method():
+    w = Inspector.from_explanation(_explanation(), np.zeros((3, 8, 8)))
+    w.method = "layercam"
+    assert w.method == "gradcam"
+    assert "no model" in w.error
+
+
+def test_image_pixels_scales_floats_and_keeps_uint8():
+    d = np.arange(64, dtype=np.float64).reshape(8, 8) / 4
+    px = image_pixels(d)
+    assert px.dtype == np.uint8 and px[0, 0, 0] == 0 and px[7, 7, 0] == 255
+    rgb = np.full((4, 4, 3), 9, np.uint8)
+    assert image_pixels(rgb) is not None and image_pixels(rgb)[0, 0].tolist() == [9, 9, 9]
+    with pytest.raises(ProbeError, match="display="):
+        image_pixels(np.zeros((4, 4, 7)))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"x": np.zeros((5, 8, 8))}, ProbeError, "same samples"),
+        ({"x": np.zeros((3, 8, 8)), "y_true": [1, 2]}, LabelError, "one ground-truth"),
+        ({"x": np.zeros((3, 8, 8)), "sample": 3}, ProbeError, "out of range"),
+        ({"x": np.zeros((3, 8, 8)), "tokens": "a b c"}, ProbeError, "list of token"),
+        ({"x": np.zeros((3, 8, 8)), "tokens": [["a"], ["b"]]}, ProbeError, "one list"),
+        ({"x": None}, ProbeError, "sample"),
+    ],
+)
+def test_bad_input_raises_helpful_errors(kwargs, error, message):
+    expl = _explanation()
+    x = kwargs.pop("x")
+    with pytest.raises(error, match=message) as info:
+        Inspector.from_explanation(expl, x, **kwargs)
+    assert isinstance(info.value, NbPerceiveError)
+
+
+def test_needs_a_model_or_an_explanation():
+    with pytest.raises(ModelError, match="needs a Keras model"):
+        Inspector(None, np.zeros((2, 8, 8)))
+    with pytest.raises(ModelError, match="at most 2"):
+        Inspector(x=np.zeros((2, 8, 8)), models=[object(), object(), object()])
+
+
+def test_token_explanation_shows_tokens():
+    heat = np.zeros((1, 1, 2, 5), np.float32)
+    heat[0, 0, 0, 1] = 1.0
+    heat[0, 0, 1, 4] = 2.0
+    expl = Explanation(method="layercam", heatmaps=heat, layers=["embedding"], depths=[0],
+                       labels=[0, 1], input_name="ids", input_kind="tokens",
+                       probabilities=np.array([[0.3, 0.7]], np.float32))
+    toks = ["a", "<script>alert(1)</script>", "fine", "film", "<img src=x onerror=alert(2)>"]
+    w = Inspector.from_explanation(expl, np.array([3, 4, 5, 6, 7]), tokens=toks,
+                                   class_names=["neg", "pos"])
+    assert w.tokens == toks and w.image == {} and w.input_kind == "tokens"
+    assert w.label == 1 and w.depth == 0
+    assert decode_array(w.panels[0]["heatmaps"]).shape == (1, 2, 5)
+
+
+def test_vocabulary_decodes_ids_and_trims_padding():
+    heat = np.zeros((2, 1, 1, 6), np.float32)
+    expl = Explanation(method="saliency", heatmaps=heat, layers=["emb"], depths=[0], labels=[1],
+                       input_name="ids", input_kind="tokens",
+                       probabilities=np.full((2, 2), 0.5, np.float32))
+    ids = np.array([[2, 3, 0, 0, 0, 0], [3, 3, 2, 1, 0, 0]])
+    w = Inspector.from_explanation(expl, ids, vocabulary=["", "[UNK]", "good", "film"])
+    assert w.tokens == ["good", "film"]
+    w.sample = 1
+    assert w.tokens == ["film", "film", "good", "[UNK]"]
