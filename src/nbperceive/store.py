@@ -264,7 +264,7 @@ class RunWriter:
                     "run_dir, or pass overwrite=True to replace it."
                 )
             if overwrite and info.get("signature") != signature:
-                self._clear()
+                self.clear_epochs()
         self._clean_stale_temporaries()
         _write_parquet_atomic(samples, self.path / "samples.parquet")
         _write_json_atomic(
@@ -277,7 +277,7 @@ class RunWriter:
             },
         )
 
-    def _clear(self) -> None:
+    def clear_epochs(self) -> None:
         for child in self.path.iterdir():
             if _EPOCH_RE.match(child.name) or child.name.startswith(".tmp-"):
                 shutil.rmtree(child, ignore_errors=True)

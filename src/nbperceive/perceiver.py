@@ -1,0 +1,271 @@
+"""Perceiver: wraps a Keras model and a probe set, records snapshots into a run directory."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .capture import Capturer, build_probe, loss_spec
+from .errors import MetadataError, ProbeError, RunError
+from .layers import model_inputs
+from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind
+from .store import Run, RunWriter, Snapshot
+
+RESERVED_COLUMNS = ("sample_id", "label", "pred", "correct", "loss")
+_CHUNK = 4096
+
+
+def _is_dataset(obj: Any) -> bool:
+    return type(obj).__module__.startswith("tensorflow") and hasattr(obj, "element_spec")
+
+
+def _metadata_frame(metadata: Any, n: int) -> pd.DataFrame:
+    if metadata is None:
+        return pd.DataFrame(index=pd.RangeIndex(n))
+    frame = metadata if isinstance(metadata, pd.DataFrame) else pd.DataFrame(metadata)
+    if len(frame) != n:
+        raise MetadataError(
+            f"metadata has {len(frame)} rows but the probe has {n} samples; give one row per "
+            "probe sample, in probe order."
+        )
+    if not frame.index.equals(pd.RangeIndex(n)):
+        raise MetadataError(
+            "metadata's index does not run 0..N-1 like the probe samples, so rows cannot be "
+            "matched to samples. If the rows are already in probe order, pass "
+            "metadata.reset_index(drop=True); otherwise reorder them first."
+        )
+    clash = [c for c in frame.columns if str(c) in RESERVED_COLUMNS or str(c).startswith("prob_")]
+    if clash:
+        raise MetadataError(
+            f"metadata columns {clash} clash with columns nbperceive records; rename them."
+        )
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+class Perceiver:
+    """Records how ``model`` perceives the probe samples, epoch after epoch.
+
+    >>> perceiver = Perceiver(model, probe=(x_val, y_val), metadata=df, run_dir="runs/mnist")
+    >>> model.fit(x, y, epochs=5, callbacks=[perceiver.callback()])
+    >>> perceiver.run.snapshot().table
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        probe: Any,
+        metadata: Any = None,
+        run_dir: str | os.PathLike | None = None,
+        layers: list[str] | None = None,
+        class_names: list[str] | None = None,
+        preview: Any = None,
+        batch_size: int = 256,
+        max_width: int = 256,
+        overwrite: bool = False,
+        resume: bool = False,
+        seed: int = 0,
+    ):
+        self.model = model
+        self.preview = preview
+        input_shapes = [tuple(t.shape) for t in model_inputs(model)]
+        if _is_dataset(probe):
+            self.data: ProbeData = from_dataset(probe, input_shapes, batch_size)
+        elif isinstance(probe, tuple) and len(probe) == 2:
+            self.data = from_arrays(probe[0], probe[1], input_shapes, batch_size)
+        elif isinstance(probe, (np.ndarray, list, dict)):
+            self.data = from_arrays(probe, None, input_shapes, batch_size)
+        else:
+            raise ProbeError(
+                f"probe must be (x, y) arrays, x alone, or a tf.data.Dataset; got {type(probe)}."
+            )
+        self.metadata = _metadata_frame(metadata, self.data.n)
+        self.probe = build_probe(model, layers, max_width=max_width, seed=seed)
+        self.loss = loss_spec(model, self.probe.n_outputs)
+        output_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else ()
+        first_loss = model.loss if not isinstance(model.loss, (list, tuple, dict)) else (
+            list(model.loss.values())[0] if isinstance(model.loss, dict) else model.loss[0])
+        self.labels: LabelKind = label_kind(first_loss, output_shape, self.data.first_y)
+        n_classes = max(self.labels.n_classes, 2) if self.labels.kind in ("binary",) \
+            else self.labels.n_classes
+        if class_names is not None and len(class_names) != n_classes:
+            raise ProbeError(
+                f"{len(class_names)} class_names given but the model has {n_classes} classes."
+            )
+        self.class_names = [str(c) for c in (class_names or range(n_classes))]
+        self.run_dir = Path(run_dir or f"runs/{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        self._writer = RunWriter(
+            self.run_dir, self._signature(), self._samples_frame(), self.class_names,
+            overwrite=overwrite,
+        )
+        existing = Run(self.run_dir).epochs
+        if existing and not (overwrite or resume):
+            raise RunError(
+                f"{self.run_dir} already holds epochs {existing} of this model. Pass "
+                "resume=True to continue numbering after them, overwrite=True to start over, "
+                "or choose another run_dir."
+            )
+        if existing and overwrite:
+            self._writer.clear_epochs()
+            existing = []
+        self.epoch = existing[-1] if existing else -1  # last captured epoch number
+        self.epochs_trained = existing[-1] if existing else 0
+        self._capturer = Capturer(self.probe, self.loss)
+
+    def _signature(self) -> dict[str, Any]:
+        return {
+            "model": self.model.name,
+            "n_samples": self.data.n,
+            "layers": [b.name for b in self.probe.blocks],
+            "inputs": [list(t.shape[1:]) for t in model_inputs(self.model)],
+        }
+
+    def _label_column(self) -> np.ndarray:
+        y = self.data.first_y
+        if y is None:
+            return np.full(self.data.n, -1, dtype=np.int64)
+        if self.labels.kind == "onehot":
+            return y.argmax(-1).astype(np.int64)
+        if self.labels.kind in ("sparse", "binary"):
+            return y.reshape(len(y)).astype(np.int64)
+        return y.reshape(len(y), -1)[:, 0].astype(np.float64)
+
+    def _samples_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({"sample_id": np.arange(self.data.n), "label": self._label_column()})
+        return pd.concat([frame, self.metadata], axis=1)
+
+    @property
+    def run(self) -> Run:
+        """The run directory this perceiver writes, opened for reading."""
+        return Run(self.run_dir)
+
+    def callback(self, every: int = 1, on: str = "epoch_end", at_train_begin: bool = True
+                 ) -> keras.callbacks.Callback:
+        """A Keras callback that captures a snapshot at train begin and every ``every`` epochs."""
+        from .callback import PerceiverCallback
+
+        return PerceiverCallback(self, every=every, on=on, at_train_begin=at_train_begin)
+
+    def capture(self, epoch: int | None = None, logs: dict[str, Any] | None = None) -> Snapshot:
+        """Record a snapshot now (default epoch number: the number of epochs trained)."""
+        epoch = self.epochs_trained if epoch is None else int(epoch)
+        started = time.perf_counter()
+        n, dim = self.data.n, self.probe.dim
+        writer = self._writer.begin_epoch(epoch, n, dim)
+        try:
+            outputs, loss = self._record(writer.vectors)
+            nonfinite = self._standardise(writer.vectors)
+            table = self._table(outputs, loss)
+            meta = {
+                "epoch": epoch,
+                "logs": {k: float(v) for k, v in (logs or {}).items()
+                         if np.isscalar(v) or np.ndim(v) == 0},
+                "layout": [b.as_dict() for b in self.probe.blocks],
+                "n_samples": n,
+                "dim": dim,
+                "nonfinite_features": nonfinite,
+                "nonfinite_loss": int((~np.isfinite(loss)).sum()),
+                "capture_seconds": time.perf_counter() - started,
+                "class_names": self.class_names,
+            }
+            writer.commit(table, meta)
+        except BaseException:
+            writer.abort()
+            raise
+        if meta["nonfinite_loss"]:
+            warnings.warn(
+                f"nbperceive: {meta['nonfinite_loss']} of {n} probe samples have a non-finite "
+                f"loss at epoch {epoch} (recorded as NaN); the model may be diverging.",
+                RuntimeWarning, stacklevel=2,
+            )
+        self.epoch = epoch
+        return self.run.snapshot(epoch)
+
+    def _record(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = self.data.n
+        outputs: np.ndarray | None = None
+        loss = np.empty(n, dtype=np.float32)
+        self._sum = np.zeros(vectors.shape[1], dtype=np.float64)
+        self._sq = np.zeros(vectors.shape[1], dtype=np.float64)
+        start = 0
+        for batch in self._capturer.run(self.data.batches()):
+            stop = start + len(batch.features)
+            if stop > n:
+                raise ProbeError("the probe dataset yielded more samples than at wrap time; "
+                                 "pass a finite, deterministic dataset (no shuffle/repeat).")
+            if outputs is None:
+                outputs = np.empty((n, batch.outputs.reshape(len(batch.outputs), -1).shape[1]),
+                                   dtype=np.float32)
+            feats = batch.features
+            vectors[start:stop] = feats
+            finite = np.where(np.isfinite(feats), feats, 0.0).astype(np.float64)
+            self._sum += finite.sum(0)
+            self._sq += (finite**2).sum(0)
+            outputs[start:stop] = batch.outputs.reshape(len(batch.outputs), -1)
+            loss[start:stop] = batch.loss
+            start = stop
+        if start != n or outputs is None:
+            raise ProbeError(f"the probe yielded {start} samples, expected {n}; pass a "
+                             "finite, deterministic dataset (no shuffle/repeat).")
+        return outputs, loss
+
+    def _standardise(self, vectors: np.ndarray) -> int:
+        """Per-column z-score, then weight each layer's block so layers count equally."""
+        n = self.data.n
+        mean = self._sum / n
+        std = np.sqrt(np.maximum(self._sq / n - mean**2, 0.0))
+        std[std < 1e-12] = 1.0
+        weight = np.empty_like(mean)
+        for block in self.probe.blocks:
+            weight[block.start:block.stop] = 1.0 / np.sqrt(block.stop - block.start)
+        scale = (weight / std).astype(np.float32)
+        shift = mean.astype(np.float32)
+        nonfinite = 0
+        for start in range(0, n, _CHUNK):
+            chunk = vectors[start:start + _CHUNK]
+            chunk = (chunk - shift) * scale
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                nonfinite += int(bad.sum())
+                chunk[bad] = 0.0
+            vectors[start:start + _CHUNK] = chunk
+        return nonfinite
+
+    def _probabilities(self, outputs: np.ndarray) -> np.ndarray:
+        if self.labels.kind == "regression":
+            return outputs
+        if outputs.shape[1] == 1:
+            p = outputs[:, 0]
+            if self.loss.from_logits:
+                p = 1.0 / (1.0 + np.exp(-p))
+            return np.stack([1.0 - p, p], axis=1)
+        if self.loss.from_logits:
+            z = outputs - outputs.max(1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(1, keepdims=True)
+        return outputs
+
+    def _table(self, outputs: np.ndarray, loss: np.ndarray) -> pd.DataFrame:
+        label = self._label_column()
+        table = pd.DataFrame({"sample_id": np.arange(self.data.n), "label": label})
+        probs = self._probabilities(outputs)
+        if self.labels.kind == "regression":
+            table["pred"] = probs[:, 0]
+            table["correct"] = np.nan
+        else:
+            pred = probs.argmax(1).astype(np.int64)
+            table["pred"] = pred
+            table["correct"] = (pred == label) if self.labels.kind != "none" else np.nan
+        table["loss"] = loss
+        if self.labels.kind != "regression":
+            for i, name in enumerate(self.class_names):
+                table[f"prob_{name}"] = probs[:, i].astype(np.float32)
+        return table

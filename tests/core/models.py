@@ -1,0 +1,81 @@
+"""Small real Keras models of every shape the capture engine must handle."""
+
+from __future__ import annotations
+
+import keras
+
+
+def sequential_cnn(input_shape=(8, 8, 1), classes=10) -> keras.Model:
+    model = keras.Sequential([
+        keras.Input(input_shape),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+        keras.layers.BatchNormalization(),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(16, 3, activation="relu", padding="same"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dropout(0.1),
+        keras.layers.Dense(classes, activation="softmax"),
+    ], name="seq_cnn")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def multi_io(classes=10) -> keras.Model:
+    """Two inputs (image, side vector), two outputs (class, regression of the mean pixel)."""
+    img = keras.Input((8, 8, 1), name="image")
+    side = keras.Input((4,), name="side")
+    h = keras.layers.Conv2D(8, 3, activation="relu", name="conv")(img)
+    h = keras.layers.Flatten()(h)
+    s = keras.layers.Dense(8, activation="relu", name="side_dense")(side)
+    h = keras.layers.Concatenate(name="merge")([h, s])
+    cls = keras.layers.Dense(classes, activation="softmax", name="cls")(h)
+    reg = keras.layers.Dense(1, name="reg")(h)
+    model = keras.Model([img, side], [cls, reg], name="multi_io")
+    model.compile("adam", ["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5])
+    return model
+
+
+def branched(classes=10) -> keras.Model:
+    """Residual block with BatchNorm; logits output with a from_logits loss."""
+    x = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="stem")(x)
+    r = keras.layers.Conv2D(8, 3, padding="same", name="res_conv")(h)
+    r = keras.layers.BatchNormalization(name="res_bn")(r)
+    h = keras.layers.Add(name="skip")([h, r])
+    h = keras.layers.Activation("relu", name="post")(h)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    out = keras.layers.Dense(classes, name="logits")(h)
+    model = keras.Model(x, out, name="branched")
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def nested(classes=10) -> keras.Model:
+    """A Sequential feature extractor inside a Functional model."""
+    backbone = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", name="inner_conv"),
+        keras.layers.Conv2D(8, 3, activation="relu", name="inner_conv2"),
+        keras.layers.Flatten(),
+    ], name="backbone")
+    x = keras.Input((8, 8, 1))
+    h = backbone(x)
+    out = keras.layers.Dense(classes, activation="softmax", name="head")(h)
+    model = keras.Model(x, out, name="nested")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def mnist_cnn() -> keras.Model:
+    """The classic small MNIST CNN (reaches ~90 % after one epoch on 4,000 images)."""
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ], name="mnist_cnn")
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

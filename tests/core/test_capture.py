@@ -1,0 +1,151 @@
+"""The perception vectors, losses and predictions of real trained models."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+import nbperceive as nbp
+
+from . import models
+
+
+def _fit(model, x, y, epochs=1):
+    model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
+    return model
+
+
+def test_callback_records_every_epoch_plus_the_start(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:600], y[:600]), run_dir=tmp_path / "run")
+    model.fit(x, y, epochs=3, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
+
+    run = nbp.open_run(tmp_path / "run")
+    assert run.epochs == [0, 1, 2, 3]
+    snap = run.snapshot(run.epochs[-1])
+    assert snap.vectors.dtype == np.float32
+    assert snap.vectors.shape == (600, perceiver.probe.dim)
+    assert np.isfinite(snap.vectors).all()
+    table = snap.table
+    assert list(table.columns[:5]) == ["sample_id", "label", "pred", "correct", "loss"]
+    assert [c for c in table.columns if c.startswith("prob_")] == [f"prob_{i}" for i in range(10)]
+    np.testing.assert_allclose(table.filter(like="prob_").sum(1), 1.0, atol=1e-4)
+    # training changed how the model sees the probe: epoch 3 is not epoch 0
+    assert not np.allclose(run.snapshot(0).vectors, snap.vectors)
+    # the history lines up with Keras' logs
+    hist = run.history()
+    assert list(hist.epoch) == [0, 1, 2, 3]
+    assert hist.probe_loss.iloc[-1] < hist.probe_loss.iloc[0]
+    assert "train_loss" in hist.columns
+
+
+def test_loss_and_accuracy_equal_keras_evaluate(mnist_5k, tmp_path):
+    x, y = mnist_5k
+    model = _fit(models.mnist_cnn(), x[:4000], y[:4000], epochs=2)
+    probe_x, probe_y = x[4000:], y[4000:]
+    snap = nbp.Perceiver(model, probe=(probe_x, probe_y), run_dir=tmp_path / "m").capture()
+    per_sample = keras.losses.sparse_categorical_crossentropy(
+        probe_y, model.predict(probe_x, verbose=0)).numpy()
+    np.testing.assert_allclose(snap.table["loss"], per_sample, rtol=1e-4, atol=1e-5)
+    loss, acc = model.evaluate(probe_x, probe_y, verbose=0)
+    assert snap.table["loss"].mean() == pytest.approx(loss, rel=1e-4)
+    assert snap.table["correct"].mean() == pytest.approx(acc, abs=1e-6)
+    assert acc > 0.7  # a real, trained model
+
+
+def test_layers_are_standardised_and_weighted_equally(digits, tmp_path):
+    x, y = digits
+    model = _fit(models.sequential_cnn(), x, y)
+    perceiver = nbp.Perceiver(model, probe=(x[:500], y[:500]), run_dir=tmp_path / "r")
+    snap = perceiver.capture()
+    names = [b["name"] for b in snap.layout]
+    assert not any(n.startswith(("dropout", "global_average")) for n in names)
+    for block in snap.layout:
+        part = np.asarray(snap.layer_vectors(block["name"]), dtype=np.float64)
+        np.testing.assert_allclose(part.mean(0), 0.0, atol=1e-4)
+        # each layer's block has total variance 1 (unless a feature is constant, e.g. dead ReLU)
+        assert part.var(0).sum() == pytest.approx(1.0, abs=0.05) or part.var(0).sum() < 1.0
+
+
+def test_wide_layers_are_reduced_by_a_fixed_random_projection(digits, tmp_path):
+    x, y = digits
+    model = _fit(models.sequential_cnn(), x, y)
+    a = nbp.Perceiver(model, probe=(x[:300], y[:300]), run_dir=tmp_path / "a", max_width=4)
+    b = nbp.Perceiver(model, probe=(x[:300], y[:300]), run_dir=tmp_path / "b", max_width=4)
+    assert all(blk.stop - blk.start <= 4 for blk in a.probe.blocks)
+    assert any(blk.projected and blk.width == 16 for blk in a.probe.blocks)
+    np.testing.assert_allclose(a.capture().vectors, b.capture().vectors, atol=1e-5)
+
+
+def test_multi_input_multi_output_model(digits, tmp_path):
+    x, y = digits
+    side = np.stack([x.mean((1, 2, 3)), x.std((1, 2, 3)), x.max((1, 2, 3)), x.min((1, 2, 3))], 1)
+    reg = x.mean((1, 2, 3))[:, None]
+    model = models.multi_io()
+    model.fit([x, side], [y, reg], epochs=1, verbose=0)
+    perceiver = nbp.Perceiver(model, probe=([x[:400], side[:400]], [y[:400], reg[:400]]),
+                              run_dir=tmp_path / "mio")
+    snap = perceiver.capture()
+    names = [b["name"] for b in snap.layout]
+    assert {"conv", "side_dense", "merge", "cls", "reg"} <= set(names)
+    cls_p, reg_p = model.predict([x[:400], side[:400]], verbose=0)
+    expected = (keras.losses.sparse_categorical_crossentropy(y[:400], cls_p).numpy()
+                + 0.5 * ((reg[:400] - reg_p) ** 2).mean(1))
+    np.testing.assert_allclose(snap.table["loss"], expected, rtol=1e-4, atol=1e-5)
+    assert (snap.table["pred"] == cls_p.argmax(1)).all()
+
+
+def test_branched_model_with_logits(digits, tmp_path):
+    x, y = digits
+    model = _fit(models.branched(), x, y)
+    snap = nbp.Perceiver(model, probe=(x[:300], y[:300]), run_dir=tmp_path / "b").capture()
+    assert {"stem", "res_conv", "res_bn", "skip", "post", "logits"} <= {
+        b["name"] for b in snap.layout}
+    probs = snap.table.filter(like="prob_").to_numpy()
+    expected = tf.nn.softmax(model.predict(x[:300], verbose=0)).numpy()
+    np.testing.assert_allclose(probs, expected, atol=1e-5)
+
+
+def test_nested_model_inner_layers_count(digits, tmp_path):
+    x, y = digits
+    model = _fit(models.nested(), x, y)
+    snap = nbp.Perceiver(model, probe=(x[:300], y[:300]), run_dir=tmp_path / "n").capture()
+    assert [b["name"] for b in snap.layout] == ["inner_conv", "inner_conv2", "head"]
+    np.testing.assert_allclose(snap.table.filter(like="prob_").to_numpy(),
+                               model.predict(x[:300], verbose=0), atol=1e-5)
+
+
+def test_dataset_probe_matches_arrays(digits, tmp_path):
+    x, y = digits
+    model = _fit(models.sequential_cnn(), x, y)
+    from_arrays = nbp.Perceiver(model, probe=(x[:300], y[:300]), run_dir=tmp_path / "a").capture()
+    ds = tf.data.Dataset.from_tensor_slices((x[:300], y[:300]))  # unbatched: batched for you
+    from_ds = nbp.Perceiver(model, probe=ds, run_dir=tmp_path / "d").capture()
+    np.testing.assert_allclose(from_ds.vectors, from_arrays.vectors, atol=1e-5)
+    pd.testing.assert_frame_equal(from_ds.table, from_arrays.table)
+
+
+def test_metadata_columns_join_the_table(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    ink = x[:200].sum((1, 2, 3))
+    meta = pd.DataFrame({"ink": ink, "parity": np.where(y[:200] % 2, "odd", "even")})
+    perceiver = nbp.Perceiver(model, probe=(x[:200], y[:200]), metadata=meta,
+                              run_dir=tmp_path / "m", class_names=list("abcdefghij"))
+    table = perceiver.capture().table
+    np.testing.assert_allclose(table["ink"], ink)
+    assert list(table["parity"][:3]) == list(meta["parity"][:3])
+    assert "prob_j" in table.columns
+
+
+def test_capture_runs_under_the_callers_device_scope(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "dev")
+    with tf.device("/CPU:0"):
+        snap = perceiver.capture()
+    assert np.isfinite(snap.vectors).all()
