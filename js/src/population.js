@@ -1,5 +1,571 @@
-// Placeholder: the population view (regl-scatterplot) lands here.
-function render({ el }) {
-  el.textContent = "nbperceive population view: not built yet";
+// Population view: every sample as a point, drawn by regl-scatterplot (WebGL).
+// Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
+import createScatterplot, { createRenderer } from "regl-scatterplot";
+import { decodeArray, encodeArray } from "./codecs.js";
+import {
+  MISSING,
+  PALETTE,
+  codeLabel,
+  colorTable,
+  formatNumber,
+  normalizeXY,
+  sizeTable,
+  viridis,
+  visibleIndices,
+} from "./scales.js";
+
+// One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
+let sharedRenderer = null;
+function getRenderer() {
+  if (!sharedRenderer) sharedRenderer = createRenderer();
+  return sharedRenderer;
 }
+
+/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on). */
+export function webglAvailable() {
+  try {
+    const probe = document.createElement("canvas");
+    return Boolean(probe.getContext("webgl2") || probe.getContext("webgl"));
+  } catch {
+    return false;
+  }
+}
+
+const CSS = `
+.nbp-pop{font:12px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;}
+.nbp-pop .nbp-bar{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:0 0 6px}
+.nbp-pop .nbp-bar label{display:flex;gap:4px;align-items:center}
+.nbp-pop .nbp-title{font-weight:600}
+.nbp-pop .nbp-body{display:flex;gap:8px;align-items:stretch}
+.nbp-pop .nbp-plot{position:relative;flex:1 1 auto;min-width:200px;border:1px solid #ddd;border-radius:3px;overflow:hidden;background:#fff}
+.nbp-pop .nbp-plot canvas{display:block;width:100%;height:100%}
+.nbp-pop .nbp-legend{flex:0 0 170px;max-height:100%;overflow:auto}
+.nbp-pop .nbp-legend h4{margin:0 0 4px;font-size:12px}
+.nbp-pop .nbp-legend ul{list-style:none;margin:0 0 10px;padding:0}
+.nbp-pop .nbp-legend li{display:flex;gap:6px;align-items:center;cursor:pointer;padding:1px 2px;border-radius:2px}
+.nbp-pop .nbp-legend li:hover{background:#f0f0f0}
+.nbp-pop .nbp-legend li.nbp-off{opacity:.35;text-decoration:line-through}
+.nbp-pop .nbp-swatch{width:11px;height:11px;border-radius:50%;flex:0 0 auto}
+.nbp-pop .nbp-ramp{height:10px;border-radius:2px;margin:2px 0}
+.nbp-pop .nbp-ramp-labels{display:flex;justify-content:space-between;margin-bottom:10px}
+.nbp-pop .nbp-sizes{display:flex;gap:10px;align-items:flex-end;margin-bottom:10px}
+.nbp-pop .nbp-sizes span{display:flex;flex-direction:column;align-items:center;gap:2px}
+.nbp-pop .nbp-dot{background:#777;border-radius:50%}
+.nbp-pop .nbp-tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.96);border:1px solid #bbb;border-radius:4px;padding:6px;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.2);z-index:10;white-space:normal;overflow-wrap:anywhere}
+.nbp-pop .nbp-tip img{display:block;image-rendering:pixelated;max-width:128px;margin-top:4px}
+.nbp-pop .nbp-tip .nbp-text{margin-top:4px;font-style:italic}
+.nbp-pop .nbp-status{color:#666;margin-top:4px}
+.nbp-pop .nbp-nowebgl{padding:16px;color:#8a1c1c;background:#fff4f4}
+`;
+
+function injectStyle(root) {
+  const doc = root.ownerDocument || document;
+  if (doc.getElementById("nbp-population-style")) return;
+  const style = doc.createElement("style");
+  style.id = "nbp-population-style";
+  style.textContent = CSS;
+  doc.head.appendChild(style);
+}
+
+function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text; // always text, never markup
+  return node;
+}
+
+function decodeChannels(raw) {
+  const out = {};
+  for (const [name, ch] of Object.entries(raw || {})) {
+    out[name] = { ...ch, codes: decodeArray(ch.codes) };
+  }
+  return out;
+}
+
+function render({ model, el }) {
+  const root = h("div", "nbp-pop");
+  el.appendChild(root);
+  injectStyle(el);
+
+  const bar = h("div", "nbp-bar");
+  const title = h("span", "nbp-title");
+  const colorSel = h("select", "nbp-color");
+  const sizeSel = h("select", "nbp-size");
+  const colorLabel = h("label", null, "Colour ");
+  colorLabel.appendChild(colorSel);
+  const sizeLabel = h("label", null, "Size ");
+  sizeLabel.appendChild(sizeSel);
+  const resetBtn = h("button", "nbp-reset", "Reset view");
+  const epochLabel = h("label", "nbp-epoch");
+  const epochInput = h("input");
+  epochInput.type = "range";
+  const epochText = h("span");
+  epochLabel.append("Epoch ", epochInput, epochText);
+  bar.append(title, colorLabel, sizeLabel, resetBtn, epochLabel);
+
+  const body = h("div", "nbp-body");
+  const plot = h("div", "nbp-plot");
+  const legend = h("div", "nbp-legend");
+  body.append(plot, legend);
+  const status = h("div", "nbp-status");
+  root.append(bar, body, status);
+
+  const state = {
+    n: 0,
+    x: null,
+    y: null,
+    channels: {},
+    hidden: new Set(),
+    drawn: false,
+    draws: 0,
+    hovered: -1,
+    lassoing: false,
+    previews: new Map(),
+    urls: [],
+  };
+
+  const setHeight = () => {
+    plot.style.height = `${model.get("height")}px`;
+    legend.style.maxHeight = `${model.get("height")}px`;
+  };
+  setHeight();
+
+  const n = () => (model.get("x") ? decodeArray(model.get("x")).length : 0);
+  if (!webglAvailable()) {
+    plot.classList.add("nbp-nowebgl");
+    plot.textContent =
+      `WebGL is not available in this browser, so the population view cannot draw its ` +
+      `${n().toLocaleString()} points. Turn on hardware acceleration (or WebGL) in the browser ` +
+      `settings, or open the notebook in a browser with WebGL.`;
+    return () => root.remove();
+  }
+
+  const canvas = h("canvas");
+  plot.appendChild(canvas);
+  const tip = h("div", "nbp-tip");
+  tip.style.display = "none";
+  plot.appendChild(tip);
+
+  const box = () => {
+    const r = plot.getBoundingClientRect();
+    return { width: Math.max(50, Math.round(r.width) || 600), height: model.get("height") };
+  };
+  const scatterplot = createScatterplot({
+    renderer: getRenderer(),
+    canvas,
+    ...box(),
+    pointSize: 4,
+    pointSizeSelected: 2,
+    pointOutlineWidth: 2,
+    opacity: 0.85,
+    opacityInactiveMax: 0.3,
+    lassoMinDelay: 10,
+    lassoMinDist: 2,
+    lassoClearEvent: "lassoEnd",
+    deselectOnDblClick: true,
+    deselectOnEscape: true,
+  });
+  // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
+  canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
+
+  // --- drawing -----------------------------------------------------------------------------
+  const currentChannel = (name) => state.channels[model.get(name)];
+
+  function codesOf(channel) {
+    return channel ? channel.codes : new Uint8Array(state.n);
+  }
+
+  function encodingSettings() {
+    const c = currentChannel("color");
+    const s = currentChannel("size");
+    return {
+      colorBy: "valueA",
+      pointColor: c ? colorTable(c) : new Array(256).fill(PALETTE[0]),
+      sizeBy: "valueB",
+      pointSize: s ? sizeTable(s, model.get("point_size")) : new Array(256).fill(model.get("point_size")),
+    };
+  }
+
+  async function draw({ transition = false } = {}) {
+    const xs = decodeArray(model.get("x"));
+    const ys = decodeArray(model.get("y"));
+    const count = Math.min(xs?.length ?? 0, ys?.length ?? 0);
+    const canMove = transition && state.drawn && count === state.n && count > 0;
+    state.n = count;
+    const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count));
+    state.x = norm.x;
+    state.y = norm.y;
+    const t0 = performance.now();
+    scatterplot.set(encodingSettings());
+    await scatterplot.draw(
+      { x: norm.x, y: norm.y, z: codesOf(currentChannel("color")), w: codesOf(currentChannel("size")) },
+      {
+        transition: canMove,
+        transitionDuration: 700,
+        zDataType: "categorical",
+        wDataType: "categorical",
+        preventFilterReset: true,
+      },
+    );
+    state.drawn = true;
+    state.draws += 1;
+    applyFilter();
+    applySelectionFromModel();
+    root.dataset.draws = String(state.draws);
+    root.dataset.lastDrawMs = String(performance.now() - t0);
+    root.dataset.points = String(count);
+    renderStatus();
+  }
+
+  let pending = null;
+  function scheduleDraw(opts) {
+    // x and y arrive as two change events of one message: draw once.
+    if (pending) {
+      pending.transition = pending.transition || opts.transition;
+      return;
+    }
+    pending = { ...opts };
+    queueMicrotask(() => {
+      const o = pending;
+      pending = null;
+      draw(o).catch(showError);
+    });
+  }
+
+  function showError(err) {
+    console.error("nbperceive population view:", err);
+    status.textContent = `Drawing failed: ${err && err.message ? err.message : err}`;
+  }
+
+  function applyFilter() {
+    const c = currentChannel("color");
+    if (!c || c.kind !== "categorical" || state.hidden.size === 0) {
+      if (scatterplot.get("isPointsFiltered")) scatterplot.unfilter({ preventEvent: true });
+      return;
+    }
+    scatterplot.filter(visibleIndices(c.codes, state.hidden), { preventEvent: true });
+  }
+
+  // --- selection (both ways) ----------------------------------------------------------------
+  let fromPython = false;
+  function applySelectionFromModel() {
+    if (!state.drawn) return;
+    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
+    const one = model.get("selected");
+    const points = sel.length ? Array.from(sel) : one >= 0 ? [one] : [];
+    fromPython = true;
+    if (points.length) scatterplot.select(points, { preventEvent: true });
+    else scatterplot.deselect({ preventEvent: true });
+    fromPython = false;
+    renderStatus();
+  }
+
+  scatterplot.subscribe("lassoEnd", () => {
+    state.lassoing = true;
+  });
+  scatterplot.subscribe("select", ({ points }) => {
+    if (fromPython) return;
+    const lasso = state.lassoing;
+    state.lassoing = false;
+    if (lasso) {
+      model.set("selected", -1);
+      model.set("selection", encodeArray(Uint32Array.from(points)));
+    } else {
+      const i = points[points.length - 1];
+      model.set("selected", i);
+      model.set("selection", encodeArray(Uint32Array.of(i)));
+    }
+    model.save_changes();
+    renderStatus();
+  });
+  scatterplot.subscribe("deselect", () => {
+    if (fromPython) return;
+    state.lassoing = false;
+    model.set("selected", -1);
+    model.set("selection", encodeArray(new Uint32Array(0)));
+    model.save_changes();
+    renderStatus();
+  });
+
+  function renderStatus() {
+    const sel = decodeArray(model.get("selection"));
+    const k = sel ? sel.length : 0;
+    const one = model.get("selected");
+    let text = `${state.n.toLocaleString()} samples`;
+    if (one >= 0) text += ` · sample ${one} selected`;
+    else if (k) text += ` · ${k.toLocaleString()} selected`;
+    text += " · drag to pan, wheel to zoom, click to select, shift+drag to lasso";
+    status.textContent = text;
+  }
+
+  // --- legend --------------------------------------------------------------------------------
+  function renderLegend() {
+    legend.replaceChildren();
+    const c = currentChannel("color");
+    const colorName = model.get("color");
+    if (colorName) {
+      legend.appendChild(h("h4", "nbp-legend-color-title", `Colour: ${colorName}`));
+      if (!c) legend.appendChild(h("div", null, "loading…"));
+      else if (c.kind === "categorical") {
+        const counts = new Uint32Array(256);
+        for (const code of c.codes) counts[code] += 1;
+        const ul = h("ul", "nbp-legend-color");
+        const table = colorTable(c);
+        const codes = c.categories.map((_, i) => i);
+        if (counts[MISSING]) codes.push(MISSING);
+        for (const code of codes) {
+          const li = h("li");
+          li.dataset.code = String(code);
+          const sw = h("span", "nbp-swatch");
+          sw.style.background = table[code];
+          li.append(sw, h("span", "nbp-cat", codeLabel(c, code)), h("span", "nbp-count", `(${counts[code]})`));
+          if (state.hidden.has(code)) li.classList.add("nbp-off");
+          li.title = "click to hide / show";
+          li.addEventListener("click", () => {
+            if (state.hidden.has(code)) state.hidden.delete(code);
+            else state.hidden.add(code);
+            li.classList.toggle("nbp-off", state.hidden.has(code));
+            applyFilter();
+          });
+          ul.appendChild(li);
+        }
+        legend.appendChild(ul);
+      } else {
+        const ramp = h("div", "nbp-ramp nbp-legend-color");
+        const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${viridis(t)} ${t * 100}%`);
+        ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+        const labels = h("div", "nbp-ramp-labels");
+        const [below, above] = c.clipped || [false, false];
+        labels.append(
+          h("span", "nbp-min", (below ? "≤ " : "") + formatNumber(c.domain[0])),
+          h("span", "nbp-max", (above ? "≥ " : "") + formatNumber(c.domain[1])),
+        );
+        legend.append(ramp, labels);
+      }
+    }
+    const s = currentChannel("size");
+    const sizeName = model.get("size");
+    if (sizeName) {
+      legend.appendChild(h("h4", "nbp-legend-size-title", `Size: ${sizeName}`));
+      if (!s) legend.appendChild(h("div", null, "loading…"));
+      else {
+        const row = h("div", "nbp-sizes nbp-legend-size");
+        const sizes = sizeTable(s, model.get("point_size"));
+        const codes = s.kind === "categorical"
+          ? s.categories.map((_, i) => i).slice(0, 6)
+          : [0, Math.round((MISSING - 1) / 2), MISSING - 1];
+        for (const code of codes) {
+          const item = h("span");
+          const dot = h("span", "nbp-dot");
+          dot.style.width = dot.style.height = `${Math.max(2, sizes[code])}px`;
+          item.append(dot, h("span", null, codeLabel(s, code)));
+          row.appendChild(item);
+        }
+        legend.appendChild(row);
+      }
+    }
+  }
+
+  // --- dropdowns and epoch scrubber ------------------------------------------------------------
+  function renderSelects() {
+    for (const [sel, trait] of [[colorSel, "color"], [sizeSel, "size"]]) {
+      sel.replaceChildren();
+      for (const name of model.get("columns")) {
+        const opt = h("option", null, name);
+        opt.value = name;
+        sel.appendChild(opt);
+      }
+      sel.value = model.get(trait);
+    }
+  }
+  colorSel.addEventListener("change", () => {
+    model.set("color", colorSel.value);
+    model.save_changes();
+  });
+  sizeSel.addEventListener("change", () => {
+    model.set("size", sizeSel.value);
+    model.save_changes();
+  });
+  resetBtn.addEventListener("click", () => scatterplot.reset());
+
+  function renderEpochs() {
+    const epochs = model.get("epochs") || [];
+    epochLabel.style.display = epochs.length > 1 ? "" : "none";
+    epochInput.min = "0";
+    epochInput.max = String(Math.max(0, epochs.length - 1));
+    epochInput.step = "1";
+    const idx = Math.max(0, epochs.indexOf(model.get("epoch")));
+    epochInput.value = String(idx);
+    epochText.textContent = ` ${epochs[idx] ?? ""}`;
+  }
+  epochInput.addEventListener("input", () => {
+    const epochs = model.get("epochs") || [];
+    epochText.textContent = ` ${epochs[Number(epochInput.value)] ?? ""}`;
+  });
+  epochInput.addEventListener("change", () => {
+    const epochs = model.get("epochs") || [];
+    model.set("epoch", epochs[Number(epochInput.value)]);
+    model.save_changes();
+  });
+
+  // --- hover previews ----------------------------------------------------------------------------
+  let mouse = { x: 0, y: 0 };
+  const onMove = (e) => {
+    const r = plot.getBoundingClientRect();
+    mouse = { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  plot.addEventListener("mousemove", onMove);
+
+  function inlinePreview(i) {
+    const inline = model.get("preview_inline") || {};
+    const info = inline.info ? inline.info[i] : undefined;
+    if (inline.texts) return { info, text: inline.texts[i] };
+    if (inline.png) {
+      const blob = decodeArray(inline.png);
+      const offsets = decodeArray(inline.offsets);
+      return { info, png: blob.slice(offsets[i], offsets[i + 1]) };
+    }
+    return null;
+  }
+
+  function previewOf(i) {
+    if (state.previews.has(i)) return state.previews.get(i);
+    const p = inlinePreview(i);
+    if (p) {
+      state.previews.set(i, p);
+      return p;
+    }
+    state.previews.set(i, null); // requested
+    model.send({ type: "preview", index: i });
+    return null;
+  }
+
+  function onCustom(msg, buffers) {
+    if (!msg || msg.type !== "preview") return;
+    const p = { info: msg.info, text: msg.text };
+    if (buffers && buffers.length) {
+      const b = buffers[0];
+      p.png = new Uint8Array(b.buffer ?? b, b.byteOffset ?? 0, b.byteLength);
+    }
+    state.previews.set(msg.index, p);
+    if (state.hovered === msg.index) showTip(msg.index);
+  }
+  model.on("msg:custom", onCustom);
+
+  function showTip(i) {
+    state.hovered = i;
+    tip.replaceChildren();
+    tip.appendChild(h("div", "nbp-tip-title", `sample ${i}`));
+    const p = previewOf(i);
+    const fields = p && p.info ? Object.entries(p.info) : [];
+    for (const [k, v] of fields) {
+      tip.appendChild(h("div", "nbp-tip-field", `${k}: ${typeof v === "number" ? formatNumber(v) : v}`));
+    }
+    const c = currentChannel("color");
+    if (c && !fields.some(([k]) => k === model.get("color"))) {
+      tip.appendChild(h("div", "nbp-tip-field", `${model.get("color")}: ${codeLabel(c, c.codes[i])}`));
+    }
+    if (p && p.png && !p.url) {
+      p.url = URL.createObjectURL(new Blob([p.png], { type: "image/png" }));
+      state.urls.push(p.url);
+    }
+    if (p && p.text !== undefined && p.text !== null) {
+      tip.appendChild(h("div", "nbp-text", p.text)); // textContent: sample text is data
+    } else if (p && p.png) {
+      const img = h("img", "nbp-thumb");
+      img.src = p.url;
+      img.alt = `sample ${i}`;
+      img.addEventListener("load", positionTip);
+      tip.appendChild(img);
+    } else if (model.get("preview_kind") !== "none") {
+      tip.appendChild(h("div", "nbp-loading", "loading preview…"));
+    }
+    tip.style.display = "block";
+    positionTip();
+  }
+  function positionTip() {
+    const r = plot.getBoundingClientRect();
+    const w = tip.offsetWidth, ht = tip.offsetHeight;
+    const left = mouse.x + 14 + w > r.width ? Math.max(0, mouse.x - 14 - w) : mouse.x + 14;
+    const top = mouse.y + 10 + ht > r.height ? Math.max(0, mouse.y - 10 - ht) : mouse.y + 10;
+    tip.style.left = `${left}px`;
+    tip.style.top = `${top}px`;
+  }
+  scatterplot.subscribe("pointOver", (i) => showTip(i));
+  scatterplot.subscribe("pointOut", () => {
+    state.hovered = -1;
+    tip.style.display = "none";
+  });
+
+  // --- model events ----------------------------------------------------------------------------
+  const onXY = () => scheduleDraw({ transition: true });
+  const onChannels = () => {
+    state.channels = decodeChannels(model.get("channels"));
+    renderLegend();
+    scheduleDraw({ transition: false });
+  };
+  const onColor = () => {
+    state.hidden.clear();
+    colorSel.value = model.get("color");
+    sizeSel.value = model.get("size");
+    renderLegend();
+    if (currentChannel("color") && currentChannel("size")) scheduleDraw({ transition: false });
+  };
+  const onColumns = () => renderSelects();
+  const onTitle = () => {
+    title.textContent = model.get("title");
+  };
+  const onHeight = () => {
+    setHeight();
+    scatterplot.set(box());
+  };
+  const onPointSize = () => {
+    renderLegend();
+    scheduleDraw({ transition: false });
+  };
+  const onPreviewInline = () => state.previews.clear();
+  const handlers = {
+    "change:x": onXY,
+    "change:y": onXY,
+    "change:channels": onChannels,
+    "change:color": onColor,
+    "change:size": onColor,
+    "change:columns": onColumns,
+    "change:selected": applySelectionFromModel,
+    "change:selection": applySelectionFromModel,
+    "change:epochs": renderEpochs,
+    "change:epoch": renderEpochs,
+    "change:title": onTitle,
+    "change:height": onHeight,
+    "change:point_size": onPointSize,
+    "change:preview_inline": onPreviewInline,
+  };
+  for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
+
+  const resizer = new ResizeObserver(() => {
+    const b = box();
+    if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
+      scatterplot.set(b);
+    }
+  });
+  resizer.observe(plot);
+
+  state.channels = decodeChannels(model.get("channels"));
+  onTitle();
+  renderSelects();
+  renderEpochs();
+  renderLegend();
+  draw().catch(showError);
+
+  return () => {
+    for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
+    model.off("msg:custom", onCustom);
+    plot.removeEventListener("mousemove", onMove);
+    resizer.disconnect();
+    scatterplot.destroy();
+    for (const url of state.urls) URL.revokeObjectURL(url);
+    root.remove();
+  };
+}
+
 export default { render };

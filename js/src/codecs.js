@@ -1,0 +1,48 @@
+// Binary array codecs shared by the views: Python sends ndarrays as {view, dtype, shape}
+// (anywidget gives `view` as a DataView over the message buffer); never JSON lists.
+
+const TYPED = {
+  float32: Float32Array,
+  float64: Float64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+};
+
+/** Decode {view, dtype, shape} into a typed array (no copy when aligned). */
+export function decodeArray(value) {
+  if (value == null) return null;
+  const Ctor = TYPED[value.dtype];
+  if (!Ctor) throw new Error(`nbperceive: unsupported dtype ${value.dtype}`);
+  const view = value.view ?? value.buffer;
+  let buffer;
+  let offset = 0;
+  let bytes;
+  if (view instanceof DataView || ArrayBuffer.isView(view)) {
+    buffer = view.buffer;
+    offset = view.byteOffset;
+    bytes = view.byteLength;
+  } else if (view instanceof ArrayBuffer) {
+    buffer = view;
+    bytes = view.byteLength;
+  } else {
+    throw new Error("nbperceive: binary array without a buffer");
+  }
+  const n = bytes / Ctor.BYTES_PER_ELEMENT;
+  if (!Number.isInteger(n)) throw new Error(`nbperceive: ${bytes} bytes is not a whole ${value.dtype} array`);
+  const expected = (value.shape || [n]).reduce((a, b) => a * b, 1);
+  if (expected !== n) throw new Error(`nbperceive: shape ${value.shape} does not match ${n} values`);
+  if (offset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(buffer, offset, n);
+  return new Ctor(buffer.slice(offset, offset + bytes));
+}
+
+/** Encode a typed array as {view, dtype, shape} for model.set (sent as a binary buffer). */
+export function encodeArray(typed) {
+  const entry = Object.entries(TYPED).find(([, C]) => typed instanceof C);
+  if (!entry) throw new Error("nbperceive: encodeArray needs a typed array");
+  const copy = typed.slice(); // own buffer, exactly the bytes of this array
+  return { view: new DataView(copy.buffer), dtype: entry[0], shape: [copy.length] };
+}

@@ -1,0 +1,111 @@
+// Scales of the population view: coordinates to clip space, codes to colours and sizes.
+// Codes come from Python (nbperceive.widgets.serializers): continuous columns are quantised
+// to 0..254 over [min, max] with 255 = missing; categorical columns are category indices.
+
+export const MISSING = 255;
+export const MISSING_COLOR = "#b0b0b0";
+
+// Viridis, sampled at 9 stops (values of the published colormap); interpolated linearly.
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+// Tableau 10 then a lighter second set, for categories.
+export const PALETTE = [
+  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+  "#9c755f", "#bab0ac", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#8cd17d", "#f1ce63", "#d4a6c8",
+  "#fabfd2", "#d7b5a6", "#86bcb6", "#499894",
+];
+
+function hex(rgb) {
+  return "#" + rgb.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+}
+
+/** Colour of t in [0, 1] on viridis, as #rrggbb. */
+export function viridis(t) {
+  const u = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(u));
+  const f = u - i;
+  return hex(VIRIDIS[i].map((a, k) => a + (VIRIDIS[i + 1][k] - a) * f));
+}
+
+/** Colour of every code 0..255 for a channel: palette by category, or viridis by value. */
+export function colorTable(channel) {
+  const table = new Array(256).fill(MISSING_COLOR);
+  if (channel.kind === "categorical") {
+    channel.categories.forEach((_, i) => {
+      if (i < MISSING) table[i] = PALETTE[i % PALETTE.length];
+    });
+  } else {
+    for (let c = 0; c < MISSING; c++) table[c] = viridis(c / (MISSING - 1));
+  }
+  return table;
+}
+
+/** Point size (px) of every code 0..255: larger code = larger point (bigger = worse for loss). */
+export function sizeTable(channel, base = 4) {
+  const table = new Array(256).fill(base * 0.6);
+  const n = channel.kind === "categorical" ? Math.max(1, channel.categories.length) : MISSING;
+  for (let c = 0; c < Math.min(n, MISSING); c++) {
+    const t = n === 1 ? 0.5 : c / (n - 1);
+    table[c] = base * (0.6 + 2.4 * t);
+  }
+  return table;
+}
+
+/** The value a continuous code stands for (centre of its bin). */
+export function codeValue(channel, code) {
+  if (code === MISSING) return NaN;
+  const [lo, hi] = channel.domain;
+  return lo + ((hi - lo) * code) / (MISSING - 1);
+}
+
+/** Human label of one code of a channel. */
+export function codeLabel(channel, code) {
+  if (code === MISSING) return "missing";
+  if (channel.kind === "categorical") return String(channel.categories[code]);
+  return formatNumber(codeValue(channel, code));
+}
+
+export function formatNumber(v) {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return String(Number(v.toPrecision(3)));
+}
+
+/**
+ * Map x, y into regl-scatterplot's clip space [-1, 1], keeping the aspect ratio (one scale
+ * for both axes) and centring. Non-finite coordinates go far outside the view.
+ */
+export function normalizeXY(x, y, margin = 0.05) {
+  const n = x.length;
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const a = x[i], b = y[i];
+    if (a < x0) x0 = a;
+    if (a > x1) x1 = a;
+    if (b < y0) y0 = b;
+    if (b > y1) y1 = b;
+  }
+  if (!(x1 >= x0)) { x0 = -1; x1 = 1; }
+  if (!(y1 >= y0)) { y0 = -1; y1 = 1; }
+  const span = Math.max(x1 - x0, y1 - y0) || 1;
+  const s = (2 * (1 - margin)) / span;
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const nx = new Float32Array(n), ny = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = (x[i] - cx) * s, b = (y[i] - cy) * s;
+    nx[i] = Number.isFinite(a) ? a : 10;
+    ny[i] = Number.isFinite(b) ? b : 10;
+  }
+  return { x: nx, y: ny };
+}
+
+/** Indices of points whose category code is not hidden (for the legend's toggles). */
+export function visibleIndices(codes, hidden) {
+  const out = [];
+  for (let i = 0; i < codes.length; i++) if (!hidden.has(codes[i])) out.push(i);
+  return out;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { decodeArray, encodeArray } from "../src/codecs.js";
+
+// What Python sends: {view: DataView over a message buffer, dtype, shape}.
+function wire(typed, shape) {
+  const buf = new ArrayBuffer(typed.byteLength + 8);
+  new Uint8Array(buf, 8).set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+  return { view: new DataView(buf, 8, typed.byteLength), dtype: typedName(typed), shape };
+}
+const typedName = (t) => t.constructor.name.replace("Array", "").toLowerCase();
+
+describe("decodeArray", () => {
+  it("reads float32, uint8, uint16 and uint32 buffers at an offset without losing values", () => {
+    for (const t of [
+      Float32Array.of(1.5, -2.25, 3e7),
+      Uint8Array.of(0, 254, 255),
+      Uint16Array.of(1, 65535),
+      Uint32Array.of(0, 4294967295, 7),
+    ]) {
+      const out = decodeArray(wire(t, [t.length]));
+      expect(out).toBeInstanceOf(t.constructor);
+      expect(Array.from(out)).toEqual(Array.from(t));
+    }
+  });
+
+  it("copies when the buffer offset is not aligned to the element size", () => {
+    const buf = new ArrayBuffer(9);
+    const src = Float32Array.of(0.5, 7);
+    new Uint8Array(buf, 1, 8).set(new Uint8Array(src.buffer));
+    const out = decodeArray({ view: new DataView(buf, 1, 8), dtype: "float32", shape: [2] });
+    expect(Array.from(out)).toEqual([0.5, 7]);
+  });
+
+  it("rejects a shape that does not match the bytes and unknown dtypes", () => {
+    const t = Float32Array.of(1, 2, 3);
+    expect(() => decodeArray(wire(t, [4]))).toThrow(/shape/);
+    expect(() => decodeArray({ view: new DataView(t.buffer), dtype: "complex64", shape: [3] })).toThrow(/dtype/);
+  });
+
+  it("passes null through (an unset trait)", () => {
+    expect(decodeArray(null)).toBeNull();
+  });
+});
+
+describe("encodeArray", () => {
+  it("round-trips through decodeArray with its own exact buffer", () => {
+    const big = new Uint32Array(10).map((_, i) => i * 1000);
+    const part = big.subarray(2, 5);
+    const enc = encodeArray(part);
+    expect(enc.dtype).toBe("uint32");
+    expect(enc.shape).toEqual([3]);
+    expect(enc.view.byteLength).toBe(12);
+    expect(Array.from(decodeArray(enc))).toEqual([2000, 3000, 4000]);
+  });
+
+  it("refuses plain arrays (selections travel binary, not as JSON lists)", () => {
+    expect(() => encodeArray([1, 2, 3])).toThrow(/typed array/);
+  });
+});

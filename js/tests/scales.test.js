@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import {
+  MISSING,
+  MISSING_COLOR,
+  PALETTE,
+  codeLabel,
+  codeValue,
+  colorTable,
+  formatNumber,
+  normalizeXY,
+  sizeTable,
+  viridis,
+  visibleIndices,
+} from "../src/scales.js";
+
+const continuous = { kind: "continuous", domain: [2, 12] };
+const categorical = { kind: "categorical", categories: ["cat", "dog", "<b>x</b>"] };
+
+describe("normalizeXY", () => {
+  it("fits the points into clip space keeping the aspect ratio and centring", () => {
+    const { x, y } = normalizeXY(Float32Array.of(0, 10, 5), Float32Array.of(0, 2, 1), 0);
+    expect(Array.from(x)).toEqual([-1, 1, 0]);
+    // y spans 2 of the 10 units of the longer axis: same scale, centred
+    expect(y[0]).toBeCloseTo(-0.2);
+    expect(y[1]).toBeCloseTo(0.2);
+    expect(y[2]).toBeCloseTo(0);
+  });
+
+  it("keeps a margin and survives a single point and non-finite values", () => {
+    const one = normalizeXY(Float32Array.of(3), Float32Array.of(4));
+    expect([one.x[0], one.y[0]]).toEqual([0, 0]);
+    const bad = normalizeXY(Float32Array.of(0, NaN, 4), Float32Array.of(0, 1, 4), 0.1);
+    expect(bad.x[0]).toBeCloseTo(-0.9);
+    expect(bad.x[2]).toBeCloseTo(0.9);
+    expect(Math.abs(bad.x[1])).toBeGreaterThan(1); // off screen, not at a wrong place
+  });
+});
+
+describe("colours", () => {
+  it("viridis runs from dark purple to yellow and clamps", () => {
+    expect(viridis(0)).toBe("#440154");
+    expect(viridis(1)).toBe("#fde725");
+    expect(viridis(-3)).toBe(viridis(0));
+    expect(viridis(7)).toBe(viridis(1));
+  });
+
+  it("gives each category its palette colour and missing values grey", () => {
+    const t = colorTable(categorical);
+    expect(t.slice(0, 3)).toEqual(PALETTE.slice(0, 3));
+    expect(t[MISSING]).toBe(MISSING_COLOR);
+    expect(t).toHaveLength(256);
+  });
+
+  it("maps continuous codes 0..254 along viridis", () => {
+    const t = colorTable(continuous);
+    expect(t[0]).toBe(viridis(0));
+    expect(t[254]).toBe(viridis(1));
+    expect(t[MISSING]).toBe(MISSING_COLOR);
+  });
+});
+
+describe("sizes", () => {
+  it("grows with the code (bigger loss = bigger point) and shrinks missing", () => {
+    const s = sizeTable(continuous, 4);
+    expect(s[0]).toBeLessThan(s[127]);
+    expect(s[127]).toBeLessThan(s[254]);
+    expect(s[254]).toBeCloseTo(12);
+    expect(s[MISSING]).toBeLessThan(s[1]);
+  });
+
+  it("spreads categories over the same range", () => {
+    const s = sizeTable(categorical, 5);
+    expect(s[0]).toBeCloseTo(3);
+    expect(s[2]).toBeCloseTo(15);
+  });
+});
+
+describe("labels", () => {
+  it("reads codes back as values and category names", () => {
+    expect(codeValue(continuous, 0)).toBe(2);
+    expect(codeValue(continuous, 254)).toBe(12);
+    expect(codeLabel(continuous, 127)).toBe("7");
+    expect(codeLabel(categorical, 2)).toBe("<b>x</b>"); // text, shown with textContent
+    expect(codeLabel(categorical, MISSING)).toBe("missing");
+  });
+
+  it("formats numbers compactly", () => {
+    expect(formatNumber(0.123456)).toBe("0.123");
+    expect(formatNumber(123456)).toBe("1.23e+5");
+    expect(formatNumber(0)).toBe("0");
+  });
+});
+
+describe("visibleIndices", () => {
+  it("drops the points of hidden categories", () => {
+    expect(visibleIndices(Uint8Array.of(0, 1, 2, 1, 0), new Set([1]))).toEqual([0, 2, 4]);
+    expect(visibleIndices(Uint8Array.of(0, 1), new Set())).toEqual([0, 1]);
+  });
+});

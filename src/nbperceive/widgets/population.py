@@ -1,0 +1,270 @@
+"""PopulationView: every sample as a point (WebGL scatter, regl-scatterplot), pandas-first.
+
+Traits carry binary arrays only: ``x``/``y`` float32, and per column one uint8 code per point
+(``channels``), so a point costs 10 bytes on the wire (8 for x, y; 1 for colour; 1 for size).
+
+Selection traits, both ways between Python and the browser:
+
+* ``selected``: int, the sample clicked last (-1 = none).
+* ``selection``: numpy uint32 array of the samples selected by lasso (empty = none); sent as a
+  binary ``{view, dtype, shape}`` buffer, never a JSON list. A click sets it to ``[selected]``.
+
+Hover previews (``preview=nbp.images(x)`` / ``nbp.texts(strings)``) travel inline for small
+sets and are fetched one at a time by custom message for large ones.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import pandas as pd
+import traitlets as t
+
+from ..errors import MetadataError, RunError
+from ..samples import Preview, as_preview
+from .serializers import array_serialization, channels_to_json, encode_channel
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below this total
+INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
+INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
+INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
+
+
+class PopulationView(anywidget.AnyWidget):
+    """Scatter of a table's rows: ``PopulationView(df, x="x", y="y", color="loss")``."""
+
+    _esm = STATIC / "population.js"
+
+    x = t.Any(np.zeros(0, np.float32)).tag(sync=True, **array_serialization)
+    y = t.Any(np.zeros(0, np.float32)).tag(sync=True, **array_serialization)
+    channels = t.Dict().tag(sync=True, to_json=channels_to_json)
+    columns = t.List(t.Unicode()).tag(sync=True)
+    color = t.Unicode("").tag(sync=True)
+    size = t.Unicode("").tag(sync=True)
+    selected = t.Int(-1).tag(sync=True)
+    selection = t.Any(np.zeros(0, np.uint32)).tag(sync=True, **array_serialization)
+    preview_kind = t.Unicode("none").tag(sync=True)
+    preview_inline = t.Dict().tag(sync=True)
+    epochs = t.List(t.Int()).tag(sync=True)
+    epoch = t.Int(-1).tag(sync=True)
+    title = t.Unicode("").tag(sync=True)
+    height = t.Int(420).tag(sync=True)
+    point_size = t.Float(4.0).tag(sync=True)
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        x: str | np.ndarray = "x",
+        y: str | np.ndarray = "y",
+        color: str | None = None,
+        size: str | None = None,
+        preview: Any = None,
+        **kwargs: Any,
+    ):
+        if not isinstance(data, pd.DataFrame):
+            raise MetadataError(
+                f"PopulationView needs a pandas DataFrame (one row per sample), not "
+                f"{type(data).__name__}; e.g. pd.DataFrame({{'x': ..., 'y': ..., 'loss': ...}})."
+            )
+        self._data = data.reset_index(drop=True)
+        self._preview: Preview | None = as_preview(preview)
+        if self._preview is not None and len(self._preview) != len(self._data):
+            raise MetadataError(
+                f"preview holds {len(self._preview)} samples but the table has "
+                f"{len(self._data)} rows; pass the previews of exactly these samples."
+            )
+        self._lock = threading.Lock()
+        skip = {v for v in (x, y) if isinstance(v, str)}
+        columns = [str(c) for c in self._data.columns
+                   if c not in skip and _plottable(self._data[c])]
+        default = "loss" if "loss" in columns else (columns[0] if columns else "")
+        super().__init__(columns=columns, **kwargs)
+        self._set_xy(self._column_or_array(x, "x"), self._column_or_array(y, "y"))
+        self.color = self._check_column(color if color is not None else default)
+        self.size = self._check_column(size if size is not None else default)
+        self._send_channels()
+        self._set_preview()
+        self.on_msg(self._on_custom_msg)
+
+    # --- data -------------------------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The table the view shows (one row per point, in point order)."""
+        return self._data
+
+    def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
+        if isinstance(value, str):
+            if value not in self._data.columns:
+                raise MetadataError(
+                    f"{axis}={value!r} is not a column of the table; columns are "
+                    f"{list(self._data.columns)}. Pass a column name or an array of length "
+                    f"{len(self._data)}."
+                )
+            value = self._data[value].to_numpy()
+        arr = np.asarray(value, dtype=np.float32).reshape(-1)
+        if len(arr) != len(self._data):
+            raise MetadataError(
+                f"{axis} has {len(arr)} values but the table has {len(self._data)} rows."
+            )
+        return arr
+
+    def _set_xy(self, x: np.ndarray, y: np.ndarray) -> None:
+        with self.hold_sync():
+            self.x = np.ascontiguousarray(x, dtype=np.float32)
+            self.y = np.ascontiguousarray(y, dtype=np.float32)
+
+    def _check_column(self, name: str) -> str:
+        if name and name not in self.columns:
+            raise MetadataError(
+                f"cannot colour or size by {name!r}: it is not a numeric or categorical column "
+                f"of the table. Choose one of {self.columns}."
+            )
+        return name
+
+    @t.validate("color", "size")
+    def _valid_column(self, proposal: Any) -> str:
+        return self._check_column(proposal["value"])
+
+    @t.observe("color", "size")
+    def _on_channel_choice(self, change: Any) -> None:
+        if change["new"] and change["new"] not in self.channels:
+            self._send_channels()
+
+    def _send_channels(self) -> None:
+        """Codes of the colour and size columns; of every column when that is small."""
+        n = len(self._data)
+        if n * max(1, len(self.columns)) <= INLINE_CHANNEL_BYTES:
+            wanted = list(self.columns)
+        else:
+            wanted = [c for c in dict.fromkeys([self.color, self.size]) if c]
+            wanted += [c for c in self.channels if c not in wanted]  # keep what was sent
+        self.channels = {name: encode_channel(self._data[name]) for name in wanted}
+
+    # --- previews ---------------------------------------------------------------------------
+    def _set_preview(self) -> None:
+        pv = self._preview
+        if pv is None:
+            self.preview_kind, self.preview_inline = "none", {}
+            return
+        self.preview_kind = pv.kind
+        self.preview_inline = {}
+        if len(pv) > INLINE_PREVIEW_POINTS:
+            return
+        items = [pv.get(i) for i in range(len(pv))]
+        info = [self.info(i) for i in range(len(pv))]
+        if pv.kind == "text":
+            if sum(len(s) for s in items) <= INLINE_PREVIEW_BYTES:
+                self.preview_inline = {"texts": items, "info": info}
+        else:
+            blob = b"".join(items)
+            if len(blob) <= INLINE_PREVIEW_BYTES:
+                offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
+                self.preview_inline = {
+                    "png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
+                    "offsets": {"view": memoryview(offsets).cast("B"), "dtype": "uint32",
+                                "shape": [len(offsets)]},
+                    "info": info,
+                }
+
+    def info(self, index: int) -> dict[str, Any]:
+        """The hover card's fields of one sample (label, pred, correct, loss when present)."""
+        row = self._data.iloc[int(index)]
+        out = {}
+        for col in INFO_COLUMNS:
+            if col in self._data.columns:
+                value = row[col]
+                out[col] = value.item() if hasattr(value, "item") else value
+                if isinstance(out[col], float) and not np.isfinite(out[col]):
+                    out[col] = None
+        return out
+
+    def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list) -> None:
+        if not isinstance(content, dict) or content.get("type") != "preview":
+            return
+        index = int(content.get("index", -1))
+        reply: dict[str, Any] = {"type": "preview", "index": index, "kind": self.preview_kind}
+        if not 0 <= index < len(self._data):
+            return
+        reply["info"] = self.info(index)
+        out_buffers: list[bytes] = []
+        if self._preview is not None:
+            item = self._preview.get(index)
+            if isinstance(item, bytes):
+                out_buffers = [item]
+            else:
+                reply["text"] = item
+        self.send(reply, out_buffers)
+
+    # --- runs -------------------------------------------------------------------------------
+    @classmethod
+    def from_run(
+        cls,
+        run: Any,
+        epoch: int | None = None,
+        method: str = "pca",
+        layer: str | None = None,
+        preview: Any = None,
+        **kwargs: Any,
+    ) -> PopulationView:
+        """The samples of a recorded run at ``epoch``, laid out by ``method`` (pca|umap|tsne).
+
+        PCA shows at once; UMAP and t-SNE replace it when they are ready (in the background) if
+        :mod:`nbperceive.projection` offers ``project_run_async``. The epoch scrubber in the
+        view (``view.epoch = k``) moves the points to epoch k's layout.
+        """
+        if isinstance(run, (str, os.PathLike)):
+            from ..store import open_run
+
+            run = open_run(run)
+        snap = run.snapshot(epoch)
+        view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
+        view._run, view._method, view._layer = run, method, layer
+        view.epochs = list(run.epochs)
+        view.epoch = snap.epoch
+        view._show_epoch(snap.epoch, table=snap.table)
+        view.observe(lambda ch: view._show_epoch(ch["new"]), names="epoch")
+        return view
+
+    def _show_epoch(self, epoch: int, table: pd.DataFrame | None = None) -> None:
+        run = self._run
+        if epoch not in run.epochs:
+            raise RunError(f"epoch {epoch} is not in {run.path}; recorded epochs: {run.epochs}.")
+        if table is None:
+            table = run.snapshot(epoch).table
+        coords = self._layout(epoch)
+        with self.hold_sync():
+            self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
+            self._set_xy(coords[:, 0], coords[:, 1])
+            self._send_channels()
+
+    def _layout(self, epoch: int) -> np.ndarray:
+        from .. import projection
+
+        project_async = getattr(projection, "project_run_async", None)
+        if project_async is None or self._method == "pca":
+            return np.asarray(self._run.project(epoch, method=self._method, layer=self._layer))
+
+        def on_ready(coords: np.ndarray) -> None:
+            if self.epoch == epoch:  # the user may have moved on meanwhile
+                coords = np.asarray(coords, dtype=np.float32)
+                self._data = self._data.assign(x=coords[:, 0], y=coords[:, 1])
+                self._set_xy(coords[:, 0], coords[:, 1])
+
+        kwargs = {"layer": self._layer} if self._layer else {}
+        return np.asarray(project_async(self._run, epoch, self._method, on_ready, **kwargs))
+
+
+def _plottable(series: pd.Series) -> bool:
+    """Numeric, boolean or categorical (not free text with a value per row)."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return True
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return True
+    n = series.nunique(dropna=True)
+    return n <= 20 or (n < len(series) // 2 and n <= 254)

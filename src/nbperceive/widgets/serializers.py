@@ -1,0 +1,119 @@
+"""How data travels between Python and the views: binary arrays, never JSON lists.
+
+An ndarray becomes ``{"view": memoryview, "dtype": "float32", "shape": [n]}``; ipywidgets
+sends the memoryview as a binary buffer of the comm message and JS reads it as a DataView
+(``js/src/codecs.js``). A column of a table becomes a *channel*: one uint8 code per point plus
+what the codes mean, so colour and size cost one byte per point each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import NbPerceiveError
+
+WIRE_DTYPES = ("float32", "float64", "uint8", "uint16", "uint32", "int32")
+MISSING = 255  # code of a missing value in every channel
+MAX_CATEGORIES = 254  # more categories than this: the rarest are shown together as "other"
+CATEGORICAL_MAX_INTS = 32  # integer columns with at most this many distinct values are categories
+ROBUST_QUANTILES = (0.01, 0.99)  # continuous scales span these quantiles (ends are clipped) ...
+ROBUST_MIN_POINTS = 200  # ... when there are at least this many values
+
+
+def array_to_json(value: Any, widget: Any = None) -> dict[str, Any] | None:
+    """Serialise an ndarray for a widget trait (binary buffer, dtype, shape)."""
+    if value is None:
+        return None
+    arr = np.ascontiguousarray(value)
+    if arr.dtype.name not in WIRE_DTYPES:
+        raise NbPerceiveError(f"arrays travel as one of {WIRE_DTYPES}, not {arr.dtype}")
+    return {"view": memoryview(arr.reshape(-1)).cast("B"), "dtype": arr.dtype.name,
+            "shape": list(arr.shape)}
+
+
+def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
+    """Deserialise ``{view, dtype, shape}`` coming from the browser into an ndarray (a copy)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):  # tolerated from hand-written front ends
+        return np.asarray(value, dtype=np.uint32)
+    dtype = np.dtype(value["dtype"])
+    arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
+    return arr.reshape(value.get("shape") or [arr.size]).copy()
+
+
+array_serialization = {"to_json": array_to_json, "from_json": array_from_json}
+
+
+def channels_to_json(value: dict[str, dict[str, Any]], widget: Any = None) -> dict[str, Any]:
+    """Serialise ``{column: channel}``; each channel's ``codes`` array goes binary."""
+    return {
+        name: {**ch, "codes": array_to_json(ch["codes"])} for name, ch in (value or {}).items()
+    }
+
+
+def is_categorical(series: pd.Series) -> bool:
+    """Palette (True) or continuous colormap (False) for this column."""
+    if isinstance(series.dtype, pd.CategoricalDtype) or series.dtype == bool:
+        return True
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return True
+    if pd.api.types.is_integer_dtype(series):
+        return series.nunique(dropna=True) <= CATEGORICAL_MAX_INTS
+    return False
+
+
+def encode_channel(series: pd.Series) -> dict[str, Any]:
+    """One byte per point for a column, plus the legend of the codes.
+
+    Continuous columns are quantised to 0..254 over [min, max] (over the 1st..99th percentile
+    for 200 values or more, values beyond clipped, so outliers do not flatten the rest);
+    categorical columns get one code per category (beyond 253 categories the rarest share
+    "other").
+    Missing values get code 255.
+    """
+    if is_categorical(series):
+        return _encode_categorical(series)
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(values)
+    codes = np.full(values.shape, MISSING, dtype=np.uint8)
+    clipped = [False, False]
+    if finite.any():
+        good = values[finite]
+        lo, hi = float(good.min()), float(good.max())
+        if good.size >= ROBUST_MIN_POINTS:  # a few outliers must not flatten everyone else
+            qlo, qhi = (float(v) for v in np.quantile(good, ROBUST_QUANTILES))
+            if qhi > qlo:
+                clipped = [qlo > lo, qhi < hi]
+                lo, hi = qlo, qhi
+        span = hi - lo
+        scaled = np.clip((good - lo) / span, 0, 1) if span > 0 else np.zeros(good.size)
+        codes[finite] = np.rint(scaled * (MISSING - 1)).astype(np.uint8)
+    else:
+        lo = hi = 0.0
+    return {"kind": "continuous", "domain": [lo, hi], "clipped": clipped, "codes": codes}
+
+
+def _encode_categorical(series: pd.Series) -> dict[str, Any]:
+    present = series.notna().to_numpy()
+    counts = series[present].astype(str).value_counts(sort=False)
+    natural = _natural_order(list(counts.index))
+    if len(natural) > MAX_CATEGORIES:
+        keep = set(counts.sort_values(ascending=False).index[: MAX_CATEGORIES - 1])
+        natural = [c for c in natural if c in keep] + ["other"]
+    other = natural.index("other") if "other" in natural else MISSING
+    found = pd.Categorical(series[present].astype(str), categories=natural).codes
+    codes = np.full(len(series), MISSING, dtype=np.uint8)
+    codes[present] = np.where(found < 0, other, found).astype(np.uint8)
+    return {"kind": "categorical", "categories": natural, "codes": codes}
+
+
+def _natural_order(labels: list[str]) -> list[str]:
+    """Numbers in numeric order, everything else alphabetically."""
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)

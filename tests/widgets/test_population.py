@@ -1,0 +1,131 @@
+"""PopulationView in Python: binary traits, channels, previews by message, run epochs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+
+import nbperceive as nbp
+from nbperceive.errors import MetadataError
+from nbperceive.widgets.population import PopulationView
+from nbperceive.widgets.serializers import (
+    MISSING,
+    array_from_json,
+    array_to_json,
+    channels_to_json,
+    encode_channel,
+)
+
+
+@pytest.fixture(scope="module")
+def digits_df():
+    d = load_digits()
+    xy = PCA(2, random_state=0).fit_transform(d.data)
+    # per-sample "loss": distance to the class mean in pixel space (real, skewed, per sample)
+    means = np.stack([d.data[d.target == k].mean(0) for k in range(10)])
+    loss = np.linalg.norm(d.data - means[d.target], axis=1)
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": d.target, "loss": loss,
+                       "name": [f"digit {t}" for t in d.target]})
+    return df, d
+
+
+def _wire_bytes(value) -> int:
+    return value["view"].nbytes
+
+
+def test_defaults_colour_and_size_by_loss_and_everything_travels_binary(digits_df):
+    df, _ = digits_df
+    view = PopulationView(df)
+    assert view.color == "loss" and view.size == "loss"
+    assert set(view.columns) == {"label", "loss", "name"}
+    state = view.get_state()
+    x, y = state["x"], state["y"]
+    assert x["dtype"] == "float32" and isinstance(x["view"], memoryview)
+    np.testing.assert_array_equal(np.frombuffer(x["view"], np.float32), df.x.astype(np.float32))
+    ch = state["channels"]
+    assert ch["loss"]["codes"]["dtype"] == "uint8" and ch["label"]["kind"] == "categorical"
+    per_point = (_wire_bytes(x) + _wire_bytes(y) + _wire_bytes(ch[view.color]["codes"])
+                 + _wire_bytes(ch[view.size]["codes"])) / len(df)
+    assert per_point == 10  # x, y float32 + one byte colour + one byte size
+
+
+def test_continuous_codes_follow_the_values_and_clip_outliers():
+    values = pd.Series(np.r_[np.linspace(0, 1, 998), 50.0, np.nan])
+    ch = encode_channel(values)
+    codes = ch["codes"]
+    assert ch["kind"] == "continuous" and ch["clipped"][1]
+    assert ch["domain"][1] < 2  # the 50 outlier does not stretch the scale
+    assert np.all(np.diff(codes[:998].astype(int)) >= 0)  # monotone
+    assert codes[0] == 0 and codes[998] == MISSING - 1 and codes[999] == MISSING
+
+
+def test_categorical_codes_keep_numeric_order_and_lump_rare_categories():
+    ch = encode_channel(pd.Series([10, 2, 2, 1, None], dtype="Int64"))
+    assert ch["categories"] == ["1", "2", "10"]
+    assert list(ch["codes"]) == [2, 1, 1, 0, MISSING]
+    many = pd.Series([f"c{i}" for i in range(300)] + ["c0"] * 5)
+    ch = encode_channel(many)
+    assert len(ch["categories"]) == 254 and ch["categories"][-1] == "other"
+    assert ch["codes"][0] == ch["categories"].index("c0")
+
+
+def test_selection_round_trips_as_binary_uint32(digits_df):
+    df, _ = digits_df
+    view = PopulationView(df)
+    sent = array_to_json(np.array([3, 9, 1200], np.uint32))
+    view.set_state({"selection": {**sent, "view": sent["view"].tobytes()}, "selected": 9})
+    assert view.selection.dtype == np.uint32
+    assert view.selection.tolist() == [3, 9, 1200] and view.selected == 9
+    assert array_from_json(view.get_state()["selection"]).tolist() == [3, 9, 1200]
+
+
+def test_choosing_a_column_from_python_and_bad_columns(digits_df):
+    df, _ = digits_df
+    view = PopulationView(df, color="label", size="loss")
+    view.color = "name"
+    assert view.channels["name"]["categories"][0] == "digit 0"
+    with pytest.raises(MetadataError, match="Choose one of"):
+        view.color = "nope"
+    with pytest.raises(MetadataError, match="not a column"):
+        PopulationView(df, x="px")
+    with pytest.raises(MetadataError, match="DataFrame"):
+        PopulationView(df.to_numpy())
+    with pytest.raises(MetadataError, match="preview holds"):
+        PopulationView(df, preview=nbp.texts(["a", "b"]))
+
+
+def test_large_tables_send_only_the_channels_in_use(monkeypatch, digits_df):
+    import nbperceive.widgets.population as pop
+
+    df, _ = digits_df
+    monkeypatch.setattr(pop, "INLINE_CHANNEL_BYTES", 100)
+    view = PopulationView(df, color="label", size="loss")
+    assert set(view.channels) == {"label", "loss"}
+    view.color = "name"  # chosen later (dropdown or Python): sent then
+    assert set(view.channels) == {"label", "loss", "name"}
+    assert set(channels_to_json(view.channels)) == {"label", "loss", "name"}
+
+
+def test_hover_preview_is_answered_by_custom_message(digits_df):
+    df, d = digits_df
+    view = PopulationView(df, preview=nbp.images(d.images.astype(np.uint8)))
+    assert view.preview_kind == "image" and view.preview_inline == {}  # 1,797 > inline limit
+    sent = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers))
+    view._on_custom_msg(view, {"type": "preview", "index": 42}, [])
+    content, buffers = sent[-1]
+    assert content["index"] == 42 and content["info"]["label"] == int(d.target[42])
+    assert buffers[0] == view._preview.get(42)
+
+
+def test_small_sets_carry_text_previews_inline(digits_df):
+    df, _ = digits_df
+    small = df.head(20).reset_index(drop=True)
+    texts = [f"<img src=x onerror=alert({i})>" for i in range(20)]
+    view = PopulationView(small, preview=texts)
+    assert view.preview_kind == "text"
+    assert view.preview_inline["texts"][3] == "<img src=x onerror=alert(3)>"
+    assert view.preview_inline["info"][3]["label"] == int(small.label[3])
