@@ -1,0 +1,46 @@
+"""The contract every attribution method follows.
+
+A gradient method is a small function of (activations, gradients):
+
+* ``activations``: ``(N, *axes, C)`` — a layer's output (or the input / Embedding output);
+* ``gradients``: ``(N, K, *axes, C)`` — d score_k / d activations, one slice per label;
+* returns ``(N, K, *axes)`` maps.
+
+``target`` says which score is differentiated (``"logit"``: the label's pre-softmax logit;
+``"margin"``: logit minus log-sum-exp of the other logits). ``layerwise`` methods get one map
+per candidate layer; the others one map at the input (Embedding output for tokens).
+Methods that need more than one pass (SmoothGrad, baseline-delta) or another library
+(ScoreCAM, activation maximisation) override :meth:`Method.explain`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import tensorflow as tf
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .result import Explanation
+
+
+def spatial_axes(gradients: tf.Tensor) -> list[int]:
+    """Axes of ``gradients`` (N, K, *axes, C) that are positions."""
+    return list(range(2, len(gradients.shape) - 1))
+
+
+class Method:
+    """Base class: subclasses set ``name`` and implement :meth:`maps`."""
+
+    name: ClassVar[str] = ""
+    target: ClassVar[str] = "logit"
+    layerwise: ClassVar[bool] = True
+    non_negative: ClassVar[bool] = True
+
+    def maps(self, activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
+
+    def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
+        """One compiled pass per batch through ``engine``."""
+        heatmaps, probs = engine.run(self, xs, labels)
+        return engine.explanation(self, heatmaps, probs, labels)

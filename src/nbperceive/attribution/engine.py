@@ -1,0 +1,222 @@
+"""One compiled forward+backward pass per batch: maps at every candidate layer x every label.
+
+The pass runs the model through :class:`~nbperceive.attribution.graph.Tracer` inside a
+``tf.function``: each candidate layer's output is watched on a gradient tape as it is
+produced, the logits (pre-softmax) give one score per requested label, and one backward pass
+per label yields the gradients at *all* candidate layers at once. The method's map function,
+the upsampling to the input's axes and the stacking all happen inside the same graph, so a
+call returns the finished ``(N, L, K, *input_axes)`` block. Nothing here chooses a device: the
+pass runs wherever the caller's ``tf.device`` scope puts it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from ..errors import ModelError
+from .base import Method
+from .depth import Structure, unique_paths
+from .focus_layercam import margin
+from .graph import Tracer
+from .result import Explanation
+
+INPUT = "<input>"
+
+
+def to_logits(z: tf.Tensor, kind: str) -> tf.Tensor:
+    """Pre-softmax scores from the model's raw (linear-head) output; see docs/attribution.md."""
+    if kind == "probs":
+        return ops.log(ops.maximum(z, 1e-12))
+    if kind == "sigmoid_probs":
+        p = ops.clip(z, 1e-7, 1.0 - 1e-7)
+        z = ops.log(p) - ops.log1p(-p)
+        kind = "sigmoid"
+    if kind == "sigmoid" and z.shape[-1] == 1:
+        return ops.concatenate([-0.5 * z, 0.5 * z], axis=-1)  # softmax of this = (1 - p, p)
+    return z
+
+
+def to_probabilities(logits: tf.Tensor, kind: str) -> tf.Tensor:
+    if kind in ("sigmoid", "sigmoid_probs") and logits.shape[-1] != 2:
+        return tf.sigmoid(logits)  # multi-label sigmoid head
+    return tf.nn.softmax(logits, axis=-1)
+
+
+def upsample(maps: tf.Tensor, size: tuple[int, ...]) -> tf.Tensor:
+    """(N, K, *axes) -> (N, K, *size), bilinear (linear for 1-D)."""
+    if tuple(maps.shape[2:]) == tuple(size):
+        return maps
+    if len(size) == 1:
+        img = tf.transpose(maps, [0, 2, 1])[:, :, None, :]  # (N, t, 1, K)
+        out = tf.image.resize(img, (size[0], 1), method="bilinear")
+        return tf.transpose(out[:, :, 0, :], [0, 2, 1])
+    img = tf.transpose(maps, [0, 2, 3, 1])  # (N, h, w, K)
+    out = tf.image.resize(img, size, method="bilinear")
+    return tf.transpose(out, [0, 3, 1, 2])
+
+
+class Engine:
+    """Compiled attribution passes for one model and one chosen input."""
+
+    def __init__(self, model: Any, structure: Structure, batch_size: int = 64) -> None:
+        self.model = model
+        self.structure = structure
+        self.batch_size = int(batch_size)
+        self._steps: dict[tuple, Any] = {}
+
+    # -- which tensors are differentiated ------------------------------------------------
+    def sources(self, method: Method) -> list[str]:
+        s = self.structure
+        if not method.layerwise:
+            return [s.grad_source or INPUT]
+        if not s.candidates:
+            raise ModelError(
+                f"no layer of this model keeps the {s.input_kind} axes of input "
+                f"{s.input_name!r}, so {method.name!r} has no layer to explain; use "
+                "method='saliency' (or 'smoothgrad') for a map at the input"
+            )
+        return s.candidates
+
+    def layer_names(self, method: Method) -> tuple[list[str], list[int]]:
+        s = self.structure
+        if not method.layerwise:
+            return [s.input_name], [0]
+        return list(s.candidates), list(s.depths)
+
+    # -- the compiled pass ------------------------------------------------------------
+    def _step(self, method: Method, upsampled: bool, noisy_pass: bool = False) -> Any:
+        key = (type(method), method.target, upsampled, noisy_pass)
+        if key not in self._steps:
+            self._steps[key] = tf.function(self._make_step(method, upsampled, noisy_pass))
+        return self._steps[key]
+
+    def _make_step(self, method: Method, upsampled: bool, noisy_pass: bool) -> Any:
+        s = self.structure
+        wanted = self.sources(method)
+        index = s.input_index
+        model = self.model
+
+        def noisy(t: tf.Tensor, level: tf.Tensor) -> tf.Tensor:
+            if not noisy_pass:
+                return t
+            axes = list(range(1, len(t.shape)))
+            spread = tf.reduce_max(t, axes, keepdims=True) - tf.reduce_min(t, axes, keepdims=True)
+            return t + tf.random.normal(tf.shape(t), dtype=t.dtype) * level * spread
+
+        def step(inputs: list[tf.Tensor], labels: tf.Tensor, noise: tf.Tensor) -> Any:
+            acts: dict[str, tf.Tensor] = {}
+            seen: dict[str, int] = {}
+            with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+                xs = list(inputs)
+                if INPUT in wanted:
+                    xs[index] = noisy(xs[index], noise)
+                    tape.watch(xs[index])
+                    acts[INPUT] = xs[index]
+
+                def hook(path: str, t: tf.Tensor) -> tf.Tensor:
+                    seen[path] = seen.get(path, 0) + 1
+                    if seen[path] > 1:
+                        path = unique_paths([path] * seen[path])[-1]
+                    if path in wanted:
+                        if path == s.grad_source:
+                            t = noisy(t, noise)
+                        tape.watch(t)
+                        acts[path] = t
+                    return t
+
+                z = Tracer(model, source=index, hook=hook, record=False).run(xs)
+                logits = to_logits(z, s.output_kind)
+                if method.target == "margin":
+                    score = margin(logits, labels)
+                else:
+                    score = tf.gather(logits, labels, axis=1)
+                per_label = [tf.reduce_sum(score[:, k]) for k in range(labels.shape[0])]
+            sources = [acts[p] for p in wanted]
+            grads = [tape.gradient(sk, sources) for sk in per_label]
+            maps = []
+            for i, a in enumerate(sources):
+                g = tf.stack([gk[i] for gk in grads], axis=1)  # (N, K, *axes, C)
+                if len(a.shape) == 1 + len(s.input_axes):  # no channel axis: add one
+                    a, g = a[..., None], g[..., None]
+                m = method.maps(a, g)
+                maps.append(upsample(m, s.input_axes) if upsampled else m)
+            probs = to_probabilities(logits, s.output_kind)
+            if upsampled:
+                return tf.stack(maps, axis=1), probs
+            return maps, probs
+
+        return step
+
+    # -- batching -----------------------------------------------------------------------
+    def _batches(self, xs: list[np.ndarray]) -> Any:
+        """Batches of one fixed size (the last one padded), so the pass is traced once."""
+        n = len(xs[0])
+        size = min(self.batch_size, n)
+        for start in range(0, n, size):
+            batch = [x[start : start + size] for x in xs]
+            real = len(batch[0])
+            if real < size:
+                batch = [np.concatenate([b, np.repeat(b[:1], size - real, 0)]) for b in batch]
+            yield [tf.convert_to_tensor(b) for b in batch], real
+
+    def run(
+        self, method: Method, xs: list[np.ndarray], labels: list[int], noise: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Heatmaps ``(N, L, K, *input_axes)`` and probabilities ``(N, C)``."""
+        step = self._step(method, upsampled=True, noisy_pass=noise > 0)
+        lab = tf.constant(labels, tf.int32)
+        level = tf.constant(noise, tf.float32)
+        maps, probs = [], []
+        for batch, real in self._batches(xs):
+            m, p = step(batch, lab, level)
+            maps.append(m.numpy()[:real])
+            probs.append(p.numpy()[:real])
+        return np.concatenate(maps).astype(np.float32), np.concatenate(probs).astype(np.float32)
+
+    def layer_maps(self, method: Method, xs: list[np.ndarray], labels: list[int]) -> list:
+        """Maps at each source's own resolution, ``[(N, K, *layer_axes), ...]`` (for checks)."""
+        step = self._step(method, upsampled=False)
+        lab = tf.constant(labels, tf.int32)
+        out: list[list[np.ndarray]] = []
+        for batch, real in self._batches(xs):
+            maps, _ = step(batch, lab, tf.constant(0.0))
+            out.append([m.numpy()[:real] for m in maps])
+        return [np.concatenate(parts) for parts in zip(*out)]
+
+    def probabilities(self, xs: list[np.ndarray]) -> np.ndarray:
+        """Model output probabilities (N, C) under the engine's output convention."""
+        s = self.structure
+        out = []
+        for batch, real in self._batches(xs):
+            z = Tracer(self.model, source=s.input_index, record=False).run(batch)
+            p = to_probabilities(to_logits(z, s.output_kind), s.output_kind)
+            out.append(p.numpy()[:real])
+        return np.concatenate(out).astype(np.float32)
+
+    def explanation(
+        self,
+        method: Method,
+        heatmaps: np.ndarray,
+        probs: np.ndarray,
+        labels: list[int],
+        layers: list[str] | None = None,
+        depths: list[int] | None = None,
+        panels: dict[str, np.ndarray] | None = None,
+    ) -> Explanation:
+        default_layers, default_depths = self.layer_names(method)
+        s = self.structure
+        return Explanation(
+            method=method.name,
+            heatmaps=heatmaps,
+            layers=layers if layers is not None else default_layers,
+            depths=depths if depths is not None else default_depths,
+            labels=list(labels),
+            input_name=s.input_name,
+            input_kind=s.input_kind,
+            probabilities=probs,
+            panels=panels,
+        )

@@ -1,0 +1,73 @@
+"""``nbperceive.explain``: heatmaps for every candidate depth x label in one call."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .depth import analyse
+from .engine import Engine
+from .faithfulness import deletion_auc
+from .inputs import as_input_list, check_model, choose_input, resolve_labels
+from .registry import get_method
+from .result import Explanation
+
+_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def engine_for(model: Any, xs: list, input_index: int, batch_size: int = 64) -> Engine:
+    """The (cached) engine of ``model`` for one input; compiled passes are reused."""
+    per_model = _ENGINES.setdefault(model, {})
+    key = (input_index, tuple(x.shape[1:] for x in xs), tuple(str(x.dtype) for x in xs))
+    engine = per_model.get(key)
+    if engine is None:
+        engine = Engine(model, analyse(model, xs, input_index), batch_size)
+        per_model[key] = engine
+    engine.batch_size = int(batch_size)
+    return engine
+
+
+def explain(
+    model: Any,
+    x: Any,
+    method: str = "gradcam",
+    labels: Any = None,
+    input: str | None = None,
+    *,
+    batch_size: int = 64,
+    faithfulness: bool = False,
+    **options: Any,
+) -> Explanation:
+    """Explain ``model``'s decisions on samples ``x`` at every candidate layer.
+
+    Args:
+        model: a built Keras model (Sequential or Functional, nested sub-models allowed) with
+            one ``(batch, classes)`` output (softmax, sigmoid or logits).
+        x: samples: an array, or a list / dict of arrays for several inputs.
+        method: "gradcam", "gradcam++", "layercam", "focus_layercam", "saliency",
+            "smoothgrad", "baseline_delta", "scorecam" or "activation_max".
+        labels: class index or list of them. None: every class when the model has at most
+            20, else the classes predicted for the samples.
+        input: name of the input to explain (default: the first image or token input).
+        batch_size: samples per compiled pass.
+        faithfulness: also compute the deletion-curve AUC of every map (slower).
+        options: method options, e.g. ``passes``/``noise`` for smoothgrad, ``steps`` for
+            activation_max, ``max_n`` for scorecam.
+
+    Returns:
+        An :class:`Explanation` with heatmaps ``(N, L, K, *input_axes)``.
+    """
+    check_model(model)
+    chosen = get_method(method, **options)
+    xs = as_input_list(model, x)
+    index = choose_input(model, xs, input)
+    engine = engine_for(model, xs, index, batch_size)
+    probs = None
+    if labels is None and engine.structure.n_classes > 20:
+        probs = engine.probabilities(xs)
+    label_list = resolve_labels(labels, engine.structure.n_classes, probs)
+    engine.sources(chosen)  # fail early when the method has no layer to work on
+    result = chosen.explain(engine, xs, label_list)
+    if faithfulness:
+        result.faithfulness = deletion_auc(engine, xs, result)
+    return result

@@ -1,0 +1,139 @@
+"""Check and normalise what the user passes to ``explain``: x, the chosen input, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from ..errors import LabelError, ModelError, ProbeError
+
+MAX_ALL_CLASSES = 20
+
+
+def check_model(model: Any) -> None:
+    if not isinstance(model, keras.Model):
+        raise ModelError(
+            f"explain needs a keras.Model (Sequential or Functional), not {type(model).__name__}"
+        )
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError) as err:
+        raise ModelError(
+            "the model is not built: give it a keras.Input (or call it once on data) "
+            "before explaining it"
+        ) from err
+    if not inputs or not outputs:
+        raise ModelError("the model is not built: give it a keras.Input before explaining it")
+    if len(outputs) != 1:
+        raise ModelError(
+            f"the model has {len(outputs)} outputs; explain handles one (batch, classes) "
+            "output: wrap the head you want in keras.Model(model.inputs, that_output)"
+        )
+
+
+def input_names(model: Any) -> list[str]:
+    return [t.name for t in model.inputs]
+
+
+def as_input_list(model: Any, x: Any) -> list[np.ndarray]:
+    """x (array, list/tuple in ``model.inputs`` order, or dict by input name) -> arrays."""
+    names = input_names(model)
+    if isinstance(x, Mapping):
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise ProbeError(f"x has no entry for input(s) {missing}; the model's inputs: {names}")
+        arrays = [x[n] for n in names]
+    elif isinstance(x, Sequence) and not isinstance(x, str | bytes) and len(names) > 1:
+        if len(x) != len(names):
+            raise ProbeError(
+                f"x holds {len(x)} arrays but the model has {len(names)} inputs {names}; pass "
+                "one array per input (list in that order, or a dict by name)"
+            )
+        arrays = list(x)
+    elif len(names) > 1:
+        raise ProbeError(
+            f"the model has {len(names)} inputs {names}; pass x as a list or dict of arrays"
+        )
+    else:
+        arrays = [x[0] if isinstance(x, list | tuple) and len(x) == 1 else x]
+    out = []
+    for name, spec, a in zip(names, model.inputs, arrays):
+        out.append(_check_array(name, spec, a))
+    sizes = {len(a) for a in out}
+    if len(sizes) != 1:
+        raise ProbeError(f"the inputs hold different numbers of samples: {sorted(sizes)}")
+    if not len(out[0]):
+        raise ProbeError("x holds no samples")
+    return out
+
+
+def _check_array(name: str, spec: Any, a: Any) -> np.ndarray:
+    a = np.asarray(a)
+    want = tuple(spec.shape)
+    if a.ndim == len(want) - 1 and _fits(a.shape, want[1:]):
+        a = a[None]  # one sample without batch axis
+    if a.ndim != len(want) or not _fits(a.shape[1:], want[1:]):
+        raise ProbeError(
+            f"x for input {name!r} has shape {a.shape}, but the model expects "
+            f"(batch, {', '.join('any' if d is None else str(d) for d in want[1:])})"
+        )
+    dtype = np.dtype(spec.dtype)
+    if np.issubdtype(dtype, np.integer):
+        if not np.issubdtype(a.dtype, np.integer):
+            if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+                raise ProbeError(
+                    f"input {name!r} takes integer token ids, but x holds non-integer values"
+                )
+    elif not np.issubdtype(a.dtype, np.number) and a.dtype != np.bool_:
+        raise ProbeError(f"x for input {name!r} must be numeric, not {a.dtype}")
+    return a.astype(dtype, copy=False)
+
+
+def _fits(shape: tuple, want: tuple) -> bool:
+    return all(w is None or int(s) == int(w) for s, w in zip(shape, want))
+
+
+def choose_input(model: Any, xs: list[np.ndarray], name: str | None) -> int:
+    names = input_names(model)
+    if name is not None:
+        if name not in names:
+            raise ModelError(f"the model has no input named {name!r}; its inputs are {names}")
+        return names.index(name)
+    for i, a in enumerate(xs):  # default: the first image or token input
+        if a.ndim >= 3 or np.issubdtype(a.dtype, np.integer):
+            return i
+    return 0
+
+
+def resolve_labels(labels: Any, n_classes: int, probs: np.ndarray | None) -> list[int]:
+    """labels=None: every class when there are at most 20, else the classes predicted for the
+    samples (top-1 of each; one class for a single sample)."""
+    if labels is None:
+        if n_classes <= MAX_ALL_CLASSES:
+            return list(range(n_classes))
+        assert probs is not None
+        top = sorted({int(i) for i in np.argmax(probs, axis=-1)})
+        if len(top) > MAX_ALL_CLASSES:
+            raise LabelError(
+                f"the samples are predicted as {len(top)} different classes; pass labels= "
+                f"(at most {MAX_ALL_CLASSES} class indices) to choose which to explain"
+            )
+        return top
+    values = [labels] if np.isscalar(labels) else list(np.asarray(labels).ravel())
+    if not values:
+        raise LabelError("labels is empty; pass class indices, or None for the default")
+    out: list[int] = []
+    for v in values:
+        if not float(v).is_integer():
+            raise LabelError(f"label {v!r} is not a class index")
+        v = int(v)
+        if not 0 <= v < n_classes:
+            raise LabelError(
+                f"label {v} is out of range: the model has {n_classes} classes (0..{n_classes - 1})"
+            )
+        if v not in out:
+            out.append(v)
+    return out
