@@ -1,0 +1,87 @@
+"""The callback contract: when it captures, and that it never kills training."""
+
+from __future__ import annotations
+
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+import nbperceive as nbp
+
+from . import models
+
+
+def test_every_k_epochs_and_the_last_one(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    model.fit(x[:300], y[:300], epochs=5, verbose=0, callbacks=[perceiver.callback(every=2)])
+    assert perceiver.run.epochs == [0, 2, 4, 5]
+
+
+def test_train_end_only(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    cb = perceiver.callback(on="train_end", at_train_begin=False)
+    model.fit(x[:300], y[:300], epochs=3, verbose=0, callbacks=[cb])
+    assert perceiver.run.epochs == [3]
+    assert perceiver.run.snapshot(3).meta["logs"]["loss"] > 0
+
+
+def test_a_second_fit_continues_the_epoch_numbers(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    cb = perceiver.callback()
+    model.fit(x[:300], y[:300], epochs=2, verbose=0, callbacks=[cb])
+    model.fit(x[:300], y[:300], epochs=1, verbose=0, callbacks=[cb])
+    assert perceiver.run.epochs == [0, 1, 2, 3]
+
+
+def test_bad_callback_options(digits, tmp_path):
+    x, y = digits
+    perceiver = nbp.Perceiver(models.sequential_cnn(), probe=(x[:10], y[:10]),
+                              run_dir=tmp_path / "r")
+    with pytest.raises(ValueError, match="every"):
+        perceiver.callback(every=0)
+    with pytest.raises(ValueError, match="on must be"):
+        perceiver.callback(on="batch")
+
+
+class _DeleteRunDir(keras.callbacks.Callback):
+    """Pulls the run directory away under the perceiver, as a user's cleanup script might."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            shutil.rmtree(self.path)
+
+
+def test_a_failing_capture_warns_and_training_goes_on(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    cb = perceiver.callback()
+    with pytest.warns(RuntimeWarning, match="capturing epoch 2 failed .* training goes on"):
+        history = model.fit(x[:300], y[:300], epochs=4, verbose=0,
+                            callbacks=[_DeleteRunDir(tmp_path / "r"), cb])
+    assert len(history.history["loss"]) == 4  # all epochs trained
+    assert cb.failures and "FileNotFoundError" in cb.failures[0]
+
+
+def test_nonfinite_loss_is_recorded_and_warned(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    x_bad = x[:50].copy()
+    x_bad[:3] = np.nan
+    perceiver = nbp.Perceiver(model, probe=(x_bad, y[:50]), run_dir=tmp_path / "r")
+    with pytest.warns(RuntimeWarning, match="3 of 50 probe samples have a non-finite loss"):
+        snap = perceiver.capture()
+    assert snap.table["loss"].isna().sum() == 3
+    assert np.isfinite(snap.vectors).all()

@@ -1,0 +1,114 @@
+"""The run directory: readable while written, never half-written, no pickle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import nbperceive as nbp
+
+WRITER = textwrap.dedent("""
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    import numpy as np, keras
+    import nbperceive as nbp
+    sys.path.insert(0, {tests!r})
+    from core import models
+    d = nbp.datasets.digits()
+    x = np.tile(d.x[..., None], (16, 1, 1, 1)); y = np.tile(d.y, 16)   # 28,752 real digits
+    model = models.sequential_cnn()
+    p = nbp.Perceiver(model, probe=(x, y), run_dir={run!r})
+    epoch = 0
+    while True:
+        p.capture(epoch)
+        print("captured", epoch, flush=True)
+        epoch += 1
+""")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_write_leaves_every_finished_epoch_readable(tmp_path):
+    run_dir = tmp_path / "run"
+    script = WRITER.format(tests=os.path.dirname(os.path.dirname(__file__)), run=str(run_dir))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("captured 1"):
+                break
+        else:
+            pytest.fail(f"writer died before two captures (exit {proc.wait()})")
+        # wait until the writer is inside an epoch, then kill it without warning
+        deadline = time.time() + 60
+        while not any(p.name.startswith(".tmp-epoch") for p in run_dir.iterdir()):
+            assert time.time() < deadline, "writer never started another epoch"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    assert any(p.name.startswith(".tmp-") for p in run_dir.iterdir())  # killed mid-write
+    run = nbp.open_run(run_dir)
+    assert len(run.epochs) >= 2
+    assert run.epochs == list(range(len(run.epochs)))  # no partial epoch listed
+    for epoch in run.epochs:
+        snap = run.snapshot(epoch)
+        assert snap.vectors.shape[0] == len(snap.table) == 1797 * 16
+        assert np.isfinite(snap.vectors).all()
+
+
+def test_arrays_are_plain_npy_without_pickle(tmp_path):
+    d = nbp.datasets.digits()
+    import keras
+
+    model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    snap = nbp.Perceiver(model, probe=(d.x[:64], d.y[:64]), run_dir=tmp_path / "r").capture()
+    for npy in snap.path.glob("*.npy"):
+        arr = np.load(npy, allow_pickle=False)  # raises if an object array had been written
+        assert arr.dtype.kind == "f"
+    assert sorted(p.name for p in snap.path.iterdir()) == ["meta.json", "table.parquet",
+                                                           "vectors.npy"]
+
+
+def test_reader_in_another_process_sees_epochs_as_they_land(tmp_path):
+    """open_run() from another process, while this one writes, sees only whole epochs."""
+    d = nbp.datasets.digits()
+    import keras
+
+    model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    p = nbp.Perceiver(model, probe=(d.x, d.y), run_dir=tmp_path / "r")
+    reader = textwrap.dedent(f"""
+        import time, nbperceive as nbp
+        seen = set()
+        t = time.time()
+        while time.time() - t < 60 and len(seen) < 3:
+            try:
+                run = nbp.open_run({str(tmp_path / 'r')!r})
+            except nbp.RunError:
+                continue
+            for e in run.epochs:
+                if e not in seen:
+                    assert len(run.snapshot(e).table) == 1797
+                    seen.add(e)
+        print(sorted(seen))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE, text=True)
+    for epoch in range(3):
+        p.capture(epoch)
+        time.sleep(0.2)
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 0
+    assert out.strip() == "[0, 1, 2]"
