@@ -186,7 +186,8 @@ class InspectorView {
   buildPanel(p, i) {
     const box = h("div", "nbp-panel");
     box.dataset.panel = String(i);
-    const title = h("div", "nbp-title", this.panels.length > 1 ? `${p.title} · ${p.method}` : p.method);
+    const title = h("div", "nbp-title", p.title);
+    if (this.panels.length < 2) title.style.display = "none";
     const pred = h("div", "nbp-pred");
     let view;
     if (p.input_kind === "image" && this.image) {

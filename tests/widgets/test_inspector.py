@@ -150,3 +150,100 @@ def test_vocabulary_decodes_ids_and_trims_padding():
     assert w.tokens == ["good", "film"]
     w.sample = 1
     assert w.tokens == ["film", "film", "good", "[UNK]"]
+
+
+# ---- with real Keras models (nbp.explain computes) --------------------------------------------
+@pytest.fixture(scope="module")
+def digits_models():
+    keras = pytest.importorskip("keras")
+    from sklearn.datasets import load_digits
+
+    keras.utils.set_random_seed(0)
+    d = load_digits()
+    x = (d.images[..., None] / 16.0).astype("float32")
+    y = d.target
+
+    def cnn(name, width):
+        m = keras.Sequential([
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="conv_a"),
+            keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="conv_b"),
+            keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="conv_c"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ], name=name)
+        m.compile("adam", "sparse_categorical_crossentropy")
+        m.fit(x[:1200], y[:1200], epochs=2, batch_size=64, verbose=0)
+        return m
+
+    return cnn("cnn_a", 8), cnn("cnn_b", 12), x[1200:1210], y[1200:1210]
+
+
+def test_model_inspector_holds_every_depth_and_label(digits_models):
+    model, _, x, y = digits_models
+    w = Inspector(model, x, y_true=y, class_names=DIGITS)
+    panel = w.panels[0]
+    n_layers = len(panel["layers"])
+    assert n_layers >= 3 and panel["layers"][-1] == "conv_c"
+    assert panel["heatmaps"]["dtype"] == "uint8"
+    assert panel["heatmaps"]["shape"] == [n_layers, 10, 8, 8]
+    assert len(panel["heatmaps"]["view"]) == n_layers * 10 * 64
+    assert w.depth == n_layers - 1
+    probs = decode_array(panel["probabilities"])
+    np.testing.assert_allclose(probs, model.predict(x[:1], verbose=0)[0], atol=1e-4)
+    assert w.label == int(probs.argmax()) == panel["prediction"]
+    assert w.n_samples == 10 and w.y_true == int(y[0])
+
+
+def test_method_change_recomputes_and_sample_change_too(digits_models):
+    model, _, x, y = digits_models
+    w = Inspector(model, x, y_true=y, method="gradcam")
+    gradcam = w.panels[0]["heatmaps"]["view"]
+    w.depth = 0
+    w.method = "layercam"
+    assert w.panels[0]["method"] == "layercam" and w.error == ""
+    assert w.panels[0]["heatmaps"]["view"] != gradcam
+    assert w.depth == 0  # same candidate layers: the chosen depth stays
+    w.method = "saliency"  # no layers: one map at the input
+    assert w.panels[0]["heatmaps"]["shape"][0] == 1 and w.depth == 0
+    w.method = "gradcam"
+    assert w.panels[0]["heatmaps"]["view"] == gradcam
+    w.sample = 4
+    assert w.y_true == int(y[4])
+    np.testing.assert_allclose(decode_array(w.panels[0]["probabilities"]),
+                               model.predict(x[4:5], verbose=0)[0], atol=1e-4)
+    assert decode_array(w.image).shape == (8, 8, 1)
+
+
+def test_failed_recompute_is_shown_not_blank(digits_models):
+    model, _, x, _ = digits_models
+    w = Inspector(model, x)
+    before = w.panels
+    w.method = "no-such-method"
+    assert "unknown attribution method" in w.error
+    assert w.panels == before and w.status == "" and w.method == "gradcam"
+    w.method = "layercam"
+    assert w.error == ""
+
+
+def test_compare_two_models_side_by_side(digits_models):
+    a, b, x, y = digits_models
+    w = Inspector.compare(a, b, x, y_true=y)
+    assert [p["title"] for p in w.panels] == ["cnn_a", "cnn_b"]
+    assert w.depth == len(w.panels[0]["layers"]) - 1
+    assert w.depth_b == len(w.panels[1]["layers"]) - 1
+    assert w.panels[0]["heatmaps"]["view"] != w.panels[1]["heatmaps"]["view"]
+    w.method = "layercam"
+    assert [p["method"] for p in w.panels] == ["layercam", "layercam"]
+
+
+def test_model_input_errors(digits_models):
+    model, _, x, _ = digits_models
+    single = Inspector(model, x[0])  # one sample gets a batch axis
+    assert single.n_samples == 1
+    with pytest.raises(ProbeError, match="expects"):
+        Inspector(model, x[:, :4])
+    with pytest.raises(ProbeError, match="out of range"):
+        Inspector(model, x, sample=10)
+    with pytest.raises(ModelError, match="unknown attribution method"):
+        Inspector(model, x, method="no-such-method")

@@ -309,7 +309,12 @@ class Inspector(anywidget.AnyWidget):
             finally:
                 self._syncing = False
             return
-        self._refresh()
+        if not self._refresh():  # keep showing (and naming) what is on screen
+            self._syncing = True
+            try:
+                setattr(self, change["name"], change["old"])
+            finally:
+                self._syncing = False
 
     def _on_sample_change(self, change: dict[str, Any]) -> None:
         if self._syncing:
@@ -323,7 +328,7 @@ class Inspector(anywidget.AnyWidget):
             return
         self._refresh(reset_label=True)
 
-    def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> None:
+    def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> bool:
         """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
         self.status = "computing"
         try:
@@ -334,8 +339,8 @@ class Inspector(anywidget.AnyWidget):
                 raise
             self.error = str(exc) if isinstance(exc, NbPerceiveError) else (
                 f"{type(exc).__name__}: {exc}")
-            log.exception("Inspector recompute failed")
-            return
+            log.warning("Inspector recompute failed: %s", self.error)
+            return False
         s = self.sample
         old = self.panels
         with self.hold_sync():
@@ -353,6 +358,7 @@ class Inspector(anywidget.AnyWidget):
                 self.label = pred if pred in labels else labels[0]
             self.error = ""
             self.status = ""
+        return True
 
     def _set_sample_view(self, s: int, kind: str) -> None:
         if kind == "image":
