@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from ..errors import ModelError
 from .graph import Tracer
+from .inputs import input_names
 
 
 @dataclass
@@ -89,7 +90,7 @@ def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
             "scores"
         )
     x = probe[input_index]
-    name = model.inputs[input_index].name
+    name = input_names(model)[input_index]
     paths = unique_paths([c.path for c in tracer.calls])
     calls = list(zip(paths, tracer.calls))
     down = [(p, c) for p, c in calls if c.depth is not None and c.depth >= 1]

@@ -35,17 +35,24 @@ def check_model(model: Any) -> None:
 
 
 def input_names(model: Any) -> list[str]:
-    return [t.name for t in model.inputs]
+    """Names of the model's inputs: their InputLayer names (``keras.Input(name=...)``)."""
+    names = []
+    for t in model.inputs:
+        history = getattr(t, "_keras_history", None)
+        op = getattr(history, "operation", None)
+        names.append(getattr(op, "name", None) or t.name)
+    return names
 
 
 def as_input_list(model: Any, x: Any) -> list[np.ndarray]:
     """x (array, list/tuple in ``model.inputs`` order, or dict by input name) -> arrays."""
     names = input_names(model)
     if isinstance(x, Mapping):
-        missing = [n for n in names if n not in x]
+        keys = [n if n in x else t.name for n, t in zip(names, model.inputs)]
+        missing = [n for n, k in zip(names, keys) if k not in x]
         if missing:
             raise ProbeError(f"x has no entry for input(s) {missing}; the model's inputs: {names}")
-        arrays = [x[n] for n in names]
+        arrays = [x[k] for k in keys]
     elif isinstance(x, Sequence) and not isinstance(x, str | bytes) and len(names) > 1:
         if len(x) != len(names):
             raise ProbeError(

@@ -1,0 +1,126 @@
+"""Model shapes users bring: Sequential, nested, several inputs, token inputs, logits heads."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import nbperceive as nbp
+
+from .conftest import cnn
+
+
+def _manual_gradcam(model_upto, model_rest, x, label):
+    """GradCAM by hand: activations of the first part, gradient of the rest's logit."""
+    a = tf.convert_to_tensor(model_upto(x))
+    with tf.GradientTape() as tape:
+        tape.watch(a)
+        z = model_rest(a)[:, label]
+    g = tape.gradient(z, a)
+    w = tf.reduce_mean(g, axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(w * a, -1)).numpy()
+
+
+def test_sequential_softmax_model_uses_logits(images):
+    keras.utils.set_random_seed(5)
+    layers = [
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="s1"),
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="s2"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(3, activation="softmax", name="head"),
+    ]
+    seq = keras.Sequential([keras.Input((16, 16, 1)), *layers])
+    e = nbp.explain(seq, images, method="gradcam", labels=[2])
+    assert e.layers == ["s1", "s2"] and e.depths == [1, 2]
+    np.testing.assert_allclose(e.probabilities, seq.predict(images, verbose=0), atol=1e-6)
+    # expected: gradient of the pre-softmax logit (a linear copy of the head)
+    linear = keras.layers.Dense(3, name="lin")
+    linear.build((None, 16 * 16 * 4))
+    linear.set_weights(layers[3].get_weights())
+    upto = keras.Sequential([keras.Input((16, 16, 1)), layers[0], layers[1]])
+    expected = _manual_gradcam(upto, lambda a: linear(layers[2](a)), images, 2)
+    assert expected.max() > 0
+    np.testing.assert_allclose(e.heatmaps[:, 1, 0], expected, rtol=1e-4, atol=1e-7)
+
+
+def test_nested_submodel_inner_layers_are_candidates(images):
+    keras.utils.set_random_seed(6)
+    c1 = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="outer_conv")
+    ic = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="inner_conv")
+    ip = keras.layers.MaxPooling2D(name="inner_pool")
+    gap = keras.layers.GlobalAveragePooling2D(name="gap")
+    head = keras.layers.Dense(3, activation="softmax", name="head")
+    inner = keras.Sequential([keras.Input((16, 16, 4)), ic, ip], name="block")
+    x = keras.Input((16, 16, 1), name="img")
+    nested = keras.Model(x, head(gap(inner(c1(x)))))
+    flat = keras.Model(x, head(gap(ip(ic(c1(x))))))  # same layer objects, no nesting
+    a = nbp.explain(nested, images, method="layercam")
+    b = nbp.explain(flat, images, method="layercam")
+    assert a.layers == ["outer_conv", "block/inner_conv", "block/inner_pool"]
+    assert a.depths == [1, 2, 3] == b.depths
+    assert a.heatmaps.max() > 0
+    np.testing.assert_allclose(a.heatmaps, b.heatmaps, rtol=1e-5, atol=1e-8)
+
+
+def test_multi_input_heatmaps_per_input():
+    keras.utils.set_random_seed(7)
+    big = keras.Input((16, 16, 1), name="big")
+    small = keras.Input((8, 8, 3), name="small")
+    meta = keras.Input((4,), name="meta")
+    hb = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="big_conv")(big)
+    hs = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="small_conv")(small)
+    merged = keras.layers.Concatenate(name="cat")(
+        [keras.layers.GlobalAveragePooling2D()(hb), keras.layers.GlobalAveragePooling2D()(hs),
+         keras.layers.Dense(4, name="meta_dense")(meta)]
+    )
+    model = keras.Model([big, small, meta], keras.layers.Dense(2, name="logits")(merged))
+    rng = np.random.default_rng(0)
+    x = {"big": rng.random((3, 16, 16, 1)), "small": rng.random((3, 8, 8, 3)),
+         "meta": rng.random((3, 4))}
+    eb = nbp.explain(model, x, method="gradcam", input="big")
+    es = nbp.explain(model, [x["big"], x["small"], x["meta"]], method="gradcam", input="small")
+    em = nbp.explain(model, x, method="saliency", input="meta")
+    assert eb.layers == ["big_conv"] and eb.heatmaps.shape == (3, 1, 2, 16, 16)
+    assert es.layers == ["small_conv"] and es.heatmaps.shape == (3, 1, 2, 8, 8)
+    assert em.input_kind == "vector" and em.heatmaps.shape == (3, 1, 2, 4)
+    logits = model.predict(x, verbose=0)  # a logits head: probabilities are its softmax
+    np.testing.assert_allclose(eb.probabilities, tf.nn.softmax(logits).numpy(), atol=1e-5)
+    # saliency on meta is the |weight| path: nonzero exactly where meta matters
+    assert np.all(em.heatmaps > 0)
+
+
+def test_token_inputs_with_masking_get_heatmaps_over_tokens():
+    keras.utils.set_random_seed(8)
+    model = keras.Sequential([
+        keras.Input((7,), dtype="int32"),
+        keras.layers.Embedding(20, 6, mask_zero=True, name="emb"),
+        keras.layers.GRU(5, return_sequences=True, name="gru"),
+        keras.layers.GlobalAveragePooling1D(name="pool"),
+        keras.layers.Dense(1, activation="sigmoid", name="p"),
+    ])
+    tokens = np.array([[4, 5, 6, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7]], "int32")
+    e = nbp.explain(model, tokens, method="layercam")
+    assert e.input_kind == "tokens" and e.layers == ["emb", "gru"] and e.labels == [0, 1]
+    assert e.heatmaps.shape == (2, 2, 2, 7)
+    p = model.predict(tokens, verbose=0)[:, 0]
+    np.testing.assert_allclose(e.probabilities[:, 1], p, atol=1e-5)
+    np.testing.assert_allclose(e.probabilities.sum(1), 1.0, atol=1e-6)
+    # padding (masked) positions carry no evidence at the GRU
+    assert np.all(e.heatmaps[0, 1, :, 3:] == 0) and e.heatmaps[0, 1, :, :3].max() > 0
+
+
+def test_probability_outputs_without_known_softmax_use_log_probs(images):
+    """A model whose last layer is not a known softmax but outputs probabilities."""
+    base = cnn(seed=9)
+    x = keras.Input((16, 16, 1))
+    probs = keras.layers.Lambda(lambda t: t * 1.0, name="ident")(base(x))
+    wrapped = keras.Model(x, probs)
+    e = nbp.explain(wrapped, images, method="saliency", labels=[0])
+    np.testing.assert_allclose(e.probabilities, base.predict(images, verbose=0), atol=1e-5)
+    assert np.all(np.isfinite(e.heatmaps)) and e.heatmaps.max() > 0
+
+
+def test_a_single_sample_without_batch_axis(image_model, images):
+    e = nbp.explain(image_model, images[0], method="layercam", labels=1)
+    assert e.heatmaps.shape == (1, 3, 1, 16, 16)
+    full = nbp.explain(image_model, images, method="layercam", labels=[1])
+    np.testing.assert_allclose(e.heatmaps[0], full.heatmaps[0], rtol=1e-5, atol=1e-8)
