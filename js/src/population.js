@@ -120,6 +120,7 @@ function render({ model, el }) {
     draws: 0,
     hovered: -1,
     lassoing: false,
+    lassoEnded: -Infinity,
     previews: new Map(),
     urls: [],
   };
@@ -132,6 +133,9 @@ function render({ model, el }) {
 
   const n = () => (model.get("x") ? decodeArray(model.get("x")).length : 0);
   if (!webglAvailable()) {
+    bar.remove();
+    legend.remove();
+    status.remove();
     plot.classList.add("nbp-nowebgl");
     plot.textContent =
       `WebGL is not available in this browser, so the population view cannot draw its ` +
@@ -260,14 +264,23 @@ function render({ model, el }) {
     renderStatus();
   }
 
-  scatterplot.subscribe("lassoEnd", () => {
+  // regl-scatterplot publishes "select" between "lassoStart" and "lassoEnd".
+  scatterplot.subscribe("lassoStart", () => {
     state.lassoing = true;
+  });
+  scatterplot.subscribe("lassoEnd", () => {
+    state.lassoing = false;
+    state.lassoEnded = performance.now();
   });
   scatterplot.subscribe("select", ({ points }) => {
     if (fromPython) return;
-    const lasso = state.lassoing;
-    state.lassoing = false;
-    if (lasso) {
+    if (!state.lassoing && performance.now() - state.lassoEnded < 300) {
+      // A lasso closed near where it began also fires a click on the point under the mouse:
+      // keep the lasso's selection.
+      applySelectionFromModel();
+      return;
+    }
+    if (state.lassoing) {
       model.set("selected", -1);
       model.set("selection", encodeArray(Uint32Array.from(points)));
     } else {
@@ -280,7 +293,6 @@ function render({ model, el }) {
   });
   scatterplot.subscribe("deselect", () => {
     if (fromPython) return;
-    state.lassoing = false;
     model.set("selected", -1);
     model.set("selection", encodeArray(new Uint32Array(0)));
     model.save_changes();

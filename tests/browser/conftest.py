@@ -12,6 +12,8 @@ How to use (see tests/browser/test_population.py for examples)::
         lab(["...cells..."])             # opens the notebook in Lab, waits idle, runs all
         lab.eval_json("view.selected")   # evaluates Python in that kernel (see servers.lab_eval)
 
+Another browser (other flags, e.g. no WebGL): ``launch_browser(["--disable-webgl"])``.
+
 Reading traits back from the kernel:
 * JupyterLab: ``lab.eval(code) -> stdout`` / ``lab.eval_json(expr) -> value`` send an
   execute request through ``window.jupyterapp`` (Lab runs with expose_app_in_browser).
@@ -47,15 +49,37 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the whole session (WebGL via SwiftShader)."""
+def playwright() -> Iterator[Any]:
+    """The Playwright driver (sync API), one per session."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
-                              args=servers.CHROMIUM_ARGS)
-        yield b
+        yield p
+
+
+@pytest.fixture(scope="session")
+def launch_browser(playwright: Any) -> Iterator[Any]:
+    """``launch_browser(extra_args=[]) -> Browser``: another Chromium (e.g. without WebGL).
+
+    Closed at the end of the session.
+    """
+    launched: list[Any] = []
+
+    def launch(extra_args: list[str] | None = None) -> Any:
+        b = playwright.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
+                                       args=servers.CHROMIUM_ARGS + list(extra_args or []))
+        launched.append(b)
+        return b
+
+    yield launch
+    for b in launched:
         b.close()
+
+
+@pytest.fixture(scope="session")
+def browser(launch_browser: Any) -> Any:
+    """One headless Debian Chromium for the whole session (WebGL via SwiftShader)."""
+    return launch_browser()
 
 
 @pytest.fixture

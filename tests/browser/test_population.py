@@ -1,0 +1,304 @@
+"""PopulationView in real Chromium, served by real Voila and JupyterLab.
+
+The Voila page is loaded once per module (each load starts a kernel); its tests run in order
+on that page. Traits travel back to Python through a recorder cell (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from . import servers
+
+pytestmark = pytest.mark.browser
+
+DIGITS_CELLS = [
+    """import numpy as np, pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.naive_bayes import GaussianNB
+import nbperceive as nbp
+d = load_digits()
+xy = PCA(2, random_state=0).fit_transform(d.data)
+p = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict_proba(d.data)
+loss = -np.log(np.clip(p[np.arange(len(p)), d.target], 1e-7, 1))
+df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": d.target, "pred": p.argmax(1),
+                   "loss": loss})
+images = (d.images * 16).clip(0, 255).astype(np.uint8)
+view = nbp.PopulationView(df, preview=nbp.images(images), title="digits")
+view""",
+]
+TRAITS = ["selected", "selection", "color", "size"]
+
+# Points that are alone on screen (nearest other point >= 12 px away), best first.
+ISOLATED_JS = """() => {
+  const c = document.querySelector('.nbp-plot canvas');
+  const n = Number(document.querySelector('.nbp-pop').dataset.points);
+  const pos = [];
+  for (let i = 0; i < n; i++) pos.push(c.nbpScreenPosition(i));
+  const w = c.clientWidth, h = c.clientHeight;
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const [x, y] = pos[i];
+    if (x < 20 || y < 20 || x > w - 300 || y > h - 20) continue;
+    let best = Infinity;
+    for (let j = 0; j < n; j++) if (j !== i) {
+      const d = Math.hypot(pos[j][0] - x, pos[j][1] - y);
+      if (d < best) best = d;
+    }
+    if (best >= 12) out.push([best, i]);
+  }
+  out.sort((a, b) => b[0] - a[0]);
+  return out.map((o) => o[1]);
+}"""
+POSITIONS_JS = """() => {
+  const c = document.querySelector('.nbp-plot canvas');
+  const n = Number(document.querySelector('.nbp-pop').dataset.points);
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(c.nbpScreenPosition(i));
+  return out;
+}"""
+
+
+def digits_images() -> np.ndarray:
+    from sklearn.datasets import load_digits
+
+    return (load_digits().images * 16).clip(0, 255).astype(np.uint8)
+
+
+def canvas_pixels(page) -> np.ndarray:
+    png = page.locator(".nbp-plot canvas").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def near_colour(pixels: np.ndarray, hex_colour: str, alpha: float = 0.85, tol: int = 45) -> int:
+    """How many pixels show ``hex_colour`` as drawn (blended over white at ``alpha``)."""
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+    blended = alpha * rgb + (1 - alpha) * 255
+    return int((np.abs(pixels - blended).max(axis=-1) < tol).sum())
+
+
+def click_point(page, index: int) -> None:
+    """Hover sample ``index`` until its card shows (as a user would), then click it."""
+    page.mouse.move(*screen_point(page, index))
+    page.wait_for_function(
+        "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`", arg=index
+    )
+    page.mouse.down()
+    page.mouse.up()
+
+
+def screen_point(page, index: int) -> tuple[float, float]:
+    box = page.locator(".nbp-plot canvas").first.bounding_box()
+    x, y = page.evaluate(
+        "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)", index
+    )
+    return box["x"] + x, box["y"] + y
+
+
+@pytest.fixture(scope="module")
+def digits_page(browser, tmp_path_factory):
+    """The digits notebook served by Voila, loaded and drawn; yields (page, recorder path)."""
+    tmp = tmp_path_factory.mktemp("voila-digits")
+    rec = tmp / "traits.json"
+    nb = servers.write_notebook(
+        tmp, DIGITS_CELLS + [servers.trait_recorder_source("view", TRAITS, rec)]
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    with servers.voila_server(nb) as server:
+        page.goto(server.url + "/")
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
+        page.wait_for_timeout(300)
+        yield page, rec
+        servers.screenshot(page, "population-voila-end")
+    context.close()
+
+
+def test_scatter_draws_coloured_points(digits_page):
+    page, _ = digits_page
+    servers.screenshot(page, "population-voila")
+    px = canvas_pixels(page)
+    painted = (px.min(axis=-1) < 200).sum()
+    assert painted > 2_000, f"only {painted} painted pixels: the scatter looks blank"
+    # loss colours: low loss dark purple (viridis 0) and high loss yellow (viridis 1) both appear
+    assert near_colour(px, "#440154") > 200
+    assert near_colour(px, "#fde725") > 20
+    assert page.locator(".nbp-legend-color-title").inner_text() == "Colour: loss"
+    assert page.console_errors == []
+
+
+def test_hover_shows_that_samples_image(digits_page):
+    page, _ = digits_page
+    i = page.evaluate(ISOLATED_JS)[0]
+    page.mouse.move(*screen_point(page, i))
+    tip = page.locator(".nbp-tip")
+    tip.locator("img.nbp-thumb").wait_for(timeout=10_000)  # fetched by custom message
+    assert tip.locator(".nbp-tip-title").inner_text() == f"sample {i}"
+    src_b64 = page.evaluate(
+        """async () => {
+          const img = document.querySelector('.nbp-tip img');
+          const buf = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+          let s = ''; for (const b of buf) s += String.fromCharCode(b); return btoa(s);
+        }"""
+    )
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(src_b64))))
+    factor = shown.shape[0] // 8
+    np.testing.assert_array_equal(shown[::factor, ::factor], digits_images()[i])
+    servers.screenshot(page, "population-hover")
+    page.mouse.move(5, 5)
+    tip.wait_for(state="hidden")
+
+
+def test_click_sets_selected_in_the_kernel(digits_page):
+    page, rec = digits_page
+    i = page.evaluate(ISOLATED_JS)[1]
+    click_point(page, i)
+    data = servers.wait_for_file_json(rec, lambda d: d["selected"] == i)
+    assert data["selection"] == [i]
+    assert f"sample {i} selected" in page.locator(".nbp-status").inner_text()
+
+
+def test_lasso_sets_selection_to_the_points_inside(digits_page):
+    page, rec = digits_page
+    box = page.locator(".nbp-plot canvas").first.bounding_box()
+    positions = np.array(page.evaluate(POSITIONS_JS))
+    # a rectangle around the middle of the cloud, in canvas pixels
+    cx, cy = np.median(positions, axis=0)
+    x0, x1, y0, y1 = cx - 60, cx + 40, cy - 50, cy + 30
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)]
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + x0, box["y"] + y0)
+    page.mouse.down()
+    for cx_, cy_ in corners[1:]:
+        page.mouse.move(box["x"] + cx_, box["y"] + cy_, steps=12)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    px, py = positions[:, 0], positions[:, 1]
+    inside = set(np.flatnonzero((px > x0 + 3) & (px < x1 - 3) & (py > y0 + 3) & (py < y1 - 3)))
+    outside = set(np.flatnonzero((px < x0 - 3) | (px > x1 + 3) | (py < y0 - 3) | (py > y1 + 3)))
+    assert len(inside) > 20
+    servers.wait_for_file_json(rec, lambda d: len(d["selection"]) > 1)
+    page.wait_for_timeout(500)  # nothing else (e.g. a click at the lasso's end) replaces it
+    data = servers.wait_for_file_json(rec)
+    got = set(data["selection"])
+    assert inside <= got and not (got & outside)
+    assert data["selected"] == -1
+    servers.screenshot(page, "population-lasso")
+
+
+def test_colour_dropdown_updates_legend_kernel_and_pixels(digits_page):
+    page, rec = digits_page
+    page.keyboard.press("Escape")  # deselect, so no point is faded
+    servers.wait_for_file_json(rec, lambda d: d["selection"] == [])
+    from_draws = int(page.locator(".nbp-pop").get_attribute("data-draws"))
+    page.select_option(".nbp-color", "label")
+    servers.wait_for_file_json(rec, lambda d: d["color"] == "label")
+    page.wait_for_function(
+        f"() => +document.querySelector('.nbp-pop').dataset.draws > {from_draws}"
+    )
+    items = page.locator("ul.nbp-legend-color li .nbp-cat")
+    assert items.all_inner_texts() == [str(k) for k in range(10)]
+    assert page.locator(".nbp-legend-color-title").inner_text() == "Colour: label"
+    px = canvas_pixels(page)
+    palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"]
+    assert sum(near_colour(px, c, tol=30) > 30 for c in palette) >= 6
+    servers.screenshot(page, "population-by-label")
+
+
+def test_legend_click_hides_and_shows_a_category(digits_page):
+    page, _ = digits_page
+    blue = "#4e79a7"  # category "0"
+    page.keyboard.press("Escape")  # no selection: every point at full opacity
+    page.wait_for_timeout(300)
+    before = near_colour(canvas_pixels(page), blue, tol=30)
+    item = page.locator("ul.nbp-legend-color li").first
+    item.click()
+    page.wait_for_timeout(400)
+    assert "nbp-off" in item.get_attribute("class")
+    hidden = near_colour(canvas_pixels(page), blue, tol=30)
+    assert before > 100 and hidden < before * 0.1
+    item.click()
+    page.wait_for_timeout(400)
+    assert near_colour(canvas_pixels(page), blue, tol=30) > before * 0.8
+
+
+TEXT_CELLS = [
+    """import numpy as np, pandas as pd
+import nbperceive as nbp
+texts = ["a gorgeous , moving film", "<script>window.__xss = 1</script> dull and tedious",
+         "<img src=x onerror=\\"window.__xss = 2\\"> a triumph", "flat , lifeless drama",
+         "witty & warm <b>not bold</b>"]
+angle = np.linspace(0, 2 * np.pi, len(texts), endpoint=False)
+df = pd.DataFrame({"x": np.cos(angle), "y": np.sin(angle), "label": [1, 0, 1, 0, 1],
+                   "loss": [0.1, 2.0, 0.3, 1.2, 0.05]})
+view = nbp.PopulationView(df, preview=nbp.texts(texts), color="label")
+view""",
+]
+
+
+@pytest.fixture(scope="module")
+def text_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("voila-text")
+    with servers.voila_server(servers.write_notebook(tmp, TEXT_CELLS)) as server:
+        yield server
+
+
+def test_text_preview_with_markup_shows_as_text(page, text_server):
+    page.goto(text_server.url + "/")
+    page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
+    for i, raw in [(1, "<script>window.__xss = 1</script> dull and tedious"),
+                   (2, '<img src=x onerror="window.__xss = 2"> a triumph')]:
+        page.mouse.move(*screen_point(page, i))
+        tip = page.locator(".nbp-tip")
+        tip.locator(".nbp-text").wait_for(timeout=10_000)
+        assert tip.locator(".nbp-text").inner_text() == raw
+        assert tip.locator("img, script, b").count() == 0
+        servers.screenshot(page, f"population-text-{i}")
+        page.mouse.move(5, 5)
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_without_webgl_the_cell_says_so(text_server, launch_browser):
+    browser = launch_browser(["--disable-webgl", "--disable-3d-apis"])
+    page = browser.new_page()
+    page.goto(text_server.url + "/")
+    message = page.locator(".nbp-nowebgl")
+    message.wait_for(timeout=90_000)
+    assert "WebGL is not available" in message.inner_text()
+    assert "5 points" in message.inner_text()
+    servers.screenshot(page, "population-no-webgl")
+    browser.close()
+
+
+def test_lab_click_and_python_side_changes(page, lab):
+    lab(DIGITS_CELLS)
+    page.wait_for_selector(".jp-OutputArea-output .nbp-pop[data-draws]", timeout=90_000)
+    page.wait_for_timeout(300)
+    assert (canvas_pixels(page).min(axis=-1) < 200).sum() > 2_000
+    i = page.evaluate(ISOLATED_JS)[0]
+    click_point(page, i)
+    page.wait_for_function(
+        f"() => document.querySelector('.nbp-status').textContent.includes('sample {i} ')"
+    )
+    assert lab.eval_json("int(view.selected)") == i
+    assert lab.eval_json("view.selection.tolist()") == [i]
+    # from Python: colour by label -> legend shows the ten digits
+    lab.eval("view.color = 'label'")
+    page.wait_for_function(
+        "() => document.querySelectorAll('ul.nbp-legend-color li').length === 10"
+    )
+    assert page.locator(".nbp-color").input_value() == "label"
+    # from Python: select a sample -> the view says so
+    lab.eval("view.selection = np.array([], np.uint32); view.selected = 7")
+    page.wait_for_function(
+        "() => document.querySelector('.nbp-status').textContent.includes('sample 7 selected')"
+    )
+    servers.screenshot(page, "population-lab")
