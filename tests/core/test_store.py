@@ -112,3 +112,36 @@ def test_reader_in_another_process_sees_epochs_as_they_land(tmp_path):
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 0
     assert out.strip() == "[0, 1, 2]"
+
+
+def test_capture_memory_does_not_hold_the_vectors(tmp_path):
+    """Vectors stream to disk: RAM per extra sample stays far below the vector's own size."""
+    import tracemalloc
+
+    import keras
+
+    d = nbp.datasets.digits()
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(256, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    peaks = {}
+    for reps in (3, 9):  # both above the 4,096-row standardisation chunk
+        x = np.tile(d.x[..., None], (reps, 1, 1, 1))
+        y = np.tile(d.y, reps)
+        p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / f"r{reps}")
+        p.capture(0)  # trace first
+        tracemalloc.start()
+        p.capture(1)
+        peaks[len(y)] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    (n1, m1), (n2, m2) = sorted(peaks.items())
+    per_sample = (m2 - m1) / (n2 - n1)
+    vector_bytes = p.probe.dim * 4
+    assert vector_bytes >= 3000
+    assert per_sample < vector_bytes / 3, (per_sample, vector_bytes)
