@@ -130,7 +130,7 @@ class InspectorView {
 
     const select = (text, onchange) => {
       const l = h("label", "", text);
-      const s = h("select");
+      const s = h("select", `nbp-select-${text}`);
       s.onchange = () => onchange(s.value);
       l.append(s);
       c.append(l);

@@ -247,3 +247,31 @@ def test_model_input_errors(digits_models):
         Inspector(model, x, sample=10)
     with pytest.raises(ModelError, match="unknown attribution method"):
         Inspector(model, x, method="no-such-method")
+
+
+def test_input_selector_switches_the_explained_input():
+    keras = pytest.importorskip("keras")
+    from sklearn.datasets import load_digits
+
+    keras.utils.set_random_seed(1)
+    d = load_digits()
+    img = (d.images[..., None] / 16.0).astype("float32")
+    quads = img.reshape(-1, 2, 4, 2, 4).mean(axis=(2, 4)).reshape(-1, 4)  # quadrant means
+    a = keras.Input((8, 8, 1), name="img")
+    b = keras.Input((4,), name="meta")
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv")(a)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    h = keras.layers.Concatenate()([h, keras.layers.Dense(8, activation="relu")(b)])
+    model = keras.Model([a, b], keras.layers.Dense(10, activation="softmax")(h))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit([img[:600], quads[:600]], d.target[:600], epochs=1, verbose=0)
+
+    w = Inspector(model, [img[600:605], quads[600:605]], method="saliency")
+    assert w.inputs == ["img", "meta"]
+    assert w.input_kind == "image" and decode_array(w.image).shape == (8, 8, 1)
+    w.input_name = "meta"
+    assert w.error == "" and w.input_kind == "vector" and w.image == {}
+    assert w.panels[0]["heatmaps"]["shape"][-1] == 4
+    assert w.tokens == [f"{v:.3g}" for v in quads[600]]
+    with pytest.raises(ModelError, match="not one of the model's inputs"):
+        Inspector(model, [img[:2], quads[:2]], input="nope")

@@ -279,14 +279,14 @@ class Inspector(anywidget.AnyWidget):
             raise ProbeError(f"display has {d.shape[0]} images but x holds {self._n} samples")
         return d
 
-    def _primary_x(self) -> np.ndarray:
+    def _primary_x(self, name: str | None = None) -> np.ndarray:
+        """The batch of the input that is explained (``name``, else the chosen input)."""
         x = self._x
+        name = name or self.input_name
         if isinstance(x, dict):
-            key = self.input_name if self.input_name in x else next(iter(x))
-            return np.asarray(x[key])
+            return np.asarray(x[name] if name in x else next(iter(x.values())))
         if isinstance(x, (list, tuple)):
-            names = self.inputs
-            i = names.index(self.input_name) if self.input_name in names else 0
+            i = self.inputs.index(name) if name in self.inputs else 0
             return np.asarray(x[i])
         return x
 
@@ -345,7 +345,7 @@ class Inspector(anywidget.AnyWidget):
         old = self.panels
         with self.hold_sync():
             self.input_kind = panels[0]["input_kind"]
-            self._set_sample_view(s, panels[0]["input_kind"])
+            self._set_sample_view(s, panels[0]["input_kind"], panels[0]["input_name"])
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.panels = panels
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
@@ -360,18 +360,18 @@ class Inspector(anywidget.AnyWidget):
             self.status = ""
         return True
 
-    def _set_sample_view(self, s: int, kind: str) -> None:
+    def _set_sample_view(self, s: int, kind: str, name: str) -> None:
         if kind == "image":
-            src = self._display[s] if self._display is not None else self._primary_x()[s]
+            src = self._display[s] if self._display is not None else self._primary_x(name)[s]
             self.image = encode_array(image_pixels(src))
         else:
             self.image = {}
         if self._tokens is not None:
             self.tokens = self._tokens[s]
         elif kind == "vector":
-            self.tokens = [f"{v:.3g}" for v in np.asarray(self._primary_x()[s]).reshape(-1)]
+            self.tokens = [f"{v:.3g}" for v in np.asarray(self._primary_x(name)[s]).reshape(-1)]
         elif kind == "tokens":
-            ids = np.asarray(self._primary_x()[s]).reshape(-1)
+            ids = np.asarray(self._primary_x(name)[s]).reshape(-1)
             self.tokens = [str(int(v)) for v in ids]
         else:
             self.tokens = []

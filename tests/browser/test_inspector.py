@@ -1,0 +1,207 @@
+"""The Inspector in real Chromium through Voila, fed by real small Keras models.
+
+* digits CNN: moving the depth slider, switching the label and switching the method change the
+  overlay pixels; the kernel sees the method change and recomputes (new method in its traits).
+* movie-review sentences, a Dense and a CNN model compared side by side: tokens that look like
+  markup are shown as text, never run or parsed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from . import servers
+
+pytestmark = pytest.mark.browser
+
+DIGITS_CELLS = [
+    r'''
+import numpy as np, keras
+from sklearn.datasets import load_digits
+from nbperceive.widgets.inspector import Inspector
+keras.utils.set_random_seed(0)
+d = load_digits()
+x = np.kron(d.images, np.ones((2, 2)))[..., None].astype("float32") / 16.0   # 16x16 digits
+y = d.target
+model = keras.Sequential([
+    keras.Input((16, 16, 1)),
+    keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a"),
+    keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_b"),
+    keras.layers.MaxPooling2D(name="pool"),
+    keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_c"),
+    keras.layers.Flatten(name="flat"),
+    keras.layers.Dense(10, activation="softmax", name="out"),
+], name="digits_cnn")
+model.compile(keras.optimizers.Adam(0.003), "sparse_categorical_crossentropy",
+              metrics=["accuracy"])
+model.fit(x[:1500], y[:1500], epochs=5, batch_size=32, verbose=0)
+w = Inspector(model, x[1500:1520], y_true=y[1500:1520], class_names=[str(i) for i in range(10)],
+              method="gradcam")
+w
+''',
+]
+
+TEXT_CELLS = [
+    r'''
+import os, tarfile, pathlib, numpy as np, keras
+from nbperceive.widgets.inspector import Inspector
+keras.utils.set_random_seed(0)
+data = pathlib.Path(os.environ.get("NBPERCEIVE_DATA",
+                                   pathlib.Path.home() / ".cache" / "nbperceive"))
+outer = tarfile.open(data / "vaderSentiment-3.3.2.tar.gz")
+inner = tarfile.open(fileobj=outer.extractfile(
+    "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"))
+raw = inner.extractfile("hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt").read().decode()
+rows = [r.split("\t", 2) for r in raw.splitlines() if r.strip()]
+texts = [r[2].lower() for r in rows][:3000]
+labels = np.array([float(r[1]) > 0 for r in rows], np.int64)[:3000]
+T = 24
+vec = keras.layers.TextVectorization(max_tokens=3000, output_sequence_length=T,
+                                     standardize="lower", split="whitespace")
+vec.adapt(texts)
+ids = vec(np.array(texts)).numpy()
+def text_model(kind):
+    inp = keras.Input((T,), dtype="int32", name="ids")
+    h = keras.layers.Embedding(3000, 16, name="embedding")(inp)
+    if kind == "cnn":
+        h = keras.layers.Conv1D(16, 3, padding="same", activation="relu", name="conv1")(h)
+        h = keras.layers.Conv1D(16, 3, padding="same", activation="relu", name="conv2")(h)
+        h = keras.layers.GlobalMaxPooling1D(name="pool")(h)
+    else:
+        h = keras.layers.GlobalAveragePooling1D(name="pool")(h)
+        h = keras.layers.Dense(16, activation="relu", name="dense")(h)
+    out = keras.layers.Dense(2, activation="softmax", name="out")(h)
+    m = keras.Model(inp, out, name=f"{kind}_review")
+    m.compile("adam", "sparse_categorical_crossentropy")
+    m.fit(ids, labels, epochs=2, batch_size=64, verbose=0)
+    return m
+dense, cnn = text_model("dense"), text_model("cnn")
+review = ("a <script>window.__pwned = 1</script> gorgeous , moving film "
+          "<img src=x onerror=window.__pwned=2> .")
+tokens = review.split()
+probe_ids = vec(np.array([review])).numpy()
+w = Inspector.compare(dense, cnn, probe_ids, tokens=[tokens], y_true=[1],
+                      class_names=["negative", "positive"], method="layercam")
+w
+''',
+]
+
+
+def _canvas_pixels(page, panel=0):
+    return page.evaluate(
+        """(i) => {
+          const c = document.querySelectorAll('.nbp-inspector canvas.nbp-view')[i];
+          return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+        }""",
+        panel,
+    )
+
+
+def _changed(before, after):
+    """How many RGBA values differ by more than a rounding step."""
+    return sum(abs(a - b) > 2 for a, b in zip(before, after, strict=True))
+
+
+def _wait_pixels_change(page, before, timeout=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _canvas_pixels(page)
+        if _changed(before, now) > 0:
+            return now
+        time.sleep(0.2)
+    raise AssertionError("the overlay never changed")
+
+
+@pytest.fixture(scope="module")
+def served(browser, tmp_path_factory):
+    """One Voila page holding both notebooks' widgets (one kernel: TensorFlow loads once)."""
+    d = tmp_path_factory.mktemp("inspector")
+    rec = d / "traits.json"
+    recorder = servers.trait_recorder_source("w", ["method", "depth", "label", "sample"], rec)
+    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS)
+    with servers.voila_server(nb) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.console_errors = []
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        page.goto(server.url + "/", timeout=300_000)
+        page.locator(".nbp-inspector").nth(1).wait_for(timeout=120_000)
+        yield page, rec
+        context.close()
+
+
+def _shot(locator, name):
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    locator.screenshot(path=str(servers.ARTIFACTS / f"{name}.png"))
+
+
+def test_depth_label_and_method_change_the_overlay(served):
+    page, rec = served
+    insp = page.locator(".nbp-inspector").first
+    insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+    first = servers.wait_for_file_json(rec, lambda d: d["method"] == "gradcam")
+    n_layers = int(insp.locator(".nbp-depth-slider").get_attribute("max")) + 1
+    assert n_layers >= 3 and first["depth"] == n_layers - 1  # the deepest layer by default
+    assert "conv_c" in insp.locator(".nbp-depth-text").inner_text()
+    truth = insp.locator(".nbp-truth").inner_text()
+    assert truth.startswith("ground truth:")
+    assert "prediction:" in insp.locator(".nbp-pred").inner_text()
+    _shot(insp, "inspector-digits-deepest")
+    deepest = _canvas_pixels(page)
+
+    # depth: pure front-end, the new map is drawn at once and the kernel hears of it
+    insp.locator(".nbp-depth-slider").fill("0")
+    shallow = _canvas_pixels(page)
+    assert _changed(deepest, shallow) > 100
+    assert "conv_a" in insp.locator(".nbp-depth-text").inner_text()
+    servers.wait_for_file_json(rec, lambda d: d["depth"] == 0)
+    _shot(insp, "inspector-digits-shallow")
+
+    # label: another class's map at the same depth
+    other = "3" if first["label"] != 3 else "5"
+    insp.locator(".nbp-select-label").select_option(other)
+    assert _changed(shallow, _canvas_pixels(page)) > 100
+    servers.wait_for_file_json(rec, lambda d: d["label"] == int(other))
+
+    # method: the kernel recomputes with nbp.explain and sends new maps
+    before = _canvas_pixels(page)
+    insp.locator(".nbp-select-method").select_option("layercam")
+    servers.wait_for_file_json(rec, lambda d: d["method"] == "layercam", timeout=60)
+    _wait_pixels_change(page, before)
+    assert insp.locator(".nbp-error").is_hidden()
+    _shot(insp, "inspector-digits-layercam")
+
+    # next sample: recomputed in the kernel, new ground truth shown
+    insp.locator(".nbp-controls button").nth(1).click()
+    servers.wait_for_file_json(rec, lambda d: d["sample"] == 1, timeout=60)
+    page.wait_for_function(
+        "(t) => document.querySelector('.nbp-truth').innerText !== t", arg=truth, timeout=30_000)
+    assert not page.console_errors
+
+
+def test_compare_text_models_shows_markup_tokens_as_text(served):
+    page, _ = served
+    insp = page.locator(".nbp-inspector").nth(1)
+    panels = insp.locator(".nbp-panel")
+    assert panels.count() == 2
+    titles = [panels.nth(i).locator(".nbp-title").inner_text() for i in range(2)]
+    assert "dense_review" in titles[0] and "cnn_review" in titles[1]
+    spans = panels.nth(1).locator(".nbp-token")
+    texts = spans.all_inner_texts()
+    assert "<script>window.__pwned" in texts and "onerror=window.__pwned=2>" in texts
+    # the markup stayed text: no element was made from it and nothing ran
+    assert insp.locator("script").count() == 0 and insp.locator("img").count() == 0
+    assert page.evaluate("() => window.__pwned === undefined")
+    # tokens are coloured by weight: not all the same colour
+    colours = [spans.nth(i).evaluate("s => s.style.background") for i in range(spans.count())]
+    assert len(set(colours)) > 1
+    _shot(insp, "inspector-text-compare")
+    # the CNN has several depths over the tokens; moving its slider recolours them
+    slider = panels.nth(1).locator(".nbp-depth-slider")
+    assert int(slider.get_attribute("max")) >= 2
+    slider.fill("0")
+    after = [spans.nth(i).evaluate("s => s.style.background") for i in range(spans.count())]
+    assert after != colours
+    _shot(insp, "inspector-text-compare-shallow")
