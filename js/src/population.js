@@ -306,6 +306,8 @@ function render({ model, el }) {
     let text = `${state.n.toLocaleString()} samples`;
     if (one >= 0) text += ` · sample ${one} selected`;
     else if (k) text += ` · ${k.toLocaleString()} selected`;
+    const layout = model.get("layout_status");
+    if (layout) text += ` · ${layout}`;
     text += " · drag to pan, wheel to zoom, click to select, shift+drag to lasso";
     status.textContent = text;
   }
@@ -503,6 +505,12 @@ function render({ model, el }) {
     tip.style.left = `${left}px`;
     tip.style.top = `${top}px`;
   }
+  // Epoch changes animate the points to their new place; counted for tests and benchmarks.
+  let transitions = 0;
+  scatterplot.subscribe("transitionEnd", () => {
+    transitions += 1;
+    root.dataset.transitions = String(transitions);
+  });
   scatterplot.subscribe("pointOver", (i) => showTip(i));
   scatterplot.subscribe("pointOut", () => {
     state.hovered = -1;
@@ -548,6 +556,7 @@ function render({ model, el }) {
     "change:epochs": renderEpochs,
     "change:epoch": renderEpochs,
     "change:title": onTitle,
+    "change:layout_status": renderStatus,
     "change:height": onHeight,
     "change:point_size": onPointSize,
     "change:preview_inline": onPreviewInline,

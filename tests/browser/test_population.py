@@ -302,3 +302,56 @@ def test_lab_click_and_python_side_changes(page, lab):
         "() => document.querySelector('.nbp-status').textContent.includes('sample 7 selected')"
     )
     servers.screenshot(page, "population-lab")
+
+
+@pytest.fixture(scope="module")
+def digits_run_dir(tmp_path_factory):
+    """A real run: a small CNN trained 2 epochs on digits, 300 probe samples recorded."""
+    import keras
+
+    import nbperceive as nbp
+
+    data = nbp.datasets.digits()
+    x = (data.x[..., None] / 16.0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    run_dir = tmp_path_factory.mktemp("run") / "digits"
+    perceiver = nbp.Perceiver(model, probe=(x[:300], data.y[:300]), run_dir=run_dir)
+    model.fit(x, data.y, epochs=2, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
+    return run_dir
+
+
+def test_epoch_scrubber_animates_points_to_the_new_layout(page, voila, tmp_path, digits_run_dir):
+    import nbperceive as nbp
+
+    run = nbp.open_run(digits_run_dir)
+    first, last = run.epochs[0], run.epochs[-1]
+    rec = tmp_path / "traits.json"
+    url = voila([
+        f"import nbperceive as nbp\nrun = nbp.open_run({str(digits_run_dir)!r})\n"
+        f"view = nbp.PopulationView.from_run(run, epoch={first})\nview",
+        servers.trait_recorder_source("view", ["epoch"], rec),
+    ])
+    page.goto(url)
+    page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
+    slider = page.locator(".nbp-epoch input")
+    assert slider.is_visible()
+    slider.focus()
+    page.keyboard.press("End")  # drag the scrubber to the last epoch
+    servers.wait_for_file_json(rec, lambda d: d["epoch"] == last)
+    page.wait_for_function("() => document.querySelector('.nbp-pop').dataset.transitions === '1'")
+    assert page.locator(".nbp-epoch span").inner_text().strip() == str(last)
+    shown = np.array(page.evaluate(POSITIONS_JS))
+    target = run.project(last, method="pca")
+    before = run.project(first, method="pca")
+    # screen x follows layout x, screen y follows -layout y (same scale), at the new epoch
+    assert np.corrcoef(shown[:, 0], target[:, 0])[0, 1] > 0.999
+    assert np.corrcoef(shown[:, 1], -target[:, 1])[0, 1] > 0.999
+    assert np.corrcoef(shown[:, 0], before[:, 0])[0, 1] < 0.999  # it really moved
+    servers.screenshot(page, "population-epoch")

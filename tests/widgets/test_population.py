@@ -129,3 +129,50 @@ def test_small_sets_carry_text_previews_inline(digits_df):
     assert view.preview_kind == "text"
     assert view.preview_inline["texts"][3] == "<img src=x onerror=alert(3)>"
     assert view.preview_inline["info"][3]["label"] == int(small.label[3])
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A real run: a small CNN trained 2 epochs on digits, 300 probe samples recorded."""
+    import keras
+
+    data = nbp.datasets.digits()
+    x = (data.x[..., None] / 16.0).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    run_dir = tmp_path_factory.mktemp("run") / "digits"
+    perceiver = nbp.Perceiver(model, probe=(x[:300], data.y[:300]), run_dir=run_dir)
+    model.fit(x, data.y, epochs=2, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
+    return nbp.open_run(run_dir)
+
+
+def test_from_run_shows_an_epoch_and_the_scrubber_moves_points(digits_run):
+    run = digits_run
+    assert len(run.epochs) >= 3  # before training + 2 epochs
+    view = PopulationView.from_run(run, epoch=run.epochs[0])
+    assert view.epochs == run.epochs and view.epoch == run.epochs[0]
+    first = run.project(run.epochs[0], method="pca")
+    np.testing.assert_allclose(view.x, first[:, 0], rtol=1e-6)
+    assert view.color == "loss" and {"label", "pred", "correct"} <= set(view.columns)
+    loss_before = view.channels["loss"]["domain"]
+
+    view.epoch = run.epochs[-1]  # what the scrubber does
+    last = run.project(run.epochs[-1], method="pca")
+    np.testing.assert_allclose(view.x, last[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(view.y, last[:, 1], rtol=1e-6)
+    assert view.channels["loss"]["domain"] != loss_before  # colours follow the epoch's loss
+    np.testing.assert_allclose(view.data["loss"], run.snapshot(run.epochs[-1]).table["loss"])
+
+
+def test_from_run_rejects_an_unrecorded_epoch(digits_run):
+    from nbperceive.errors import RunError
+
+    view = PopulationView.from_run(digits_run)
+    with pytest.raises(RunError, match="recorded epochs"):
+        view.epoch = 99

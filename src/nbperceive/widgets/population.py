@@ -53,6 +53,7 @@ class PopulationView(anywidget.AnyWidget):
     preview_inline = t.Dict().tag(sync=True)
     epochs = t.List(t.Int()).tag(sync=True)
     epoch = t.Int(-1).tag(sync=True)
+    layout_status = t.Unicode("").tag(sync=True)
     title = t.Unicode("").tag(sync=True)
     height = t.Int(420).tag(sync=True)
     point_size = t.Float(4.0).tag(sync=True)
@@ -79,7 +80,8 @@ class PopulationView(anywidget.AnyWidget):
                 f"preview holds {len(self._preview)} samples but the table has "
                 f"{len(self._data)} rows; pass the previews of exactly these samples."
             )
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._run: Any = None
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
@@ -224,40 +226,58 @@ class PopulationView(anywidget.AnyWidget):
             run = open_run(run)
         snap = run.snapshot(epoch)
         view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
-        view._run, view._method, view._layer = run, method, layer
+        view._run, view._method, view._layer, view._refined = run, method, layer, {}
         view.epochs = list(run.epochs)
         view.epoch = snap.epoch
         view._show_epoch(snap.epoch, table=snap.table)
         view.observe(lambda ch: view._show_epoch(ch["new"]), names="epoch")
         return view
 
+    @t.validate("epoch")
+    def _valid_epoch(self, proposal: Any) -> int:
+        run = getattr(self, "_run", None)
+        if run is not None and proposal["value"] not in run.epochs:
+            raise RunError(
+                f"epoch {proposal['value']} is not in {run.path}; recorded epochs: {run.epochs}."
+            )
+        return proposal["value"]
+
     def _show_epoch(self, epoch: int, table: pd.DataFrame | None = None) -> None:
-        run = self._run
-        if epoch not in run.epochs:
-            raise RunError(f"epoch {epoch} is not in {run.path}; recorded epochs: {run.epochs}.")
         if table is None:
-            table = run.snapshot(epoch).table
+            table = self._run.snapshot(epoch).table
         coords = self._layout(epoch)
-        with self.hold_sync():
-            self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
-            self._set_xy(coords[:, 0], coords[:, 1])
-            self._send_channels()
+        with self._lock:  # a refined layout may have arrived meanwhile (worker thread)
+            coords = self._refined.get(epoch, coords)
+            with self.hold_sync():
+                self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
+                self._set_xy(coords[:, 0], coords[:, 1])
+                self._send_channels()
 
     def _layout(self, epoch: int) -> np.ndarray:
+        """PCA now; the refined layout (umap, tsne) replaces it when the worker has it."""
         from .. import projection
 
         project_async = getattr(projection, "project_run_async", None)
-        if project_async is None or self._method == "pca":
+        if self._method == "pca" or project_async is None:
+            # without project_run_async (older projection module) the refined layout blocks
             return np.asarray(self._run.project(epoch, method=self._method, layer=self._layer))
 
         def on_ready(coords: np.ndarray) -> None:
-            if self.epoch == epoch:  # the user may have moved on meanwhile
-                coords = np.asarray(coords, dtype=np.float32)
-                self._data = self._data.assign(x=coords[:, 0], y=coords[:, 1])
-                self._set_xy(coords[:, 0], coords[:, 1])
+            coords = np.asarray(coords, dtype=np.float32)
+            with self._lock:
+                self._refined[epoch] = coords
+                if self.epoch == epoch and len(coords) == len(self._data):
+                    self._data = self._data.assign(x=coords[:, 0], y=coords[:, 1])
+                    self._set_xy(coords[:, 0], coords[:, 1])
+                    self.layout_status = ""
 
-        kwargs = {"layer": self._layer} if self._layer else {}
-        return np.asarray(project_async(self._run, epoch, self._method, on_ready, **kwargs))
+        def on_progress(handle: Any) -> None:
+            if self.epoch == epoch and handle.status != "done":
+                self.layout_status = f"{handle.description}: {handle.stage}"
+
+        self.layout_status = f"{self._method} layout of epoch {epoch}: queued"
+        return np.asarray(project_async(self._run, epoch, self._method, on_ready,
+                                        layer=self._layer, on_progress=on_progress))
 
 
 def _plottable(series: pd.Series) -> bool:
