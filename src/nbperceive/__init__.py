@@ -34,6 +34,7 @@ _LAZY = {
     "Inspector": "widgets.inspector",
     "Explorer": "widgets.explorer",
     "load_model": "models",
+    "ProjectionError": "errors",
 }
 
 __all__ = [

@@ -29,3 +29,7 @@ class RunError(NbPerceiveError, ValueError):
 
 class DataUnavailableError(NbPerceiveError, RuntimeError):
     """A data set could be loaded neither online nor from an offline source."""
+
+
+class ProjectionError(NbPerceiveError, ValueError):
+    """A 2-D layout cannot be computed as asked (unknown method, too few samples, bad values)."""

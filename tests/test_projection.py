@@ -1,0 +1,274 @@
+"""Projection: cached, aligned 2-D layouts of a real run (a small MLP trained on sklearn digits).
+
+UMAP compiles numba code on its first fit in a process (tens of seconds here), so UMAP is fitted
+in one module-scoped fixture and one async test, with few optimisation epochs.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.manifold import trustworthiness
+
+from nbperceive import projection as proj
+from nbperceive.errors import NbPerceiveError, ProjectionError, RunError
+from nbperceive.store import Run, RunWriter
+
+UMAP_FAST = {"n_epochs": 100}
+TSNE_FAST = {"early_exaggeration_iter": 100, "n_iter": 150}
+LAYOUT = [
+    {"name": "hidden1", "start": 0, "stop": 32, "width": 32},
+    {"name": "hidden2", "start": 32, "stop": 48, "width": 16},
+]
+
+
+def _record_digits_run(run_dir, n_epochs: int = 3, n: int = 1000):
+    """Train a Dense 64-32-16-10 net on digits; record both hidden layers of ``n`` probe
+    samples (held out from training) at every epoch."""
+    import keras
+    from sklearn.datasets import load_digits
+
+    digits_x, digits_y = load_digits(return_X_y=True)
+    digits_x = (digits_x / 16).astype(np.float32)
+    x, y = digits_x[:n], digits_y[:n]
+    x_train, y_train = digits_x[n:], digits_y[n:]
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((64,))
+    h1 = keras.layers.Dense(32, activation="relu", name="hidden1")(inp)
+    h2 = keras.layers.Dense(16, activation="relu", name="hidden2")(h1)
+    out = keras.layers.Dense(10, activation="softmax", name="out")(h2)
+    model = keras.Model(inp, out)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    probe = keras.Model(inp, [h1, h2, out])
+    writer = RunWriter(
+        run_dir,
+        {"model": "digits-mlp", "n_samples": n},
+        pd.DataFrame({"sample_id": np.arange(n), "label": y}),
+        [str(i) for i in range(10)],
+    )
+
+    def record(epoch: int) -> None:
+        a1, a2, p = probe.predict(x, verbose=0, batch_size=512)
+        blocks = []
+        for a in (a1, a2):
+            a = (a - a.mean(0)) / (a.std(0) + 1e-6)
+            blocks.append(a / np.sqrt(a.shape[1]))
+        vectors = np.concatenate(blocks, 1).astype(np.float32)
+        w = writer.begin_epoch(epoch, n, vectors.shape[1])
+        w.vectors[:] = vectors
+        pred = p.argmax(1)
+        table = pd.DataFrame({"sample_id": np.arange(n), "label": y, "pred": pred,
+                              "correct": pred == y,
+                              "loss": -np.log(p[np.arange(n), y] + 1e-7)})
+        w.commit(table, {"epoch": epoch, "layout": LAYOUT, "logs": {}})
+
+    record(0)
+    for epoch in range(1, n_epochs + 1):
+        model.fit(x_train, y_train, epochs=1, batch_size=32, verbose=0)
+        record(epoch)
+    return Run(run_dir)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return _record_digits_run(tmp_path_factory.mktemp("runs") / "digits")
+
+
+def _vectors(run: Run, epoch: int, layer: str | None = None) -> np.ndarray:
+    snap = run.snapshot(epoch)
+    return np.asarray(snap.vectors if layer is None else snap.layer_vectors(layer))
+
+
+def _residual(a: np.ndarray, b: np.ndarray) -> float:
+    """How far ``a`` is from ``b`` after the best similarity transform (0 = same shape)."""
+    return float(np.abs(proj.procrustes_align(a, b) - b).max())
+
+
+# ------------------------------------------------------------------ PCA
+
+
+def test_pca_layout_is_float32_in_the_unit_box_and_cached(run):
+    coords = run.project()  # latest epoch, PCA
+    assert coords.shape == (len(run.samples), 2) and coords.dtype == np.float32
+    assert np.abs(coords).max() == pytest.approx(1.0)
+    assert coords.min() >= -1 and coords.max() <= 1
+
+    latest = run.path / "epoch-0003"
+    cache = latest / "proj-pca.npy"
+    assert cache.is_file()
+    stamp = cache.stat().st_mtime_ns
+    again = Run(run.path).project(3, "pca")  # a reopened run reads the cache
+    assert cache.stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(again, coords)
+
+    cache.unlink()  # recomputed deterministically
+    np.testing.assert_array_equal(run.project(3, "pca"), coords)
+
+
+def test_pca_is_the_projection_of_the_vectors(run):
+    coords = run.project(2, "pca")
+    plain = proj.embed(_vectors(run, 2), "pca")
+    assert _residual(plain, coords) < 1e-4
+
+
+def test_layer_projects_that_layer_alone(run):
+    whole = run.project(3, "pca")
+    h1 = run.project(3, "pca", layer="hidden1")
+    h2 = run.project(3, "pca", layer="hidden2")
+    assert (run.path / "epoch-0003" / "proj-pca-hidden1.npy").is_file()
+    assert (run.path / "epoch-0003" / "proj-pca-hidden2.npy").is_file()
+    # each is the PCA layout of its own block, not of the whole vector or the other block
+    assert _residual(proj.embed(_vectors(run, 3, "hidden1"), "pca"), h1) < 1e-4
+    assert _residual(proj.embed(_vectors(run, 3, "hidden2"), "pca"), h2) < 1e-4
+    assert _residual(whole, h1) > 0.1 and _residual(h2, h1) > 0.1
+
+
+def test_pca_epochs_are_procrustes_aligned(run, capsys):
+    aligned = proj.project_all(run, "pca", layer="hidden2")
+    assert sorted(aligned) == run.epochs
+    assert "pca hidden2 layouts" in capsys.readouterr().err  # tqdm bar
+    for prev, cur in zip(run.epochs[:-1], run.epochs[1:], strict=True):
+        a = aligned[cur] - aligned[cur].mean(0)
+        b = aligned[prev] - aligned[prev].mean(0)
+        u, _, vt = np.linalg.svd(a.T @ b)
+        # already the best rotation onto the previous epoch: the optimal extra one is identity
+        np.testing.assert_allclose(u @ vt, np.eye(2), atol=1e-3)
+    independent = [proj.to_box(proj.embed(_vectors(run, e, "hidden2"), "pca")) for e in run.epochs]
+    assert proj.aligned_displacement(aligned.values()) <= proj.aligned_displacement(independent)
+
+
+# ------------------------------------------------------------------ UMAP / t-SNE
+
+
+@pytest.fixture(scope="module")
+def umap_layouts(run):
+    aligned = proj.project_all(run, "umap", progress=False, **UMAP_FAST)
+    independent = [
+        proj.to_box(proj.embed(_vectors(run, e), "umap", **UMAP_FAST)) for e in run.epochs
+    ]
+    return aligned, independent
+
+
+def test_umap_epochs_move_instead_of_jumping(run, umap_layouts):
+    aligned, independent = umap_layouts
+    for coords in aligned.values():
+        assert coords.shape == (len(run.samples), 2) and coords.dtype == np.float32
+        assert np.abs(coords).max() == pytest.approx(1.0)
+    moved = proj.aligned_displacement(aligned.values())
+    jumped = proj.aligned_displacement(independent)
+    print(f"UMAP median displacement aligned {moved:.3f} vs independent {jumped:.3f}")
+    assert moved < 0.6 * jumped
+
+
+def test_umap_layout_is_cached_and_keeps_neighbours(run, umap_layouts):
+    aligned, _ = umap_layouts
+    cache = run.path / "epoch-0003" / proj.cache_name("umap", **UMAP_FAST)
+    stamp = cache.stat().st_mtime_ns
+    np.testing.assert_array_equal(run.project(3, "umap", **UMAP_FAST), aligned[3])
+    assert cache.stat().st_mtime_ns == stamp
+    x = _vectors(run, 3)
+    t_umap = trustworthiness(x, aligned[3], n_neighbors=10)
+    t_pca = trustworthiness(x, run.project(3, "pca"), n_neighbors=10)
+    assert t_umap > t_pca + 0.05
+
+
+def test_tsne_layout_aligned_cached_and_keeps_neighbours(run):
+    coords = proj.project_all(run, "tsne", epochs=[2, 3], progress=False, **TSNE_FAST)
+    assert set(coords) == {2, 3}
+    assert coords[3].shape == (len(run.samples), 2) and coords[3].dtype == np.float32
+    assert (run.path / "epoch-0003" / proj.cache_name("tsne", **TSNE_FAST)).is_file()
+    x = _vectors(run, 3)
+    assert trustworthiness(x, coords[3], n_neighbors=10) > trustworthiness(
+        x, run.project(3, "pca"), n_neighbors=10
+    ) + 0.05
+    independent = [proj.embed(_vectors(run, e), "tsne", **TSNE_FAST) for e in (2, 3)]
+    moved = proj.median_displacement(coords[2], coords[3])
+    jumped = proj.median_displacement(*independent)
+    print(f"t-SNE median displacement aligned {moved:.3f} vs independent {jumped:.3f}")
+    assert moved < 0.8 * jumped
+
+
+def test_async_returns_pca_now_and_delivers_umap_later(run, umap_layouts):
+    ready: list[np.ndarray] = []
+    got = threading.Event()
+    statuses: list[str] = []
+
+    def on_ready(coords):
+        ready.append(coords)
+        got.set()
+
+    layer = "hidden2"  # not computed yet for UMAP
+    now = proj.project_run_async(run, 3, "umap", on_ready, layer=layer,
+                                 on_progress=lambda h: statuses.append(h.status), **UMAP_FAST)
+    handle = now.refinement
+    np.testing.assert_array_equal(now, run.project(3, "pca", layer=layer))
+    # a second job queued behind it can be cancelled and never reports
+    other_ready: list[np.ndarray] = []
+    other = proj.project_run_async(run, 1, "tsne", other_ready.append, **TSNE_FAST).refinement
+    assert other.cancel()
+
+    assert got.wait(120), handle
+    assert handle.done and handle.status == "done" and handle.progress == 1.0
+    refined = handle.result()
+    np.testing.assert_array_equal(ready[0], refined)
+    assert refined.shape == now.shape and refined.dtype == np.float32
+    assert _residual(refined, np.asarray(now)) > 0.05  # a different layout than PCA
+    np.testing.assert_array_equal(run.project(3, "umap", layer=layer, **UMAP_FAST), refined)
+    assert "running" in statuses and statuses[-1] == "done"
+
+    with pytest.raises(ProjectionError, match="cancelled"):
+        other.result(timeout=30)
+    assert other.status == "cancelled" and not other_ready
+    assert not (run.path / "epoch-0001" / proj.cache_name("tsne", **TSNE_FAST)).is_file()
+
+    # once cached, the refined layout is what comes back at once, and on_ready still fires
+    again: list[np.ndarray] = []
+    now2 = proj.project_run_async(run, 3, "umap", again.append, layer=layer, **UMAP_FAST)
+    np.testing.assert_array_equal(now2, refined)
+    now2.refinement.result(timeout=30)
+    np.testing.assert_array_equal(again[0], refined)
+
+
+def test_warm_up_runs_in_the_background_once(run, umap_layouts):
+    # sized like the probe set (below 4,096 rows UMAP takes the same exact-neighbour path)
+    handle = proj.warm_up(n_samples=len(run.samples))
+    assert proj.warm_up(n_samples=len(run.samples)) is handle  # once per process
+    coords = handle.result(timeout=300)
+    assert handle.status == "done" and coords.shape == (len(run.samples), 2)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_bad_input_raises_errors_that_say_what_to_do(run, tmp_path):
+    with pytest.raises(ProjectionError, match="pca, umap, tsne"):
+        run.project(method="tnse")
+    with pytest.raises(ProjectionError, match="pca, umap, tsne"):
+        proj.project_run_async(run, None, "UMAP", print)
+    with pytest.raises(RunError, match="hidden1"):
+        run.project(layer="conv9")
+    with pytest.raises(RunError, match=r"recorded epochs are \[0, 1, 2, 3\]"):
+        run.project(epoch=7)
+    with pytest.raises(ProjectionError, match="umap"):
+        run.project(method="pca", n_neighbors=5)
+    with pytest.raises(RunError, match="not an nbperceive run"):
+        proj.project_run(tmp_path, method="pca")
+    with pytest.raises(ProjectionError, match="at least 10 samples"):
+        proj.embed(_vectors(run, 0)[:5], "umap")
+    assert issubclass(ProjectionError, NbPerceiveError) and issubclass(ProjectionError, ValueError)
+
+
+def test_nan_vectors_are_reported(tmp_path, run):
+    x = _vectors(run, 1).copy()
+    x[5, 3] = np.nan
+    writer = RunWriter(tmp_path / "bad", {"model": "m", "n_samples": len(x)},
+                       pd.DataFrame({"sample_id": np.arange(len(x))}), [])
+    w = writer.begin_epoch(0, *x.shape)
+    w.vectors[:] = x
+    w.commit(pd.DataFrame({"sample_id": np.arange(len(x)), "loss": 0.0, "correct": True}),
+             {"epoch": 0, "layout": LAYOUT})
+    with pytest.raises(ProjectionError, match="NaN"):
+        Run(tmp_path / "bad").project(0, "pca")
