@@ -370,6 +370,7 @@ function render({ model, el }) {
   const safe = (fn) => () => {
     try {
       fn();
+      el.querySelector(":scope > .nbp-js-error")?.remove(); // drawn again: the old error is gone
     } catch (err) {
       showError(el, err);
     }

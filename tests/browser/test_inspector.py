@@ -86,6 +86,18 @@ w
 ''',
 ]
 
+BROKEN_CELLS = [
+    r'''
+from nbperceive.attribution.result import Explanation
+e = Explanation("gradcam", np.zeros((1, 1, 1, 4, 4), "float32"), ["conv"], [1], [0], "img",
+                "image", np.array([[1.0]], "float32"))
+broken = Inspector.from_explanation(e, np.zeros((4, 4), "float32"))
+bad = dict(broken.panels[0], heatmaps={"view": b"\x00" * 5, "dtype": "uint8", "shape": [2, 3, 4]})
+broken.panels = [bad]   # a state the view cannot draw
+broken
+''',
+]
+
 
 def _canvas_pixels(page, panel=0):
     return page.evaluate(
@@ -120,14 +132,14 @@ def served(browser, tmp_path_factory):
     d = tmp_path_factory.mktemp("inspector")
     rec = d / "traits.json"
     recorder = servers.trait_recorder_source("w", ["method", "depth", "label", "sample"], rec)
-    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS)
+    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS + BROKEN_CELLS)
     with servers.voila_server(nb) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.console_errors = []
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         page.goto(server.url + "/", timeout=300_000)
-        page.locator(".nbp-inspector").nth(1).wait_for(timeout=120_000)
+        page.locator(".nbp-js-error").first.wait_for(timeout=120_000)
         yield page, rec
         context.close()
 
@@ -205,3 +217,11 @@ def test_compare_text_models_shows_markup_tokens_as_text(served):
     after = [spans.nth(i).evaluate("s => s.style.background") for i in range(spans.count())]
     assert after != colours
     _shot(insp, "inspector-text-compare-shallow")
+
+
+def test_a_state_the_view_cannot_draw_shows_a_readable_error(served):
+    page, _ = served
+    box = page.locator(".nbp-js-error")
+    assert box.count() == 1  # only the broken widget; the others drew
+    assert "could not draw" in box.inner_text() and "does not fit" in box.inner_text()
+    assert box.is_visible()
