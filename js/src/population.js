@@ -191,25 +191,34 @@ function render({ model, el }) {
   }
 
   async function draw({ transition = false } = {}) {
-    const xs = decodeArray(model.get("x"));
-    const ys = decodeArray(model.get("y"));
-    const count = Math.min(xs?.length ?? 0, ys?.length ?? 0);
-    const canMove = transition && state.drawn && count === state.n && count > 0;
-    state.n = count;
-    const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count));
-    state.x = norm.x;
-    state.y = norm.y;
     const t0 = performance.now();
+    const rawX = model.get("x"), rawY = model.get("y");
+    const samePlace = state.drawn && rawX === state.rawX && rawY === state.rawY;
+    if (!samePlace) {
+      const xs = decodeArray(rawX);
+      const ys = decodeArray(rawY);
+      const count = Math.min(xs?.length ?? 0, ys?.length ?? 0);
+      const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count));
+      state.moved = transition && state.drawn && count === state.n && count > 0;
+      state.n = count;
+      state.x = norm.x;
+      state.y = norm.y;
+      state.rawX = rawX;
+      state.rawY = rawY;
+    }
+    const options = {
+      transition: !samePlace && state.moved,
+      transitionDuration: 700,
+      zDataType: "categorical",
+      wDataType: "categorical",
+      preventFilterReset: true,
+    };
+    // Recolour / resize only: the points did not move, so keep the spatial index (no rebuild).
+    if (samePlace && scatterplot.get("spatialIndex")) options.spatialIndex = scatterplot.get("spatialIndex");
     scatterplot.set(encodingSettings());
     await scatterplot.draw(
-      { x: norm.x, y: norm.y, z: codesOf(currentChannel("color")), w: codesOf(currentChannel("size")) },
-      {
-        transition: canMove,
-        transitionDuration: 700,
-        zDataType: "categorical",
-        wDataType: "categorical",
-        preventFilterReset: true,
-      },
+      { x: state.x, y: state.y, z: codesOf(currentChannel("color")), w: codesOf(currentChannel("size")) },
+      options,
     );
     state.drawn = true;
     state.draws += 1;
@@ -217,7 +226,7 @@ function render({ model, el }) {
     applySelectionFromModel();
     root.dataset.draws = String(state.draws);
     root.dataset.lastDrawMs = String(performance.now() - t0);
-    root.dataset.points = String(count);
+    root.dataset.points = String(state.n);
     renderStatus();
   }
 
@@ -257,8 +266,12 @@ function render({ model, el }) {
     const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
     const one = model.get("selected");
     const points = sel.length ? Array.from(sel) : one >= 0 ? [one] : [];
+    const current = scatterplot.get("selectedPoints") || [];
+    const same = current.length === points.length && points.every((p, k) => current[k] === p);
     fromPython = true;
-    if (points.length) scatterplot.select(points, { preventEvent: true });
+    if (same) {
+      // nothing to do (a deselect or re-select would cost a redraw of every point)
+    } else if (points.length) scatterplot.select(points, { preventEvent: true });
     else scatterplot.deselect({ preventEvent: true });
     fromPython = false;
     renderStatus();

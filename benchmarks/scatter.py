@@ -1,0 +1,236 @@
+"""Population view at 1,000,000 points: bytes per point on the wire, first paint, recolour.
+
+    .venv/bin/python benchmarks/scatter.py [--points 1000000] [--repeat 3]
+
+Where: headless Debian Chromium (software WebGL, SwiftShader) on a plain local page that loads
+the built ES module (src/nbperceive/static/population.js) and renders it with a fake anywidget
+model fed the exact bytes PopulationView's traits would send (not Voila: that adds kernel and
+websocket time which is not the view's). Bytes on the wire are measured on the real widget
+state, split into buffers the way ipywidgets sends them.
+
+Baseline, measured in the same page and run: bare regl-scatterplot (the same library, no
+nbperceive code) drawing the same points with the same colour codes. Ratios > 1 are our
+overhead (normalising coordinates, decoding, legend, filters).
+
+Data: 1M points in 10 Gaussian blobs (sklearn make_blobs); "loss" = distance to the blob
+centre (continuous), "label" = blob (categorical). Timings in ms are medians of --repeat runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+import servers  # noqa: E402  (Chromium path and flags shared with the browser tests)
+
+BASELINE_JS = """
+import createScatterplot, { createRenderer } from "regl-scatterplot";
+window.baselineDraw = async (canvas, x, y, z, colors) => {
+  const renderer = createRenderer();
+  const sp = createScatterplot({ renderer, canvas, width: 1000, height: 600, pointSize: 4 });
+  sp.set({ colorBy: "valueA", pointColor: colors });
+  const t0 = performance.now();
+  await sp.draw({ x, y, z }, { zDataType: "categorical" });
+  await new Promise(requestAnimationFrame);
+  const first = performance.now() - t0;
+  const z2 = z.map((v) => (v * 7) % 10);
+  const t1 = performance.now();
+  await sp.draw({ x, y, z: z2 }, { zDataType: "categorical" });
+  await new Promise(requestAnimationFrame);
+  return { first, recolour: performance.now() - t1 };
+};
+"""
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<div id="ours" style="width:1180px"></div>
+<canvas id="base" style="width:1000px;height:600px"></canvas>
+<script type="module">
+import view from "./population.js";
+import "./baseline.js";
+const bin = async (name, T) => new T(await (await fetch(name)).arrayBuffer());
+const meta = await (await fetch("meta.json")).json();
+const wire = (typed, dtype) => ({ view: new DataView(typed.buffer), dtype, shape: [typed.length] });
+const x = await bin("x.bin", Float32Array), y = await bin("y.bin", Float32Array);
+const loss = await bin("loss.bin", Uint8Array), label = await bin("label.bin", Uint8Array);
+function fakeModel(state) {
+  const handlers = {};
+  return {
+    get: (k) => state[k],
+    set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
+    on: (e, f) => { (handlers[e] = handlers[e] || []).push(f); },
+    off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
+    send: () => {}, save_changes: () => {},
+  };
+}
+window.runOurs = async () => {
+  const el = document.getElementById("ours");
+  el.replaceChildren();
+  const model = fakeModel({
+    x: wire(x, "float32"), y: wire(y, "float32"),
+    channels: {
+      loss: { ...meta.loss, codes: wire(loss, "uint8") },
+      label: { ...meta.label, codes: wire(label, "uint8") },
+    },
+    columns: ["loss", "label"], color: "loss", size: "loss", selected: -1,
+    selection: wire(new Uint32Array(0), "uint32"), preview_kind: "none", preview_inline: {},
+    epochs: [], epoch: -1, title: "", height: 600, point_size: 4, layout_status: "",
+  });
+  const root = () => el.querySelector(".nbp-pop");
+  const drawn = (k) => new Promise((resolve) => {
+    const check = () =>
+      root() && +root().dataset.draws >= k ? resolve() : requestAnimationFrame(check);
+    check();
+  });
+  const t0 = performance.now();
+  const cleanup = view.render({ model, el });
+  await drawn(1);
+  await new Promise(requestAnimationFrame);
+  const first = performance.now() - t0;
+  const t1 = performance.now();
+  model.set("color", "label");
+  await drawn(2);
+  await new Promise(requestAnimationFrame);
+  const recolour = performance.now() - t1;
+  const legend = el.querySelectorAll("ul.nbp-legend-color li").length;
+  if (window.lastCleanup) window.lastCleanup();
+  window.lastCleanup = cleanup;
+  return { first, recolour, legend, drawMs: +root().dataset.lastDrawMs };
+};
+window.runBaseline = async () => {
+  const colors = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+                  "#ff9da7", "#9c755f", "#bab0ac"];
+  const norm = (a) => {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of a) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return a.map((v) => ((v - lo) / (hi - lo)) * 1.8 - 0.9);
+  };
+  return window.baselineDraw(document.getElementById("base"), norm(x), norm(y), label, colors);
+};
+window.ready = true;
+</script></body></html>
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def wire_bytes(n: int) -> tuple[dict[str, float], object]:
+    """Bytes per point of the real PopulationView state, as ipywidgets splits it."""
+    from ipywidgets.widgets.widget import _remove_buffers
+    from sklearn.datasets import make_blobs
+
+    from nbperceive.widgets.population import PopulationView
+
+    xy, label, centers = make_blobs(n, n_features=2, centers=10, random_state=0,
+                                    return_centers=True)
+    loss = np.linalg.norm(xy - centers[label], axis=1)
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "loss": loss, "label": label})
+    view = PopulationView(df)  # colour = size = loss by default; at 1M only loss is sent
+    state, _, buffers = _remove_buffers(view.get_state())
+    esm = len(state.pop("_esm", "")) + len(state.pop("_css", "") or "")  # once per widget
+    json_bytes = len(json.dumps(state))
+    trait_bytes = {k: 0 for k in ("x", "y", "channels")}
+    for name in trait_bytes:
+        _, _, bufs = _remove_buffers({name: view.get_state(name)[name]})
+        trait_bytes[name] = sum(memoryview(b).nbytes for b in bufs)
+    out = {
+        "total": (sum(memoryview(b).nbytes for b in buffers) + json_bytes) / n,
+        "xy": (trait_bytes["x"] + trait_bytes["y"]) / n,
+        "channels sent up front": trait_bytes["channels"] / n,
+        "json (all other traits)": json_bytes / n,
+    }
+    print(f"once per widget: JS bundle {esm / 1e3:.0f} kB (in the _esm trait), not per point")
+    view.color = "label"  # what a recolour by a new column sends (one more channel)
+    _, _, bufs = _remove_buffers({"channels": view.get_state("channels")["channels"]})
+    out["x, y, colour, size (two columns)"] = out["xy"] + sum(
+        memoryview(b).nbytes for b in bufs) / n
+    view.close()
+    return out, (xy.astype(np.float32), loss, label)
+
+
+def build_baseline(outdir: Path) -> None:
+    esbuild = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
+    subprocess.run([str(esbuild), "--bundle", "--format=esm", "--minify",
+                    f"--outfile={outdir / 'baseline.js'}", "--log-level=warning"],
+                   input=BASELINE_JS.encode(), cwd=ROOT / "js", check=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    n = args.points
+
+    per_point, (xy, loss, label) = wire_bytes(n)
+    for k, v in per_point.items():
+        print(f"wire bytes/point  {k:<34} {v:6.2f}")
+
+    from nbperceive.widgets.serializers import encode_channel
+
+    bundle = ROOT / "src" / "nbperceive" / "static" / "population.js"
+    if not bundle.is_file():
+        sys.exit("build the JS first: cd js && npm run build")
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        (d / "population.js").write_bytes(bundle.read_bytes())
+        build_baseline(d)
+        (d / "index.html").write_text(PAGE)
+        xy[:, 0].tofile(d / "x.bin")
+        xy[:, 1].tofile(d / "y.bin")
+        ch_loss, ch_label = encode_channel(pd.Series(loss)), encode_channel(pd.Series(label))
+        ch_loss.pop("codes").tofile(d / "loss.bin")
+        ch_label.pop("codes").tofile(d / "label.bin")
+        (d / "meta.json").write_text(json.dumps({"loss": ch_loss, "label": ch_label}))
+
+        handler = functools.partial(_QuietHandler, directory=str(d))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", servers.free_port()), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
+                                            args=servers.CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 1400})
+                errors: list[str] = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(f"http://127.0.0.1:{httpd.server_port}/index.html")
+                page.wait_for_function("() => window.ready === true", timeout=120_000)
+                ours, base = [], []
+                for _ in range(args.repeat):
+                    base.append(page.evaluate("() => window.runBaseline()"))
+                    ours.append(page.evaluate("() => window.runOurs()"))
+                assert not errors, errors
+                assert all(o["legend"] == 10 for o in ours), ours
+                shot = page.locator("#ours .nbp-plot canvas").screenshot()
+                servers.ARTIFACTS.mkdir(exist_ok=True)
+                (servers.ARTIFACTS / "benchmark-scatter-1M.png").write_bytes(shot)
+                browser.close()
+        finally:
+            httpd.shutdown()
+
+    med = lambda rows, k: float(np.median([r[k] for r in rows]))  # noqa: E731
+    for key, label_ in (("first", "first paint"), ("recolour", "recolour")):
+        o, b = med(ours, key), med(base, key)
+        print(f"{label_:<12} {n:>9,} points: nbperceive {o:8.0f} ms   bare regl-scatterplot "
+              f"{b:8.0f} ms   ratio {o / b:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
