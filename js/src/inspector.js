@@ -124,8 +124,8 @@ class InspectorView {
       this.set("sample", s);
       this.paintStatus();
     };
-    this.prev.onclick = () => goto(this.model.get("sample") - 1);
-    this.next.onclick = () => goto(this.model.get("sample") + 1);
+    this.prev.onclick = () => goto(this.model.get("shown") - 1);
+    this.next.onclick = () => goto(this.model.get("shown") + 1);
     this.sampleInput.onchange = () => goto(Number(this.sampleInput.value));
 
     const select = (text, onchange) => {
@@ -238,7 +238,7 @@ class InspectorView {
     const n = m.get("n_samples");
     this.sampleBox.style.display = n > 1 ? "" : "none";
     this.sampleInput.max = String(n - 1);
-    this.sampleInput.value = String(m.get("sample"));
+    this.sampleInput.value = String(m.get("shown"));
     this.sampleOf.textContent = `/ ${n}`;
     setOptions(this.method, m.get("methods"));
     this.method.value = m.get("method");
@@ -363,7 +363,7 @@ class InspectorView {
 
 const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
 const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "method", "sample",
-  "input_name"];
+  "shown", "input_name"];
 
 function render({ model, el }) {
   let view;

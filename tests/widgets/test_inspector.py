@@ -275,3 +275,24 @@ def test_input_selector_switches_the_explained_input():
     assert w.tokens == [f"{v:.3g}" for v in quads[600]]
     with pytest.raises(ModelError, match="not one of the model's inputs"):
         Inspector(model, [img[:2], quads[:2]], input="nope")
+
+
+def test_linked_to_the_population_view_follows_its_selection(digits_models):
+    import pandas as pd
+    import traitlets
+
+    from nbperceive.widgets.population import PopulationView
+
+    model, _, x, y = digits_models
+    pop = PopulationView(pd.DataFrame({"x": np.arange(10.0), "y": np.zeros(10)}))
+    w = Inspector(model, x, y_true=y, method="layercam")
+    traitlets.link((pop, "selected"), (w, "sample"))  # what jslink does in the browser
+    assert pop.selected == -1 and w.shown == 0  # nothing selected: keep showing sample 0
+    w.method = "gradcam"  # still computes for the sample on screen
+    assert w.error == "" and w.panels[0]["method"] == "gradcam"
+    pop.selected = 6
+    assert w.shown == 6 and w.y_true == int(y[6])
+    np.testing.assert_allclose(decode_array(w.panels[0]["probabilities"]),
+                               model.predict(x[6:7], verbose=0)[0], atol=1e-4)
+    pop.selected = -1
+    assert w.shown == 6 and w.y_true == int(y[6])

@@ -87,6 +87,7 @@ class Inspector(anywidget.AnyWidget):
     input_name = t.Unicode("").tag(sync=True)
     inputs = t.List(t.Unicode()).tag(sync=True)
     sample = t.Int(0).tag(sync=True)
+    shown = t.Int(0).tag(sync=True)  # the sample on screen (sample=-1 from a link keeps it)
     n_samples = t.Int(1).tag(sync=True)
 
     # what to show (pure front-end)
@@ -175,6 +176,7 @@ class Inspector(anywidget.AnyWidget):
             self.method = method
             self._check_sample(sample)
             self.sample = int(sample)
+            self.shown = int(sample)
             self._refresh(raise_errors=True)
         self.observe(self._on_compute_change, names=["method", "input_name"])
         self.observe(self._on_sample_change, names=["sample"])
@@ -326,7 +328,9 @@ class Inspector(anywidget.AnyWidget):
             self.error = (f"sample {new} out of range: this Inspector holds {self._n} samples; "
                           "pass the same probe batch that the population view shows")
             return
-        self._refresh(reset_label=True)
+        previous, self.shown = self.shown, new
+        if not self._refresh(reset_label=True):
+            self.shown = previous
 
     def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> bool:
         """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
@@ -341,7 +345,7 @@ class Inspector(anywidget.AnyWidget):
                 f"{type(exc).__name__}: {exc}")
             log.warning("Inspector recompute failed: %s", self.error)
             return False
-        s = self.sample
+        s = self.shown
         old = self.panels
         with self.hold_sync():
             self.input_kind = panels[0]["input_kind"]
@@ -377,14 +381,14 @@ class Inspector(anywidget.AnyWidget):
             self.tokens = []
 
     def _panel(self, i: int) -> dict[str, Any]:
-        key = (i, self.method, self.input_name, self.sample)
+        key = (i, self.method, self.input_name, self.shown)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         if self._explanation is not None and self.method == self._explanation.method and i == 0:
-            expl, row = self._explanation, self.sample
+            expl, row = self._explanation, self.shown
         else:
-            expl, row = self._explain(self._models[i], self.sample), 0
+            expl, row = self._explain(self._models[i], self.shown), 0
         panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model")
         self._cache[key] = panel
         while len(self._cache) > _CACHE_SIZE:
@@ -406,8 +410,8 @@ class Inspector(anywidget.AnyWidget):
             return list(range(n_classes))
         probs = np.asarray(model(x1, training=False)).reshape(-1)
         top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
-        if self._y_true is not None and int(self._y_true[self.sample]) not in top:
-            top[-1] = int(self._y_true[self.sample])
+        if self._y_true is not None and int(self._y_true[self.shown]) not in top:
+            top[-1] = int(self._y_true[self.shown])
         return top
 
 
