@@ -36,6 +36,9 @@ const CSS = `
   max-height: 260px; overflow: auto; white-space: normal; }
 .nbp-inspector .nbp-token { padding: 1px 2px; margin: 0 1px; border-radius: 3px;
   white-space: pre; }
+.nbp-inspector .nbp-row { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+.nbp-inspector .nbp-col { display: flex; flex-direction: column; gap: 4px; }
+.nbp-inspector .nbp-row .nbp-bars { min-width: 200px; }
 .nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
 .nbp-inspector .nbp-depth input { flex: 1; }
 .nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
@@ -228,7 +231,16 @@ class InspectorView {
     const depthText = h("span", "nbp-depth-text");
     depth.append(h("span", "", "depth"), slider, depthText);
     const bars = h("div", "nbp-bars");
-    box.append(title, pred, view, depth, bars);
+    if (p.input_kind === "image" && this.image) {
+      // image panels: the probabilities sit beside the picture
+      const left = h("div", "nbp-col");
+      left.append(view, depth);
+      const row = h("div", "nbp-row");
+      row.append(left, bars);
+      box.append(title, pred, row);
+    } else {
+      box.append(title, pred, view, depth, bars);
+    }
     Object.assign(p, { box, pred, view, slider, depthText, bars, trait });
     return box;
   }
