@@ -161,3 +161,16 @@ def digits() -> LabeledData:
     d = load_digits()
     return LabeledData((d.images / 16.0).astype(np.float32), d.target.astype(np.int64),
                        [str(i) for i in range(10)], "sklearn.datasets.load_digits")
+
+
+def flip_labels(y: np.ndarray, fraction: float, n_classes: int, seed: int = 0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of ``y`` with ``fraction`` of its labels moved to another random class.
+
+    Returns (noisy labels, indices flipped): planted label errors for finding back.
+    """
+    rng = np.random.default_rng(seed)
+    noisy = np.array(y, copy=True)
+    flipped = np.sort(rng.choice(len(noisy), int(round(fraction * len(noisy))), replace=False))
+    noisy[flipped] = (noisy[flipped] + rng.integers(1, n_classes, len(flipped))) % n_classes
+    return noisy, flipped

@@ -188,6 +188,18 @@ class Run:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def confusion_matrix(self, epoch: int | None = None) -> np.ndarray:
+        """int64 (C, C) counts of (given label, prediction) at ``epoch`` (default: latest)."""
+        from .metrics import confusion_matrix
+
+        return confusion_matrix(self.snapshot(epoch).table, len(self.class_names))
+
+    def suspects(self, k: int = 50, layer: str | None = None) -> pd.DataFrame:
+        """Probe samples ranked by how likely their label is wrong; see nbperceive.metrics."""
+        from .metrics import suspects
+
+        return suspects(self, k=k, layer=layer)
+
     def project(
         self, epoch: int | None = None, method: str = "pca", layer: str | None = None, **kwargs: Any
     ) -> np.ndarray:
