@@ -200,6 +200,13 @@ class Run:
 
         return suspects(self, k=k, layer=layer)
 
+    def to_projector(self, logdir: str | os.PathLike, epochs: list[int] | None = None,
+                     images: np.ndarray | None = None) -> Path:
+        """Export for TensorBoard's projector (vectors, metadata TSV, sprite for images)."""
+        from .projector import to_projector
+
+        return to_projector(self, logdir, epochs=epochs, images=images)
+
     def project(
         self, epoch: int | None = None, method: str = "pca", layer: str | None = None, **kwargs: Any
     ) -> np.ndarray:
