@@ -1,0 +1,297 @@
+"""The Explorer: population view, inspector, details, confusion matrix, curves and suspects.
+
+Links that only move a selection between views live in the front end
+(``ipywidgets.jslink``: scatter ``selected`` -> inspector ``sample``), so they survive a
+static export; the kernel fills the details panel, the selection table and the confusion
+matrix's selections, and computes heatmaps on demand.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+
+from ..errors import MetadataError, RunError
+from .population import PopulationView
+
+_TABLE_ROWS = 200
+
+
+def _escape_frame(frame: pd.DataFrame, max_rows: int = _TABLE_ROWS) -> str:
+    """An HTML table whose every cell is escaped text (sample text is data, never markup)."""
+    return frame.head(max_rows).to_html(escape=True, index=False, float_format="%.4g",
+                                        classes="nbp-table", border=0)
+
+
+def details_html(row: pd.Series, class_names: list[str]) -> str:
+    """Ground truth, prediction, loss and metadata of one sample, escaped."""
+    label, pred = row.get("label"), row.get("pred")
+
+    def name(i: Any) -> str:
+        try:
+            return class_names[int(i)]
+        except (TypeError, ValueError, IndexError):
+            return str(i)
+
+    items = [("sample", row.get("sample_id")), ("label", name(label)), ("prediction", name(pred)),
+             ("loss", f"{float(row.get('loss', np.nan)):.4g}")]
+    probs = {k[5:]: v for k, v in row.items() if str(k).startswith("prob_")}
+    if probs:
+        top = sorted(probs.items(), key=lambda kv: -float(kv[1]))[:3]
+        items.append(("top classes", ", ".join(f"{k} {float(v):.2f}" for k, v in top)))
+    skip = {"sample_id", "label", "pred", "loss", "x", "y"}
+    items += [(k, v) for k, v in row.items() if k not in skip and not str(k).startswith("prob_")]
+    cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in items)
+    correct = "✔" if label == pred else "✘"
+    return (f"<div class='nbp-details'><b>{correct} {html.escape(name(label))} → "
+            f"{html.escape(name(pred))}</b><table>{cells}</table></div>")
+
+
+def selection_summary(table: pd.DataFrame, class_names: list[str]) -> str:
+    """Count, accuracy, mean loss and label mix of a selection, as escaped HTML."""
+    if table.empty:
+        return "<i>no selection: lasso points in the scatter or click a confusion-matrix cell</i>"
+    mix = table["label"].value_counts().head(5)
+    mix_text = ", ".join(
+        f"{class_names[int(k)] if 0 <= int(k) < len(class_names) else k}: {v}"
+        for k, v in mix.items())
+    acc = table["correct"].mean() if "correct" in table else float("nan")
+    return html.escape(
+        f"{len(table)} samples · accuracy {acc:.1%} · mean loss {table['loss'].mean():.4g} · "
+        f"labels {mix_text}")
+
+
+class Explorer(w.VBox):
+    """Linked views of a recorded run (and of its model, when given).
+
+    ``Explorer(perceiver)``, ``Explorer(run)`` or ``Explorer("runs/mnist", model=model, x=x)``.
+    With a model and the probe inputs, the inspector shows heatmaps of the clicked sample.
+    """
+
+    def __init__(
+        self,
+        source: Any,
+        model: Any = None,
+        x: Any = None,
+        epoch: int | None = None,
+        method: str = "pca",
+        preview: Any = None,
+        tokens: Any = None,
+        vocabulary: Any = None,
+        attribution: str = "gradcam",
+    ):
+        from ..store import Run, open_run
+
+        perceiver = None
+        if isinstance(source, (str, os.PathLike)):
+            run = open_run(source)
+        elif isinstance(source, Run):
+            run = source
+        elif hasattr(source, "run") and hasattr(source, "model"):
+            perceiver = source
+            run = source.run
+            model = model if model is not None else source.model
+            if x is None and getattr(source.data, "x", None) is not None:
+                xs = source.data.x
+                x = xs if len(xs) > 1 else xs[0]
+            preview = preview if preview is not None else source.preview
+        else:
+            raise RunError(
+                f"Explorer needs a Perceiver, a Run or a run directory, not {type(source)}.")
+        if not run.epochs:
+            raise RunError(f"{run.path} holds no epoch yet: train with perceiver.callback() "
+                           "or call perceiver.capture() first.")
+        self.run = run
+        self.perceiver = perceiver
+        self.class_names = run.class_names
+        self.population = PopulationView.from_run(run, epoch=epoch, method=method,
+                                                  preview=preview)
+        self.details = w.HTML("<i>click a point to see its details</i>",
+                              layout=w.Layout(min_width="260px"))
+        self.inspector = None
+        if model is not None and x is not None:
+            from .inspector import Inspector
+
+            self.inspector = Inspector(model, x, y_true=run.samples["label"].to_numpy(),
+                                       class_names=self.class_names, tokens=tokens,
+                                       vocabulary=vocabulary, method=attribution)
+            w.jslink((self.population, "selected"), (self.inspector, "sample"))
+        self.confusion = self._confusion_figure()
+        self.curves = self._curves_figure()
+        self.summary = w.HTML()
+        self.selection_table = w.HTML(layout=w.Layout(max_height="260px", overflow="auto"))
+        self.suspects = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
+        self._suspect_ids: list[int] = []
+        self._fill_suspects()
+
+        self.population.observe(self._on_selected, names="selected")
+        self.population.observe(self._on_selection, names="selection")
+        self.population.observe(self._on_epoch, names="epoch")
+        self.suspects.observe(self._on_suspect, names="index")
+        self._on_selection(None)
+
+        right = [w.HTML("<b>Details</b>"), self.details]
+        if self.inspector is not None:
+            right += [w.HTML("<b>Inspector</b>"), self.inspector]
+        top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
+        bottom = w.HBox([
+            w.VBox([w.HTML("<b>Confusion matrix</b> (click a cell)"), self.confusion]),
+            w.VBox([w.HTML("<b>Per-epoch curves</b>"), self.curves]),
+            w.VBox([w.HTML("<b>Suspected label errors</b>"), self.suspects],
+                   layout=w.Layout(width="32%")),
+        ])
+        super().__init__([top, bottom, w.HTML("<b>Selection</b>"), self.summary,
+                          self.selection_table])
+        self.add_class("nbp-explorer")
+
+    # --- views -----------------------------------------------------------------------------
+    def _table(self) -> pd.DataFrame:
+        return self.population.data
+
+    def _confusion_figure(self) -> Any:
+        import bqplot as bq
+
+        names = self.class_names
+        n = len(names)
+        self._cm_grid = bq.GridHeatMap(
+            color=np.zeros((n, n)),
+            row=list(range(n)), column=list(range(n)),
+            scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
+                    "color": bq.ColorScale(scheme="Blues")},
+            interactions={"click": "select"},
+            selected_style={"stroke": "orange", "stroke-width": "3"},
+            display_format=".0f", font_style={"font-size": "10px"},
+        )
+        self._cm_grid.observe(self._on_cell, names="selected")
+        axes = [bq.Axis(scale=self._cm_grid.scales["column"], label="prediction"),
+                bq.Axis(scale=self._cm_grid.scales["row"], orientation="vertical",
+                        label="label")]
+        self._update_confusion()
+        return bq.Figure(marks=[self._cm_grid], axes=axes, padding_y=0.0,
+                         fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
+                         layout=w.Layout(width="340px", height="320px"))
+
+    def _update_confusion(self) -> None:
+        from ..metrics import confusion_matrix
+
+        cm = confusion_matrix(self._table(), len(self.class_names))
+        self._cm_grid.color = cm.astype(float)
+
+    def _curves_figure(self) -> Any:
+        import bqplot as bq
+
+        hist = self.run.history()
+        xs = bq.LinearScale()
+        ys = bq.LinearScale(min=0.0)
+        series = [c for c in ("probe_loss", "train_loss", "probe_accuracy", "train_accuracy")
+                  if c in hist.columns and hist[c].notna().any()]
+        y = np.array([hist[c].to_numpy(dtype=float) for c in series]) if series else []
+        lines = bq.Lines(x=hist["epoch"].to_numpy(), y=y, scales={"x": xs, "y": ys},
+                         labels=series, display_legend=True, marker="circle")
+        return bq.Figure(marks=[lines],
+                         axes=[bq.Axis(scale=xs, label="epoch", tick_format="d"),
+                               bq.Axis(scale=ys, orientation="vertical")],
+                         legend_location="top-right",
+                         fig_margin={"top": 10, "bottom": 40, "left": 45, "right": 10},
+                         layout=w.Layout(width="340px", height="320px"))
+
+    def _fill_suspects(self) -> None:
+        try:
+            ranked = self.run.suspects()
+        except (RunError, ValueError):  # regression runs, single epoch without labels
+            self.suspects.options = ["(no label-error ranking for this run)"]
+            return
+        top = ranked.head(50)
+        names = self.class_names
+        self._suspect_ids = [int(i) for i in top["sample_id"]]
+        self.suspects.options = [
+            f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model says "
+            f"{names[int(r.pred)]} (suspicion {r.suspicion:.2f})"
+            for r in top.itertuples()]
+        self.suspects.index = None
+
+    # --- reactions -------------------------------------------------------------------------
+    def _on_selected(self, change: Any) -> None:
+        i = self.population.selected
+        table = self._table()
+        if 0 <= i < len(table):
+            self.details.value = details_html(table.iloc[i], self.class_names)
+        else:
+            self.details.value = "<i>click a point to see its details</i>"
+
+    def _on_selection(self, change: Any) -> None:
+        table = self._table()
+        idx = np.asarray(self.population.selection, dtype=np.int64)
+        chosen = table.iloc[idx[(idx >= 0) & (idx < len(table))]].drop(
+            columns=[c for c in ("x", "y") if c in table.columns])
+        self.summary.value = selection_summary(chosen, self.class_names)
+        self.selection_table.value = _escape_frame(chosen) if len(chosen) else ""
+        self.selected_table = chosen
+
+    def _on_epoch(self, change: Any) -> None:
+        self._update_confusion()
+        self._on_selected(None)
+        self._on_selection(None)
+
+    def _on_cell(self, change: Any) -> None:
+        cells = change["new"]
+        if cells is None or len(cells) == 0:
+            return
+        table = self._table()
+        mask = np.zeros(len(table), dtype=bool)
+        for row, col in np.atleast_2d(np.asarray(cells)):
+            mask |= (table["label"].to_numpy() == row) & (table["pred"].to_numpy() == col)
+        self.population.selection = np.flatnonzero(mask).astype(np.uint32)
+
+    def _on_suspect(self, change: Any) -> None:
+        k = change["new"]
+        if k is not None and 0 <= k < len(self._suspect_ids):
+            self.population.selected = self._suspect_ids[k]
+
+    # --- API -------------------------------------------------------------------------------
+    def add_metadata(self, name: str, values: Any) -> None:
+        """Add a column (array, or a function of one probe sample) to the run and the pickers."""
+        samples = self.run.samples
+        if callable(values):
+            values = self._apply(values)
+        values = np.asarray(values)
+        if len(values) != len(samples):
+            raise MetadataError(f"{name!r} has {len(values)} values but the run has "
+                                f"{len(samples)} samples; give one value per probe sample.")
+        from ..perceiver import RESERVED_COLUMNS
+        from ..store import _write_parquet_atomic
+
+        if name in RESERVED_COLUMNS or name.startswith("prob_") or name in ("x", "y"):
+            raise MetadataError(f"{name!r} is a column nbperceive records; choose another name.")
+        samples[name] = values
+        _write_parquet_atomic(samples, self.run.path / "samples.parquet")
+        self.population.add_column(name, values)
+
+    def _apply(self, fn: Callable[[Any], Any]) -> np.ndarray:
+        if self.perceiver is None or self.perceiver.data.x is None:
+            raise MetadataError("a function needs the probe samples: build the Explorer from "
+                                "a Perceiver, or pass the values as an array.")
+        xs = self.perceiver.data.x
+        first = xs[0] if len(xs) == 1 else None
+        n = self.perceiver.data.n
+        if first is not None:
+            return np.array([fn(first[i]) for i in range(n)])
+        return np.array([fn([x[i] for x in xs]) for i in range(n)])
+
+    @classmethod
+    def compare(cls, a: Any, b: Any, **kwargs: Any) -> w.HBox:
+        """Two explorers side by side (e.g. Dense vs CNN on the same probe), selection linked."""
+        left, right = cls(a, **kwargs), cls(b, **kwargs)
+        if len(left.run.samples) != len(right.run.samples):
+            raise RunError("compare needs two runs over the same probe samples.")
+        w.jslink((left.population, "selected"), (right.population, "selected"))
+        box = w.HBox([left, right])
+        box.explorers = (left, right)
+        return box
