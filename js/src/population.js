@@ -15,20 +15,33 @@ import {
 } from "./scales.js";
 
 // One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
-let sharedRenderer = null;
+// anywidget loads this module once per widget (a blob URL each), so module-level variables
+// are not shared between plots: the renderer lives on globalThis instead.
+const SHARED = "__nbperceivePopulation";
+function shared() {
+  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null };
+  return globalThis[SHARED];
+}
 function getRenderer() {
-  if (!sharedRenderer) sharedRenderer = createRenderer();
-  return sharedRenderer;
+  const s = shared();
+  if (!s.renderer) s.renderer = createRenderer();
+  return s.renderer;
 }
 
-/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on). */
+/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
 export function webglAvailable() {
-  try {
-    const probe = document.createElement("canvas");
-    return Boolean(probe.getContext("webgl2") || probe.getContext("webgl"));
-  } catch {
-    return false;
+  const s = shared();
+  if (s.webgl === null) {
+    try {
+      const probe = document.createElement("canvas");
+      const gl = probe.getContext("webgl");
+      s.webgl = Boolean(gl);
+      gl?.getExtension("WEBGL_lose_context")?.loseContext(); // give the context back at once
+    } catch {
+      s.webgl = false;
+    }
   }
+  return s.webgl;
 }
 
 const CSS = `

@@ -49,7 +49,7 @@ export function sizeTable(channel, base = 4) {
   const n = channel.kind === "categorical" ? Math.max(1, channel.categories.length) : MISSING;
   for (let c = 0; c < Math.min(n, MISSING); c++) {
     const t = n === 1 ? 0.5 : c / (n - 1);
-    table[c] = base * (0.6 + 2.4 * t);
+    table[c] = base * (0.8 + 2.2 * t);
   }
   return table;
 }

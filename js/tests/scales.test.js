@@ -70,7 +70,7 @@ describe("sizes", () => {
 
   it("spreads categories over the same range", () => {
     const s = sizeTable(categorical, 5);
-    expect(s[0]).toBeCloseTo(3);
+    expect(s[0]).toBeCloseTo(4);
     expect(s[2]).toBeCloseTo(15);
   });
 });

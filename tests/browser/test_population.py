@@ -241,7 +241,22 @@ df = pd.DataFrame({"x": np.cos(angle), "y": np.sin(angle), "label": [1, 0, 1, 0,
                    "loss": [0.1, 2.0, 0.3, 1.2, 0.05]})
 view = nbp.PopulationView(df, preview=nbp.texts(texts), color="label")
 view""",
+    """second = nbp.PopulationView(df, color="loss", title="same samples, by loss")
+second""",
 ]
+# Counts WebGL contexts the page creates (successful getContext calls), before any script runs.
+COUNT_WEBGL = """(() => {
+  const orig = HTMLCanvasElement.prototype.getContext;
+  window.__webglContexts = 0;
+  HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+    const ctx = orig.call(this, type, ...rest);
+    if (ctx && /webgl/.test(type) && !this.__counted) {
+      this.__counted = true;
+      window.__webglContexts++;
+    }
+    return ctx;
+  };
+})();"""
 
 
 @pytest.fixture(scope="module")
@@ -266,11 +281,28 @@ def test_text_preview_with_markup_shows_as_text(page, text_server):
     assert page.evaluate("() => window.__xss") is None
 
 
+def test_two_plots_share_one_webgl_renderer(page, text_server):
+    page.add_init_script(COUNT_WEBGL)
+    page.goto(text_server.url + "/")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.nbp-pop')].filter((r) => r.dataset.draws).length"
+        " === 2", timeout=90_000,
+    )
+    page.wait_for_timeout(300)
+    canvases = page.locator(".nbp-plot canvas")
+    for k in range(2):
+        img = np.asarray(Image.open(io.BytesIO(canvases.nth(k).screenshot())).convert("RGB"))
+        assert (img.min(axis=-1) < 200).sum() > 50, f"plot {k} is blank"
+    # one throw-away probe (WebGL available?) + one renderer shared by both plots
+    assert page.evaluate("() => window.__webglContexts") == 2
+    servers.screenshot(page, "population-two-plots")
+
+
 def test_without_webgl_the_cell_says_so(text_server, launch_browser):
     browser = launch_browser(["--disable-webgl", "--disable-3d-apis"])
     page = browser.new_page()
     page.goto(text_server.url + "/")
-    message = page.locator(".nbp-nowebgl")
+    message = page.locator(".nbp-nowebgl").first
     message.wait_for(timeout=90_000)
     assert "WebGL is not available" in message.inner_text()
     assert "5 points" in message.inner_text()
