@@ -50,13 +50,17 @@ def upsample(maps: tf.Tensor, size: tuple[int, ...]) -> tf.Tensor:
     """(N, K, *axes) -> (N, K, *size), bilinear (linear for 1-D)."""
     if tuple(maps.shape[2:]) == tuple(size):
         return maps
-    if len(size) == 1:
-        img = tf.transpose(maps, [0, 2, 1])[:, :, None, :]  # (N, t, 1, K)
-        out = tf.image.resize(img, (size[0], 1), method="bilinear")
-        return tf.transpose(out[:, :, 0, :], [0, 2, 1])
-    img = tf.transpose(maps, [0, 2, 3, 1])  # (N, h, w, K)
-    out = tf.image.resize(img, size, method="bilinear")
-    return tf.transpose(out, [0, 3, 1, 2])
+    lead = tf.shape(maps)[:2]
+    axes = maps.shape[2:]
+    full = (size[0], size[1] if len(size) > 1 else 1)
+    img = tf.reshape(maps, [-1, axes[0], axes[1] if len(axes) > 1 else 1, 1])  # (N*K, h, w, 1)
+    out = tf.image.resize(img, full, method="bilinear")
+    return tf.reshape(out, tf.concat([lead, size], axis=0))
+
+
+def _join(parts: list[np.ndarray]) -> np.ndarray:
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return out.astype(np.float32, copy=False)
 
 
 class Engine:
@@ -87,16 +91,38 @@ class Engine:
             return [s.input_name], [0]
         return list(s.candidates), list(s.depths)
 
-    # -- the compiled pass ------------------------------------------------------------
-    def _step(self, method: Method, upsampled: bool, noisy_pass: bool = False) -> Any:
-        key = (type(method), method.target, upsampled, noisy_pass)
+    def all_sources(self) -> list[str]:
+        """Every tensor the gradient pass differentiates: candidates, then the input side."""
+        s = self.structure
+        return [*s.candidates, s.grad_source or INPUT]
+
+    # -- the compiled passes ------------------------------------------------------------
+    def _grad_step(self, target: str, noisy_pass: bool) -> Any:
+        """tf.function: (inputs, labels, noise) -> (activations, gradients, probabilities).
+
+        One forward pass, then one backward pass per label (a traced-once loop) reaching all
+        sources. Gradients come as ``(K, N, *axes, C)``. Shared by every gradient method with
+        the same ``target``, so switching method does not trace the model again.
+        """
+        key = ("grad", target, noisy_pass)
         if key not in self._steps:
-            self._steps[key] = tf.function(self._make_step(method, upsampled, noisy_pass))
+            self._steps[key] = tf.function(
+                self._make_grad_step(target, noisy_pass), reduce_retracing=True, autograph=False
+            )
         return self._steps[key]
 
-    def _make_step(self, method: Method, upsampled: bool, noisy_pass: bool) -> Any:
+    def _map_step(self, method: Method, upsampled: bool) -> Any:
+        """tf.function: (activations, gradients) -> maps, per method (cheap to trace)."""
+        key = ("map", type(method), upsampled)
+        if key not in self._steps:
+            self._steps[key] = tf.function(
+                self._make_map_step(method, upsampled), reduce_retracing=True, autograph=False
+            )
+        return self._steps[key]
+
+    def _make_grad_step(self, target: str, noisy_pass: bool) -> Any:
         s = self.structure
-        wanted = self.sources(method)
+        wanted = self.all_sources()
         index = s.input_index
         model = self.model
 
@@ -130,26 +156,45 @@ class Engine:
 
                 z = Tracer(model, source=index, hook=hook, record=False).run(xs)
                 logits = to_logits(z, s.output_kind)
-                if method.target == "margin":
+                if target == "margin":
                     score = margin(logits, labels)
                 else:
                     score = tf.gather(logits, labels, axis=1)
-                per_label = [tf.reduce_sum(score[:, k]) for k in range(labels.shape[0])]
             sources = [acts[p] for p in wanted]
-            grads = [tape.gradient(sk, sources) for sk in per_label]
-            maps = []
-            for i, a in enumerate(sources):
-                g = tf.stack([gk[i] for gk in grads], axis=1)  # (N, K, *axes, C)
-                if len(a.shape) == 1 + len(s.input_axes):  # no channel axis: add one
-                    a, g = a[..., None], g[..., None]
-                m = method.maps(a, g)
-                maps.append(upsample(m, s.input_axes) if upsampled else m)
-            probs = to_probabilities(logits, s.output_kind)
-            if upsampled:
-                return tf.stack(maps, axis=1), probs
-            return maps, probs
+            n_labels = tf.shape(labels)[0]
+
+            def label_grads(k: tf.Tensor) -> list[tf.Tensor]:
+                onehot = tf.one_hot(k, n_labels, dtype=score.dtype)[None, :] + 0 * score
+                return tape.gradient(score, sources, output_gradients=onehot)
+
+            signature = [tf.TensorSpec(a.shape, a.dtype) for a in sources]
+            grads = tf.map_fn(label_grads, tf.range(n_labels), fn_output_signature=signature)
+            return sources, grads, to_probabilities(logits, s.output_kind)
 
         return step
+
+    def _make_map_step(self, method: Method, upsampled: bool) -> Any:
+        axes = self.structure.input_axes
+
+        def step(acts: list[tf.Tensor], grads: list[tf.Tensor]) -> Any:
+            maps = []
+            for a, g in zip(acts, grads):
+                g = tf.transpose(g, [1, 0, *range(2, len(g.shape))])  # (N, K, *axes, C)
+                if len(a.shape) == 1 + len(axes):  # no channel axis: add one
+                    a, g = a[..., None], g[..., None]
+                m = method.maps(a, g)
+                maps.append(upsample(m, axes) if upsampled else m)
+            return tf.stack(maps, axis=1) if upsampled else maps
+
+        return step
+
+    def _pass(self, method: Method, batch: list, labels: tf.Tensor, noise: float, up: bool):
+        grad_step = self._grad_step(method.target, noisy_pass=noise > 0)
+        acts, grads, probs = grad_step(batch, labels, tf.constant(noise, tf.float32))
+        names = self.all_sources()
+        pick = [names.index(p) for p in self.sources(method)]
+        maps = self._map_step(method, up)([acts[i] for i in pick], [grads[i] for i in pick])
+        return maps, probs
 
     # -- batching -----------------------------------------------------------------------
     def _batches(self, xs: list[np.ndarray]) -> Any:
@@ -167,23 +212,20 @@ class Engine:
         self, method: Method, xs: list[np.ndarray], labels: list[int], noise: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Heatmaps ``(N, L, K, *input_axes)`` and probabilities ``(N, C)``."""
-        step = self._step(method, upsampled=True, noisy_pass=noise > 0)
         lab = tf.constant(labels, tf.int32)
-        level = tf.constant(noise, tf.float32)
         maps, probs = [], []
         for batch, real in self._batches(xs):
-            m, p = step(batch, lab, level)
+            m, p = self._pass(method, batch, lab, noise, up=True)
             maps.append(m.numpy()[:real])
             probs.append(p.numpy()[:real])
-        return np.concatenate(maps).astype(np.float32), np.concatenate(probs).astype(np.float32)
+        return _join(maps), _join(probs)
 
     def layer_maps(self, method: Method, xs: list[np.ndarray], labels: list[int]) -> list:
         """Maps at each source's own resolution, ``[(N, K, *layer_axes), ...]`` (for checks)."""
-        step = self._step(method, upsampled=False)
         lab = tf.constant(labels, tf.int32)
         out: list[list[np.ndarray]] = []
         for batch, real in self._batches(xs):
-            maps, _ = step(batch, lab, tf.constant(0.0))
+            maps, _ = self._pass(method, batch, lab, 0.0, up=False)
             out.append([m.numpy()[:real] for m in maps])
         return [np.concatenate(parts) for parts in zip(*out)]
 

