@@ -176,3 +176,16 @@ def test_from_run_rejects_an_unrecorded_epoch(digits_run):
     view = PopulationView.from_run(digits_run)
     with pytest.raises(RunError, match="recorded epochs"):
         view.epoch = 99
+
+
+def test_add_column_joins_the_pickers_and_survives_epochs(digits_run):
+    view = PopulationView.from_run(digits_run, epoch=digits_run.epochs[0])
+    flags = np.arange(len(view.data)) % 3
+    view.add_column("fold", flags)
+    assert "fold" in view.columns and view.channels["fold"]["categories"] == ["0", "1", "2"]
+    view.color = "fold"
+    view.epoch = digits_run.epochs[-1]
+    assert view.data["fold"].tolist() == flags.tolist()
+    assert view.channels["fold"]["codes"].tolist() == flags.tolist()
+    with pytest.raises(MetadataError, match="one value per sample"):
+        view.add_column("bad", [1, 2])

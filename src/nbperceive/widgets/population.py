@@ -81,6 +81,7 @@ class PopulationView(anywidget.AnyWidget):
                 f"{len(self._data)} rows; pass the previews of exactly these samples."
             )
         self._lock = threading.RLock()
+        self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
@@ -99,6 +100,25 @@ class PopulationView(anywidget.AnyWidget):
     def data(self) -> pd.DataFrame:
         """The table the view shows (one row per point, in point order)."""
         return self._data
+
+    def add_column(self, name: str, values: Any) -> None:
+        """Add (or replace) a column, e.g. metadata computed later; it joins the pickers.
+
+        Kept across epochs of a run view.
+        """
+        values = np.asarray(values)
+        if values.ndim != 1 or len(values) != len(self._data):
+            raise MetadataError(
+                f"{name!r} has shape {values.shape} but the view has {len(self._data)} "
+                "samples; give one value per sample, in point order."
+            )
+        self._extra[name] = values
+        self._data = self._data.assign(**{name: values})
+        plottable = _plottable(self._data[name])
+        with self.hold_sync():
+            if plottable and name not in self.columns:
+                self.columns = [*self.columns, name]
+            self._send_channels(refresh=name)
 
     def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
         if isinstance(value, str):
@@ -138,15 +158,23 @@ class PopulationView(anywidget.AnyWidget):
         if change["new"] and change["new"] not in self.channels:
             self._send_channels()
 
-    def _send_channels(self) -> None:
-        """Codes of the colour and size columns; of every column when that is small."""
+    def _send_channels(self, refresh: str | None = None) -> None:
+        """Codes of the colour and size columns; of every column when that is small.
+
+        ``refresh``: only that column changed; the others keep their codes.
+        """
         n = len(self._data)
         if n * max(1, len(self.columns)) <= INLINE_CHANNEL_BYTES:
             wanted = list(self.columns)
         else:
             wanted = [c for c in dict.fromkeys([self.color, self.size]) if c]
             wanted += [c for c in self.channels if c not in wanted]  # keep what was sent
-        self.channels = {name: encode_channel(self._data[name]) for name in wanted}
+        old = self.channels if refresh is not None else {}
+        self.channels = {
+            name: old[name] if name in old and name != refresh else encode_channel(
+                self._data[name])
+            for name in wanted if name in self.columns
+        }
 
     # --- previews ---------------------------------------------------------------------------
     def _set_preview(self) -> None:
@@ -245,6 +273,8 @@ class PopulationView(anywidget.AnyWidget):
     def _show_epoch(self, epoch: int, table: pd.DataFrame | None = None) -> None:
         if table is None:
             table = self._run.snapshot(epoch).table
+        if self._extra:
+            table = table.assign(**self._extra)
         coords = self._layout(epoch)
         with self._lock:  # a refined layout may have arrived meanwhile (worker thread)
             coords = self._refined.get(epoch, coords)
