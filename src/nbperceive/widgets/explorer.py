@@ -196,7 +196,8 @@ class Explorer(w.VBox):
         lines = bq.Lines(x=hist["epoch"].to_numpy(), y=y, scales={"x": xs, "y": ys},
                          labels=series, display_legend=True, marker="circle")
         return bq.Figure(marks=[lines],
-                         axes=[bq.Axis(scale=xs, label="epoch", tick_format="d"),
+                         axes=[bq.Axis(scale=xs, label="epoch", tick_format="d",
+                                       tick_values=hist["epoch"].to_numpy()),
                                bq.Axis(scale=ys, orientation="vertical")],
                          legend_location="top-right",
                          fig_margin={"top": 10, "bottom": 40, "left": 45, "right": 10},

@@ -1,0 +1,94 @@
+"""The Explorer in real Chromium through Voila: click a dot, the details and inspector follow."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from . import servers
+from .test_population import ISOLATED_JS, click_point
+
+pytestmark = pytest.mark.browser
+
+CELLS = [
+    """import os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np, pandas as pd, keras
+import nbperceive as nbp
+d = nbp.datasets.digits()
+x, y = d.x[..., None], d.y
+keras.utils.set_random_seed(0)
+model = keras.Sequential([
+    keras.Input((8, 8, 1)),
+    keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
+    keras.layers.Conv2D(16, 3, activation="relu", padding="same", name="conv2"),
+    keras.layers.GlobalAveragePooling2D(),
+    keras.layers.Dense(10, activation="softmax", name="out"),
+])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+note = np.array(["<script>window.__xss=1</script>", "<img src=x onerror='window.__xss=2'>"]
+                + ["plain"] * 298)
+p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
+                  preview=nbp.images((d.x[:300] * 255).astype(np.uint8)), run_dir="run",
+                  class_names=d.class_names)
+model.fit(x, y, epochs=2, verbose=0, callbacks=[p.callback()])
+ex = nbp.Explorer(p)
+ex""",
+]
+
+
+def _png(locator) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
+
+
+@pytest.fixture(scope="module")
+def explorer_page(browser, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("voila-explorer")
+    rec = tmp / "traits.json"
+    nb = servers.write_notebook(tmp, CELLS + [
+        servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec)])
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    with servers.voila_server(nb) as server:
+        page.goto(server.url + "/", timeout=180_000)  # Voila runs the notebook first
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=120_000)
+        page.wait_for_selector(".nbp-inspector canvas", timeout=60_000)
+        page.wait_for_timeout(500)
+        yield page, rec
+        servers.screenshot(page, "explorer-voila-end")
+    context.close()
+
+
+def test_clicking_a_dot_analyses_that_sample(explorer_page):
+    page, rec = explorer_page
+    servers.screenshot(page, "explorer-voila-start")
+    before = _png(page.locator(".nbp-inspector canvas").first)
+    candidates = [i for i in page.evaluate(ISOLATED_JS) if i != 0]
+    i = candidates[0]
+    click_point(page, i)
+    # front-end link: scatter.selected -> inspector.sample; the kernel computes its heatmaps
+    servers.wait_for_file_json(rec, lambda d: d["shown"] == i, timeout=60)
+    page.wait_for_function(
+        "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
+        arg=i, timeout=30_000)
+    page.wait_for_timeout(500)
+    after = _png(page.locator(".nbp-inspector canvas").first)
+    assert before.shape != after.shape or np.abs(before - after).mean() > 1.0
+    servers.screenshot(page, "explorer-after-click")
+
+
+def test_metadata_text_shows_as_text(explorer_page):
+    page, rec = explorer_page
+    click_point(page, 0 if 0 in page.evaluate(ISOLATED_JS) else page.evaluate(ISOLATED_JS)[1])
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_curves_and_confusion_matrix_are_drawn(explorer_page):
+    page, _ = explorer_page
+    # bqplot draws the figures as SVG: one line per series, one cell per class pair
+    assert page.locator(".nbp-explorer svg .line").count() >= 2
+    assert page.locator(".nbp-explorer svg rect").count() >= 100
