@@ -43,18 +43,13 @@ w
 
 TEXT_CELLS = [
     r'''
-import os, tarfile, pathlib, numpy as np, keras
+import numpy as np, keras
+from nbperceive.datasets import movie_reviews
 from nbperceive.widgets.inspector import Inspector
 keras.utils.set_random_seed(0)
-data = pathlib.Path(os.environ.get("NBPERCEIVE_DATA",
-                                   pathlib.Path.home() / ".cache" / "nbperceive"))
-outer = tarfile.open(data / "vaderSentiment-3.3.2.tar.gz")
-inner = tarfile.open(fileobj=outer.extractfile(
-    "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"))
-raw = inner.extractfile("hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt").read().decode()
-rows = [r.split("\t", 2) for r in raw.splitlines() if r.strip()]
-texts = [r[2].lower() for r in rows][:3000]
-labels = np.array([float(r[1]) > 0 for r in rows], np.int64)[:3000]
+reviews = movie_reviews()
+texts = [t.lower() for t in reviews.x[:3000]]
+labels = reviews.y[:3000]
 T = 24
 vec = keras.layers.TextVectorization(max_tokens=3000, output_sequence_length=T,
                                      standardize="lower", split="whitespace")

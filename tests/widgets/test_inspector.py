@@ -296,3 +296,38 @@ def test_linked_to_the_population_view_follows_its_selection(digits_models):
                                model.predict(x[6:7], verbose=0)[0], atol=1e-4)
     pop.selected = -1
     assert w.shown == 6 and w.y_true == int(y[6])
+
+
+def test_text_model_with_one_sigmoid_output_shows_review_tokens():
+    keras = pytest.importorskip("keras")
+    from nbperceive.datasets import movie_reviews
+
+    data = movie_reviews()
+    texts = [t.lower() for t in data.x[:1500]]
+    keras.utils.set_random_seed(2)
+    vec = keras.layers.TextVectorization(max_tokens=2000, output_sequence_length=20,
+                                         standardize="lower", split="whitespace")
+    vec.adapt(texts)
+    ids = vec(np.array(texts)).numpy()
+    inp = keras.Input((20,), dtype="int32")
+    h = keras.layers.Embedding(2000, 8, name="embedding")(inp)
+    h = keras.layers.Conv1D(8, 3, padding="same", activation="relu", name="conv")(h)
+    out = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalMaxPooling1D()(h))
+    model = keras.Model(inp, out)
+    model.compile("adam", "binary_crossentropy")
+    model.fit(ids[:1400], data.y[:1400], epochs=1, verbose=0)
+
+    probe = ids[1400:1405]
+    w = Inspector(model, probe, vocabulary=vec.get_vocabulary(), y_true=data.y[1400:1405],
+                  class_names=data.class_names, method="layercam")
+    assert w.input_kind == "tokens" and w.image == {}
+    vocab = set(vec.get_vocabulary())
+    words = [t if t in vocab else "[UNK]" for t in texts[1400].split()[:20]]
+    assert w.tokens == words  # ids decoded back to words, padding dropped
+    panel = w.panels[0]
+    assert panel["labels"] == [0, 1]  # a single sigmoid explains both classes
+    assert panel["heatmaps"]["shape"] == [len(panel["layers"]), 2, 20]
+    p_pos = float(model.predict(probe[:1], verbose=0)[0, 0])
+    assert w.label == panel["prediction"] == int(p_pos >= 0.5)
+    np.testing.assert_allclose(decode_array(panel["probabilities"]), [1 - p_pos, p_pos],
+                               atol=1e-4)

@@ -402,12 +402,13 @@ class Inspector(anywidget.AnyWidget):
         return explain(model, x1, method=self.method, labels=self._labels_for(model, x1),
                        input=self.input_name or None)
 
-    def _labels_for(self, model: Any, x1: Any) -> list[int]:
+    def _labels_for(self, model: Any, x1: Any) -> list[int] | None:
+        """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
         if self._labels is not None:
             return self._labels
         n_classes = int(_model_outputs(model)[0].shape[-1])
-        if n_classes <= self._max_labels:
-            return list(range(n_classes))
+        if n_classes <= min(self._max_labels, MAX_LABELS):
+            return None
         probs = np.asarray(model(x1, training=False)).reshape(-1)
         top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
         if self._y_true is not None and int(self._y_true[self.shown]) not in top:
