@@ -1,0 +1,89 @@
+"""The Explorer's kernel-side links on a real recorded run (browser links: tests/browser)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import nbperceive as nbp
+
+
+@pytest.fixture(scope="module")
+def perceiver(tmp_path_factory):
+    d = nbp.datasets.digits()
+    x, y = d.x[..., None], d.y
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    note = np.array(["<script>alert(1)</script>"] + ["plain"] * 199)
+    p = nbp.Perceiver(model, probe=(x[:200], y[:200]), metadata={"note": note},
+                      run_dir=tmp_path_factory.mktemp("ex") / "run", class_names=d.class_names)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[p.callback()])
+    return p
+
+
+def test_click_fills_escaped_details(perceiver):
+    ex = nbp.Explorer(perceiver)
+    ex.population.selected = 0
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in ex.details.value
+    assert "<script>" not in ex.details.value
+    ex.population.selected = -1
+    assert "click a point" in ex.details.value
+
+
+def test_confusion_cell_selects_those_samples(perceiver):
+    ex = nbp.Explorer(perceiver)
+    table = perceiver.run.snapshot().table
+    label, pred = int(table.label[0]), int(table.pred[0])
+    ex._cm_grid.selected = [[label, pred]]
+    expected = np.flatnonzero((table.label == label) & (table.pred == pred))
+    np.testing.assert_array_equal(np.sort(ex.population.selection), expected)
+    assert ex.summary.value.startswith(f"{len(expected)} samples")
+    assert len(ex.selected_table) == len(expected)
+
+
+def test_lasso_selection_summary_and_escaped_table(perceiver):
+    ex = nbp.Explorer(perceiver)
+    ex.population.selection = np.array([0, 1, 2], dtype=np.uint32)
+    assert ex.summary.value.startswith("3 samples")
+    assert "&lt;script&gt;" in ex.selection_table.value
+
+
+def test_suspect_click_selects_it(perceiver):
+    ex = nbp.Explorer(perceiver)
+    assert len(ex.suspects.options) == 50
+    ex.suspects.index = 3
+    assert ex.population.selected == ex._suspect_ids[3]
+
+
+def test_epoch_scrub_updates_the_confusion_matrix(perceiver):
+    ex = nbp.Explorer(perceiver)
+    last = ex._cm_grid.color.copy()
+    ex.population.epoch = 0
+    assert ex._cm_grid.color.sum() == 200
+    assert not np.array_equal(ex._cm_grid.color, last)  # the model changed between 0 and 2
+
+
+def test_from_disk_without_model_has_no_inspector(perceiver):
+    ex = nbp.Explorer(str(perceiver.run_dir))
+    assert ex.inspector is None
+    assert nbp.Explorer(perceiver).inspector is not None
+
+
+def test_compare_links_two_runs(perceiver):
+    box = nbp.Explorer.compare(perceiver, perceiver.run)
+    left, right = box.explorers
+    assert left.run.path == right.run.path
+
+
+def test_bad_sources(tmp_path):
+    with pytest.raises(nbp.RunError, match="not an nbperceive run"):
+        nbp.Explorer(tmp_path)
+    with pytest.raises(nbp.RunError, match="Perceiver, a Run or a run directory"):
+        nbp.Explorer(42)
