@@ -1,0 +1,32 @@
+// Copies the third-party loaders that nbperceive.report inlines into a self-contained HTML file
+// (require.js and the Jupyter widgets HTML manager) from node_modules into the Python package.
+// They are build output like the bundles: gitignored, shipped in the wheel, never committed.
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const out = "../src/nbperceive/static";
+const assets = {
+  "require.js": "requirejs/require.js",
+  "embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+};
+
+mkdirSync(out, { recursive: true });
+for (const [name, spec] of Object.entries(assets)) {
+  const [pkg, ...rest] = spec.startsWith("@") ? [spec.split("/").slice(0, 2).join("/"),
+    ...spec.split("/").slice(2)] : spec.split("/");
+  let root;
+  try {
+    root = dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    console.error(`copy-assets: ${pkg} is missing; run 'npm ci' (or 'npm install') in js/`);
+    process.exit(1);
+  }
+  const src = join(root, ...rest);
+  if (!existsSync(src)) {
+    console.error(`copy-assets: ${src} not found; reinstall ${pkg} with 'npm ci' in js/`);
+    process.exit(1);
+  }
+  copyFileSync(src, join(out, name));
+}
