@@ -1,0 +1,155 @@
+"""Bare 2-D fits of an (N, D) array: PCA, UMAP (umap-learn), t-SNE (openTSNE)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import ProjectionError
+
+METHODS = ("pca", "umap", "tsne")
+PRE_DIMS = 50
+MIN_SAMPLES_REFINED = 10
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "pca": {"pre_dims": PRE_DIMS},
+    "umap": {"pre_dims": PRE_DIMS, "n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean",
+             "n_epochs": None, "random_state": 0},
+    "tsne": {"pre_dims": PRE_DIMS, "perplexity": 30, "n_jobs": 1, "random_state": 0},
+}
+_umap_compiled = False  # set once a UMAP fit finished in this process
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ProjectionError(
+            f"unknown projection method {method!r}; choose one of {', '.join(METHODS)}."
+        )
+    return method
+
+
+def _params(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(_DEFAULTS[method])
+    merged.update(params)
+    return merged
+
+
+def _as_matrix(vectors: np.ndarray) -> np.ndarray:
+    x = np.asarray(vectors, dtype=np.float32)
+    if x.ndim != 2:
+        raise ProjectionError(f"vectors must be a 2-D (samples, features) array, got {x.shape}.")
+    if not np.isfinite(x).all():
+        raise ProjectionError(
+            "the vectors contain NaN or infinite values (did training diverge?); "
+            "lay out another epoch or layer."
+        )
+    return x
+
+
+def _pca(x: np.ndarray, dims: int) -> np.ndarray:
+    """PCA to ``dims`` columns (zero-padded when the data has fewer), deterministic signs."""
+    from sklearn.decomposition import PCA
+
+    n, d = x.shape
+    k = min(dims, n, d)
+    out = np.zeros((n, dims), dtype=np.float32)
+    if k == 0 or n < 2:
+        return out
+    solver = "randomized" if k < min(n, d) and min(n, d) > 200 else "full"
+    out[:, :k] = PCA(n_components=k, svd_solver=solver, random_state=0).fit_transform(x)
+    return out
+
+
+def _pre_reduce(x: np.ndarray, dims: int) -> np.ndarray:
+    if x.shape[1] <= dims:
+        return (x - x.mean(axis=0)).astype(np.float32)
+    return _pca(x, dims)
+
+
+def _fit_umap(x: np.ndarray, init: np.ndarray | None, params: dict[str, Any]) -> np.ndarray:
+    global _umap_compiled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        n_neighbors = min(int(params.pop("n_neighbors")), len(x) - 1)
+        reducer = umap.UMAP(
+            n_components=2,
+            n_neighbors=n_neighbors,
+            init=np.asarray(init, dtype=np.float32) if init is not None else "spectral",
+            **params,
+        )
+        out = reducer.fit_transform(x)
+    _umap_compiled = True
+    return np.asarray(out, dtype=np.float32)
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _fit_tsne(
+    x: np.ndarray,
+    init: np.ndarray | None,
+    params: dict[str, Any],
+    report: Callable[[float], bool] | None,
+) -> np.ndarray:
+    from openTSNE import TSNE
+    from openTSNE.initialization import rescale
+
+    total = int(params.get("early_exaggeration_iter", 250)) + int(params.get("n_iter", 500))
+    done = [0]
+    extra: dict[str, Any] = {}
+    if report is not None:
+        every = 25
+
+        def callback(iteration: int, error: float, embedding: np.ndarray) -> bool:
+            done[0] += every
+            return report(min(done[0] / total, 1.0))
+
+        extra = {"callbacks": callback, "callbacks_every_iters": every}
+    if init is not None:
+        start = np.asarray(init, dtype=np.float64)
+        start = rescale(start - start.mean(axis=0), target_std=1e-4)
+    else:
+        start = "pca"
+    perplexity = min(float(params.pop("perplexity")), (len(x) - 1) / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = TSNE(n_components=2, perplexity=perplexity, initialization=start,
+                   **params, **extra).fit(x)
+    if report is not None and report(1.0):
+        raise _Cancelled
+    return np.asarray(out, dtype=np.float32)
+
+
+def embed(
+    vectors: np.ndarray,
+    method: str = "pca",
+    init: np.ndarray | None = None,
+    report: Callable[[float], bool] | None = None,
+    **params: Any,
+) -> np.ndarray:
+    """Bare 2-D fit of an (N, D) array: no cache, no alignment, no box scaling.
+
+    ``init`` (N, 2) starts UMAP / t-SNE from a layout (ignored by PCA). ``report(fraction)``
+    gets progress and may return True to stop (honoured by t-SNE)."""
+    _check_method(method)
+    params = _params(method, params)
+    x = _as_matrix(vectors)
+    pre_dims = int(params.pop("pre_dims"))
+    if method == "pca":
+        return _pca(x, 2)
+    if len(x) < MIN_SAMPLES_REFINED:
+        raise ProjectionError(
+            f"{method} needs at least {MIN_SAMPLES_REFINED} samples, got {len(x)}; "
+            "use method='pca' for so few."
+        )
+    if init is not None and np.shape(init) != (len(x), 2):
+        raise ProjectionError(f"init must have shape ({len(x)}, 2), got {np.shape(init)}.")
+    reduced = _pre_reduce(x, pre_dims)
+    if method == "umap":
+        return _fit_umap(reduced, init, params)
+    return _fit_tsne(reduced, init, params, report)
