@@ -91,46 +91,32 @@ class Engine:
             return [s.input_name], [0]
         return list(s.candidates), list(s.depths)
 
-    def all_sources(self) -> list[str]:
-        """Every tensor the gradient pass differentiates: candidates, then the input side."""
-        s = self.structure
-        return [*s.candidates, s.grad_source or INPUT]
-
-    # -- the compiled passes ------------------------------------------------------------
-    def _grad_step(self, target: str, noisy_pass: bool) -> Any:
-        """tf.function: (inputs, labels, noise) -> (activations, gradients, probabilities).
-
-        One forward pass, then one backward pass per label (a traced-once loop) reaching all
-        sources. Gradients come as ``(K, N, *axes, C)``. Shared by every gradient method with
-        the same ``target``, so switching method does not trace the model again.
-        """
-        key = ("grad", target, noisy_pass)
+    # -- the compiled pass -------------------------------------------------------------
+    def _step(self, method: Method, upsampled: bool, noisy_pass: bool) -> Any:
+        """tf.function: (inputs, labels, noise) -> (maps, probabilities) for one method."""
+        key = (type(method), method.target, upsampled, noisy_pass)
         if key not in self._steps:
             self._steps[key] = tf.function(
-                self._make_grad_step(target, noisy_pass), reduce_retracing=True, autograph=False
+                self._make_step(method, upsampled, noisy_pass),
+                reduce_retracing=True,
+                autograph=False,
             )
         return self._steps[key]
 
-    def _map_step(self, method: Method, upsampled: bool) -> Any:
-        """tf.function: (activations, gradients) -> maps, per method (cheap to trace)."""
-        key = ("map", type(method), upsampled)
-        if key not in self._steps:
-            self._steps[key] = tf.function(
-                self._make_map_step(method, upsampled), reduce_retracing=True, autograph=False
-            )
-        return self._steps[key]
-
-    def _make_grad_step(self, target: str, noisy_pass: bool) -> Any:
+    def _make_step(self, method: Method, upsampled: bool, noisy_pass: bool) -> Any:
+        """One forward pass, then per label one backward pass reaching every source layer
+        (a loop traced once and run K times) whose gradients turn into maps right away."""
         s = self.structure
-        wanted = self.all_sources()
+        wanted = self.sources(method)
         index = s.input_index
         model = self.model
+        axes = s.input_axes
 
         def noisy(t: tf.Tensor, level: tf.Tensor) -> tf.Tensor:
             if not noisy_pass:
                 return t
-            axes = list(range(1, len(t.shape)))
-            spread = tf.reduce_max(t, axes, keepdims=True) - tf.reduce_min(t, axes, keepdims=True)
+            dims = list(range(1, len(t.shape)))
+            spread = tf.reduce_max(t, dims, keepdims=True) - tf.reduce_min(t, dims, keepdims=True)
             return t + tf.random.normal(tf.shape(t), dtype=t.dtype) * level * spread
 
         def step(inputs: list[tf.Tensor], labels: tf.Tensor, noise: tf.Tensor) -> Any:
@@ -156,45 +142,41 @@ class Engine:
 
                 z = Tracer(model, source=index, hook=hook, record=False).run(xs)
                 logits = to_logits(z, s.output_kind)
-                if target == "margin":
+                if method.target == "margin":
                     score = margin(logits, labels)
                 else:
                     score = tf.gather(logits, labels, axis=1)
             sources = [acts[p] for p in wanted]
             n_labels = tf.shape(labels)[0]
 
-            def label_grads(k: tf.Tensor) -> list[tf.Tensor]:
+            def label_maps(k: tf.Tensor) -> list[tf.Tensor]:
                 onehot = tf.one_hot(k, n_labels, dtype=score.dtype)[None, :] + 0 * score
-                return tape.gradient(score, sources, output_gradients=onehot)
+                grads = tape.gradient(score, sources, output_gradients=onehot)
+                out = []
+                for a, g in zip(sources, grads):
+                    g = g[:, None]  # (N, 1, *axes, C)
+                    if len(a.shape) == 1 + len(axes):  # no channel axis: add one
+                        a, g = a[..., None], g[..., None]
+                    out.append(method.maps(a, g)[:, 0])
+                return out
 
-            signature = [tf.TensorSpec(a.shape, a.dtype) for a in sources]
-            grads = tf.map_fn(label_grads, tf.range(n_labels), fn_output_signature=signature)
-            return sources, grads, to_probabilities(logits, s.output_kind)
-
-        return step
-
-    def _make_map_step(self, method: Method, upsampled: bool) -> Any:
-        axes = self.structure.input_axes
-
-        def step(acts: list[tf.Tensor], grads: list[tf.Tensor]) -> Any:
+            signature = [
+                tf.TensorSpec(a.shape if len(a.shape) == 1 + len(axes) else a.shape[:-1], a.dtype)
+                for a in sources
+            ]
+            per_layer = tf.map_fn(label_maps, tf.range(n_labels), fn_output_signature=signature)
             maps = []
-            for a, g in zip(acts, grads):
-                g = tf.transpose(g, [1, 0, *range(2, len(g.shape))])  # (N, K, *axes, C)
-                if len(a.shape) == 1 + len(axes):  # no channel axis: add one
-                    a, g = a[..., None], g[..., None]
-                m = method.maps(a, g)
+            for m in per_layer:  # (K, N, *layer_axes)
+                m = tf.transpose(m, [1, 0, *range(2, len(m.shape))])
                 maps.append(upsample(m, axes) if upsampled else m)
-            return tf.stack(maps, axis=1) if upsampled else maps
+            probs = to_probabilities(logits, s.output_kind)
+            return (tf.stack(maps, axis=1) if upsampled else maps), probs
 
         return step
 
     def _pass(self, method: Method, batch: list, labels: tf.Tensor, noise: float, up: bool):
-        grad_step = self._grad_step(method.target, noisy_pass=noise > 0)
-        acts, grads, probs = grad_step(batch, labels, tf.constant(noise, tf.float32))
-        names = self.all_sources()
-        pick = [names.index(p) for p in self.sources(method)]
-        maps = self._map_step(method, up)([acts[i] for i in pick], [grads[i] for i in pick])
-        return maps, probs
+        step = self._step(method, up, noisy_pass=noise > 0)
+        return step(batch, labels, tf.constant(noise, tf.float32))
 
     # -- batching -----------------------------------------------------------------------
     def _batches(self, xs: list[np.ndarray]) -> Any:
