@@ -39,6 +39,8 @@ const CSS = `
 .nbp-inspector .nbp-row { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
 .nbp-inspector .nbp-col { display: flex; flex-direction: column; gap: 4px; }
 .nbp-inspector .nbp-row .nbp-bars { min-width: 200px; }
+.nbp-inspector .nbp-row .nbp-col { max-width: 360px; }
+.nbp-inspector .nbp-faith { font-size: 12px; color: #444; }
 .nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
 .nbp-inspector .nbp-depth input { flex: 1; }
 .nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
@@ -180,6 +182,7 @@ class InspectorView {
       ...p,
       heat: decode(p.heatmaps),
       probs: decode(p.probabilities).data,
+      faith: p.faithfulness ? decode(p.faithfulness) : null,
     }));
     this.panelBox.replaceChildren(...this.panels.map((p, i) => this.buildPanel(p, i)));
     this.syncControls();
@@ -230,18 +233,21 @@ class InspectorView {
     };
     const depthText = h("span", "nbp-depth-text");
     depth.append(h("span", "", "depth"), slider, depthText);
+    const faithText = h("div", "nbp-faith");
+    faithText.title = "probability of the label as the hottest inputs are deleted first " +
+      "(area under the curve): low when the map points at what the model needs";
     const bars = h("div", "nbp-bars");
     if (p.input_kind === "image" && this.image) {
       // image panels: the probabilities sit beside the picture
       const left = h("div", "nbp-col");
-      left.append(view, depth);
+      left.append(view, depth, faithText);
       const row = h("div", "nbp-row");
       row.append(left, bars);
       box.append(title, pred, row);
     } else {
-      box.append(title, pred, view, depth, bars);
+      box.append(title, pred, view, depth, faithText, bars);
     }
-    Object.assign(p, { box, pred, view, slider, depthText, bars, trait });
+    Object.assign(p, { box, pred, view, slider, depthText, faithText, bars, trait });
     return box;
   }
 
@@ -295,6 +301,10 @@ class InspectorView {
       p.box.dataset.label = String(label);
       if (k < 0) {
         p.depthText.textContent += ` · label ${this.className(label)} not explained`;
+      }
+      if (p.faith && k >= 0) {
+        const auc = p.faith.data[depth * p.faith.shape[1] + k];
+        p.faithText.textContent = `deletion AUC ${auc.toFixed(2)} (lower = more faithful)`;
       }
       const weights = mapAt(p.heat, depth, k < 0 ? 0 : k);
       if (p.spans) this.paintTokens(p, weights, table, opacity);

@@ -36,7 +36,7 @@ model.compile(keras.optimizers.Adam(0.003), "sparse_categorical_crossentropy",
               metrics=["accuracy"])
 model.fit(x[:1500], y[:1500], epochs=5, batch_size=32, verbose=0)
 w = Inspector(model, x[1500:1520], y_true=y[1500:1520], class_names=[str(i) for i in range(10)],
-              method="gradcam")
+              method="gradcam", faithfulness=True)
 w
 ''',
 ]
@@ -152,6 +152,7 @@ def test_depth_label_and_method_change_the_overlay(served):
     n_layers = int(insp.locator(".nbp-depth-slider").get_attribute("max")) + 1
     assert n_layers >= 3 and first["depth"] == n_layers - 1  # the deepest layer by default
     assert "conv_c" in insp.locator(".nbp-depth-text").inner_text()
+    assert "deletion AUC" in insp.locator(".nbp-faith").inner_text()
     truth = insp.locator(".nbp-truth").inner_text()
     assert truth.startswith("ground truth:")
     assert "prediction:" in insp.locator(".nbp-pred").inner_text()
@@ -171,6 +172,17 @@ def test_depth_label_and_method_change_the_overlay(served):
     insp.locator(".nbp-select-label").select_option(other)
     assert _changed(shallow, _canvas_pixels(page)) > 100
     servers.wait_for_file_json(rec, lambda d: d["label"] == int(other))
+
+    # colormap and opacity: redrawn in the page; opacity 0 shows the bare (gray) digit
+    coloured = _canvas_pixels(page)
+    insp.locator(".nbp-select-colormap").select_option("gray")
+    assert _changed(coloured, _canvas_pixels(page)) > 100
+    insp.locator(".nbp-controls input[type=range]").fill("0")
+    bare = _canvas_pixels(page)
+    rgb = [bare[i:i + 3] for i in range(0, len(bare), 4)]
+    assert all(r == g == b for r, g, b in rgb) and len({r for r, _, _ in rgb}) > 2
+    insp.locator(".nbp-controls input[type=range]").fill("0.5")
+    insp.locator(".nbp-select-colormap").select_option("jet")
 
     # method: the kernel recomputes with nbp.explain and sends new maps
     before = _canvas_pixels(page)

@@ -215,6 +215,16 @@ def test_method_change_recomputes_and_sample_change_too(digits_models):
     assert decode_array(w.image).shape == (8, 8, 1)
 
 
+def test_faithfulness_scores_travel_with_the_maps(digits_models):
+    model, _, x, _ = digits_models
+    w = Inspector(model, x[:2], faithfulness=True)
+    panel = w.panels[0]
+    n_layers = len(panel["layers"])
+    auc = decode_array(panel["faithfulness"])
+    assert panel["faithfulness"]["dtype"] == "float32" and auc.shape == (n_layers, 10)
+    assert np.all((auc >= 0) & (auc <= 1)) and np.ptp(auc) > 0
+
+
 def test_failed_recompute_is_shown_not_blank(digits_models):
     model, _, x, _ = digits_models
     w = Inspector(model, x)

@@ -11,6 +11,9 @@ Standalone::
     nbp.Inspector.compare(dense, cnn, x_val, tokens=..., class_names=...)
     nbp.Inspector.from_explanation(nbp.explain(model, x), x)
 
+``faithfulness=True`` also scores every map by its deletion-curve AUC (lower = the map points
+at what the model needs), shown beside the depth slider.
+
 Linked to the population view: ``ipywidgets.jslink((population, "selected"),
 (inspector, "sample"))``.
 """
@@ -127,6 +130,7 @@ class Inspector(anywidget.AnyWidget):
         titles: Sequence[str] | None = None,
         max_labels: int = MAX_LABELS,
         explanation: Any = None,
+        faithfulness: bool = False,
         **kwargs: Any,
     ) -> None:
         if models is not None and model is not None:
@@ -145,6 +149,7 @@ class Inspector(anywidget.AnyWidget):
         if x is None:
             raise ProbeError("pass the sample(s) to inspect: Inspector(model, x)")
         self._explanation = explanation
+        self._faithfulness = bool(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
         self._labels = None if labels is None else [int(v) for v in labels]
@@ -400,7 +405,7 @@ class Inspector(anywidget.AnyWidget):
 
         x1 = _take(self._x, s)
         return explain(model, x1, method=self.method, labels=self._labels_for(model, x1),
-                       input=self.input_name or None)
+                       input=self.input_name or None, faithfulness=self._faithfulness)
 
     def _labels_for(self, model: Any, x1: Any) -> list[int] | None:
         """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
