@@ -1,6 +1,7 @@
 """Population view at 1,000,000 points: bytes per point on the wire, first paint, recolour.
 
     .venv/bin/python benchmarks/scatter.py [--points 1000000] [--repeat 3]
+        [--jscatter /tmp/jscatter-venv/bin/python]
 
 Where: headless Debian Chromium (software WebGL, SwiftShader) on a plain local page that loads
 the built ES module (src/nbperceive/static/population.js) and renders it with a fake anywidget
@@ -11,6 +12,13 @@ state, split into buffers the way ipywidgets sends them.
 Baseline, measured in the same page and run: bare regl-scatterplot (the same library, no
 nbperceive code) drawing the same points with the same colour codes. Ratios > 1 are our
 overhead (normalising coordinates, decoding, legend, filters).
+
+Side by side with jupyter-scatter (optional, --jscatter PYTHON: an interpreter of a separate
+venv with jupyter-scatter and voila; never a dependency of nbperceive): both widgets are served
+by Voila with the same 1M points coloured and sized by loss; measured are the bytes the page
+receives over the kernel websocket and the time from navigation to the first frame with the
+points on the canvas (a drawImage hook: both libraries copy from a shared regl-scatterplot
+renderer with drawImage). Voila page, so this includes kernel start and data transfer.
 
 Data: 1M points in 10 Gaussian blobs (sklearn make_blobs); "loss" = distance to the blob
 centre (continuous), "label" = blob (categorical). Timings in ms are medians of --repeat runs.
@@ -163,6 +171,66 @@ def wire_bytes(n: int) -> tuple[dict[str, float], object]:
     return out, (xy.astype(np.float32), loss, label)
 
 
+PAINT_HOOK = """(() => {
+  window.__paint = null;
+  const orig = CanvasRenderingContext2D.prototype.drawImage;
+  CanvasRenderingContext2D.prototype.drawImage = function (...args) {
+    const out = orig.apply(this, args);
+    const c = this.canvas;
+    if (window.__paint === null && c.width > 200 && c.height > 200) {
+      const d = this.getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 16) {
+        if (d[i + 3] > 0 && d[i] + d[i + 1] + d[i + 2] < 600) dark++;
+      }
+      if (dark > 2000) window.__paint = performance.now();
+    }
+    return out;
+  };
+})();"""
+
+LOAD_CELL = """import numpy as np, pandas as pd
+a = np.load("points.npy", allow_pickle=False)
+df = pd.DataFrame({"x": a[:, 0], "y": a[:, 1], "loss": a[:, 2], "label": a[:, 3].astype(int)})"""
+OURS_CELL = """import nbperceive as nbp
+view = nbp.PopulationView(df, height=600)
+view"""
+JSCATTER_CELL = """import jscatter
+sc = jscatter.Scatter(data=df, x="x", y="y", color_by="loss", size_by="loss", height=600)
+sc.show()"""
+
+
+def voila_first_paint(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, cell: str,
+                      python: str | None) -> tuple[float, int]:
+    """(ms from navigation to the first painted frame, bytes received on websockets)."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        np.save(d / "points.npy", np.column_stack([xy, loss, label]).astype(np.float32),
+                allow_pickle=False)
+        nb = servers.write_notebook(d, [LOAD_CELL, cell])
+        received = [0]
+
+        def on_ws(ws):
+            ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(
+                payload)))
+
+        with servers.voila_server(nb, python=python) as srv, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
+                                        args=servers.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.add_init_script(PAINT_HOOK)
+            page.on("websocket", on_ws)
+            page.goto(srv.url + "/")
+            page.wait_for_function("() => window.__paint !== null", timeout=300_000,
+                                   polling=200)
+            paint = page.evaluate("() => window.__paint")
+            page.wait_for_timeout(500)
+            browser.close()
+        return paint, received[0]
+
+
 def build_baseline(outdir: Path) -> None:
     esbuild = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
     subprocess.run([str(esbuild), "--bundle", "--format=esm", "--minify",
@@ -174,6 +242,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--jscatter", metavar="PYTHON",
+                    help="interpreter of a separate venv with jupyter-scatter and voila")
     args = ap.parse_args()
     n = args.points
 
@@ -230,6 +300,15 @@ def main() -> None:
         o, b = med(ours, key), med(base, key)
         print(f"{label_:<12} {n:>9,} points: nbperceive {o:8.0f} ms   bare regl-scatterplot "
               f"{b:8.0f} ms   ratio {o / b:5.2f}")
+
+    if args.jscatter:
+        ours_ms, ours_bytes = voila_first_paint(xy, loss, label, OURS_CELL, None)
+        js_ms, js_bytes = voila_first_paint(xy, loss, label, JSCATTER_CELL, args.jscatter)
+        print(f"Voila, {n:,} points, colour+size by loss: websocket bytes/point nbperceive "
+              f"{ours_bytes / n:.2f}  jupyter-scatter {js_bytes / n:.2f}  ratio "
+              f"{ours_bytes / js_bytes:.2f}")
+        print(f"Voila, {n:,} points: navigation to first painted frame nbperceive {ours_ms:.0f} "
+              f"ms  jupyter-scatter {js_ms:.0f} ms  ratio {ours_ms / js_ms:.2f}")
 
 
 if __name__ == "__main__":

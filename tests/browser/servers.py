@@ -126,11 +126,15 @@ class Server:
         self._log.close()
 
 
-def voila_server(notebook: Path, timeout: float = 60) -> Server:
-    """A (not yet started) Voila server for ``notebook``; open ``server.url + '/'``."""
+def voila_server(notebook: Path, timeout: float = 60, python: str | None = None) -> Server:
+    """A (not yet started) Voila server for ``notebook``; open ``server.url + '/'``.
+
+    ``python``: another environment's interpreter (benchmarks against other libraries).
+    """
     port = free_port()
-    argv = [sys.executable, "-m", "voila", notebook.name, "--no-browser", f"--port={port}",
-            "--Voila.ip=127.0.0.1", "--Voila.tornado_settings={'autoreload': False}"]
+    argv = [python or sys.executable, "-m", "voila", notebook.name, "--no-browser",
+            f"--port={port}", "--Voila.ip=127.0.0.1",
+            "--Voila.tornado_settings={'autoreload': False}"]
     return Server(argv, notebook.parent, port, env=_jupyter_env(notebook.parent),
                   ready_path="/nbperceive-ready-probe", log_name="voila")
 
