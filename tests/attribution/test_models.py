@@ -124,3 +124,9 @@ def test_a_single_sample_without_batch_axis(image_model, images):
     assert e.heatmaps.shape == (1, 3, 1, 16, 16)
     full = nbp.explain(image_model, images, method="layercam", labels=[1])
     np.testing.assert_allclose(e.heatmaps[0], full.heatmaps[0], rtol=1e-5, atol=1e-8)
+
+
+def test_runs_under_the_callers_device_scope(image_model, images):
+    with tf.device("/CPU:0"):
+        e = nbp.explain(image_model, images, method="gradcam", labels=[0])
+    assert e.heatmaps.shape == (4, 3, 1, 16, 16) and np.all(np.isfinite(e.heatmaps))

@@ -115,3 +115,22 @@ def test_planted_sentiment_word_is_the_top_token():
         print(f"{method}: planted word on top at emb {at_embedding:.0%}, conv +-1 {near_conv:.0%}")
         assert at_embedding >= 0.9
         assert near_conv >= 0.9
+
+
+def test_deletion_auc_follows_the_maps_ranking(shapes_model):
+    """Deleting what LayerCAM ranks first hurts more than deleting what it ranks last."""
+    from nbperceive.attribution.explain import engine_for
+    from nbperceive.attribution.faithfulness import deletion_auc
+    from nbperceive.attribution.result import Explanation
+
+    x, y, _ = shapes_data(12, 2)
+    e = nbp.explain(shapes_model, x, method="layercam", labels=[0, 1, 2], faithfulness=True)
+    assert e.faithfulness.shape == (12, 5, 3)
+    assert np.all((e.faithfulness >= 0) & (e.faithfulness <= 1))
+    ours = e.faithfulness[np.arange(12), :, y].mean(0)  # (depths,)
+    reverse = Explanation("reverse", -e.heatmaps, e.layers, e.depths, e.labels, e.input_name,
+                          e.input_kind, e.probabilities)
+    worst = deletion_auc(engine_for(shapes_model, [x], 0), [x], reverse)
+    worst = worst[np.arange(12), :, y].mean(0)
+    print(f"deletion AUC per depth: LayerCAM {ours.round(3)}, reversed order {worst.round(3)}")
+    assert np.all(ours < worst - 0.05)

@@ -1,10 +1,11 @@
 """Deletion-curve faithfulness (Petsiuk et al. 2018, "RISE").
 
-For one heatmap: delete the input positions in order of decreasing heat (set pixels to 0 /
-tokens to the padding id 0), ``steps`` equal chunks at a time, and record the probability of
-the explained label after each chunk. The score is the area under that curve (trapezoid rule,
-x from 0 to 1 = fraction deleted), in [0, 1]. **Lower is better**: a faithful map points at
-what the model needs, so deleting it first makes the probability fall fast.
+For one heatmap: delete the input positions in order of decreasing heat, ``steps`` equal chunks
+at a time (a deleted pixel or feature takes the sample's mean value, a deleted token the padding
+id 0), and record the probability of the explained label after each chunk. The score is the
+area under that curve (trapezoid rule, x from 0 to 1 = fraction deleted), in [0, 1].
+**Lower is better**: a faithful map points at what the model needs, so deleting it first makes
+the probability fall fast.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ def deletion_masks(heat: np.ndarray, steps: int) -> np.ndarray:
     return keep.reshape(m, steps + 1, *heat.shape[1:]).astype(np.float32)
 
 
+def _fill_value(x: np.ndarray, kind: str) -> float:
+    """What a deleted position becomes: token id 0 (padding); else the sample's mean value."""
+    if kind == "tokens" and np.issubdtype(x.dtype, np.integer):
+        return 0
+    return float(np.mean(x))
+
+
 def deletion_auc(
     engine: Any, xs: list[np.ndarray], explanation: Any, steps: int = 10
 ) -> np.ndarray:
@@ -43,7 +51,8 @@ def deletion_auc(
         base = np.repeat(xi[i : i + 1], len(masks), axis=0)
         if base.ndim > masks.ndim:  # channel axis
             masks = masks[..., None]
-        perturbed = (base * masks).astype(xi.dtype)
+        fill = _fill_value(xi[i], s.input_kind)
+        perturbed = (base * masks + fill * (1 - masks)).astype(xi.dtype)
         batch = [np.repeat(x[i : i + 1], len(perturbed), axis=0) for x in xs]
         batch[s.input_index] = perturbed
         probs = engine.probabilities(batch).reshape(n_layers, n_labels, steps + 1, -1)
