@@ -123,6 +123,14 @@ def test_needs_a_model_or_an_explanation():
         Inspector(None, np.zeros((2, 8, 8)))
     with pytest.raises(ModelError, match="at most 2"):
         Inspector(x=np.zeros((2, 8, 8)), models=[object(), object(), object()])
+    with pytest.raises(ModelError, match="expected a Keras model"):
+        Inspector(object(), np.zeros((2, 8, 8)))
+
+
+def test_unbuilt_model_is_refused_with_a_fix():
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ModelError, match="build it first"):
+        Inspector(keras.Sequential([keras.layers.Dense(3)]), np.zeros((2, 4)))
 
 
 def test_token_explanation_shows_tokens():

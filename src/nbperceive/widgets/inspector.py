@@ -452,6 +452,9 @@ def _keep_depth(depth: int, old: dict[str, Any] | None, new: dict[str, Any]) -> 
 
 
 def _model_inputs(model: Any) -> list[Any]:
+    if not hasattr(type(model), "inputs"):
+        raise ModelError(f"expected a Keras model, got {type(model).__name__}; pass the model "
+                         "itself, e.g. Inspector(model, x)")
     try:
         return list(model.inputs)
     except (AttributeError, ValueError) as exc:
