@@ -89,6 +89,16 @@ def test_method_change_without_model_explains_why_and_keeps_method():
     assert "no model" in w.error
 
 
+def test_display_images_replace_the_input_when_they_fit():
+    expl = _explanation()
+    x = np.zeros((3, 8, 8, 1), np.float32)
+    shown = np.full((3, 8, 8, 3), 200, np.uint8)
+    w = Inspector.from_explanation(expl, x, display=shown)
+    assert decode_array(w.image).shape == (8, 8, 3) and decode_array(w.image).max() == 200
+    with pytest.raises(ProbeError, match="display= images of the model's input size"):
+        Inspector.from_explanation(expl, x, display=np.zeros((3, 16, 16, 3), np.uint8))
+
+
 def test_image_pixels_scales_floats_and_keeps_uint8():
     d = np.arange(64, dtype=np.float64).reshape(8, 8) / 4
     px = image_pixels(d)

@@ -340,8 +340,10 @@ class Inspector(anywidget.AnyWidget):
     def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> bool:
         """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
         self.status = "computing"
+        s = self.shown
         try:
             panels = [self._panel(i) for i in range(max(1, len(self._models)))]
+            image, tokens = self._sample_view(s, panels[0])
         except Exception as exc:  # shown in the cell instead of a blank
             self.status = ""
             if raise_errors:
@@ -350,11 +352,10 @@ class Inspector(anywidget.AnyWidget):
                 f"{type(exc).__name__}: {exc}")
             log.warning("Inspector recompute failed: %s", self.error)
             return False
-        s = self.shown
         old = self.panels
         with self.hold_sync():
             self.input_kind = panels[0]["input_kind"]
-            self._set_sample_view(s, panels[0]["input_kind"], panels[0]["input_name"])
+            self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.panels = panels
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
@@ -369,21 +370,28 @@ class Inspector(anywidget.AnyWidget):
             self.status = ""
         return True
 
-    def _set_sample_view(self, s: int, kind: str, name: str) -> None:
+    def _sample_view(self, s: int, panel: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """What the page shows of sample ``s``: image pixels (binary) and token strings."""
+        kind, name = panel["input_kind"], panel["input_name"]
+        image: dict[str, Any] = {}
         if kind == "image":
             src = self._display[s] if self._display is not None else self._primary_x(name)[s]
-            self.image = encode_array(image_pixels(src))
-        else:
-            self.image = {}
+            pixels = image_pixels(src)
+            maps = panel["heatmaps"]["shape"][2:4]
+            if list(pixels.shape[:2]) != maps:
+                raise ProbeError(
+                    f"the image to show is {pixels.shape[0]}x{pixels.shape[1]} but the heatmaps "
+                    f"are {maps[0]}x{maps[1]}: pass display= images of the model's input size"
+                )
+            image = encode_array(pixels)
         if self._tokens is not None:
-            self.tokens = self._tokens[s]
-        elif kind == "vector":
-            self.tokens = [f"{v:.3g}" for v in np.asarray(self._primary_x(name)[s]).reshape(-1)]
-        elif kind == "tokens":
-            ids = np.asarray(self._primary_x(name)[s]).reshape(-1)
-            self.tokens = [str(int(v)) for v in ids]
-        else:
-            self.tokens = []
+            return image, self._tokens[s]
+        if kind == "vector":
+            values = np.asarray(self._primary_x(name)[s]).reshape(-1)
+            return image, [f"{v:.3g}" for v in values]
+        if kind == "tokens":
+            return image, [str(int(v)) for v in np.asarray(self._primary_x(name)[s]).reshape(-1)]
+        return image, []
 
     def _panel(self, i: int) -> dict[str, Any]:
         key = (i, self.method, self.input_name, self.shown)
