@@ -9,9 +9,13 @@ import pytest
 from PIL import Image
 
 from . import servers
-from .test_population import ISOLATED_JS, click_point
+from .test_population import ISOLATED_JS as _ISOLATED_WIDE
+from .test_population import canvas_pixels, click_point
 
 pytestmark = pytest.mark.browser
+
+# isolated points anywhere on the (narrower) explorer canvas, not only left of a legend
+ISOLATED_JS = _ISOLATED_WIDE.replace("x > w - 300", "x > w - 20")
 
 CELLS = [
     """import os
@@ -92,3 +96,24 @@ def test_curves_and_confusion_matrix_are_drawn(explorer_page):
     # bqplot draws the figures as SVG: one line per series, one cell per class pair
     assert page.locator(".nbp-explorer svg .line").count() >= 2
     assert page.locator(".nbp-explorer svg rect").count() >= 100
+
+
+def test_in_jupyterlab_a_click_reaches_the_inspector_and_python(page, lab):
+    lab(CELLS)
+    page.wait_for_selector(".jp-OutputArea-output .nbp-pop[data-draws]", timeout=120_000)
+    page.wait_for_selector(".jp-OutputArea-output .nbp-inspector canvas", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
+    servers.screenshot(page, "explorer-lab-start")
+    assert (canvas_pixels(page).min(axis=-1) < 200).sum() > 500  # points are drawn
+    i = [j for j in page.evaluate(ISOLATED_JS) if j != 0][0]
+    click_point(page, i)
+    page.wait_for_function(
+        "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
+        arg=i, timeout=30_000)
+    assert lab.eval_json("int(ex.population.selected)") == i
+    # the front-end link moved the inspector to the same sample, and the kernel analysed it
+    deadline_js = "(i) => document.querySelector('.nbp-inspector input[type=number]')?.value == i"
+    page.wait_for_function(deadline_js, arg=i, timeout=60_000)
+    assert lab.eval_json("int(ex.inspector.sample)") == i
+    servers.screenshot(page, "explorer-lab")

@@ -140,6 +140,8 @@ class Explorer(w.VBox):
         right = [w.HTML("<b>Details</b>"), self.details]
         if self.inspector is not None:
             right += [w.HTML("<b>Inspector</b>"), self.inspector]
+        # fixed shares: a scatter sized by its content would chase its own resize
+        self.population.layout = w.Layout(width="55%", flex="0 0 55%", min_width="0")
         top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
         bottom = w.HBox([
             w.VBox([w.HTML("<b>Confusion matrix</b> (click a cell)"), self.confusion]),
