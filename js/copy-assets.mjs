@@ -1,7 +1,9 @@
 // Copies the third-party loaders that nbperceive.report inlines into a self-contained HTML file
 // (require.js and the Jupyter widgets HTML manager) from node_modules into the Python package.
 // They are build output like the bundles: gitignored, shipped in the wheel, never committed.
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+// embed-amd-fonts.js is JSON ({file name: base64}): the Font Awesome webfonts the HTML manager's
+// CSS points to (bqplot's toolbar icons), inlined by the report so that no font request fails.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
@@ -30,3 +32,12 @@ for (const [name, spec] of Object.entries(assets)) {
   }
   copyFileSync(src, join(out, name));
 }
+
+const dist = join(dirname(require.resolve("@jupyter-widgets/html-manager/package.json")), "dist");
+const fonts = Object.fromEntries(readdirSync(dist).filter((f) => f.endsWith(".woff2"))
+  .map((f) => [f, readFileSync(join(dist, f)).toString("base64")]));
+if (Object.keys(fonts).length === 0) {
+  console.error(`copy-assets: no .woff2 fonts in ${dist}; reinstall with 'npm ci' in js/`);
+  process.exit(1);
+}
+writeFileSync(join(out, "embed-amd-fonts.js"), JSON.stringify(fonts));

@@ -1,0 +1,199 @@
+"""Static HTML reports: one self-contained file in which the widgets render from saved state.
+
+``save_html(widget, "report.html")`` writes the widget's state (``ipywidgets.embed``), the
+Jupyter widgets HTML manager, require.js and every widget library the state uses (anywidget,
+bqplot, ...) into one HTML file. It opens offline, from ``file://``, without a kernel: the
+views draw, hover, click, lasso and links between views (``jslink``) work in the page, while
+anything that needs Python (e.g. heatmaps of another sample) shows the last saved result.
+
+How it loads: every script travels as a JSON string (``<``, ``>``, ``&`` escaped as ``\\u003c``
+etc., so no text in it can close the ``<script>`` tag). A small loader evaluates require.js
+and the HTML manager at global scope, then each widget library inside a function whose
+``define`` names its modules (``define("bqplot", deps, factory)``), so require.js never sees an
+anonymous ``define`` outside a file it loaded ("Mismatched anonymous define()").
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import NbPerceiveError
+
+STATIC = Path(__file__).resolve().parent / "static"
+# loaders copied from npm into static/ by js/copy-assets.mjs (see js/package.json "build")
+REQUIRE_JS = "require.js"
+EMBED_AMD_JS = "embed-amd.js"
+EMBED_FONTS = "embed-amd-fonts.js"  # JSON {hashed font file name: base64} (Font Awesome woff2)
+# widget modules the HTML manager defines itself
+BUILTIN_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
+                   "@jupyter-widgets/output"}
+
+_LOADER = r"""
+(function () {
+  "use strict";
+  var src = function (id) { return JSON.parse(document.getElementById(id).textContent); };
+  var globalEval = eval;
+  globalEval(src("nbp-src-require") + "\n//# sourceURL=nbperceive/require.js\n");
+  // The HTML manager's CSS points its icon fonts at files next to a script that has no file:
+  // rewrite each url(...<hash>.woff2) to the inlined font as its <style> arrives (a mutation
+  // observer runs before the next layout, so the browser never requests the missing file).
+  var fonts = src("nbp-fonts");
+  var fontUrl = /url\((["']?)[^()"']*?([0-9a-f]{16,}\.woff2)\1\)/g;
+  var inline = function (style) {
+    var text = style.textContent;
+    if (text.indexOf(".woff2") < 0) return;
+    var fixed = text.replace(fontUrl, function (m, q, name) {
+      return fonts[name] ? "url(data:font/woff2;base64," + fonts[name] + ")" : m;
+    });
+    if (fixed !== text) style.textContent = fixed;
+  };
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      var el = r.target.nodeType === 1 ? r.target : r.target.parentNode;
+      if (el && el.tagName === "STYLE") inline(el);
+      r.addedNodes.forEach(function (n) {
+        if (n.tagName === "STYLE") inline(n);
+        else if (n.parentNode && n.parentNode.tagName === "STYLE") inline(n.parentNode);
+      });
+    });
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+  var names = JSON.parse(document.getElementById("nbp-modules").textContent);
+  names.forEach(function (name, i) {
+    var named = function () {
+      var args = Array.prototype.slice.call(arguments);
+      if (typeof args[0] !== "string") args.unshift(name);
+      return window.define.apply(this, args);
+    };
+    named.amd = window.define.amd;
+    var wrap = globalEval("(function (define) {" + src("nbp-src-module-" + i) +
+                          "\n})\n//# sourceURL=nbperceive/" + name + ".js\n");
+    wrap.call(window, named);
+  });
+  // the HTML manager renders every widget-view script once the page has loaded
+  globalEval(src("nbp-src-embed") + "\n//# sourceURL=nbperceive/embed-amd.js\n");
+})();
+"""
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="nbperceive {version}">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px 24px; }}
+.nbp-report-note {{ color: #666; font-size: 12px; margin: 4px 0 12px; }}
+/* a canvas sized by its width attribute widens a flex box that sizes it: keep it out of the
+   intrinsic width so the scatter does not grow (and clear) on every resize */
+.nbp-pop .nbp-plot canvas {{ width: 0; min-width: 100%; }}
+</style>
+</head>
+<body>
+<h1 class="nbp-report-title">{title}</h1>
+<p class="nbp-report-note">Saved from Python with nbperceive {version}. The views run in this
+page: hover, click, lasso and linked views work; results that need Python show what was last
+computed.</p>
+{views}
+<script type="application/vnd.jupyter.widget-state+json">{state}</script>
+{sources}
+<script type="application/json" id="nbp-modules">{modules}</script>
+<script>{loader}</script>
+</body>
+</html>
+"""
+
+
+class ReportError(NbPerceiveError, RuntimeError):
+    """A report cannot be written (a loader or a widget library's static files are missing)."""
+
+
+def script_json(value: Any) -> str:
+    """JSON that is safe as the text of a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
+    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def widget_state(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(manager state, view spec) of ``widget``, every widget it refers to and their jslinks."""
+    from ipywidgets.embed import dependency_state, embed_data
+
+    # every trait, defaults included: anywidget keeps _esm, _view_name... as class defaults
+    data = embed_data(views=[widget], state=dependency_state([widget], drop_defaults=False))
+    return data["manager_state"], data["view_specs"][0]
+
+
+def _static(name: str) -> str:
+    path = STATIC / name
+    if not path.is_file():
+        raise ReportError(
+            f"{path} is missing: build the JS assets with `cd js && npm ci && npm run build` "
+            "(or reinstall nbperceive with pip, which runs that build).")
+    return path.read_text(encoding="utf-8")
+
+
+def _nbextension_dirs() -> list[Path]:
+    from jupyter_core.paths import jupyter_path
+
+    return [Path(p) for p in jupyter_path("nbextensions")]
+
+
+def module_source(name: str) -> str:
+    """The AMD bundle of widget library ``name`` that its pip package ships for static pages."""
+    for base in _nbextension_dirs():
+        path = base / name / "index.js"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ReportError(
+        f"no static JavaScript for the widget library {name!r} (looked for "
+        f"nbextensions/{name}/index.js in {', '.join(map(str, _nbextension_dirs()))}). "
+        f"Install its Python package in this environment ({sys.prefix}).")
+
+
+def needed_modules(state: dict[str, Any]) -> list[str]:
+    """Widget libraries (model and view modules) the saved state uses, besides the built-ins."""
+    names: set[str] = set()
+    for entry in state["state"].values():
+        for key in ("model_module", "view_module"):
+            name = entry.get(key) or entry.get("state", {}).get(f"_{key}")
+            if name and name not in BUILTIN_MODULES:
+                names.add(name)
+    return sorted(names)
+
+
+def to_html(widget: Any, title: str = "nbperceive report") -> str:
+    """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
+    from . import __version__
+
+    state, view = widget_state(widget)
+    modules = needed_modules(state)
+    sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS)),
+               ("nbp-fonts", json.loads(_static(EMBED_FONTS)))]
+    sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
+    return _PAGE.format(
+        version=__version__,
+        title=html.escape(title),
+        views=(f'<script type="application/vnd.jupyter.widget-view+json">{script_json(view)}'
+               "</script>"),
+        state=script_json(state),
+        sources="\n".join(f'<script type="application/json" id="{i}">{script_json(s)}</script>'
+                          for i, s in sources),
+        modules=script_json(modules),
+        loader=_LOADER,
+    )
+
+
+def save_html(widget: Any, path: str | os.PathLike, title: str = "nbperceive report") -> Path:
+    """Write ``widget`` (an Explorer, PopulationView, Inspector, any ipywidget) to one HTML file.
+
+    The file holds everything it needs (no CDN, no kernel): open it in a browser, attach it to
+    an e-mail or publish it as a static page. Returns the path written.
+    """
+    out = Path(path)
+    out.write_text(to_html(widget, title=title), encoding="utf-8")
+    return out

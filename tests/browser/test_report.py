@@ -1,0 +1,196 @@
+"""save_html reports opened from file:// in real Chromium with every network request blocked.
+
+No server and no kernel: the widgets must render from the state saved in the file, with every
+script inline. Built in this process from real data: a PopulationView of sklearn digits (PCA)
+and an Explorer of a real tiny Keras run recorded by nbp.Perceiver.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from . import servers
+from .test_population import ISOLATED_JS, screen_point
+
+pytestmark = pytest.mark.browser
+
+XSS = "<script>window.__xss=1</script>"
+N_POP = 1_000  # PopulationView carries previews inline (no kernel to ask) up to 1,000 samples
+
+
+@pytest.fixture(scope="module")
+def population_report(tmp_path_factory):
+    import pandas as pd
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    import nbperceive as nbp
+    from nbperceive.report import save_html
+
+    d = load_digits()
+    x, y = d.data[:N_POP], d.target[:N_POP]
+    xy = PCA(2, random_state=0).fit_transform(x)
+    note = np.array([XSS, "<img src=x onerror='window.__xss=2'>"] + ["plain"] * (N_POP - 2))
+    df = pd.DataFrame(
+        {"x": xy[:, 0], "y": xy[:, 1], "label": y, "note": note})
+    images = (d.images[:N_POP] * 16).clip(0, 255).astype(np.uint8)
+    view = nbp.PopulationView(df, color="label", preview=nbp.images(images), title="digits")
+    path = tmp_path_factory.mktemp("report") / "population.html"
+    save_html(view, path, title="Digits </title><script>window.__xss=3</script>")
+    return path, images
+
+
+@pytest.fixture(scope="module")
+def explorer_report(tmp_path_factory):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    import nbperceive as nbp
+
+    tmp = tmp_path_factory.mktemp("report-explorer")
+    d = nbp.datasets.digits()
+    x, y = d.x[..., None], d.y
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
+        keras.layers.Conv2D(16, 3, activation="relu", padding="same", name="conv2"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    note = np.array([XSS] + ["plain"] * 299)
+    p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
+                      preview=nbp.images((d.x[:300] * 255).astype(np.uint8)),
+                      run_dir=tmp / "run", class_names=d.class_names)
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[p.callback()])
+    ex = nbp.Explorer(p)
+    from nbperceive.report import save_html
+
+    return save_html(ex, tmp / "explorer.html", title="Digits explorer")
+
+
+def open_offline(browser, path):
+    """A page showing ``path`` from file:// with every non-file request aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    blocked, failed, errors = [], [], []
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return context, page, blocked, failed, errors
+
+
+def pixels(locator) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
+
+
+def test_population_report_draws_hovers_and_selects_offline(browser, population_report):
+    path, images = population_report
+    context, page, blocked, failed, errors = open_offline(browser, path)
+    try:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        page.wait_for_timeout(300)
+        servers.screenshot(page, "report-population")
+        before = pixels(page.locator(".nbp-plot canvas").first)
+        painted = (before.min(axis=-1) < 200).sum()
+        assert painted > 2_000, f"only {painted} painted pixels: the scatter looks blank"
+
+        # hover: the card shows the sample's own image from the inline previews
+        i = page.evaluate(ISOLATED_JS)[0]
+        page.mouse.move(*screen_point(page, i))
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`",
+            arg=i, timeout=10_000)
+        img = page.locator(".nbp-tip img.nbp-thumb")
+        img.wait_for(timeout=10_000)
+        shown = np.asarray(Image.open(io.BytesIO(img.screenshot())).convert("L")).astype(int)
+        assert shown.std() > 20  # a digit, not a blank box
+        servers.screenshot(page, "report-population-hover")
+
+        # click: the point is selected in the page (status and highlight), no kernel needed
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-status')?.textContent.includes(`sample ${i}`)",
+            arg=i, timeout=10_000)
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(400)
+        after = pixels(page.locator(".nbp-plot canvas").first)
+        px, py = page.evaluate(
+            "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)", i)
+        scale = before.shape[1] / page.locator(".nbp-plot canvas").first.bounding_box()["width"]
+        cx, cy, r = int(px * scale), int(py * scale), int(12 * scale)
+        near = np.s_[max(cy - r, 0):cy + r, max(cx - r, 0):cx + r]
+        # the clicked point gets a dark outline; every other point fades
+        dark = lambda px: (px.max(axis=-1) < 90).sum()  # noqa: E731
+        assert dark(after[near]) > dark(before[near]) + 5, "the clicked point shows no outline"
+        vivid = lambda px: ((px.max(axis=-1) - px.min(axis=-1)) > 60).sum()  # noqa: E731
+        assert vivid(after) < 0.7 * vivid(before), "the other points did not fade"
+        servers.screenshot(page, "report-population-selected")
+
+        # colour by the text column: its values show in the legend as text, never markup
+        page.select_option(".nbp-color", "note")
+        page.wait_for_function(
+            "() => document.querySelector('.nbp-legend-color-title')?.textContent"
+            " === 'Colour: note'", timeout=10_000)
+        legend = page.locator(".nbp-legend .nbp-cat").all_inner_texts()
+        assert XSS in legend
+        page.wait_for_timeout(300)
+        servers.screenshot(page, "report-population-note")
+        assert page.evaluate("() => window.__xss") is None
+        assert "window.__xss=3" in page.locator("h1").inner_text()
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_explorer_report_renders_every_part_offline(browser, explorer_report):
+    context, page, blocked, failed, errors = open_offline(browser, explorer_report)
+    try:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        page.wait_for_selector(".nbp-inspector canvas", timeout=30_000)
+        # bqplot draws the confusion matrix (one rect per class pair) and the curves as SVG
+        page.wait_for_function(
+            "() => document.querySelectorAll('.nbp-explorer svg rect').length >= 100",
+            timeout=30_000)
+        assert page.locator(".nbp-explorer svg .line").count() >= 2
+        page.wait_for_timeout(500)
+        servers.screenshot(page, "report-explorer")
+        scatter = pixels(page.locator(".nbp-plot canvas").first)
+        assert (scatter.min(axis=-1) < 200).sum() > 500
+        heatmap = pixels(page.locator(".nbp-inspector canvas").first)
+        assert heatmap.std() > 10
+
+        # the click moves the inspector through the saved jslink (front end only)
+        i = page.evaluate(ISOLATED_JS)[0]
+        page.mouse.move(*screen_point(page, i))
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`",
+            arg=i, timeout=10_000)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-status')?.textContent.includes(`sample ${i}`)",
+            arg=i, timeout=10_000)
+        servers.screenshot(page, "report-explorer-clicked")
+        assert page.evaluate("() => window.__xss") is None
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()

@@ -1,0 +1,141 @@
+"""save_html writes one self-contained file: no external script, escaped text, every library."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+import pytest
+
+import nbperceive as nbp
+from nbperceive import report
+from nbperceive.errors import NbPerceiveError
+
+XSS = "</script><script>window.__xss=1</script><!--"
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text inside each <script>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[tuple[dict, str]] = []
+        self._in: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "script":
+            self._in, self._text = dict(attrs), []
+
+    def handle_data(self, data):
+        if self._in is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._in is not None:
+            self.scripts.append((self._in, "".join(self._text)))
+            self._in = None
+
+
+def population(n: int = 300) -> nbp.PopulationView:
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    d = load_digits()
+    xy = PCA(2, random_state=0).fit_transform(d.data[:n])
+    note = np.array([XSS] + ["plain"] * (n - 1))
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": d.target[:n], "note": note})
+    images = (d.images[:n] * 16).clip(0, 255).astype(np.uint8)
+    return nbp.PopulationView(df, color="note", preview=nbp.images(images))
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    import bqplot as bq
+
+    view = population()
+    xs, ys = bq.LinearScale(), bq.LinearScale()
+    fig = bq.Figure(marks=[bq.Lines(x=np.arange(5), y=np.arange(5.0) ** 2,
+                                    scales={"x": xs, "y": ys})],
+                    axes=[bq.Axis(scale=xs), bq.Axis(scale=ys, orientation="vertical")])
+    box = w.VBox([w.HTML(f"<b>{'&lt;b&gt;'}</b>"), view, fig, w.IntSlider(3)])
+    w.jslink((view, "selected"), (box.children[-1], "value"))
+    path = tmp_path_factory.mktemp("report") / "r.html"
+    out = report.save_html(box, path, title=f"run {XSS}")
+    return out, out.read_text(encoding="utf-8"), view
+
+
+def test_file_loads_nothing_from_outside(saved):
+    path, text, _ = saved
+    tags = Tags()
+    tags.feed(text)
+    assert [t for t, a in tags.tags if t == "script" and "src" in a] == []
+    assert [t for t, a in tags.tags if t == "link"] == []
+    assert not re.search(r"""<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*["']?https?:""",
+                         text, re.I)
+    # one file of a few MB: the loaders (require.js, widgets manager, anywidget, bqplot) + state
+    assert 1_000_000 < path.stat().st_size < 8_000_000
+
+
+def test_every_library_the_widgets_use_is_inlined(saved):
+    _, text, _ = saved
+    tags = Tags()
+    tags.feed(text)
+    by_id = {a.get("id"): body for a, body in tags.scripts if a.get("id")}
+    modules = json.loads(by_id["nbp-modules"])
+    assert modules == ["anywidget", "bqplot", "bqscales"]
+    for i, name in enumerate(modules):
+        assert "define(" in json.loads(by_id[f"nbp-src-module-{i}"]), name
+    assert "requirejs" in json.loads(by_id["nbp-src-require"])
+    assert "@jupyter-widgets/html-manager" in json.loads(by_id["nbp-src-embed"])
+
+
+def test_sample_text_cannot_end_a_script_tag(saved):
+    _, text, view = saved
+    tags = Tags()
+    tags.feed(text)
+    # the parser sees exactly the scripts the report wrote: no text closed one early
+    kinds = [a.get("type", "text/javascript") for a, _ in tags.scripts]
+    assert kinds.count("application/vnd.jupyter.widget-state+json") == 1
+    assert kinds.count("application/vnd.jupyter.widget-view+json") == 1
+    assert len(tags.scripts) == len(re.findall(r"</script>", text))
+    assert "<script>window.__xss" not in text and "<!--" not in text
+    # ... and the text comes back unchanged from the state
+    state = next(json.loads(body) for a, body in tags.scripts
+                 if a.get("type") == "application/vnd.jupyter.widget-state+json")
+    entry = state["state"][view.model_id]["state"]
+    assert XSS in entry["channels"]["note"]["categories"]
+    assert isinstance(entry["_esm"], str) and len(entry["_esm"]) > 1000
+
+
+def test_title_is_text(saved):
+    _, text, _ = saved
+    title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
+    assert "<script>" not in title and "&lt;/script&gt;" in title
+
+
+def test_links_between_included_widgets_travel_with_the_state(saved):
+    _, text, view = saved
+    tags = Tags()
+    tags.feed(text)
+    state = next(json.loads(body) for a, body in tags.scripts
+                 if a.get("type") == "application/vnd.jupyter.widget-state+json")["state"]
+    links = [s["state"] for s in state.values() if s["model_name"] == "LinkModel"]
+    assert [ln["source"][0] for ln in links] == [f"IPY_MODEL_{view.model_id}"]
+
+
+def test_script_json_escapes_markup_characters():
+    text = report.script_json({"a": "</script><!-- & >"})
+    assert not set("<>&") & set(text)
+    assert json.loads(text) == {"a": "</script><!-- & >"}
+
+
+def test_missing_widget_library_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(report, "_nbextension_dirs", lambda: [tmp_path])
+    with pytest.raises(NbPerceiveError, match="Install its Python package"):
+        report.to_html(w.VBox([population(20)]))
