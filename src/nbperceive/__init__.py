@@ -34,6 +34,7 @@ _LAZY = {
     "Inspector": "widgets.inspector",
     "Explorer": "widgets.explorer",
     "load_model": "models",
+    "save_html": "report",
     "ProjectionError": "errors",
 }
 
