@@ -130,3 +130,34 @@ def test_runs_under_the_callers_device_scope(image_model, images):
     with tf.device("/CPU:0"):
         e = nbp.explain(image_model, images, method="gradcam", labels=[0])
     assert e.heatmaps.shape == (4, 3, 1, 16, 16) and np.all(np.isfinite(e.heatmaps))
+
+
+def test_many_classes_default_to_the_predicted_ones():
+    keras.utils.set_random_seed(10)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(25, activation="softmax"),
+    ])
+    x = np.random.default_rng(3).random((3, 8, 8, 1)).astype("float32")
+    e = nbp.explain(model, x, method="layercam")
+    predicted = sorted(set(model.predict(x, verbose=0).argmax(-1).tolist()))
+    assert e.labels == predicted and e.heatmaps.shape[2] == len(predicted)
+    assert e.probabilities.shape == (3, 25)
+
+
+def test_scorecam_on_sequential_and_nested_models(images):
+    """tf-keras-vis alone fails on Keras 3 Sequential models (ReplaceToLinear)."""
+    keras.utils.set_random_seed(11)
+    inner = keras.Sequential([
+        keras.Input((16, 16, 1)),
+        keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="in_conv"),
+    ], name="inner")
+    seq = keras.Sequential([
+        keras.Input((16, 16, 1)), inner, keras.layers.MaxPooling2D(name="pool"),
+        keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax", name="head"),
+    ])
+    e = nbp.explain(seq, images, method="scorecam", labels=[1])
+    assert e.layers == ["inner/in_conv", "pool"] and e.heatmaps.shape == (4, 2, 1, 16, 16)
+    assert np.all(np.isfinite(e.heatmaps)) and e.heatmaps.max() > 0
