@@ -139,3 +139,9 @@ def test_missing_widget_library_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(report, "_nbextension_dirs", lambda: [tmp_path])
     with pytest.raises(NbPerceiveError, match="Install its Python package"):
         report.to_html(w.VBox([population(20)]))
+
+
+def test_only_widgets_can_be_saved(tmp_path):
+    with pytest.raises(NbPerceiveError, match="needs a widget"):
+        report.save_html(pd.DataFrame({"a": [1]}), tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()

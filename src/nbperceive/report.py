@@ -110,7 +110,7 @@ computed.</p>
 
 
 class ReportError(NbPerceiveError, RuntimeError):
-    """A report cannot be written (a loader or a widget library's static files are missing)."""
+    """A report cannot be written (not a widget, or a loader or widget library is missing)."""
 
 
 def script_json(value: Any) -> str:
@@ -121,8 +121,12 @@ def script_json(value: Any) -> str:
 
 def widget_state(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(manager state, view spec) of ``widget``, every widget it refers to and their jslinks."""
+    import ipywidgets
     from ipywidgets.embed import dependency_state, embed_data
 
+    if not isinstance(widget, ipywidgets.DOMWidget):
+        raise ReportError(f"save_html needs a widget to show (an Explorer, a PopulationView, an "
+                          f"ipywidgets box...), not {type(widget).__name__}.")
     # every trait, defaults included: anywidget keeps _esm, _view_name... as class defaults
     data = embed_data(views=[widget], state=dependency_state([widget], drop_defaults=False))
     return data["manager_state"], data["view_specs"][0]
