@@ -5,21 +5,31 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+
 import nbperceive as nbp
 from nbperceive import cli
 
 
-def test_demo_trains_and_reports_the_run(tmp_path):
+def test_demo_trains_records_and_writes_the_report(tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "nbperceive.cli", "demo", "--epochs", "1", "--probe", "300",
-         "--run-dir", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=600, check=True,
+         "--out", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=900, check=True,
     ).stdout
     assert "epochs [0, 1]" in out
     assert "300 samples" in out
-    run = nbp.open_run(tmp_path / "demo")
+    run = nbp.open_run(tmp_path / "demo" / "run")
     assert run.history().probe_accuracy.iloc[-1] > 0.5  # it really trained
     assert "ink" in run.snapshot().table.columns
+    assert nbp.load_model(tmp_path / "demo" / "best.keras").count_params() > 0
+    pictures = {p.name for p in (tmp_path / "demo" / "pictures").glob("*.png")}
+    assert {"confusion-epoch-00.png", "confusion-epoch-01.png", "projection-epoch-01.png",
+            "baseline-delta.png", "class-models.png"} <= pictures
+    from PIL import Image
+
+    panels = np.asarray(Image.open(tmp_path / "demo" / "pictures" / "baseline-delta.png"))
+    assert panels.std() > 20  # real pictures, not blank canvases
 
 
 def test_info_on_a_missing_run_says_so(tmp_path, capsys):
