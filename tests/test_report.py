@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
@@ -10,6 +11,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 import pytest
+import traitlets
 
 import nbperceive as nbp
 from nbperceive import report
@@ -145,3 +147,23 @@ def test_only_widgets_can_be_saved(tmp_path):
     with pytest.raises(NbPerceiveError, match="needs a widget"):
         report.save_html(pd.DataFrame({"a": [1]}), tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
+
+
+class SavesOtherValues(w.DOMWidget):
+    """A widget whose report carries other values than the live ones (see _export_traits)."""
+
+    text = traitlets.Unicode("live").tag(sync=True)
+    blob = traitlets.Bytes(b"").tag(sync=True)
+
+    def _export_traits(self):
+        return {"text": "saved", "blob": b"\x00\x01<\xff"}
+
+
+def test_widgets_can_save_what_a_page_without_kernel_needs():
+    widget = SavesOtherValues()
+    state, _ = report.widget_state(w.VBox([widget]))
+    entry = state["state"][widget.model_id]
+    assert entry["state"]["text"] == "saved"
+    assert entry["buffers"] == [{"encoding": "base64", "path": ["blob"],
+                                 "data": base64.b64encode(b"\x00\x01<\xff").decode()}]
+    assert widget.text == "live" and widget.blob == b""  # the live widget keeps its values

@@ -15,6 +15,7 @@ anonymous ``define`` outside a file it loaded ("Mismatched anonymous define()").
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
@@ -128,8 +129,38 @@ def widget_state(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ReportError(f"save_html needs a widget to show (an Explorer, a PopulationView, an "
                           f"ipywidgets box...), not {type(widget).__name__}.")
     # every trait, defaults included: anywidget keeps _esm, _view_name... as class defaults
-    data = embed_data(views=[widget], state=dependency_state([widget], drop_defaults=False))
+    state = dependency_state([widget], drop_defaults=False)
+    for model_id, entry in state.items():
+        _apply_export_traits(ipywidgets.widgets.widget._instances.get(model_id), entry)
+    data = embed_data(views=[widget], state=state)
     return data["manager_state"], data["view_specs"][0]
+
+
+def _apply_export_traits(widget: Any, entry: dict[str, Any]) -> None:
+    """Let a widget save other trait values than its live ones (the live widget is untouched).
+
+    A widget that answers requests through its kernel (e.g. hover previews fetched by custom
+    message) can define ``_export_traits() -> {trait: value}`` with what a page without a
+    kernel needs instead (e.g. every preview inline). Values go through the trait's own
+    serializer; bytes and memoryviews travel as base64 buffers like every embedded state.
+    """
+    hook = getattr(widget, "_export_traits", None)
+    overrides = hook() if callable(hook) else None
+    if not overrides:
+        return
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    full = widget.get_state(drop_defaults=False)
+    for name, value in overrides.items():
+        to_json = widget.trait_metadata(name, "to_json", widget._trait_to_json)
+        full[name] = to_json(value, widget)
+    model_state, paths, buffers = _remove_buffers(full)
+    entry["state"] = model_state
+    entry.pop("buffers", None)
+    if buffers:
+        entry["buffers"] = [{"encoding": "base64", "path": path,
+                             "data": base64.standard_b64encode(buf).decode("ascii")}
+                            for path, buf in zip(paths, buffers)]
 
 
 def _static(name: str) -> str:
