@@ -92,6 +92,8 @@ def main() -> None:
     args = parser.parse_args()
 
     images, labels = mnist_data()
+    order = np.random.default_rng(0).permutation(len(labels))  # the file is sorted by class
+    images, labels = images[order], labels[order]
     x = (images.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
     model = build_model(x[:4000], labels[:4000])
     print("model: small CNN (3 conv, 2 pool), 10 classes, trained 1 epoch on 4,000 real MNIST")
