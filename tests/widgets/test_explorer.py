@@ -87,3 +87,17 @@ def test_bad_sources(tmp_path):
         nbp.Explorer(tmp_path)
     with pytest.raises(nbp.RunError, match="Perceiver, a Run or a run directory"):
         nbp.Explorer(42)
+
+
+def test_add_metadata_from_values_and_functions(perceiver):
+    ex = nbp.Explorer(perceiver)
+    ex.add_metadata("ink", lambda img: float(img.sum()))
+    assert "ink" in ex.population.columns
+    ex.population.color = "ink"  # pickable at once
+    assert "ink" in nbp.open_run(perceiver.run_dir).samples.columns  # kept with the run
+    ex.add_metadata("parity", np.arange(200) % 2)
+    assert "parity" in ex.population.columns
+    with pytest.raises(nbp.MetadataError, match="one value per probe sample"):
+        ex.add_metadata("short", np.arange(3))
+    with pytest.raises(nbp.MetadataError, match="records"):
+        ex.add_metadata("loss", np.arange(200))

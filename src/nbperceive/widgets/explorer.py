@@ -17,7 +17,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from ..errors import MetadataError, RunError
+from ..errors import MetadataError, ModelError, RunError
 from .population import PopulationView
 
 _TABLE_ROWS = 200
@@ -72,7 +72,9 @@ class Explorer(w.VBox):
     """Linked views of a recorded run (and of its model, when given).
 
     ``Explorer(perceiver)``, ``Explorer(run)`` or ``Explorer("runs/mnist", model=model, x=x)``.
-    With a model and the probe inputs, the inspector shows heatmaps of the clicked sample.
+    With a model and the probe inputs, the inspector shows heatmaps of the clicked sample
+    (``attribution``: its first method; default GradCAM, or saliency for models without a
+    layer that keeps the input's axes).
     """
 
     def __init__(
@@ -85,7 +87,7 @@ class Explorer(w.VBox):
         preview: Any = None,
         tokens: Any = None,
         vocabulary: Any = None,
-        attribution: str = "gradcam",
+        attribution: str | None = None,
     ):
         from ..store import Run, open_run
 
@@ -119,9 +121,19 @@ class Explorer(w.VBox):
         if model is not None and x is not None:
             from .inspector import Inspector
 
-            self.inspector = Inspector(model, x, y_true=run.samples["label"].to_numpy(),
-                                       class_names=self.class_names, tokens=tokens,
-                                       vocabulary=vocabulary, method=attribution)
+
+            def inspector(method: str) -> Inspector:
+                return Inspector(model, x, y_true=run.samples["label"].to_numpy(),
+                                 class_names=self.class_names, tokens=tokens,
+                                 vocabulary=vocabulary, method=method)
+
+            try:
+                self.inspector = inspector(attribution or "gradcam")
+            except ModelError:
+                if attribution is not None:
+                    raise
+                # no layer keeps the input's axes (e.g. a Dense model): maps at the input
+                self.inspector = inspector("saliency")
             w.jslink((self.population, "selected"), (self.inspector, "sample"))
         self.confusion = self._confusion_figure()
         self.curves = self._curves_figure()
