@@ -161,3 +161,22 @@ def test_scorecam_on_sequential_and_nested_models(images):
     e = nbp.explain(seq, images, method="scorecam", labels=[1])
     assert e.layers == ["inner/in_conv", "pool"] and e.heatmaps.shape == (4, 2, 1, 16, 16)
     assert np.all(np.isfinite(e.heatmaps)) and e.heatmaps.max() > 0
+
+
+def test_inference_mode_for_dropout_and_batch_norm(images):
+    keras.utils.set_random_seed(12)
+    model = keras.Sequential([
+        keras.Input((16, 16, 1)),
+        keras.layers.Conv2D(4, 3, padding="same", name="c"),
+        keras.layers.BatchNormalization(name="bn"),
+        keras.layers.Activation("relu", name="act"),
+        keras.layers.Dropout(0.5, name="drop"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+    model.layers[1].moving_mean.assign(np.full(4, 0.3, "float32"))  # BN statistics matter
+    a = nbp.explain(model, images, method="layercam", labels=[0])
+    b = nbp.explain(model, images, method="layercam", labels=[0])
+    assert a.layers == ["c", "bn", "act", "drop"]
+    np.testing.assert_allclose(a.probabilities, model.predict(images, verbose=0), atol=1e-5)
+    np.testing.assert_array_equal(a.heatmaps, b.heatmaps)  # no dropout noise
