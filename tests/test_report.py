@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 from html.parser import HTMLParser
@@ -69,11 +70,11 @@ def saved(tmp_path_factory):
     w.jslink((view, "selected"), (box.children[-1], "value"))
     path = tmp_path_factory.mktemp("report") / "r.html"
     out = report.save_html(box, path, title=f"run {XSS}")
-    return out, out.read_text(encoding="utf-8"), view
+    return out, out.read_text(encoding="utf-8"), view, box
 
 
 def test_file_loads_nothing_from_outside(saved):
-    path, text, _ = saved
+    path, text, _, _ = saved
     tags = Tags()
     tags.feed(text)
     assert [t for t, a in tags.tags if t == "script" and "src" in a] == []
@@ -81,24 +82,45 @@ def test_file_loads_nothing_from_outside(saved):
     assert not re.search(r"""<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*["']?https?:""",
                          text, re.I)
     # one file of a few MB: the loaders (require.js, widgets manager, anywidget, bqplot) + state
-    assert 1_000_000 < path.stat().st_size < 8_000_000
+    assert 500_000 < path.stat().st_size < 4_000_000
 
 
-def test_every_library_the_widgets_use_is_inlined(saved):
-    _, text, _ = saved
+def sources(text: str) -> dict[str, str]:
+    """The inlined scripts of a report by id, unpacked (gzip + base64, or JSON text)."""
     tags = Tags()
     tags.feed(text)
-    by_id = {a.get("id"): body for a, body in tags.scripts if a.get("id")}
-    modules = json.loads(by_id["nbp-modules"])
+    out = {}
+    for attrs, body in tags.scripts:
+        if attrs.get("type") == "application/gzip+base64":
+            out[attrs["id"]] = gzip.decompress(base64.b64decode(body)).decode("utf-8")
+        elif attrs.get("id"):
+            out[attrs["id"]] = json.loads(body)
+    return out
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_every_library_the_widgets_use_is_inlined(saved, tmp_path, compress):
+    _, text, _, box = saved
+    if not compress:
+        text = report.to_html(box, compress=False)
+    by_id = sources(text)
+    modules = by_id["nbp-modules"]
     assert modules == ["anywidget", "bqplot", "bqscales"]
     for i, name in enumerate(modules):
-        assert "define(" in json.loads(by_id[f"nbp-src-module-{i}"]), name
-    assert "requirejs" in json.loads(by_id["nbp-src-require"])
-    assert "@jupyter-widgets/html-manager" in json.loads(by_id["nbp-src-embed"])
+        assert "define(" in by_id[f"nbp-src-module-{i}"], name
+    assert "requirejs" in by_id["nbp-src-require"]
+    assert "@jupyter-widgets/html-manager" in by_id["nbp-src-embed"]
+    assert all(name.endswith(".woff2") for name in by_id["nbp-fonts"])
+
+
+def test_compressed_file_is_much_smaller(saved):
+    _, text, _, box = saved
+    plain = report.to_html(box, compress=False)
+    assert len(text) < 0.6 * len(plain)
 
 
 def test_sample_text_cannot_end_a_script_tag(saved):
-    _, text, view = saved
+    _, text, view, _ = saved
     tags = Tags()
     tags.feed(text)
     # the parser sees exactly the scripts the report wrote: no text closed one early
@@ -116,13 +138,13 @@ def test_sample_text_cannot_end_a_script_tag(saved):
 
 
 def test_title_is_text(saved):
-    _, text, _ = saved
+    _, text, _, _ = saved
     title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
     assert "<script>" not in title and "&lt;/script&gt;" in title
 
 
 def test_links_between_included_widgets_travel_with_the_state(saved):
-    _, text, view = saved
+    _, text, view, _ = saved
     tags = Tags()
     tags.feed(text)
     state = next(json.loads(body) for a, body in tags.scripts
