@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 
 import numpy as np
 import pytest
@@ -201,5 +202,23 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
         assert page.evaluate("() => window.__xss") is None
         assert blocked == [] and failed == [], (blocked, failed)
         assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
+    # a damaged library (truncated gzip) must leave a readable message, not a blank page
+    text = explorer_report.read_text(encoding="utf-8")
+    damaged = re.sub(r'(<script type="application/gzip\+base64" id="nbp-src-require">)[^<]*',
+                     r"\1H4sIAAAAAAAA", text)
+    assert damaged != text
+    path = tmp_path / "damaged.html"
+    path.write_text(damaged, encoding="utf-8")
+    context, page, blocked, failed, _ = open_offline(browser, path)
+    try:
+        error = page.locator(".nbp-report-error")
+        error.wait_for(timeout=30_000)
+        assert "could not load its views" in error.inner_text()
+        assert blocked == [] and failed == []
     finally:
         context.close()
