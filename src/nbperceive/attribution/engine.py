@@ -11,6 +11,7 @@ pass runs wherever the caller's ``tf.device`` scope puts it.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -67,10 +68,18 @@ class Engine:
     """Compiled attribution passes for one model and one chosen input."""
 
     def __init__(self, model: Any, structure: Structure, batch_size: int = 64) -> None:
-        self.model = model
+        # weak: engines are cached per model and must not keep it alive
+        self._model = weakref.ref(model)
         self.structure = structure
         self.batch_size = int(batch_size)
         self._steps: dict[tuple, Any] = {}
+
+    @property
+    def model(self) -> Any:
+        model = self._model()
+        if model is None:
+            raise ModelError("the model of this explanation engine no longer exists")
+        return model
 
     # -- which tensors are differentiated ------------------------------------------------
     def sources(self, method: Method) -> list[str]:
@@ -109,7 +118,7 @@ class Engine:
         s = self.structure
         wanted = self.sources(method)
         index = s.input_index
-        model = self.model
+        model_ref = self._model
         axes = s.input_axes
 
         def noisy(t: tf.Tensor, level: tf.Tensor) -> tf.Tensor:
@@ -140,7 +149,7 @@ class Engine:
                         acts[path] = t
                     return t
 
-                z = Tracer(model, source=index, hook=hook, record=False).run(xs)
+                z = Tracer(model_ref(), source=index, hook=hook, record=False).run(xs)
                 logits = to_logits(z, s.output_kind)
                 if method.target == "margin":
                     score = margin(logits, labels)
