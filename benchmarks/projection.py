@@ -80,7 +80,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3, help="training epochs (captures: +1)")
     ap.add_argument("--train", type=int, default=20000, help="training images")
     ap.add_argument("--subsample", type=int, default=2000, help="rows for trustworthiness")
-    ap.add_argument("--run-dir", help="reuse/record the run here (default: a temp dir)")
+    ap.add_argument("--run-dir", help="record the run here, or reuse the one recorded there "
+                    "(default: a temp dir)")
     ap.add_argument("--child-warm", nargs=2, metavar=("RUN_DIR", "EPOCH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_warm:
@@ -94,13 +95,17 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory(prefix="nbp-bench-proj-")
     run_dir = Path(args.run_dir or tmp.name) / "fashion"
     t0 = time.perf_counter()
-    record_run(run_dir, args.n, args.epochs, args.train)
+    reuse = args.run_dir and (run_dir / "run.json").is_file() and len(Run(run_dir).epochs) > 1
+    if not reuse:  # --run-dir with a recorded run: reuse it (delete it to re-record)
+        record_run(run_dir, args.n, args.epochs, args.train)
     run = Run(run_dir)
     for child in run_dir.glob("epoch-*/proj-*.npy"):
         child.unlink()  # cold caches
     epochs, last = run.epochs, run.epochs[-1]
     dim = run.snapshot(last).vectors.shape[1]
-    print(f"recorded {run} in {time.perf_counter() - t0:.1f} s: {args.n} samples x {dim} dims")
+    n = len(run.samples)
+    print(f"{'reused' if reuse else 'recorded'} {run} in {time.perf_counter() - t0:.1f} s: "
+          f"{n} samples x {dim} dims")
 
     # -- first view while the cold UMAP fit runs in the background
     ready = threading.Event()
@@ -110,7 +115,7 @@ def main() -> None:
     handle = first.refinement
     ready.wait()
     t_cold = time.perf_counter() - t0
-    print(f"first view (PCA chain of {len(epochs)} epochs, async return): {t_first:.2f} s")
+    print(f"first view (PCA of epoch {epochs[0]}, cold cache, async return): {t_first:.2f} s")
     print(f"refined UMAP, first fit in process (cold, on_ready): {t_cold:.1f} s "
           f"-> first view {t_cold / t_first:.0f}x sooner than waiting for UMAP")
     assert handle.status == "done"
@@ -165,7 +170,7 @@ def main() -> None:
         print(f"  {name:12s} aligned {a:.3f}  independent {b:.3f}  ratio {a / b:.2f}")
 
     # -- trustworthiness of the last epoch's layouts
-    rows = np.random.default_rng(0).choice(args.n, min(args.subsample, args.n), replace=False)
+    rows = np.random.default_rng(0).choice(n, min(args.subsample, n), replace=False)
     x = vectors[last][rows]
     print(f"trustworthiness (k=10, {len(rows)} samples) of epoch {last}'s layouts:")
     for name, coords in [("PCA", pca_aligned[last]), ("UMAP", umap_aligned[last]),

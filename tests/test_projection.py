@@ -237,6 +237,8 @@ def test_bad_input_raises_errors_that_say_what_to_do(run, tmp_path):
         run.project(epoch=7)
     with pytest.raises(ProjectionError, match="umap"):
         run.project(method="pca", n_neighbors=5)
+    with pytest.raises(ProjectionError, match="perplexty"):
+        run.project(method="tsne", perplexty=5)
     with pytest.raises(RunError, match="not an nbperceive run"):
         proj.project_run(tmp_path, method="pca")
     with pytest.raises(ProjectionError, match="at least 10 samples"):

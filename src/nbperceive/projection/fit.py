@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -57,7 +56,8 @@ def _pca(x: np.ndarray, dims: int) -> np.ndarray:
     out = np.zeros((n, dims), dtype=np.float32)
     if k == 0 or n < 2:
         return out
-    solver = "randomized" if k < min(n, d) and min(n, d) > 200 else "full"
+    # full SVD of a 10,000 x 170 matrix takes ~10x longer than the randomized top-k
+    solver = "randomized" if k < min(n, d) and min(n, d) > 100 else "full"
     out[:, :k] = PCA(n_components=k, svd_solver=solver, random_state=0).fit_transform(x)
     return out
 
@@ -70,18 +70,21 @@ def _pre_reduce(x: np.ndarray, dims: int) -> np.ndarray:
 
 def _fit_umap(x: np.ndarray, init: np.ndarray | None, params: dict[str, Any]) -> np.ndarray:
     global _umap_compiled
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import umap
+    import umap
 
-        n_neighbors = min(int(params.pop("n_neighbors")), len(x) - 1)
+    n_neighbors = min(int(params.pop("n_neighbors")), len(x) - 1)
+    if params.get("random_state") is not None:
+        params.setdefault("n_jobs", 1)  # what a seed implies anyway; UMAP warns otherwise
+    try:
         reducer = umap.UMAP(
             n_components=2,
             n_neighbors=n_neighbors,
             init=np.asarray(init, dtype=np.float32) if init is not None else "spectral",
             **params,
         )
-        out = reducer.fit_transform(x)
+    except TypeError as err:
+        raise ProjectionError(f"umap: {err}; see umap.UMAP for its parameters.") from err
+    out = reducer.fit_transform(x)
     _umap_compiled = True
     return np.asarray(out, dtype=np.float32)
 
@@ -116,10 +119,11 @@ def _fit_tsne(
     else:
         start = "pca"
     perplexity = min(float(params.pop("perplexity")), (len(x) - 1) / 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = TSNE(n_components=2, perplexity=perplexity, initialization=start,
-                   **params, **extra).fit(x)
+    try:
+        tsne = TSNE(n_components=2, perplexity=perplexity, initialization=start, **params, **extra)
+    except TypeError as err:
+        raise ProjectionError(f"tsne: {err}; see openTSNE.TSNE for its parameters.") from err
+    out = tsne.fit(x)
     if report is not None and report(1.0):
         raise _Cancelled
     return np.asarray(out, dtype=np.float32)
