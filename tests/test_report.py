@@ -159,6 +159,13 @@ def test_script_json_escapes_markup_characters():
     assert json.loads(text) == {"a": "</script><!-- & >"}
 
 
+def test_script_json_is_strict_json_even_with_nan():
+    # the page parses it with JSON.parse, which refuses NaN and Infinity
+    text = report.script_json({"loss": [1.5, float("nan")], "x": {"y": float("inf")}})
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"loss": [1.5, None], "x": {"y": None}}
+
+
 def test_missing_widget_library_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(report, "_nbextension_dirs", lambda: [tmp_path])
     with pytest.raises(NbPerceiveError, match="Install its Python package"):

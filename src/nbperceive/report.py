@@ -23,6 +23,7 @@ import base64
 import gzip
 import html
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -142,9 +143,23 @@ class ReportError(NbPerceiveError, RuntimeError):
     """A report cannot be written (not a widget, or a loader or widget library is missing)."""
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (JSON has neither; JSON.parse would fail)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def script_json(value: Any) -> str:
     """JSON that is safe as the text of a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    try:
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # NaN or infinity somewhere
+        text = json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
