@@ -26,7 +26,9 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/pip install -q --upgrade pip
 fi
 # JS bundle: always rebuilt (esbuild takes well under a second), lock file pinned.
-if [ ! -d js/node_modules ]; then (cd js && npm ci --no-audit --no-fund --loglevel=error); fi
+if [ ! -f js/node_modules/.package-lock.json ] || [ js/package-lock.json -nt js/node_modules/.package-lock.json ]; then
+  (cd js && npm ci --no-audit --no-fund --loglevel=error)
+fi
 (cd js && npm run --silent build)
 .venv/bin/pip install -q -e ".[cpu,test]"
 

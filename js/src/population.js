@@ -51,7 +51,7 @@ const CSS = `
 .nbp-pop .nbp-title{font-weight:600}
 .nbp-pop .nbp-body{display:flex;gap:8px;align-items:stretch}
 .nbp-pop .nbp-plot{position:relative;flex:1 1 auto;min-width:200px;border:1px solid #ddd;border-radius:3px;overflow:hidden;background:#fff}
-.nbp-pop .nbp-plot canvas{display:block;width:100%;height:100%}
+.nbp-pop .nbp-plot canvas{display:block;width:0;min-width:100%;height:100%}
 .nbp-pop .nbp-legend{flex:0 0 170px;max-height:100%;overflow:auto}
 .nbp-pop .nbp-legend h4{margin:0 0 4px;font-size:12px}
 .nbp-pop .nbp-legend ul{list-style:none;margin:0 0 10px;padding:0}

@@ -15,6 +15,8 @@ from .errors import (
     ModelError,
     NbPerceiveError,
     ProbeError,
+    ProjectionError,
+    ReportError,
     RunError,
 )
 
@@ -35,7 +37,6 @@ _LAZY = {
     "Explorer": "widgets.explorer",
     "load_model": "models",
     "save_html": "report",
-    "ProjectionError": "errors",
 }
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "ModelError",
     "NbPerceiveError",
     "ProbeError",
+    "ProjectionError",
+    "ReportError",
     "RunError",
     *_LAZY,
 ]

@@ -33,3 +33,7 @@ class DataUnavailableError(NbPerceiveError, RuntimeError):
 
 class ProjectionError(NbPerceiveError, ValueError):
     """A 2-D layout cannot be computed as asked (unknown method, too few samples, bad values)."""
+
+
+class ReportError(NbPerceiveError, RuntimeError):
+    """A report cannot be written (not a widget, or a loader or widget library is missing)."""

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import NbPerceiveError
+from .errors import ReportError
 
 STATIC = Path(__file__).resolve().parent / "static"
 # loaders copied from npm into static/ by js/copy-assets.mjs (see js/package.json "build")
@@ -138,9 +138,6 @@ computed.</p>
 </html>
 """
 
-
-class ReportError(NbPerceiveError, RuntimeError):
-    """A report cannot be written (not a widget, or a loader or widget library is missing)."""
 
 
 def _finite(value: Any) -> Any:

@@ -189,3 +189,15 @@ def test_add_column_joins_the_pickers_and_survives_epochs(digits_run):
     assert view.channels["fold"]["codes"].tolist() == flags.tolist()
     with pytest.raises(MetadataError, match="one value per sample"):
         view.add_column("bad", [1, 2])
+
+
+def test_a_saved_report_carries_every_preview_even_for_large_sets():
+    d = load_digits()
+    images = np.tile((d.images * 16).clip(0, 255).astype(np.uint8), (2, 1, 1))[:1500]
+    df = pd.DataFrame({"x": np.arange(1500.0), "y": np.arange(1500.0)})
+    view = nbp.PopulationView(df, preview=nbp.images(images))
+    assert view.preview_inline == {}  # live: too many to inline, fetched per hover
+    exported = view._export_traits()["preview_inline"]
+    offsets = np.frombuffer(exported["offsets"]["view"], dtype=np.uint32)
+    assert len(offsets) == 1501 and offsets[-1] == len(exported["png"]["view"])
+    assert len(exported["info"]) == 1500

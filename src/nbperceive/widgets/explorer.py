@@ -300,6 +300,12 @@ class Explorer(w.VBox):
             return np.array([fn(first[i]) for i in range(n)])
         return np.array([fn([x[i] for x in xs]) for i in range(n)])
 
+    def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer") -> Any:
+        """One self-contained HTML file of these views (no kernel, no network needed)."""
+        from ..report import save_html
+
+        return save_html(self, path, title=title)
+
     @classmethod
     def compare(cls, a: Any, b: Any, **kwargs: Any) -> w.HBox:
         """Two explorers side by side (e.g. Dense vs CNN on the same probe), selection linked."""

@@ -183,24 +183,34 @@ class PopulationView(anywidget.AnyWidget):
             self.preview_kind, self.preview_inline = "none", {}
             return
         self.preview_kind = pv.kind
-        self.preview_inline = {}
-        if len(pv) > INLINE_PREVIEW_POINTS:
-            return
+        self.preview_inline = self._inline_previews(limited=True)
+
+    def _inline_previews(self, limited: bool) -> dict[str, Any]:
+        """Every preview in one payload ({} when ``limited`` and the set is too large)."""
+        pv = self._preview
+        if pv is None or (limited and len(pv) > INLINE_PREVIEW_POINTS):
+            return {}
         items = [pv.get(i) for i in range(len(pv))]
         info = [self.info(i) for i in range(len(pv))]
         if pv.kind == "text":
-            if sum(len(s) for s in items) <= INLINE_PREVIEW_BYTES:
-                self.preview_inline = {"texts": items, "info": info}
-        else:
-            blob = b"".join(items)
-            if len(blob) <= INLINE_PREVIEW_BYTES:
-                offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
-                self.preview_inline = {
-                    "png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
-                    "offsets": {"view": memoryview(offsets).cast("B"), "dtype": "uint32",
-                                "shape": [len(offsets)]},
-                    "info": info,
-                }
+            if limited and sum(len(s) for s in items) > INLINE_PREVIEW_BYTES:
+                return {}
+            return {"texts": items, "info": info}
+        blob = b"".join(items)
+        if limited and len(blob) > INLINE_PREVIEW_BYTES:
+            return {}
+        offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
+        return {
+            "png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
+            "offsets": {"view": memoryview(offsets).cast("B"), "dtype": "uint32",
+                        "shape": [len(offsets)]},
+            "info": info,
+        }
+
+    def _export_traits(self) -> dict[str, Any]:
+        """What a saved report carries instead of the live traits: every hover preview
+        (a page without a kernel cannot fetch them one by one)."""
+        return {"preview_inline": self._inline_previews(limited=False)} if self._preview else {}
 
     def info(self, index: int) -> dict[str, Any]:
         """The hover card's fields of one sample (label, pred, correct, loss when present)."""
