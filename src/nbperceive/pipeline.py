@@ -64,14 +64,10 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", epochs: int = 3, n_probe:
     paths: dict[str, Path] = {"run": out / "run", "best model": best}
     if pictures:
         paths.update(write_pictures(perceiver.run, model, x_probe, out / "pictures"))
-    try:
-        from .report import save_html
-        from .widgets.explorer import Explorer
-    except ImportError:
-        save_html = None
-    if save_html is not None:
-        paths["report"] = save_html(Explorer(perceiver), out / "report.html",
-                                    title="nbperceive demo: MNIST CNN")
+    from .widgets.explorer import Explorer
+
+    paths["report"] = Explorer(perceiver).save_html(out / "report.html",
+                                                    title="nbperceive demo: MNIST CNN")
     return paths
 
 

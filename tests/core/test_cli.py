@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,9 @@ def test_demo_trains_records_and_writes_the_report(tmp_path):
 
     panels = np.asarray(Image.open(tmp_path / "demo" / "pictures" / "baseline-delta.png"))
     assert panels.std() > 20  # real pictures, not blank canvases
+    report = (tmp_path / "demo" / "report.html").read_text()
+    assert "nbperceive demo" in report
+    assert re.search(r"""(src|href)=["']https?:""", report) is None  # self-contained
 
 
 def test_info_on_a_missing_run_says_so(tmp_path, capsys):
