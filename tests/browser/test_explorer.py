@@ -32,13 +32,14 @@ model = keras.Sequential([
     keras.layers.GlobalAveragePooling2D(),
     keras.layers.Dense(10, activation="softmax", name="out"),
 ])
-model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
+              metrics=["accuracy"])
 note = np.array(["<script>window.__xss=1</script>", "<img src=x onerror='window.__xss=2'>"]
                 + ["plain"] * 298)
 p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
                   preview=nbp.images((d.x[:300] * 255).astype(np.uint8)), run_dir="run",
                   class_names=d.class_names)
-model.fit(x, y, epochs=2, verbose=0, callbacks=[p.callback()])
+model.fit(x, y, epochs=4, verbose=0, callbacks=[p.callback()])
 ex = nbp.Explorer(p)
 ex""",
 ]
