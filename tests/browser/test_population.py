@@ -339,24 +339,9 @@ def test_lab_click_and_python_side_changes(page, lab):
 @pytest.fixture(scope="module")
 def digits_run_dir(tmp_path_factory):
     """A real run: a small CNN trained 2 epochs on digits, 300 probe samples recorded."""
-    import keras
+    from core.models import record_digits_run
 
-    import nbperceive as nbp
-
-    data = nbp.datasets.digits()
-    x = (data.x[..., None] / 16.0).astype("float32")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    run_dir = tmp_path_factory.mktemp("run") / "digits"
-    perceiver = nbp.Perceiver(model, probe=(x[:300], data.y[:300]), run_dir=run_dir)
-    model.fit(x, data.y, epochs=2, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
-    return run_dir
+    return record_digits_run(tmp_path_factory.mktemp("run") / "digits")
 
 
 def test_epoch_scrubber_animates_points_to_the_new_layout(page, voila, tmp_path, digits_run_dir):

@@ -71,3 +71,23 @@ def mnist_cnn() -> keras.Model:
     from nbperceive.pipeline import mnist_cnn as demo_cnn
 
     return demo_cnn()
+
+
+def record_digits_run(run_dir, epochs: int = 2, n_probe: int = 300):
+    """A real run on disk: a small CNN trained on digits, ``n_probe`` samples recorded."""
+    import nbperceive as nbp
+
+    data = nbp.datasets.digits()  # already in [0, 1]
+    x = data.x[..., None]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    perceiver = nbp.Perceiver(model, probe=(x[:n_probe], data.y[:n_probe]), run_dir=run_dir)
+    model.fit(x, data.y, epochs=epochs, batch_size=64, verbose=0,
+              callbacks=[perceiver.callback()])
+    return run_dir

@@ -134,22 +134,9 @@ def test_small_sets_carry_text_previews_inline(digits_df):
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     """A real run: a small CNN trained 2 epochs on digits, 300 probe samples recorded."""
-    import keras
+    from core.models import record_digits_run
 
-    data = nbp.datasets.digits()
-    x = (data.x[..., None] / 16.0).astype("float32")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    run_dir = tmp_path_factory.mktemp("run") / "digits"
-    perceiver = nbp.Perceiver(model, probe=(x[:300], data.y[:300]), run_dir=run_dir)
-    model.fit(x, data.y, epochs=2, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
-    return nbp.open_run(run_dir)
+    return nbp.open_run(record_digits_run(tmp_path_factory.mktemp("run") / "digits"))
 
 
 def test_from_run_shows_an_epoch_and_the_scrubber_moves_points(digits_run):
