@@ -463,13 +463,9 @@ def _model_inputs(model: Any) -> list[Any]:
     if not hasattr(type(model), "inputs"):
         raise ModelError(f"expected a Keras model, got {type(model).__name__}; pass the model "
                          "itself, e.g. Inspector(model, x)")
-    try:
-        return list(model.inputs)
-    except (AttributeError, ValueError) as exc:
-        raise ModelError(
-            f"the model has no defined inputs ({exc}); build it first, e.g. call it on one "
-            "batch or give its first layer an input shape"
-        ) from exc
+    from ..layers import model_inputs
+
+    return model_inputs(model)  # the same "not built: build it first" error as capture
 
 
 def _model_outputs(model: Any) -> list[Any]:
