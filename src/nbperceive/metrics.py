@@ -69,13 +69,12 @@ def training_dynamics(run: Run) -> pd.DataFrame:
         raise RunError("label-error ranking needs integer class labels for every probe sample.")
     all_margins, correct = [], []
     for epoch in trained:
-        table = run.snapshot(epoch).table
-        all_margins.append(margins(_probabilities(table, run.class_names), labels))
-        correct.append(table["correct"].to_numpy(dtype=bool))
+        last = run.snapshot(epoch).table
+        all_margins.append(margins(_probabilities(last, run.class_names), labels))
+        correct.append(last["correct"].to_numpy(dtype=bool))
     m = np.stack(all_margins)
     c = np.stack(correct)
     forgetting = ((c[:-1] & ~c[1:]).sum(0) if len(c) > 1 else np.zeros(len(labels), int))
-    last = run.snapshot(trained[-1]).table
     return pd.DataFrame({
         "sample_id": last["sample_id"].to_numpy(),
         "label": labels,

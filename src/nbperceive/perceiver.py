@@ -161,8 +161,8 @@ class Perceiver:
         n, dim = self.data.n, self.probe.dim
         writer = self._writer.begin_epoch(epoch, n, dim)
         try:
-            outputs, loss = self._record(writer.vectors)
-            nonfinite = self._standardise(writer.vectors)
+            outputs, loss, col_sum, col_sq = self._record(writer.vectors)
+            nonfinite = self._standardise(writer.vectors, col_sum, col_sq)
             table = self._table(outputs, loss)
             meta = {
                 "epoch": epoch,
@@ -189,12 +189,14 @@ class Perceiver:
         self.epoch = epoch
         return self.run.snapshot(epoch)
 
-    def _record(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _record(self, vectors: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Stream raw features into ``vectors``; outputs, loss and per-column sums/squares."""
         n = self.data.n
         outputs: np.ndarray | None = None
         loss = np.empty(n, dtype=np.float32)
-        self._sum = np.zeros(vectors.shape[1], dtype=np.float64)
-        self._sq = np.zeros(vectors.shape[1], dtype=np.float64)
+        col_sum = np.zeros(vectors.shape[1], dtype=np.float64)
+        col_sq = np.zeros(vectors.shape[1], dtype=np.float64)
         start = 0
         for batch in self._capturer.run(self.data.batches()):
             stop = start + len(batch.features)
@@ -207,21 +209,21 @@ class Perceiver:
             feats = batch.features
             vectors[start:stop] = feats
             finite = np.where(np.isfinite(feats), feats, 0.0).astype(np.float64)
-            self._sum += finite.sum(0)
-            self._sq += (finite**2).sum(0)
+            col_sum += finite.sum(0)
+            col_sq += (finite**2).sum(0)
             outputs[start:stop] = batch.outputs.reshape(len(batch.outputs), -1)
             loss[start:stop] = batch.loss
             start = stop
         if start != n or outputs is None:
             raise ProbeError(f"the probe yielded {start} samples, expected {n}; pass a "
                              "finite, deterministic dataset (no shuffle/repeat).")
-        return outputs, loss
+        return outputs, loss, col_sum, col_sq
 
-    def _standardise(self, vectors: np.ndarray) -> int:
+    def _standardise(self, vectors: np.ndarray, col_sum: np.ndarray, col_sq: np.ndarray) -> int:
         """Per-column z-score, then weight each layer's block so layers count equally."""
         n = self.data.n
-        mean = self._sum / n
-        std = np.sqrt(np.maximum(self._sq / n - mean**2, 0.0))
+        mean = col_sum / n
+        std = np.sqrt(np.maximum(col_sq / n - mean**2, 0.0))
         std[std < 1e-12] = 1.0
         weight = np.empty_like(mean)
         for block in self.probe.blocks:

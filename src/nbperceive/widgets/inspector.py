@@ -31,6 +31,7 @@ import numpy as np
 import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
+from .serializers import array_from_json
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,8 @@ def encode_array(array: np.ndarray) -> dict[str, Any]:
 
 
 def decode_array(value: dict[str, Any]) -> np.ndarray:
-    """The inverse of :func:`encode_array`."""
-    return np.frombuffer(bytes(value["view"]), dtype=value["dtype"]).reshape(value["shape"])
+    """The inverse of :func:`encode_array` (the population view's decoder)."""
+    return array_from_json(value)
 
 
 def quantize(maps: np.ndarray) -> np.ndarray:
