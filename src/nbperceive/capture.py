@@ -9,7 +9,7 @@ weights, so a capture after epoch k sees epoch k's model without copying anythin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -64,10 +64,8 @@ class ProbeModel:
     """The compiled capture function and the layout of the vectors it produces."""
 
     model: keras.Model
-    layers: list[keras.layers.Layer]
     blocks: list[LayerBlock]
     n_outputs: int
-    _fn: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
     def dim(self) -> int:
@@ -105,7 +103,7 @@ def build_probe(model: keras.Model, layers: Sequence[Any] | None = None,
         blocks.append(LayerBlock(layer.name, start, start + out_width, width, projected))
         start += out_width
     probe = keras.Model(inputs, [*outputs, *features], name=f"nbp_probe_{model.name}")
-    return ProbeModel(model=probe, layers=chosen, blocks=blocks, n_outputs=len(outputs))
+    return ProbeModel(model=probe, blocks=blocks, n_outputs=len(outputs))
 
 
 @dataclass
