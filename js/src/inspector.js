@@ -412,7 +412,26 @@ function render({ model, el }) {
   } catch (err) {
     showError(el, err);
   }
+  // A saved report has no kernel: it carries the maps of some samples in `saved` and shows
+  // them when a linked view (or the sample box) asks for one; live, `saved` is empty.
+  const fromSaved = safe(() => {
+    const saved = model.get("saved") || {};
+    const keys = Object.keys(saved);
+    const s = model.get("sample");
+    if (!keys.length || s < 0 || s === model.get("shown")) return;
+    const entry = saved[String(s)];
+    if (!entry) {
+      const some = keys.slice(0, 12).join(", ") + (keys.length > 12 ? ", …" : "");
+      view.pending = `sample ${s}: its heatmaps are not saved in this report (saved: ${some})`;
+      view.paintStatus();
+      return;
+    }
+    for (const name of ["image", "tokens", "y_true"]) model.set(name, entry[name]);
+    model.set("shown", s);
+    model.set("panels", entry.panels); // last: load() reads everything above
+  });
   const handlers = [
+    ["change:sample", fromSaved],
     ...LOAD.map((n) => [`change:${n}`, load]),
     ...PAINT.map((n) => [`change:${n}`, paint]),
     ["change:status", status],

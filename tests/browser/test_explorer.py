@@ -35,7 +35,7 @@ model = keras.Sequential([
 model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
               metrics=["accuracy"])
 note = np.array(["<script>window.__xss=1</script>", "<img src=x onerror='window.__xss=2'>"]
-                + ["plain"] * 298)
+                * 150)
 p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
                   preview=nbp.images((d.x[:300] * 255).astype(np.uint8)), run_dir="run",
                   class_names=d.class_names)
@@ -87,8 +87,15 @@ def test_clicking_a_dot_analyses_that_sample(explorer_page):
 
 def test_metadata_text_shows_as_text(explorer_page):
     page, rec = explorer_page
-    click_point(page, 0 if 0 in page.evaluate(ISOLATED_JS) else page.evaluate(ISOLATED_JS)[1])
-    page.wait_for_timeout(500)
+    for i in page.evaluate(ISOLATED_JS)[:2]:  # even samples hold a <script>, odd an <img>
+        note = ("<script>window.__xss=1</script>" if i % 2 == 0
+                else "<img src=x onerror='window.__xss=2'>")
+        click_point(page, i)
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
+            arg=i, timeout=30_000)
+        assert note in page.locator(".nbp-details").inner_text()
+    page.wait_for_timeout(300)
     assert page.evaluate("() => window.__xss") is None
 
 

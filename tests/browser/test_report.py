@@ -67,15 +67,14 @@ def explorer_report(tmp_path_factory):
         keras.layers.Dense(10, activation="softmax", name="out"),
     ])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    note = np.array([XSS] + ["plain"] * 299)
+    note = np.array([XSS] * 300)  # whichever sample is shown, its note is a <script>
     p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
                       preview=nbp.images((d.x[:300] * 255).astype(np.uint8)),
                       run_dir=tmp / "run", class_names=d.class_names)
     model.fit(x, y, epochs=3, verbose=0, callbacks=[p.callback()])
     ex = nbp.Explorer(p)
-    from nbperceive.report import save_html
-
-    return save_html(ex, tmp / "explorer.html", title="Digits explorer")
+    path = ex.save_html(tmp / "explorer.html", title="Digits explorer")
+    return path, list(ex.suspects.ids)
 
 
 def open_offline(browser, path):
@@ -171,7 +170,7 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
 
 
 def test_explorer_report_renders_every_part_offline(browser, explorer_report):
-    context, page, blocked, failed, errors = open_offline(browser, explorer_report)
+    context, page, blocked, failed, errors = open_offline(browser, explorer_report[0])
     try:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_selector(".nbp-inspector canvas", timeout=30_000)
@@ -206,9 +205,53 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
         context.close()
 
 
+def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, explorer_report):
+    path, suspects = explorer_report
+    context, page, blocked, failed, errors = open_offline(browser, path)
+    try:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        page.wait_for_selector(".nbp-inspector canvas", timeout=30_000)
+        page.wait_for_timeout(300)
+        canvas = page.locator(".nbp-inspector canvas").first
+        before = pixels(canvas)
+        number = ".nbp-inspector input[type=number]"
+        assert page.input_value(number) == "0"
+
+        # a suspect in the list: scatter, details and inspector follow, heatmaps from the file
+        s = next(i for i in suspects if i != 0)
+        page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
+        page.wait_for_function(
+            "(s) => document.querySelector('.nbp-details')?.textContent.includes(`sample${s}`)",
+            arg=s, timeout=10_000)
+        page.wait_for_function(f"(s) => document.querySelector('{number}').value == s",
+                               arg=s, timeout=10_000)
+        page.wait_for_timeout(300)
+        after = pixels(canvas)
+        assert before.shape != after.shape or np.abs(before - after).mean() > 1.0
+        status = page.locator(".nbp-inspector .nbp-status").inner_text()
+        assert "not saved" not in status
+        assert page.locator(".nbp-samples .nbp-current").get_attribute("data-sample") == str(s)
+        assert XSS in page.locator(".nbp-details").inner_text()  # the note shows as text
+        servers.screenshot(page, "report-explorer-suspect")
+
+        # a sample without saved heatmaps says so instead of showing another one's maps
+        missing = next(i for i in range(300) if i not in suspects and i != 0)
+        page.locator(number).fill(str(missing))
+        page.locator(number).press("Enter")
+        page.wait_for_function(
+            "(m) => document.querySelector('.nbp-inspector .nbp-status')?.textContent"
+            ".includes(`sample ${m}: its heatmaps are not saved`)", arg=missing, timeout=10_000)
+        assert page.input_value(number) == str(s)  # still the sample on screen
+        assert page.evaluate("() => window.__xss") is None
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
     # a damaged library (truncated gzip) must leave a readable message, not a blank page
-    text = explorer_report.read_text(encoding="utf-8")
+    text = explorer_report[0].read_text(encoding="utf-8")
     damaged = re.sub(r'(<script type="application/gzip\+base64" id="nbp-src-require">)[^<]*',
                      r"\1H4sIAAAAAAAA", text)
     assert damaged != text

@@ -28,13 +28,23 @@ def perceiver(tmp_path_factory):
     return p
 
 
-def test_click_fills_escaped_details(perceiver):
+def test_details_send_the_selected_row_and_save_every_row(perceiver):
+    # the page formats and escapes (tests/browser); Python sends raw values, linked by jslink
     ex = nbp.Explorer(perceiver)
-    ex.population.selected = 0
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in ex.details.value
-    assert "<script>" not in ex.details.value
-    ex.population.selected = -1
-    assert "click a point" in ex.details.value
+    ex.details.selected = 0
+    row = ex.details.row
+    assert ex.details.row_of == 0
+    assert row["note"] == "<script>alert(1)</script>"
+    table = perceiver.run.snapshot().table
+    assert row["loss"] == pytest.approx(float(table.loss[0]))
+    assert {"label", "pred", "sample_id"} <= set(row) and "x" not in row
+    ex.details.selected = -1
+    assert ex.details.row == {} and ex.details.row_of == -1
+    # a saved report carries every sample: numbers as binary columns, text as text
+    saved = ex.details._export_traits()["table"]
+    assert saved["note"]["texts"][0] == "<script>alert(1)</script>"
+    loss = np.frombuffer(saved["loss"]["numbers"]["view"], dtype=np.float64)
+    np.testing.assert_allclose(loss, ex.population.data["loss"].to_numpy())
 
 
 def test_confusion_cell_selects_those_samples(perceiver):
@@ -55,11 +65,11 @@ def test_lasso_selection_summary_and_escaped_table(perceiver):
     assert "&lt;script&gt;" in ex.selection_table.value
 
 
-def test_suspect_click_selects_it(perceiver):
+def test_suspects_list_the_top_of_the_ranking(perceiver):
     ex = nbp.Explorer(perceiver)
-    assert len(ex.suspects.options) == 50
-    ex.suspects.index = 3
-    assert ex.population.selected == ex._suspect_ids[3]
+    ranked = perceiver.run.suspects()
+    assert ex.suspects.ids == ranked["sample_id"].head(50).astype(int).tolist()
+    assert ex.suspects.texts[0].startswith(f"#{ex.suspects.ids[0]}: labelled ")
 
 
 def test_epoch_scrub_updates_the_confusion_matrix(perceiver):

@@ -359,3 +359,21 @@ def test_text_model_with_one_sigmoid_output_shows_review_tokens():
     assert w.label == panel["prediction"] == int(p_pos >= 0.5)
     np.testing.assert_allclose(decode_array(panel["probabilities"]), [1 - p_pos, p_pos],
                                atol=1e-4)
+
+
+def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
+    model, other, x, y = digits_models
+    w = Inspector.compare(model, other, x, y_true=y)
+    live_state = w.saved
+    w.export_samples = [3, 7, 3, 99]  # duplicates and out-of-range ids are dropped
+    saved = w._export_traits()["saved"]
+    assert live_state == {} and w.saved == {}  # the live widget is untouched
+    assert sorted(saved, key=int) == ["0", "3", "7"]  # the shown sample, then the chosen
+    entry = saved["7"]
+    assert entry["y_true"] == int(y[7]) and len(entry["panels"]) == 2
+    for i, m in enumerate((model, other)):
+        np.testing.assert_allclose(decode_array(entry["panels"][i]["probabilities"]),
+                                   m.predict(x[7:8], verbose=0)[0], atol=1e-4)
+    w.sample = 7  # what the live widget computes for sample 7 is what the report carries
+    assert w.panels[0]["heatmaps"]["view"] == entry["panels"][0]["heatmaps"]["view"]
+    assert w.image == entry["image"]

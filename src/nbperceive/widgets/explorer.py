@@ -1,16 +1,17 @@
 """The Explorer: population view, inspector, details, confusion matrix, curves and suspects.
 
-Links that only move a selection between views live in the front end
-(``ipywidgets.jslink``: scatter ``selected`` -> inspector ``sample``), so they survive a
-static export; the kernel fills the details panel, the selection table and the confusion
-matrix's selections, and computes heatmaps on demand.
+Links that only move a selection between views live in the front end (``ipywidgets.jslink``:
+scatter ``selected`` <-> details, inspector ``sample`` and the suspects list), so they survive
+a static export; the kernel fills the selection table and the confusion matrix's selections,
+and computes heatmaps on demand. A saved report (:meth:`Explorer.save_html`) carries every
+sample's details and the heatmaps of the suspects and the selection.
 """
 
 from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as w
@@ -18,40 +19,19 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
+from .details import Details
 from .population import PopulationView
+from .sample_list import SampleList
 
 _TABLE_ROWS = 200
+SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
+SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
 
 
 def _escape_frame(frame: pd.DataFrame, max_rows: int = _TABLE_ROWS) -> str:
     """An HTML table whose every cell is escaped text (sample text is data, never markup)."""
     return frame.head(max_rows).to_html(escape=True, index=False, float_format="%.4g",
                                         classes="nbp-table", border=0)
-
-
-def details_html(row: pd.Series, class_names: list[str]) -> str:
-    """Ground truth, prediction, loss and metadata of one sample, escaped."""
-    label, pred = row.get("label"), row.get("pred")
-
-    def name(i: Any) -> str:
-        try:
-            return class_names[int(i)]
-        except (TypeError, ValueError, IndexError):
-            return str(i)
-
-    items = [("sample", row.get("sample_id")), ("label", name(label)), ("prediction", name(pred)),
-             ("loss", f"{float(row.get('loss', np.nan)):.4g}")]
-    probs = {k[5:]: v for k, v in row.items() if str(k).startswith("prob_")}
-    if probs:
-        top = sorted(probs.items(), key=lambda kv: -float(kv[1]))[:3]
-        items.append(("top classes", ", ".join(f"{k} {float(v):.2f}" for k, v in top)))
-    skip = {"sample_id", "label", "pred", "loss", "x", "y"}
-    items += [(k, v) for k, v in row.items() if k not in skip and not str(k).startswith("prob_")]
-    cells = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                    for k, v in items)
-    correct = "✔" if label == pred else "✘"
-    return (f"<div class='nbp-details'><b>{correct} {html.escape(name(label))} → "
-            f"{html.escape(name(pred))}</b><table>{cells}</table></div>")
 
 
 def selection_summary(table: pd.DataFrame, class_names: list[str]) -> str:
@@ -115,8 +95,9 @@ class Explorer(w.VBox):
         self.class_names = run.class_names
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
-        self.details = w.HTML("<i>click a point to see its details</i>",
-                              layout=w.Layout(min_width="260px"))
+        self.details = Details(self.population.data, class_names=self.class_names,
+                               layout=w.Layout(min_width="260px"))
+        w.jslink((self.population, "selected"), (self.details, "selected"))
         self.inspector = None
         if model is not None and x is not None:
             from .inspector import Inspector
@@ -139,14 +120,13 @@ class Explorer(w.VBox):
         self.curves = self._curves_figure()
         self.summary = w.HTML()
         self.selection_table = w.HTML(layout=w.Layout(max_height="260px", overflow="auto"))
-        self.suspects = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
-        self._suspect_ids: list[int] = []
+        self.suspects = SampleList(rows=8, empty="(no label-error ranking for this run)",
+                                   layout=w.Layout(width="100%"))
         self._fill_suspects()
+        w.jslink((self.population, "selected"), (self.suspects, "selected"))
 
-        self.population.observe(self._on_selected, names="selected")
         self.population.observe(self._on_selection, names="selection")
         self.population.observe(self._on_epoch, names="epoch")
-        self.suspects.observe(self._on_suspect, names="index")
         self._on_selection(None)
 
         right = [w.HTML("<b>Details</b>"), self.details]
@@ -221,26 +201,14 @@ class Explorer(w.VBox):
         try:
             ranked = self.run.suspects()
         except (RunError, ValueError):  # regression runs, single epoch without labels
-            self.suspects.options = ["(no label-error ranking for this run)"]
             return
-        top = ranked.head(50)
         names = self.class_names
-        self._suspect_ids = [int(i) for i in top["sample_id"]]
-        self.suspects.options = [
-            f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model says "
-            f"{names[int(r.pred)]} (suspicion {r.suspicion:.2f})"
-            for r in top.itertuples()]
-        self.suspects.index = None
+        self.suspects.set_items([
+            (int(r.sample_id), f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model "
+                               f"says {names[int(r.pred)]} (suspicion {r.suspicion:.2f})")
+            for r in ranked.head(SUSPECTS_LISTED).itertuples()])
 
     # --- reactions -------------------------------------------------------------------------
-    def _on_selected(self, change: Any) -> None:
-        i = self.population.selected
-        table = self._table()
-        if 0 <= i < len(table):
-            self.details.value = details_html(table.iloc[i], self.class_names)
-        else:
-            self.details.value = "<i>click a point to see its details</i>"
-
     def _on_selection(self, change: Any) -> None:
         table = self._table()
         idx = np.asarray(self.population.selection, dtype=np.int64)
@@ -252,7 +220,7 @@ class Explorer(w.VBox):
 
     def _on_epoch(self, change: Any) -> None:
         self._update_confusion()
-        self._on_selected(None)
+        self.details.set_data(self._table())
         self._on_selection(None)
 
     def _on_cell(self, change: Any) -> None:
@@ -264,11 +232,6 @@ class Explorer(w.VBox):
         for row, col in np.atleast_2d(np.asarray(cells)):
             mask |= (table["label"].to_numpy() == row) & (table["pred"].to_numpy() == col)
         self.population.selection = np.flatnonzero(mask).astype(np.uint32)
-
-    def _on_suspect(self, change: Any) -> None:
-        k = change["new"]
-        if k is not None and 0 <= k < len(self._suspect_ids):
-            self.population.selected = self._suspect_ids[k]
 
     # --- API -------------------------------------------------------------------------------
     def add_metadata(self, name: str, values: Any) -> None:
@@ -288,6 +251,7 @@ class Explorer(w.VBox):
         samples[name] = values
         _write_parquet_atomic(samples, self.run.path / "samples.parquet")
         self.population.add_column(name, values)
+        self.details.set_data(self._table())
 
     def _apply(self, fn: Callable[[Any], Any]) -> np.ndarray:
         if self.perceiver is None or self.perceiver.data.x is None:
@@ -300,11 +264,27 @@ class Explorer(w.VBox):
             return np.array([fn(first[i]) for i in range(n)])
         return np.array([fn([x[i] for x in xs]) for i in range(n)])
 
-    def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer") -> Any:
-        """One self-contained HTML file of these views (no kernel, no network needed)."""
+    def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
+                  samples: Sequence[int] | None = None) -> Any:
+        """One self-contained HTML file of these views (no kernel, no network needed).
+
+        The page shows every sample's details; the inspector carries the heatmaps of the
+        listed suspects, the clicked and the lasso-selected samples (the first
+        ``SELECTION_SAVED``), plus ``samples`` when given.
+        """
         from ..report import save_html
 
-        return save_html(self, path, title=title)
+        if self.inspector is None:
+            return save_html(self, path, title=title)
+        saved = [*self.suspects.ids, self.population.selected,
+                 *np.asarray(self.population.selection)[:SELECTION_SAVED].tolist(),
+                 *(samples or [])]
+        previous = self.inspector.export_samples
+        self.inspector.export_samples = [int(s) for s in saved if s >= 0]
+        try:
+            return save_html(self, path, title=title)
+        finally:
+            self.inspector.export_samples = previous
 
     @classmethod
     def compare(cls, a: Any, b: Any, **kwargs: Any) -> w.HBox:

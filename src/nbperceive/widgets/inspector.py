@@ -109,6 +109,8 @@ class Inspector(anywidget.AnyWidget):
     class_names = t.List(t.Unicode()).tag(sync=True)
     y_true = t.Int(-1).tag(sync=True)
     panels = t.List(t.Dict()).tag(sync=True)
+    # saved reports only: {str(sample): {image, tokens, y_true, panels}} shown without a kernel
+    saved = t.Dict().tag(sync=True)
 
     status = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
@@ -159,6 +161,8 @@ class Inspector(anywidget.AnyWidget):
         self._tokens = self._token_table(tokens, vocabulary, batched)
         self._display = self._displays(display, batched)
         self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        # samples whose maps a saved report carries besides the shown one (see save_html)
+        self.export_samples: list[int] = []
         self._titles = list(titles) if titles is not None else [
             getattr(m, "name", f"model {i + 1}") for i, m in enumerate(self._models)
         ]
@@ -394,29 +398,50 @@ class Inspector(anywidget.AnyWidget):
             return image, [str(int(v)) for v in np.asarray(self._primary_x(name)[s]).reshape(-1)]
         return image, []
 
-    def _panel(self, i: int) -> dict[str, Any]:
-        key = (i, self.method, self.input_name, self.shown)
+    def _panel(self, i: int, s: int | None = None) -> dict[str, Any]:
+        """Model ``i``'s maps of sample ``s`` (default: the shown one), cached."""
+        s = self.shown if s is None else s
+        key = (i, self.method, self.input_name, s)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         if self._explanation is not None and self.method == self._explanation.method and i == 0:
-            expl, row = self._explanation, self.shown
+            expl, row = self._explanation, s
         else:
-            expl, row = self._explain(self._models[i], self.shown), 0
+            expl, row = self._explain(self._models[i], s), 0
         panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model")
         self._cache[key] = panel
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return panel
 
+    # ---- saved reports ------------------------------------------------------------------
+    def _export_traits(self) -> dict[str, Any]:
+        """What a saved report carries: the maps of the shown sample and of
+        ``export_samples``, so a page without a kernel can switch between them."""
+        saved: dict[str, Any] = {}
+        for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples]):
+            if not 0 <= s < self._n:
+                continue
+            try:
+                panels = [self._panel(i, s) for i in range(max(1, len(self._models)))]
+                image, tokens = self._sample_view(s, panels[0])
+            except NbPerceiveError as exc:  # one sample that cannot be explained: skip it
+                log.warning("Inspector: sample %d left out of the report: %s", s, exc)
+                continue
+            y_true = int(self._y_true[s]) if self._y_true is not None else -1
+            saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
+                             "panels": panels}
+        return {"saved": saved}
+
     def _explain(self, model: Any, s: int) -> Any:
         from ..attribution import explain
 
         x1 = _take(self._x, s)
-        return explain(model, x1, method=self.method, labels=self._labels_for(model, x1),
+        return explain(model, x1, method=self.method, labels=self._labels_for(model, x1, s),
                        input=self.input_name or None, faithfulness=self._faithfulness)
 
-    def _labels_for(self, model: Any, x1: Any) -> list[int] | None:
+    def _labels_for(self, model: Any, x1: Any, s: int) -> list[int] | None:
         """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
         if self._labels is not None:
             return self._labels
@@ -425,8 +450,8 @@ class Inspector(anywidget.AnyWidget):
             return None
         probs = np.asarray(model(x1, training=False)).reshape(-1)
         top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
-        if self._y_true is not None and int(self._y_true[self.shown]) not in top:
-            top[-1] = int(self._y_true[self.shown])
+        if self._y_true is not None and int(self._y_true[s]) not in top:
+            top[-1] = int(self._y_true[s])
         return top
 
 

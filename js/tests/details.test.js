@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { className, detailItems, formatValue, rowOf } from "../src/details.js";
+
+const view = (typed) => ({ view: new DataView(typed.buffer), dtype: typed.constructor.name
+  .replace("Array", "").toLowerCase(), shape: [typed.length] });
+
+describe("details panel", () => {
+  it("formats numbers to 4 significant digits and missing values as a dash", () => {
+    expect(formatValue(0.123456)).toBe("0.1235");
+    expect(formatValue(12)).toBe("12");
+    expect(formatValue(null)).toBe("—");
+    expect(formatValue(Number.NaN)).toBe("—");
+    expect(formatValue("<b>x</b>")).toBe("<b>x</b>"); // text stays text (set as textContent)
+  });
+
+  it("names classes and falls back to the index", () => {
+    expect(className(["cat", "dog"], 1)).toBe("dog");
+    expect(className(["cat", "dog"], 5)).toBe("5");
+  });
+
+  it("reads one row out of a saved columnar table", () => {
+    const table = {
+      loss: { numbers: view(new Float64Array([0.5, Number.NaN, 2])) },
+      label: { numbers: view(new Int32Array([3, 4, 5])) },
+      correct: { numbers: view(new Int32Array([1, 0, 1])), bool: true },
+      note: { texts: ["a", "<script>", "c"] },
+    };
+    const cols = ["loss", "label", "correct", "note"];
+    expect(rowOf(table, cols, 1)).toEqual({ loss: null, label: 4, correct: false, note: "<script>" });
+    expect(rowOf(table, cols, 2).loss).toBe(2);
+    expect(rowOf(table, cols, 7)).toBeNull();
+  });
+
+  it("lists truth, prediction, loss, the top classes, then the metadata", () => {
+    const row = { sample_id: 9, label: 1, pred: 0, loss: 2.5, prob_cat: 0.7, prob_dog: 0.3,
+      note: "<img onerror=x>" };
+    const cols = Object.keys(row);
+    const { title, items } = detailItems(row, cols, ["cat", "dog"], 9);
+    expect(title).toEqual({ truth: "dog", pred: "cat", correct: false });
+    expect(items).toEqual([
+      ["sample", "9"], ["label", "dog"], ["prediction", "cat"], ["loss", "2.5"],
+      ["top classes", "cat 0.70, dog 0.30"], ["note", "<img onerror=x>"],
+    ]);
+  });
+});
