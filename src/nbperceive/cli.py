@@ -1,4 +1,5 @@
-"""Command line: ``nbperceive demo`` (train, record, report) and ``nbperceive info RUN``."""
+"""Command line: ``nbperceive demo`` (train, record, report), ``nbperceive report RUN`` (the
+static HTML report of a recorded run) and ``nbperceive info RUN``."""
 
 from __future__ import annotations
 
@@ -49,14 +50,31 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--epochs", type=int, default=3)
     p_demo.add_argument("--probe", type=int, default=1000, help="probe set size")
     p_demo.add_argument("--no-pictures", action="store_true", help="skip the PNG pictures")
+    p_report = sub.add_parser("report", help="write the static HTML report of a run directory")
+    p_report.add_argument("run_dir")
+    p_report.add_argument("--out", default=None, help="HTML file (default: RUN_DIR/report.html)")
+    p_report.add_argument("--model", default=None, help=".keras model, for heatmaps")
+    p_report.add_argument("--inputs", default=None, help=".npy probe inputs, for heatmaps")
+    p_report.add_argument("--title", default=None)
     p_info = sub.add_parser("info", help="summarise a run directory")
     p_info.add_argument("run_dir")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args.out, args.epochs, args.probe, pictures=not args.no_pictures)
+    from .errors import NbPerceiveError
+
     try:
-        print(describe(args.run_dir))
-    except ValueError as err:
+        if args.command == "report":
+            from pathlib import Path
+
+            from .pipeline import write_report
+
+            out = args.out or Path(args.run_dir) / "report.html"
+            path = write_report(args.run_dir, out, args.model, args.inputs, args.title)
+            print(f"report written: {path}")
+        else:
+            print(describe(args.run_dir))
+    except (ValueError, NbPerceiveError) as err:
         print(f"nbperceive: {err}", file=sys.stderr)
         return 2
     return 0

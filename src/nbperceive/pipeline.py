@@ -45,6 +45,7 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", epochs: int = 3, n_probe:
 
     from . import datasets
     from .perceiver import Perceiver
+    from .store import save_array_atomic
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -55,13 +56,18 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", epochs: int = 3, n_probe:
     x_train, x_probe = scale(train.x), scale(probe.x)
     model = mnist_cnn()
     ink = pd.DataFrame({"ink": probe.x.reshape(len(probe), -1).mean(1)})
+    from .samples import images
+
     perceiver = Perceiver(model, probe=(x_probe, probe.y), metadata=ink, run_dir=out / "run",
-                          class_names=data.class_names, overwrite=True)
+                          class_names=data.class_names, overwrite=True,
+                          preview=images(probe.x))
+    save_array_atomic(out / "probe.npy", x_probe)  # for `nbperceive report` later
     best = out / "best.keras"
     checkpoint = keras.callbacks.ModelCheckpoint(best, monitor="val_loss", save_best_only=True)
     model.fit(x_train, train.y, epochs=epochs, batch_size=64, verbose=verbose,
               validation_data=(x_probe, probe.y), callbacks=[perceiver.callback(), checkpoint])
-    paths: dict[str, Path] = {"run": out / "run", "best model": best}
+    paths: dict[str, Path] = {"run": out / "run", "best model": best,
+                              "probe inputs": out / "probe.npy"}
     if pictures:
         paths.update(write_pictures(perceiver.run, model, x_probe, out / "pictures"))
     from .widgets.explorer import Explorer
@@ -110,3 +116,40 @@ def write_pictures(run: Any, model: Any, x_probe: np.ndarray, out: Path,
         [tiles], out / "class-models.png", title="class-model visualisation",
         col_titles=[names[k] for k in classes.labels], side=56)
     return written
+
+
+def write_report(run_dir: str | os.PathLike, out: str | os.PathLike,
+                 model_path: str | os.PathLike | None = None,
+                 inputs_path: str | os.PathLike | None = None,
+                 title: str | None = None) -> Path:
+    """The static HTML report of a recorded run (``nbperceive report``).
+
+    With the model (``.keras``, loaded in safe mode) and the probe inputs (``.npy``, exactly
+    what the model takes, in probe order) the report also carries the inspector's heatmaps of
+    the suspects; image inputs become the hover previews.
+    """
+    from .errors import ProbeError, ReportError
+    from .models import load_model
+    from .samples import images
+    from .store import open_run
+    from .widgets.explorer import Explorer
+
+    run = open_run(run_dir)
+    if (model_path is None) != (inputs_path is None):
+        raise ReportError("heatmaps need both the model and the probe inputs: pass --model "
+                          "and --inputs together (or neither, for a report without them)")
+    model = x = preview = None
+    if model_path is not None:
+        model = load_model(model_path)
+        try:
+            x = np.load(inputs_path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ProbeError(f"cannot read the probe inputs {inputs_path}: {exc}; save them "
+                             "with numpy.save (no object arrays)") from exc
+        if len(x) != len(run.samples):
+            raise ProbeError(f"{inputs_path} holds {len(x)} samples but the run recorded "
+                             f"{len(run.samples)}; pass the probe inputs in probe order")
+        if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3)):
+            preview = images(x)
+    explorer = Explorer(run, model=model, x=x, preview=preview)
+    return explorer.save_html(out, title=title or f"nbperceive report: {run.path.name}")

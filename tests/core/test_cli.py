@@ -34,6 +34,38 @@ def test_demo_trains_records_and_writes_the_report(tmp_path):
     report = (tmp_path / "demo" / "report.html").read_text()
     assert "nbperceive demo" in report
     assert re.search(r"""(src|href)=["']https?:""", report) is None  # self-contained
+    assert _saved_heatmaps(report) >= 20  # the suspects' heatmaps travel with the report
+
+    # the report again from the run directory, the saved model and the probe inputs
+    demo = tmp_path / "demo"
+    out = tmp_path / "again.html"
+    assert cli.main(["report", str(demo / "run"), "--model", str(demo / "best.keras"),
+                     "--inputs", str(demo / "probe.npy"), "--out", str(out)]) == 0
+    assert _saved_heatmaps(out.read_text()) >= 20
+    # without the model: population, details, curves, no inspector
+    assert cli.main(["report", str(demo / "run"), "--out", str(tmp_path / "bare.html")]) == 0
+    assert _saved_heatmaps((tmp_path / "bare.html").read_text()) == 0
+    assert not list(tmp_path.glob(".tmp-*"))  # nothing half-written left behind
+
+
+def _saved_heatmaps(page: str) -> int:
+    """How many samples' heatmaps the report's inspector carries."""
+    import json
+
+    state = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>',
+                      page, re.S)
+    models = json.loads(state.group(1))["state"].values()
+    return sum(len(m["state"].get("saved", {})) for m in models)
+
+
+def test_report_needs_model_and_inputs_together(tmp_path, capsys):
+    from .models import record_digits_run
+
+    run_dir = record_digits_run(tmp_path / "run")
+    assert cli.main(["report", str(run_dir), "--model", "m.keras"]) == 2
+    assert "--model and --inputs together" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path / "nothing")]) == 2
+    assert "not an nbperceive run" in capsys.readouterr().err
 
 
 def test_info_on_a_missing_run_says_so(tmp_path, capsys):
