@@ -2,7 +2,7 @@
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 
-const views = ["population.js", "inspector.js", "details.js", "sample_list.js"].filter((f) => readdirSync("src").includes(f));
+const views = ["population.js", "inspector.js", "details.js", "sample_list.js", "selection.js"].filter((f) => readdirSync("src").includes(f));
 await build({
   entryPoints: views.map((f) => `src/${f}`),
   bundle: true,

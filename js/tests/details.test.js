@@ -43,3 +43,32 @@ describe("details panel", () => {
     ]);
   });
 });
+
+describe("selection view", async () => {
+  const { cellPairs, samplesInCells, summaryText } = await import("../src/selection.js");
+
+  it("reads bqplot's selected cells in any of its shapes", () => {
+    expect(cellPairs([[1, 2], [3, 4]])).toEqual([[1, 2], [3, 4]]);
+    expect(cellPairs(new Float64Array([1, 2, 3, 4]))).toEqual([[1, 2], [3, 4]]);
+    expect(cellPairs({ data: new Int32Array([5, 6]), shape: [1, 2] })).toEqual([[5, 6]]);
+    expect(cellPairs(null)).toEqual([]);
+  });
+
+  it("selects the samples of a (label, prediction) cell", () => {
+    const label = new Int32Array([0, 1, 1, 2, 1]);
+    const pred = new Int32Array([0, 2, 1, 2, 2]);
+    expect(Array.from(samplesInCells(label, pred, [[1, 2]]))).toEqual([1, 4]);
+    expect(Array.from(samplesInCells(label, pred, [[1, 2], [0, 0]]))).toEqual([0, 1, 4]);
+  });
+
+  it("summarises count, accuracy, mean loss and label mix", () => {
+    const table = {
+      label: { numbers: view(new Int32Array([0, 1, 1, 2])) },
+      pred: { numbers: view(new Int32Array([0, 1, 0, 2])) },
+      loss: { numbers: view(new Float64Array([0.5, 1.5, 2.5, Number.NaN])) },
+    };
+    expect(summaryText(table, ["a", "b", "c"], [1, 2, 3])).toBe(
+      "3 samples · accuracy 66.7% · mean loss 2 · labels b: 2, c: 1");
+    expect(summaryText(table, [], [])).toBe("");
+  });
+});

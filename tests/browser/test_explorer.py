@@ -54,7 +54,8 @@ def explorer_page(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila-explorer")
     rec = tmp / "traits.json"
     nb = servers.write_notebook(tmp, CELLS + [
-        servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec)])
+        servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec),
+        servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json")])
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     with servers.voila_server(nb) as server:
@@ -97,6 +98,33 @@ def test_metadata_text_shows_as_text(explorer_page):
         assert note in page.locator(".nbp-details").inner_text()
     page.wait_for_timeout(300)
     assert page.evaluate("() => window.__xss") is None
+
+
+CELL_COUNTS_JS = ("() => Array.from(document.querySelectorAll('.heatmapcell_label'),"
+                  " (t) => Number(t.textContent))")
+
+
+def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
+    page, rec = explorer_page
+    import nbperceive as nbp
+
+    counts = page.evaluate(CELL_COUNTS_JS)
+    k = max(range(len(counts)), key=lambda j: (0 < counts[j] < max(counts), counts[j]))
+    page.locator(".heatmapcell").nth(k).click()
+    got = servers.wait_for_file_json(rec.parent / "selection.json",
+                                     lambda d: len(d["selection"]) == counts[k], timeout=30)
+    table = nbp.open_run(rec.parent / "run").snapshot().table
+    chosen = table.iloc[got["selection"]]
+    pairs = set(zip(chosen.label, chosen.pred))
+    assert len(pairs) == 1  # one cell: one (label, prediction) pair ...
+    (label, pred), = pairs
+    every = np.flatnonzero((table.label == label) & (table.pred == pred))
+    assert sorted(got["selection"]) == every.tolist()  # ... and all of its samples
+    summary = page.locator(".nbp-selection .nbp-summary").inner_text()
+    assert summary.startswith(f"{counts[k]} samples")
+    rows = page.locator(".nbp-selection tr").count() - 1
+    assert rows == min(counts[k], 200)
+    servers.screenshot(page, "explorer-voila-cell")
 
 
 def test_curves_and_confusion_matrix_are_drawn(explorer_page):

@@ -249,6 +249,50 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
         context.close()
 
 
+def test_explorer_report_cell_click_and_lasso_fill_the_selection_table(browser, explorer_report):
+    context, page, blocked, failed, errors = open_offline(browser, explorer_report[0])
+    try:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.heatmapcell_label').length >= 100",
+            timeout=30_000)
+        counts = page.evaluate("() => Array.from(document.querySelectorAll("
+                               "'.heatmapcell_label'), (t) => Number(t.textContent))")
+        k = max(range(len(counts)), key=lambda j: counts[j])
+        page.locator(".heatmapcell").nth(k).click()
+        summary = page.locator(".nbp-selection .nbp-summary")
+        page.wait_for_function(
+            "(n) => document.querySelector('.nbp-selection .nbp-summary')?.textContent"
+            ".startsWith(`${n} samples`)", arg=counts[k], timeout=10_000)
+        assert f"{counts[k]} selected" in page.locator(".nbp-pop .nbp-status").first.inner_text()
+        assert page.locator(".nbp-selection tr").count() - 1 == min(counts[k], 200)
+        assert XSS in page.locator(".nbp-selection").inner_text()  # the note, as text
+        servers.screenshot(page, "report-explorer-cell")
+
+        # a lasso around the middle of the scatter: the summary follows, still no kernel
+        box = page.locator(".nbp-plot canvas").first.bounding_box()
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        r = min(box["width"], box["height"]) / 3
+        page.keyboard.down("Shift")
+        page.mouse.move(cx - r, cy - r)
+        page.mouse.down()
+        for px, py in [(cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)]:
+            page.mouse.move(px, py, steps=8)
+        page.mouse.up()
+        page.keyboard.up("Shift")
+        page.wait_for_function(
+            "(n) => !document.querySelector('.nbp-selection .nbp-summary')?.textContent"
+            ".startsWith(`${n} samples`)", arg=counts[k], timeout=10_000)
+        text = summary.inner_text()
+        n = int(text.split(" samples")[0])
+        assert 0 < n < 300 and "accuracy" in text and "labels" in text
+        assert page.evaluate("() => window.__xss") is None
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
     # a damaged library (truncated gzip) must leave a readable message, not a blank page
     text = explorer_report[0].read_text(encoding="utf-8")

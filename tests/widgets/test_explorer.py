@@ -47,22 +47,17 @@ def test_details_send_the_selected_row_and_save_every_row(perceiver):
     np.testing.assert_allclose(loss, ex.population.data["loss"].to_numpy())
 
 
-def test_confusion_cell_selects_those_samples(perceiver):
+def test_selection_view_holds_every_row_and_references_its_views(perceiver):
+    # the page links cells and lasso to the table (tests/browser); Python supplies the data
     ex = nbp.Explorer(perceiver)
-    table = perceiver.run.snapshot().table
-    label, pred = int(table.label[0]), int(table.pred[0])
-    ex._cm_grid.selected = [[label, pred]]
-    expected = np.flatnonzero((table.label == label) & (table.pred == pred))
-    np.testing.assert_array_equal(np.sort(ex.population.selection), expected)
-    assert ex.summary.value.startswith(f"{len(expected)} samples")
-    assert len(ex.selected_table) == len(expected)
-
-
-def test_lasso_selection_summary_and_escaped_table(perceiver):
-    ex = nbp.Explorer(perceiver)
-    ex.population.selection = np.array([0, 1, 2], dtype=np.uint32)
-    assert ex.summary.value.startswith("3 samples")
-    assert "&lt;script&gt;" in ex.selection_table.value
+    view = ex.selection_view
+    assert view.population is ex.population and view.grid is ex._cm_grid
+    label = np.frombuffer(view.table["label"]["numbers"]["view"], dtype=np.int32)
+    np.testing.assert_array_equal(label, ex.population.data["label"].to_numpy())
+    assert view.table["note"]["texts"][0] == "<script>alert(1)</script>"
+    ex.population.selection = np.array([2, 0, 2], dtype=np.uint32)
+    assert ex.selected_samples["sample_id"].tolist() == [0, 2]
+    assert "x" not in ex.selected_samples.columns
 
 
 def test_suspects_list_the_top_of_the_ranking(perceiver):
@@ -78,6 +73,12 @@ def test_epoch_scrub_updates_the_confusion_matrix(perceiver):
     ex.population.epoch = 0
     assert ex._cm_grid.color.sum() == 200
     assert not np.array_equal(ex._cm_grid.color, last)  # the model changed between 0 and 2
+    # the page's details and selection table read epoch 0's predictions now
+    epoch0 = perceiver.run.snapshot(0).table["pred"].to_numpy()
+    pred = np.frombuffer(ex.selection_view.table["pred"]["numbers"]["view"], dtype=np.int32)
+    np.testing.assert_array_equal(pred, epoch0)
+    ex.details.selected = 5
+    assert ex.details.row["pred"] == int(epoch0[5])
 
 
 def test_from_disk_without_model_has_no_inspector(perceiver):
@@ -107,6 +108,7 @@ def test_add_metadata_from_values_and_functions(perceiver):
     assert "ink" in nbp.open_run(perceiver.run_dir).samples.columns  # kept with the run
     ex.add_metadata("parity", np.arange(200) % 2)
     assert "parity" in ex.population.columns
+    assert "parity" in ex.details.columns and "parity" in ex.selection_view.table
     with pytest.raises(nbp.MetadataError, match="one value per probe sample"):
         ex.add_metadata("short", np.arange(3))
     with pytest.raises(nbp.MetadataError, match="records"):

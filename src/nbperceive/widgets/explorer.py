@@ -1,15 +1,15 @@
 """The Explorer: population view, inspector, details, confusion matrix, curves and suspects.
 
-Links that only move a selection between views live in the front end (``ipywidgets.jslink``:
-scatter ``selected`` <-> details, inspector ``sample`` and the suspects list), so they survive
-a static export; the kernel fills the selection table and the confusion matrix's selections,
-and computes heatmaps on demand. A saved report (:meth:`Explorer.save_html`) carries every
-sample's details and the heatmaps of the suspects and the selection.
+Every link between views lives in the front end, so it survives a static export: ``jslink``
+moves the scatter's ``selected`` to the details, the inspector's ``sample`` and the suspects
+list; the selection view (``js/src/selection.js``) turns a confusion-matrix cell into a
+selection and draws the lasso's summary and table. The kernel computes heatmaps on demand; a
+saved report (:meth:`Explorer.save_html`) carries every sample's details and the heatmaps of
+the suspects and the selection.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,30 +22,10 @@ from ..errors import MetadataError, ModelError, RunError
 from .details import Details
 from .population import PopulationView
 from .sample_list import SampleList
+from .selection import SelectionView
 
-_TABLE_ROWS = 200
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
-
-
-def _escape_frame(frame: pd.DataFrame, max_rows: int = _TABLE_ROWS) -> str:
-    """An HTML table whose every cell is escaped text (sample text is data, never markup)."""
-    return frame.head(max_rows).to_html(escape=True, index=False, float_format="%.4g",
-                                        classes="nbp-table", border=0)
-
-
-def selection_summary(table: pd.DataFrame, class_names: list[str]) -> str:
-    """Count, accuracy, mean loss and label mix of a selection, as escaped HTML."""
-    if table.empty:
-        return "<i>no selection: lasso points in the scatter or click a confusion-matrix cell</i>"
-    mix = table["label"].value_counts().head(5)
-    mix_text = ", ".join(
-        f"{class_names[int(k)] if 0 <= int(k) < len(class_names) else k}: {v}"
-        for k, v in mix.items())
-    acc = table["correct"].mean() if "correct" in table else float("nan")
-    return html.escape(
-        f"{len(table)} samples · accuracy {acc:.1%} · mean loss {table['loss'].mean():.4g} · "
-        f"labels {mix_text}")
 
 
 class Explorer(w.VBox):
@@ -118,16 +98,14 @@ class Explorer(w.VBox):
             w.jslink((self.population, "selected"), (self.inspector, "sample"))
         self.confusion = self._confusion_figure()
         self.curves = self._curves_figure()
-        self.summary = w.HTML()
-        self.selection_table = w.HTML(layout=w.Layout(max_height="260px", overflow="auto"))
+        self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
+                                            class_names=self.class_names)
         self.suspects = SampleList(rows=8, empty="(no label-error ranking for this run)",
                                    layout=w.Layout(width="100%"))
         self._fill_suspects()
         w.jslink((self.population, "selected"), (self.suspects, "selected"))
 
-        self.population.observe(self._on_selection, names="selection")
         self.population.observe(self._on_epoch, names="epoch")
-        self._on_selection(None)
 
         right = [w.HTML("<b>Details</b>"), self.details]
         if self.inspector is not None:
@@ -141,8 +119,7 @@ class Explorer(w.VBox):
             w.VBox([w.HTML("<b>Suspected label errors</b>"), self.suspects],
                    layout=w.Layout(width="32%")),
         ])
-        super().__init__([top, bottom, w.HTML("<b>Selection</b>"), self.summary,
-                          self.selection_table])
+        super().__init__([top, bottom, w.HTML("<b>Selection</b>"), self.selection_view])
         self.add_class("nbp-explorer")
 
     # --- views -----------------------------------------------------------------------------
@@ -159,11 +136,10 @@ class Explorer(w.VBox):
             row=list(range(n)), column=list(range(n)),
             scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
                     "color": bq.ColorScale(scheme="Blues")},
-            interactions={"click": "select"},
+            interactions={"click": "select"},  # js/src/selection.js selects the samples
             selected_style={"stroke": "orange", "stroke-width": "3"},
             display_format=".0f", font_style={"font-size": "10px"},
         )
-        self._cm_grid.observe(self._on_cell, names="selected")
         axes = [bq.Axis(scale=self._cm_grid.scales["column"], label="prediction"),
                 bq.Axis(scale=self._cm_grid.scales["row"], orientation="vertical",
                         label="label")]
@@ -209,31 +185,20 @@ class Explorer(w.VBox):
             for r in ranked.head(SUSPECTS_LISTED).itertuples()])
 
     # --- reactions -------------------------------------------------------------------------
-    def _on_selection(self, change: Any) -> None:
-        table = self._table()
-        idx = np.asarray(self.population.selection, dtype=np.int64)
-        chosen = table.iloc[idx[(idx >= 0) & (idx < len(table))]].drop(
-            columns=[c for c in ("x", "y") if c in table.columns])
-        self.summary.value = selection_summary(chosen, self.class_names)
-        self.selection_table.value = _escape_frame(chosen) if len(chosen) else ""
-        self.selected_table = chosen
-
     def _on_epoch(self, change: Any) -> None:
         self._update_confusion()
         self.details.set_data(self._table())
-        self._on_selection(None)
-
-    def _on_cell(self, change: Any) -> None:
-        cells = change["new"]
-        if cells is None or len(cells) == 0:
-            return
-        table = self._table()
-        mask = np.zeros(len(table), dtype=bool)
-        for row, col in np.atleast_2d(np.asarray(cells)):
-            mask |= (table["label"].to_numpy() == row) & (table["pred"].to_numpy() == col)
-        self.population.selection = np.flatnonzero(mask).astype(np.uint32)
+        self.selection_view.set_data(self._table())
 
     # --- API -------------------------------------------------------------------------------
+    @property
+    def selected_samples(self) -> pd.DataFrame:
+        """The rows of the samples selected in the scatter (lasso or confusion cell)."""
+        table = self._table()
+        idx = np.asarray(self.population.selection, dtype=np.int64)
+        rows = table.iloc[np.unique(idx[(idx >= 0) & (idx < len(table))])]
+        return rows.drop(columns=[c for c in ("x", "y") if c in table.columns])
+
     def add_metadata(self, name: str, values: Any) -> None:
         """Add a column (array, or a function of one probe sample) to the run and the pickers."""
         samples = self.run.samples
@@ -252,6 +217,7 @@ class Explorer(w.VBox):
         _write_parquet_atomic(samples, self.run.path / "samples.parquet")
         self.population.add_column(name, values)
         self.details.set_data(self._table())
+        self.selection_view.set_data(self._table())
 
     def _apply(self, fn: Callable[[Any], Any]) -> np.ndarray:
         if self.perceiver is None or self.perceiver.data.x is None:

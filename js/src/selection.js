@@ -1,0 +1,144 @@
+// The selection view: summary and table of the lassoed samples, and the link from a
+// confusion-matrix cell (label r, prediction c) to those samples. All in the page, from the
+// saved values of every sample, so it works without a kernel. Cells are set as textContent.
+import { decodeArray, encodeArray } from "./codecs.js";
+import { className, formatValue, rowOf } from "./details.js";
+
+const CSS = `
+.nbp-selection { font: 13px/1.4 system-ui, sans-serif; color: #222; }
+.nbp-selection .nbp-summary { margin: 2px 0 6px; }
+.nbp-selection .nbp-empty { color: #666; font-style: italic; }
+.nbp-selection .nbp-rows { max-height: 260px; overflow: auto; }
+.nbp-selection table { border-collapse: collapse; font-size: 12px; }
+.nbp-selection th, .nbp-selection td { padding: 1px 8px 1px 0; text-align: left;
+  white-space: nowrap; max-width: 280px; overflow: hidden; text-overflow: ellipsis; }
+.nbp-selection th { position: sticky; top: 0; background: #fff; }
+`;
+
+/** A numeric column of the saved table as a typed array (decoded once), or null. */
+export function numbers(table, name) {
+  const col = table[name];
+  if (!col || !col.numbers) return null;
+  col.decoded ??= decodeArray(col.numbers);
+  return col.decoded;
+}
+
+/** Samples whose (label, pred) is one of `cells` ([[label, pred], ...]), ascending. */
+export function samplesInCells(label, pred, cells) {
+  const want = new Set(cells.map(([r, c]) => `${r},${c}`));
+  const out = [];
+  for (let i = 0; i < label.length; i++) if (want.has(`${label[i]},${pred[i]}`)) out.push(i);
+  return Uint32Array.from(out);
+}
+
+/** bqplot's `selected` of a grid ([[r, c], ...], a flat typed array, or {data, shape}) as pairs. */
+export function cellPairs(value) {
+  if (value == null) return [];
+  const flat = value.data ?? value;
+  if (Array.isArray(flat) && flat.length && Array.isArray(flat[0])) return flat.map((p) => [Number(p[0]), Number(p[1])]);
+  const list = Array.from(flat, Number);
+  const out = [];
+  for (let k = 0; k + 1 < list.length; k += 2) out.push([list[k], list[k + 1]]);
+  return out;
+}
+
+/** "N samples · accuracy A% · mean loss L · labels a: n, ..." of the selected rows. */
+export function summaryText(table, names, rows) {
+  if (!rows.length) return "";
+  const label = numbers(table, "label");
+  const pred = numbers(table, "pred");
+  const loss = numbers(table, "loss");
+  const parts = [`${rows.length} samples`];
+  if (label && pred) {
+    const right = rows.reduce((n, i) => n + (label[i] === pred[i] ? 1 : 0), 0);
+    parts.push(`accuracy ${((100 * right) / rows.length).toFixed(1)}%`);
+  }
+  if (loss) {
+    const finite = rows.map((i) => loss[i]).filter(Number.isFinite);
+    if (finite.length) parts.push(`mean loss ${formatValue(finite.reduce((a, b) => a + b, 0) / finite.length)}`);
+  }
+  if (label) {
+    const counts = new Map();
+    for (const i of rows) counts.set(label[i], (counts.get(label[i]) || 0) + 1);
+    const mix = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 5);
+    parts.push(`labels ${mix.map(([k, n]) => `${className(names, k)}: ${n}`).join(", ")}`);
+  }
+  return parts.join(" · ");
+}
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const PREFIX = "IPY_MODEL_";
+async function modelOf(model, ref) {
+  if (!ref) return null;
+  const id = typeof ref === "string" && ref.startsWith(PREFIX) ? ref.slice(PREFIX.length) : ref;
+  return model.widget_manager.get_model(id);
+}
+
+async function render({ model, el: root }) {
+  const style = el("style");
+  style.textContent = CSS;
+  const box = el("div", "nbp-selection");
+  const summary = el("div", "nbp-summary");
+  const rowsBox = el("div", "nbp-rows");
+  box.append(summary, rowsBox);
+  root.append(style, box);
+  const population = await modelOf(model, model.get("population"));
+  const grid = await modelOf(model, model.get("grid"));
+
+  const draw = () => {
+    const table = model.get("table");
+    const columns = model.get("columns");
+    const names = model.get("class_names");
+    const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
+    const rows = Array.from(sel).sort((a, b) => a - b);
+    rowsBox.replaceChildren();
+    if (!rows.length) {
+      summary.replaceChildren(el("i", "nbp-empty",
+        "no selection: lasso points in the scatter or click a confusion-matrix cell"));
+      return;
+    }
+    summary.textContent = summaryText(table, names, rows);
+    const t = el("table");
+    const head = el("tr");
+    for (const c of columns) head.append(el("th", "", c));
+    t.append(head);
+    for (const i of rows.slice(0, model.get("max_rows"))) {
+      const row = rowOf(table, columns, i);
+      if (!row) continue;
+      const tr = el("tr");
+      for (const c of columns) tr.append(el("td", "", formatValue(row[c])));
+      t.append(tr);
+    }
+    rowsBox.append(t);
+    if (rows.length > model.get("max_rows")) {
+      rowsBox.append(el("i", "nbp-empty", `first ${model.get("max_rows")} of ${rows.length} shown`));
+    }
+  };
+  const onCell = () => {
+    const cells = cellPairs(grid.get("selected"));
+    if (!cells.length) return;
+    const label = numbers(model.get("table"), "label");
+    const pred = numbers(model.get("table"), "pred");
+    if (!label || !pred) return;
+    population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
+    population.save_changes();
+  };
+  draw();
+  const mine = ["change:table", "change:columns", "change:class_names", "change:max_rows"];
+  for (const ev of mine) model.on(ev, draw);
+  population.on("change:selection", draw);
+  if (grid) grid.on("change:selected", onCell);
+  return () => {
+    for (const ev of mine) model.off(ev, draw);
+    population.off("change:selection", draw);
+    if (grid) grid.off("change:selected", onCell);
+  };
+}
+
+export default { render };

@@ -1,0 +1,52 @@
+"""The selection view: summary and table of the samples lassoed in the population view, and
+the front-end link from a confusion-matrix cell to those samples.
+
+Everything happens in the page (``js/src/selection.js``), so it works in a saved report too:
+the view holds every sample's values (``table``: numbers as binary columns, text as text) and
+references the population view and the bqplot confusion grid (widget references). A lasso
+(the population's ``selection``) redraws the summary (count, accuracy, mean loss, label mix)
+and the table; a click on a grid cell (label r, prediction c) selects those samples in the
+population view.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as w
+import pandas as pd
+import traitlets as t
+
+from .details import HIDDEN_COLUMNS, column_payload
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+MAX_ROWS = 200
+
+
+class SelectionView(anywidget.AnyWidget):
+    """Summary and table of ``population.selection``; cell clicks on ``grid`` select samples."""
+
+    _esm = STATIC / "selection.js"
+
+    population = t.Instance(w.DOMWidget).tag(sync=True, **w.widget_serialization)
+    grid = t.Instance(w.Widget, allow_none=True).tag(sync=True, **w.widget_serialization)
+    columns = t.List(t.Unicode()).tag(sync=True)
+    class_names = t.List(t.Unicode()).tag(sync=True)
+    table = t.Dict().tag(sync=True)
+    max_rows = t.Int(MAX_ROWS).tag(sync=True)
+
+    def __init__(self, data: pd.DataFrame, population: w.DOMWidget, grid: w.Widget | None = None,
+                 class_names: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(population=population, grid=grid,
+                         class_names=[str(c) for c in class_names or []], **kwargs)
+        self.set_data(data)
+
+    def set_data(self, data: pd.DataFrame) -> None:
+        """Show another table (the next epoch's, a new metadata column)."""
+        data = data.reset_index(drop=True)
+        columns = [str(c) for c in data.columns if c not in HIDDEN_COLUMNS]
+        with self.hold_sync():
+            self.columns = columns
+            self.table = {c: column_payload(data[c]) for c in columns}
