@@ -51,27 +51,14 @@ def population_report(tmp_path_factory):
 @pytest.fixture(scope="module")
 def explorer_report(tmp_path_factory):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    from core.models import digits_perceiver
 
     import nbperceive as nbp
 
     tmp = tmp_path_factory.mktemp("report-explorer")
-    d = nbp.datasets.digits()
-    x, y = d.x[..., None], d.y
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
-        keras.layers.Conv2D(16, 3, activation="relu", padding="same", name="conv2"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax", name="out"),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     note = np.array([XSS] * 300)  # whichever sample is shown, its note is a <script>
-    p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
-                      preview=nbp.images((d.x[:300] * 255).astype(np.uint8)),
-                      run_dir=tmp / "run", class_names=d.class_names)
-    model.fit(x, y, epochs=3, verbose=0, callbacks=[p.callback()])
+    p = digits_perceiver(tmp / "run", widths=(8, 16), epochs=3, metadata={"note": note},
+                         preview=True)
     ex = nbp.Explorer(p)
     path = ex.save_html(tmp / "explorer.html", title="Digits explorer")
     return path, list(ex.suspects.ids)

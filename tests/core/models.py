@@ -73,21 +73,33 @@ def mnist_cnn() -> keras.Model:
     return demo_cnn()
 
 
-def record_digits_run(run_dir, epochs: int = 2, n_probe: int = 300):
-    """A real run on disk: a small CNN trained on digits, ``n_probe`` samples recorded."""
+def digits_perceiver(run_dir, *, widths=(8,), epochs: int = 2, n_probe: int = 300,
+                     learning_rate: float = 0.001, metadata=None, preview: bool = False):
+    """A real recorded run: a small CNN (one 3x3 conv per entry of ``widths``) trained on
+    sklearn digits, the first ``n_probe`` samples recorded every epoch; returns the Perceiver."""
+    import numpy as np
+
     import nbperceive as nbp
 
     data = nbp.datasets.digits()  # already in [0, 1]
     x = data.x[..., None]
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu", padding="same"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    perceiver = nbp.Perceiver(model, probe=(x[:n_probe], data.y[:n_probe]), run_dir=run_dir)
+    convs = [keras.layers.Conv2D(w, 3, activation="relu", padding="same", name=f"conv{i + 1}")
+             for i, w in enumerate(widths)]
+    model = keras.Sequential([keras.Input((8, 8, 1)), *convs,
+                              keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    images = nbp.images((data.x[:n_probe] * 255).astype(np.uint8)) if preview else None
+    perceiver = nbp.Perceiver(model, probe=(x[:n_probe], data.y[:n_probe]), metadata=metadata,
+                              preview=images, run_dir=run_dir, class_names=data.class_names)
     model.fit(x, data.y, epochs=epochs, batch_size=64, verbose=0,
               callbacks=[perceiver.callback()])
+    return perceiver
+
+
+def record_digits_run(run_dir, epochs: int = 2, n_probe: int = 300):
+    """A real run on disk (see :func:`digits_perceiver`); returns its directory."""
+    digits_perceiver(run_dir, epochs=epochs, n_probe=n_probe)
     return run_dir

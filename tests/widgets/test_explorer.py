@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 
@@ -11,21 +10,11 @@ import nbperceive as nbp
 
 @pytest.fixture(scope="module")
 def perceiver(tmp_path_factory):
-    d = nbp.datasets.digits()
-    x, y = d.x[..., None], d.y
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="conv1"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax", name="out"),
-    ])
-    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    from core.models import digits_perceiver
+
     note = np.array(["<script>alert(1)</script>"] + ["plain"] * 199)
-    p = nbp.Perceiver(model, probe=(x[:200], y[:200]), metadata={"note": note},
-                      run_dir=tmp_path_factory.mktemp("ex") / "run", class_names=d.class_names)
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[p.callback()])
-    return p
+    return digits_perceiver(tmp_path_factory.mktemp("ex") / "run", n_probe=200,
+                            learning_rate=0.01, metadata={"note": note})
 
 
 def test_details_send_the_selected_row_and_save_every_row(perceiver):
