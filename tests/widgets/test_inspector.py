@@ -7,7 +7,9 @@ import pytest
 
 from nbperceive.attribution.result import Explanation
 from nbperceive.errors import LabelError, ModelError, NbPerceiveError, ProbeError
-from nbperceive.widgets.inspector import Inspector, decode_array, encode_array, image_pixels
+from nbperceive.widgets.inspector import Inspector, image_pixels
+from nbperceive.widgets.serializers import array_from_json as decode_array
+from nbperceive.widgets.serializers import array_to_json as encode_array
 
 DIGITS = [str(i) for i in range(10)]
 
@@ -29,7 +31,7 @@ def _explanation(n=3, layers=3, labels=(0, 1, 2), hw=(8, 8), method="gradcam", s
 def test_encode_roundtrip_is_binary():
     a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     enc = encode_array(a)
-    assert isinstance(enc["view"], bytes)
+    assert isinstance(enc["view"], memoryview)  # sent as a binary buffer
     assert enc["dtype"] == "float32" and enc["shape"] == [2, 3, 4]
     np.testing.assert_array_equal(decode_array(enc), a)
 
@@ -40,7 +42,7 @@ def test_from_explanation_sends_all_depths_and_labels_as_uint8():
     w = Inspector.from_explanation(expl, x, class_names=DIGITS, y_true=[4, 5, 6])
     panel = w.panels[0]
     heat = panel["heatmaps"]
-    assert isinstance(heat["view"], bytes)
+    assert isinstance(heat["view"], memoryview)
     assert heat["dtype"] == "uint8" and heat["shape"] == [3, 3, 8, 8]  # (L, K, H, W)
     maps = decode_array(heat)
     # each map is quantised on its own: its peak is 255 wherever it sits

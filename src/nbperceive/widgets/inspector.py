@@ -31,7 +31,7 @@ import numpy as np
 import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
-from .serializers import array_from_json
+from .serializers import array_to_json
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,6 @@ METHODS = ["gradcam", "gradcam++", "layercam", "focus_layercam", "saliency", "sm
 COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
-
-
-def encode_array(array: np.ndarray) -> dict[str, Any]:
-    """An ndarray as a binary trait value ``{view, dtype, shape}`` (never a JSON list)."""
-    a = np.ascontiguousarray(array)
-    return {"view": a.tobytes(), "dtype": str(a.dtype), "shape": list(a.shape)}
-
-
-def decode_array(value: dict[str, Any]) -> np.ndarray:
-    """The inverse of :func:`encode_array` (the population view's decoder)."""
-    return array_from_json(value)
 
 
 def quantize(maps: np.ndarray) -> np.ndarray:
@@ -388,7 +377,7 @@ class Inspector(anywidget.AnyWidget):
                     f"the image to show is {pixels.shape[0]}x{pixels.shape[1]} but the heatmaps "
                     f"are {maps[0]}x{maps[1]}: pass display= images of the model's input size"
                 )
-            image = encode_array(pixels)
+            image = array_to_json(pixels)
         if self._tokens is not None:
             return image, self._tokens[s]
         if kind == "vector":
@@ -468,12 +457,12 @@ def _panel_from(expl: Any, row: int, title: str) -> dict[str, Any]:
         "layers": [str(v) for v in expl.layers],
         "depths": [int(v) for v in expl.depths],
         "labels": [int(v) for v in expl.labels],
-        "heatmaps": encode_array(maps),
-        "probabilities": encode_array(probs),
+        "heatmaps": array_to_json(maps),
+        "probabilities": array_to_json(probs),
         "prediction": pred,
     }
     if expl.faithfulness is not None:
-        panel["faithfulness"] = encode_array(np.asarray(expl.faithfulness[row], np.float32))
+        panel["faithfulness"] = array_to_json(np.asarray(expl.faithfulness[row], np.float32))
     return panel
 
 
