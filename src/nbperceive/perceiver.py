@@ -26,9 +26,23 @@ def _is_dataset(obj: Any) -> bool:
     return type(obj).__module__.startswith("tensorflow") and hasattr(obj, "element_spec")
 
 
-def _metadata_frame(metadata: Any, n: int) -> pd.DataFrame:
+def sample_values(fn: Any, data: ProbeData) -> np.ndarray:
+    """``fn`` applied to every probe sample (one array, or a list of arrays for several
+    inputs), in probe order: a metadata column computed from the samples."""
+    if data.x is None:
+        raise MetadataError("a metadata function needs the probe samples as arrays (a "
+                            "tf.data probe keeps none): pass the values instead.")
+    xs = data.x
+    if len(xs) == 1:
+        return np.array([fn(xs[0][i]) for i in range(data.n)])
+    return np.array([fn([x[i] for x in xs]) for i in range(data.n)])
+
+
+def _metadata_frame(metadata: Any, n: int, data: ProbeData | None = None) -> pd.DataFrame:
     if metadata is None:
         return pd.DataFrame(index=pd.RangeIndex(n))
+    if isinstance(metadata, dict) and data is not None:
+        metadata = {k: sample_values(v, data) if callable(v) else v for k, v in metadata.items()}
     frame = metadata if isinstance(metadata, pd.DataFrame) else pd.DataFrame(metadata)
     if len(frame) != n:
         raise MetadataError(
@@ -87,7 +101,7 @@ class Perceiver:
             raise ProbeError(
                 f"probe must be (x, y) arrays, x alone, or a tf.data.Dataset; got {type(probe)}."
             )
-        self.metadata = _metadata_frame(metadata, self.data.n)
+        self.metadata = _metadata_frame(metadata, self.data.n, self.data)
         self.probe = build_probe(model, layers, max_width=max_width, seed=seed)
         self.loss = loss_spec(model, self.probe.n_outputs)
         output_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else ()

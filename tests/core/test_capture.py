@@ -140,6 +140,10 @@ def test_metadata_columns_join_the_table(digits, tmp_path):
     np.testing.assert_allclose(table["ink"], ink)
     assert list(table["parity"][:3]) == list(meta["parity"][:3])
     assert "prob_j" in table.columns
+    # a function of one sample is applied to every probe sample, in probe order
+    by_fn = nbp.Perceiver(model, probe=(x[:200], y[:200]), run_dir=tmp_path / "f",
+                          metadata={"ink": lambda img: float(img.sum()), "parity": meta.parity})
+    np.testing.assert_allclose(by_fn.capture().table["ink"], ink, rtol=1e-5)
 
 
 def test_capture_runs_under_the_callers_device_scope(digits, tmp_path):

@@ -89,6 +89,14 @@ def test_bad_sources(tmp_path):
         nbp.Explorer(42)
 
 
+def test_metadata_functions_at_wrap_time(perceiver):
+    ex = nbp.Explorer(perceiver, metadata={"ink": lambda img: float(img.sum()),
+                                          "half": np.arange(200) < 100})
+    x = perceiver.data.x[0]
+    np.testing.assert_allclose(ex.population.data["ink"], x.reshape(200, -1).sum(1), rtol=1e-5)
+    assert {"ink", "half"} <= set(ex.population.columns)
+
+
 def test_add_metadata_from_values_and_functions(perceiver):
     ex = nbp.Explorer(perceiver)
     ex.add_metadata("ink", lambda img: float(img.sum()))

@@ -31,7 +31,9 @@ SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report car
 class Explorer(w.VBox):
     """Linked views of a recorded run (and of its model, when given).
 
-    ``Explorer(perceiver)``, ``Explorer(run)`` or ``Explorer("runs/mnist", model=model, x=x)``.
+    ``Explorer(perceiver)``, ``Explorer(run)`` or ``Explorer("runs/mnist", model=model, x=x)``;
+    ``metadata={"ink": lambda img: img.sum()}`` adds columns (values, or a function of one
+    probe sample) at once, like :meth:`add_metadata`.
     With a model and the probe inputs, the inspector shows heatmaps of the clicked sample
     (``attribution``: its first method; default GradCAM, or saliency for models without a
     layer that keeps the input's axes).
@@ -48,6 +50,7 @@ class Explorer(w.VBox):
         tokens: Any = None,
         vocabulary: Any = None,
         attribution: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ):
         from ..store import Run, open_run
 
@@ -121,6 +124,8 @@ class Explorer(w.VBox):
         ])
         super().__init__([top, bottom, w.HTML("<b>Selection</b>"), self.selection_view])
         self.add_class("nbp-explorer")
+        for name, values in (metadata or {}).items():
+            self.add_metadata(name, values)
 
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
@@ -220,15 +225,12 @@ class Explorer(w.VBox):
         self.selection_view.set_data(self._table())
 
     def _apply(self, fn: Callable[[Any], Any]) -> np.ndarray:
-        if self.perceiver is None or self.perceiver.data.x is None:
+        from ..perceiver import sample_values
+
+        if self.perceiver is None:
             raise MetadataError("a function needs the probe samples: build the Explorer from "
                                 "a Perceiver, or pass the values as an array.")
-        xs = self.perceiver.data.x
-        first = xs[0] if len(xs) == 1 else None
-        n = self.perceiver.data.n
-        if first is not None:
-            return np.array([fn(first[i]) for i in range(n)])
-        return np.array([fn([x[i] for x in xs]) for i in range(n)])
+        return sample_values(fn, self.perceiver.data)
 
     def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
                   samples: Sequence[int] | None = None) -> Any:
