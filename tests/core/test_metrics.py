@@ -23,22 +23,28 @@ def test_confusion_matrix_matches_sklearn(digits, tmp_path):
 
 
 def test_planted_label_flips_are_found_better_than_by_loss(mnist_5k, tmp_path):
-    x, y_true = mnist_5k
+    # Trained until it memorises: 2,500 images, 15 epochs at a high learning rate fit the 2 %
+    # flipped labels (probe accuracy ~0.99), so the last epoch's loss no longer finds them.
+    # After a short training (6 epochs, benchmarks/label_errors.py) the two are close (0.91 vs
+    # 0.90 over ten seeds, suspects behind on one), too close for one seed to decide.
+    x, y_true = mnist_5k[0][:2500], mnist_5k[1][:2500]
     y, flipped = nbp.datasets.flip_labels(y_true, 0.02, 10, seed=0)
     keras.utils.set_random_seed(0)
     model = models.mnist_cnn()
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
     perceiver = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "r")
-    model.fit(x, y, epochs=6, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
+    model.fit(x, y, epochs=15, batch_size=64, verbose=0, callbacks=[perceiver.callback()])
     ranked = perceiver.run.suspects()
     k = len(flipped)
-    ours = len(set(flipped) & set(ranked.sample_id[:k])) / k
+    ours = np.isin(ranked.sample_id[:k], flipped).mean()
     by_loss = perceiver.run.snapshot().table.nlargest(k, "loss").sample_id
-    baseline = len(set(flipped) & set(by_loss)) / k
+    baseline = np.isin(by_loss, flipped).mean()
     assert ranked.attrs["layer"] == "hidden"  # the hidden layer where classes cluster
-    assert ours > 0.8
-    # on par with ranking by loss (measured: 0.90-0.93 vs 0.87-0.92 across seeds, see
-    # benchmarks/label_errors.py); training noise moves either by a few points
-    assert ours >= baseline - 0.05, (ours, baseline)
-    assert {"aum", "forgetting", "neighbour_disagreement", "suspicion"} <= set(ranked.columns)
+    assert ours > baseline, (ours, baseline)
+    assert ours > 0.75
+    # read before the model memorised: an earlier epoch than the last
+    assert 0 < ranked.attrs["epoch"] < perceiver.run.epochs[-1]
+    assert {"aum", "forgetting", "p_label", "knn_label", "suspicion"} <= set(ranked.columns)
+    assert ranked.suspicion.is_monotonic_decreasing
     # flipped samples keep a negative margin on average: AUM sees them too
     assert ranked.set_index("sample_id").loc[flipped, "aum"].mean() < 0
