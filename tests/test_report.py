@@ -196,3 +196,27 @@ def test_widgets_can_save_what_a_page_without_kernel_needs():
     assert entry["buffers"] == [{"encoding": "base64", "path": ["blob"],
                                  "data": base64.b64encode(b"\x00\x01<\xff").decode()}]
     assert widget.text == "live" and widget.blob == b""  # the live widget keeps its values
+
+
+def test_notebook_export_needs_a_notebook_and_its_widget_state(tmp_path):
+    import nbformat
+
+    from nbperceive.notebook_html import notebook_html
+
+    with pytest.raises(nbp.ReportError, match="not a notebook"):
+        notebook_html(tmp_path / "missing.ipynb")
+    # a widget output without the state saved beside it cannot be drawn: say how to fix it
+    nb = nbformat.v4.new_notebook()
+    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    nb.cells = [nbformat.v4.new_code_cell("view", outputs=[nbformat.v4.new_output(
+        "display_data", data={"application/vnd.jupyter.widget-view+json": view})])]
+    path = tmp_path / "stateless.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(nbp.ReportError, match="execute=True"):
+        nbp.save_notebook_html(path)
+    assert not list(tmp_path.glob("*.html"))
+    # without widgets it is nbconvert's page with nothing fetched from the network
+    nb.cells = [nbformat.v4.new_markdown_cell("# plain <i>page</i>")]
+    nbformat.write(nb, path)
+    page = nbp.save_notebook_html(path).read_text()
+    assert "plain" in page and re.search(r"""<script[^>]*src=["']?https?:""", page) is None

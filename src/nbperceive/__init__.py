@@ -37,6 +37,7 @@ _LAZY = {
     "Explorer": "widgets.explorer",
     "load_model": "models",
     "save_html": "report",
+    "save_notebook_html": "notebook_html",
 }
 
 __all__ = [

@@ -1,5 +1,6 @@
 """Command line: ``nbperceive demo`` (train, record, report), ``nbperceive report RUN`` (the
-static HTML report of a recorded run) and ``nbperceive info RUN``."""
+static HTML report of a recorded run), ``nbperceive html NOTEBOOK`` (a notebook as one
+offline HTML page, widgets included) and ``nbperceive info RUN``."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     p_report.add_argument("--model", default=None, help=".keras model, for heatmaps")
     p_report.add_argument("--inputs", default=None, help=".npy probe inputs, for heatmaps")
     p_report.add_argument("--title", default=None)
+    p_html = sub.add_parser("html", help="a notebook as one HTML file whose widgets work offline")
+    p_html.add_argument("notebook")
+    p_html.add_argument("--out", default=None, help="HTML file (default: NOTEBOOK.html)")
+    p_html.add_argument("--execute", action="store_true",
+                        help="run the notebook first (in its folder) and store its widgets")
     p_info = sub.add_parser("info", help="summarise a run directory")
     p_info.add_argument("run_dir")
     args = parser.parse_args(argv)
@@ -72,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out or Path(args.run_dir) / "report.html"
             path = write_report(args.run_dir, out, args.model, args.inputs, args.title)
             print(f"report written: {path}")
+        elif args.command == "html":
+            from .notebook_html import save_notebook_html
+
+            path = save_notebook_html(args.notebook, args.out, execute=args.execute)
+            print(f"notebook page written: {path}")
         else:
             print(describe(args.run_dir))
     except (ValueError, NbPerceiveError) as err:

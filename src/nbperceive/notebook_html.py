@@ -1,0 +1,149 @@
+"""A whole notebook as one self-contained HTML file whose widgets work offline.
+
+``jupyter nbconvert --to html`` embeds the widget state but loads require.js, the widget
+manager and every widget library from CDNs, so the page is blank without network. Here the
+notebook is (optionally) executed with its widget state stored, converted by nbconvert
+without its widget and CDN scripts, and given the same inline loader as
+:func:`nbperceive.save_html`: the libraries travel in the file, the state is escaped JSON.
+
+When executing, a last hidden step asks every widget with an ``_export_traits`` hook for what
+a page without a kernel needs (every hover preview inline, the inspector's heatmaps of chosen
+samples) before the state is stored, so the notebook page is as complete as ``save_html``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import ReportError
+from .report import (
+    _LOADER,
+    EMBED_AMD_JS,
+    EMBED_FONTS,
+    REQUIRE_JS,
+    _source_tag,
+    _static,
+    module_source,
+    needed_modules,
+    script_json,
+)
+
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
+VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+# run in the kernel after the notebook: widgets store what a page without kernel needs
+_EXPORT_CELL = """
+import ipywidgets.widgets.widget as _nbp_w
+for _nbp_widget in list(_nbp_w._instances.values()):
+    _nbp_hook = getattr(_nbp_widget, "_export_traits", None)
+    if callable(_nbp_hook):
+        with _nbp_widget.hold_sync():
+            for _nbp_name, _nbp_value in (_nbp_hook() or {}).items():
+                setattr(_nbp_widget, _nbp_name, _nbp_value)
+"""
+
+# nbconvert's widget loader (fetches the manager from a CDN) and its unescaped state copy
+_CDN_WIDGET_LOADER = re.compile(
+    r"<script\b[^>]*>(?:(?!</script>).)*?widgetRendererSrc.*?</script>", re.S)
+_NB_STATE = re.compile(
+    r"<script type=\"application/vnd\.jupyter\.widget-state\+json\">.*?</script>", re.S)
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\bsrc=[\"']?(?:https?:)?//[^>]*>\s*</script>", re.I)
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']?(?:https?:)?//[^>]*>", re.I)
+
+
+def _execute(nb: Any, cwd: Path, timeout: int, kernel_name: str) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    extra = nbformat.v4.new_code_cell(_EXPORT_CELL)
+    nb.cells.append(extra)
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, store_widget_state=True,
+                       resources={"metadata": {"path": str(cwd)}}).execute()
+    finally:
+        nb.cells.remove(extra)
+
+
+def _has_widget_views(nb: Any) -> bool:
+    return any(VIEW_MIME in out.get("data", {})
+               for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
+
+
+def notebook_html(path: str | os.PathLike, execute: bool = False, timeout: int = 900,
+                  kernel_name: str = "python3", compress: bool = True) -> str:
+    """The self-contained HTML page of the notebook at ``path`` (see :func:`save_notebook_html`)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    source = Path(path)
+    if source.suffix != ".ipynb" or not source.is_file():
+        raise ReportError(f"{source} is not a notebook file (.ipynb)")
+    nb = nbformat.read(source, as_version=4)
+    if execute:
+        _execute(nb, source.resolve().parent, timeout, kernel_name)
+    state = nb.metadata.get("widgets", {}).get(STATE_MIME)
+    if state is None and _has_widget_views(nb):
+        raise ReportError(
+            f"{source} shows widgets but holds no widget state: pass execute=True (CLI: "
+            "--execute), or save it from JupyterLab with Settings > Save Widget State "
+            "Automatically")
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": source.stem}})
+    if state is not None:  # replaced by the inline loader and an escaped copy below
+        body, loaders = _CDN_WIDGET_LOADER.subn("", body)
+        body, states = _NB_STATE.subn("", body)
+        if loaders != 1 or states != 1:
+            raise ReportError("this nbconvert version writes its widget scripts differently "
+                              f"({loaders} loaders, {states} states found); please report it")
+    body = _REMOTE_LINK.sub("", _REMOTE_SCRIPT.sub("", body))
+    if state is None:
+        return body
+    from . import __version__
+
+    modules = needed_modules(state)
+    sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
+    sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
+    tail = "\n".join([
+        f'<meta name="generator" content="nbperceive {__version__}">',
+        f'<script type="{STATE_MIME}">{script_json(state)}</script>',
+        *[_source_tag(i, s, compress) for i, s in sources],
+        f'<script type="application/json" id="nbp-fonts">{script_json(_fonts())}</script>',
+        f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
+        f"<script>{_LOADER}</script>",
+    ])
+    at = body.rfind("</body>")
+    if at < 0:
+        raise ReportError("nbconvert produced a page without </body>; cannot add the widgets")
+    return body[:at] + tail + "\n" + body[at:]
+
+
+def _fonts() -> dict[str, str]:
+    import json
+
+    return json.loads(_static(EMBED_FONTS))
+
+
+def save_notebook_html(path: str | os.PathLike, out: str | os.PathLike | None = None,
+                       execute: bool = False, timeout: int = 900,
+                       kernel_name: str = "python3") -> Path:
+    """Write the notebook at ``path`` as one HTML file that works offline, widgets included.
+
+    ``execute`` runs it first (in its own folder) and stores the widget state; otherwise the
+    state saved in the notebook is used. ``out`` defaults to the notebook's name with
+    ``.html``. The file is written under a temporary name and renamed.
+    """
+    target = Path(out) if out is not None else Path(path).with_suffix(".html")
+    page = notebook_html(path, execute=execute, timeout=timeout, kernel_name=kernel_name)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
