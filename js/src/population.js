@@ -1,6 +1,7 @@
 // Population view: every sample as a point, drawn by regl-scatterplot (WebGL).
 // Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
 import createScatterplot, { createRenderer } from "regl-scatterplot";
+import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
 import { decodeArray, encodeArray } from "./codecs.js";
 import {
   MISSING,
@@ -9,7 +10,13 @@ import {
   colorTable,
   formatNumber,
   normalizeXY,
+  packCodes,
+  packLayout,
+  packedSlot,
+  pointArrays,
+  rgba,
   sizeTable,
+  spreadTable,
   viridis,
   visibleIndices,
 } from "./scales.js";
@@ -19,13 +26,73 @@ import {
 // are not shared between plots: the renderer lives on globalThis instead.
 const SHARED = "__nbperceivePopulation";
 function shared() {
-  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null };
+  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null, plots: new Map() };
   return globalThis[SHARED];
 }
 function getRenderer() {
   const s = shared();
-  if (!s.renderer) s.renderer = createRenderer();
+  // Our own canvas, sized to the largest live plot (not to the window, regl-scatterplot's
+  // default): every frame clears and copies the renderer's whole float framebuffer.
+  if (!s.renderer) s.renderer = createRenderer({ canvas: document.createElement("canvas") });
   return s.renderer;
+}
+/** Size the shared renderer to the largest plot in `plots` (id -> {width, height}, CSS px). */
+function fitRenderer() {
+  const s = shared();
+  let width = 1, height = 1;
+  for (const b of s.plots.values()) {
+    width = Math.max(width, b.width);
+    height = Math.max(height, b.height);
+  }
+  const c = s.renderer.canvas;
+  const dpr = window.devicePixelRatio || 1;
+  if (c.width !== Math.floor(width * dpr) || c.height !== Math.floor(height * dpr)) {
+    s.renderer.resize(width, height);
+  }
+}
+
+// The KD-tree regl-scatterplot searches for hover, click and lasso, built from our typed arrays
+// (regl-scatterplot would first turn every point into a small array and, from 1M points on,
+// structured-clone those to a worker). Large sets build in a worker, off the main thread.
+const KDBush = createKDBushClass();
+const INDEX_NODE_SIZE = 64; // what regl-scatterplot uses (KDBush's default)
+const INDEX_WORKER_FROM = 200_000;
+function indexHere(x, y) {
+  const index = new KDBush(x.length, INDEX_NODE_SIZE);
+  for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);
+  index.finish();
+  return index.data;
+}
+function indexInWorker(x, y) {
+  const source =
+    `const KDBush = (${createKDBushClass.toString()})();` +
+    `onmessage = (e) => { const { x, y, nodeSize } = e.data;` +
+    ` const index = new KDBush(x.length, nodeSize);` +
+    ` for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);` +
+    ` index.finish(); postMessage(index.data, [index.data]); };`;
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const worker = new Worker(url, { name: "nbperceive-kdbush" });
+    URL.revokeObjectURL(url);
+    worker.onmessage = (e) => {
+      worker.terminate();
+      resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(e);
+    };
+    const xs = x.slice(), ys = y.slice(); // ours stay usable: the copies move to the worker
+    worker.postMessage({ x: xs, y: ys, nodeSize: INDEX_NODE_SIZE }, [xs.buffer, ys.buffer]);
+  });
+}
+export async function spatialIndex(x, y) {
+  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") return indexHere(x, y);
+  try {
+    return await indexInWorker(x, y);
+  } catch {
+    return indexHere(x, y); // e.g. a page whose policy forbids blob workers
+  }
 }
 
 /** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
@@ -136,6 +203,10 @@ function render({ model, el }) {
     lassoEnded: -Infinity,
     previews: new Map(),
     urls: [],
+    layout: [[], []], // columns whose codes z and w hold (packLayout)
+    packed: new Map(), // column -> the codes array packed into z or w
+    z: null,
+    w: null,
   };
 
   const setHeight = () => {
@@ -163,14 +234,24 @@ function render({ model, el }) {
   tip.style.display = "none";
   plot.appendChild(tip);
 
+  // Plot size in CSS px; null while the plot is not laid out (detached or hidden): nothing to
+  // draw then, and the first draw waits for the final size (a frame costs ~1 s at 1M points
+  // in software WebGL, so none is spent on a size about to change).
   const box = () => {
     const r = plot.getBoundingClientRect();
-    return { width: Math.max(50, Math.round(r.width) || 600), height: model.get("height") };
+    return r.width > 0 ? { width: Math.max(50, Math.round(r.width)), height: model.get("height") } : null;
   };
+  const plotId = {};
+  let onSized = null;
+  const sized = box() ? Promise.resolve() : new Promise((resolve) => (onSized = resolve));
+  function track(b) {
+    shared().plots.set(plotId, b);
+    fitRenderer();
+  }
   const scatterplot = createScatterplot({
     renderer: getRenderer(),
     canvas,
-    ...box(),
+    ...(box() || { width: 600, height: model.get("height") }),
     pointSize: 4,
     pointSizeSelected: 2,
     pointOutlineWidth: 2,
@@ -188,37 +269,87 @@ function render({ model, el }) {
   // --- drawing -----------------------------------------------------------------------------
   const currentChannel = (name) => state.channels[model.get(name)];
 
-  function codesOf(channel) {
-    return channel ? channel.codes : new Uint8Array(state.n);
+  // The codes regl-scatterplot holds (z, w: see packLayout): a recolour or resize by a column
+  // among them only swaps lookup tables (one redraw); anything else uploads the points again.
+  function resident(layout, ...names) {
+    return names.every((name) => {
+      const ch = name && state.channels[name];
+      return !ch || (packedSlot(layout, name) && state.packed.get(name) === ch.codes);
+    });
   }
 
-  function encodingSettings() {
+  function encodingSettings(layout) {
     const c = currentChannel("color");
     const s = currentChannel("size");
+    const base = model.get("point_size");
+    const cs = c && packedSlot(layout, model.get("color"));
+    const ss = s && packedSlot(layout, model.get("size"));
+    const colors = cs ? colorTable(c).map(rgba) : [rgba(PALETTE[0])];
+    const sizes = ss ? spreadTable(sizeTable(s, base), ss) : [base];
+    // regl-scatterplot compares a new size table with the old one as a *set* of values, so a
+    // table that only moved (same sizes, other slot) would be ignored: a last entry, never
+    // looked up, tells the slots apart.
+    if (ss) sizes.push(1e-6 * (1 + ss.shift + (ss.value === "valueB" ? 16 : 0)));
     return {
-      colorBy: "valueA",
-      pointColor: c ? colorTable(c) : new Array(256).fill(PALETTE[0]),
-      sizeBy: "valueB",
-      pointSize: s ? sizeTable(s, model.get("point_size")) : new Array(256).fill(model.get("point_size")),
+      colorBy: cs ? cs.value : null,
+      pointColor: cs ? spreadTable(colors, cs) : colors,
+      sizeBy: ss ? ss.value : null,
+      pointSize: sizes,
     };
   }
 
+  function packFor(layout) {
+    state.packed = new Map(layout.flat().map((name) => [name, state.channels[name].codes]));
+    const codes = (names) => names.map((name) => state.channels[name].codes);
+    state.z = packCodes(codes(layout[0]), state.n, state.z);
+    state.w = packCodes(codes(layout[1]), state.n, state.w);
+  }
+
+  const painted = () => new Promise((resolve) => scatterplot.subscribe("draw", resolve, 1));
+
   async function draw({ transition = false } = {}) {
+    await sized;
     const t0 = performance.now();
+    track(box() || { width: scatterplot.get("width"), height: scatterplot.get("height") });
     const rawX = model.get("x"), rawY = model.get("y");
     const samePlace = state.drawn && rawX === state.rawX && rawY === state.rawY;
-    if (!samePlace) {
-      const xs = decodeArray(rawX);
-      const ys = decodeArray(rawY);
-      const count = Math.min(xs?.length ?? 0, ys?.length ?? 0);
-      const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count));
+    const available = Object.keys(state.channels);
+    if (samePlace && resident(state.layout, model.get("color"), model.get("size"))) {
+      // Recolour / resize by a column the GPU already holds: new tables, one redraw.
+      const frame = painted();
+      scatterplot.set(encodingSettings(state.layout));
+      await frame;
+      finishDraw(t0);
+      return;
+    }
+    let indexing;
+    if (samePlace) {
+      indexing = scatterplot.get("spatialIndex"); // points did not move: keep the KD-tree
+    } else {
+      const xs = decodeArray(rawX) || new Float32Array(0);
+      const ys = decodeArray(rawY) || new Float32Array(0);
+      const count = Math.min(xs.length, ys.length);
+      const reuse = state.x && state.x.length === count ? { x: state.x, y: state.y } : null;
+      const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count), 0.05, reuse);
       state.moved = transition && state.drawn && count === state.n && count > 0;
       state.n = count;
       state.x = norm.x;
       state.y = norm.y;
       state.rawX = rawX;
       state.rawY = rawY;
+      indexing = count ? spatialIndex(state.x, state.y) : undefined;
     }
+    const layout = packLayout(model.get("color"), model.get("size"), available);
+    packFor(layout);
+    state.layout = layout;
+    // The points as regl-scatterplot's draw() takes them (it would convert x, y, z, w itself),
+    // made while a worker builds the KD-tree.
+    const points = pointArrays(state.x, state.y, state.z, state.w);
+    const index = await indexing;
+    // Tables first. set() asks for a redraw in its animation frame callback; draw() right after
+    // that callback, so the one frame painted next already shows the new points in the new
+    // colours (a draw() before or during it would be painted twice: ~1 s a frame at 1M).
+    await scatterplot.set(encodingSettings(layout));
     const options = {
       transition: !samePlace && state.moved,
       transitionDuration: 700,
@@ -226,36 +357,47 @@ function render({ model, el }) {
       wDataType: "categorical",
       preventFilterReset: true,
     };
-    // Recolour / resize only: the points did not move, so keep the spatial index (no rebuild).
-    if (samePlace && scatterplot.get("spatialIndex")) options.spatialIndex = scatterplot.get("spatialIndex");
-    scatterplot.set(encodingSettings());
-    await scatterplot.draw(
-      { x: state.x, y: state.y, z: codesOf(currentChannel("color")), w: codesOf(currentChannel("size")) },
-      options,
-    );
+    if (index) options.spatialIndex = index;
+    await scatterplot.draw(points, options);
+    finishDraw(t0);
+  }
+
+  function finishDraw(t0) {
     state.drawn = true;
     state.draws += 1;
     applyFilter();
     applySelectionFromModel();
+    // Test and benchmark hooks: draws counts data drawn *and painted* on the canvas.
     root.dataset.draws = String(state.draws);
     root.dataset.lastDrawMs = String(performance.now() - t0);
     root.dataset.points = String(state.n);
     renderStatus();
   }
 
+  // Draws run one at a time (regl-scatterplot refuses a draw while one is running); requests
+  // meanwhile merge into one (x and y arrive as two change events of one message).
   let pending = null;
-  function scheduleDraw(opts) {
-    // x and y arrive as two change events of one message: draw once.
+  let running = false;
+  function scheduleDraw(opts = {}) {
     if (pending) {
-      pending.transition = pending.transition || opts.transition;
+      pending.transition = pending.transition || Boolean(opts.transition);
       return;
     }
-    pending = { ...opts };
-    queueMicrotask(() => {
+    pending = { transition: Boolean(opts.transition) };
+    if (!running) queueMicrotask(runDraws);
+  }
+  async function runDraws() {
+    running = true;
+    while (pending) {
       const o = pending;
       pending = null;
-      draw(o).catch(showError);
-    });
+      try {
+        await draw(o);
+      } catch (err) {
+        showError(err);
+      }
+    }
+    running = false;
   }
 
   function showError(err) {
@@ -561,9 +703,18 @@ function render({ model, el }) {
   const onTitle = () => {
     title.textContent = model.get("title");
   };
+  const resize = () => {
+    const b = box();
+    if (!b) return;
+    if (onSized) onSized();
+    track(b);
+    if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
+      scatterplot.set(b);
+    }
+  };
   const onHeight = () => {
     setHeight();
-    scatterplot.set(box());
+    resize();
   };
   const onPointSize = () => {
     renderLegend();
@@ -589,12 +740,7 @@ function render({ model, el }) {
   };
   for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
 
-  const resizer = new ResizeObserver(() => {
-    const b = box();
-    if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
-      scatterplot.set(b);
-    }
-  });
+  const resizer = new ResizeObserver(resize);
   resizer.observe(plot);
 
   state.channels = decodeChannels(model.get("channels"));
@@ -602,7 +748,7 @@ function render({ model, el }) {
   renderSelects();
   renderEpochs();
   renderLegend();
-  draw().catch(showError);
+  scheduleDraw();
 
   return () => {
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
@@ -610,6 +756,7 @@ function render({ model, el }) {
     plot.removeEventListener("mousemove", onMove);
     resizer.disconnect();
     scatterplot.destroy();
+    shared().plots.delete(plotId);
     for (const url of state.urls) URL.revokeObjectURL(url);
     root.remove();
   };

@@ -78,8 +78,9 @@ export function formatNumber(v) {
 /**
  * Map x, y into regl-scatterplot's clip space [-1, 1], keeping the aspect ratio (one scale
  * for both axes) and centring. Non-finite coordinates go far outside the view.
+ * `out` ({x, y} of the same length) is filled instead of allocating new arrays.
  */
-export function normalizeXY(x, y, margin = 0.05) {
+export function normalizeXY(x, y, margin = 0.05, out = null) {
   const n = x.length;
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -94,7 +95,8 @@ export function normalizeXY(x, y, margin = 0.05) {
   const span = Math.max(x1 - x0, y1 - y0) || 1;
   const s = (2 * (1 - margin)) / span;
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-  const nx = new Float32Array(n), ny = new Float32Array(n);
+  const reuse = out && out.x && out.x.length === n && out.y.length === n;
+  const nx = reuse ? out.x : new Float32Array(n), ny = reuse ? out.y : new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const a = (x[i] - cx) * s, b = (y[i] - cy) * s;
     nx[i] = Number.isFinite(a) ? a : 10;
@@ -107,5 +109,63 @@ export function normalizeXY(x, y, margin = 0.05) {
 export function visibleIndices(codes, hidden) {
   const out = [];
   for (let i = 0; i < codes.length; i++) if (!hidden.has(codes[i])) out.push(i);
+  return out;
+}
+
+// --- codes kept on the GPU -----------------------------------------------------------------
+// regl-scatterplot gives each point two values, z and w (float32, exact up to 2**24). Each
+// holds the codes of up to two columns (code_a + 256 * code_b), so colouring or sizing by any
+// of up to four columns only swaps a lookup table: no point data is uploaded again.
+
+export const SLOTS = 2; // columns per value (z or w)
+
+/**
+ * Which columns go into z and w: the colour and size columns first, then other columns
+ * already in the browser, at most two per value. Returns [[z columns], [w columns]].
+ */
+export function packLayout(color, size, available) {
+  const names = [...new Set([color, size, ...available])].filter((c) => c && available.includes(c));
+  const picked = names.slice(0, 2 * SLOTS);
+  return [picked.slice(0, SLOTS), picked.slice(SLOTS)];
+}
+
+/** Where column `name` sits: {value: "valueA" (z) | "valueB" (w), shift, entries} or null. */
+export function packedSlot(layout, name) {
+  for (let v = 0; v < layout.length; v++) {
+    const k = layout[v].indexOf(name);
+    if (k >= 0) {
+      return { value: v === 0 ? "valueA" : "valueB", shift: 8 * k, entries: 256 ** layout[v].length };
+    }
+  }
+  return null;
+}
+
+/** z (or w) of every point: codes[0][i] + 256 * codes[1][i]; fills `out` when it fits. */
+export function packCodes(codes, n, out = null) {
+  const dst = out && out.length === n ? out : new Float32Array(n);
+  const [a, b] = codes;
+  if (!a) dst.fill(0);
+  else if (!b) for (let i = 0; i < n; i++) dst[i] = a[i];
+  else for (let i = 0; i < n; i++) dst[i] = a[i] + 256 * b[i];
+  return dst;
+}
+
+/** A 256-entry table of one column spread over every packed value: entry v = table[(v >> shift) & 255]. */
+export function spreadTable(table, { shift, entries }) {
+  const out = new Array(entries);
+  for (let v = 0; v < entries; v++) out[v] = table[(v >> shift) & 255];
+  return out;
+}
+
+/** #rrggbb as [r, g, b, 1] in 0..1 (what regl-scatterplot keeps, so it parses nothing). */
+export function rgba(hexColor) {
+  const v = parseInt(hexColor.slice(1, 7), 16);
+  return [((v >> 16) & 255) / 255, ((v >> 8) & 255) / 255, (v & 255) / 255, 1];
+}
+
+/** Points as regl-scatterplot's draw() takes them: [x, y, z, w] each. */
+export function pointArrays(x, y, z, w) {
+  const out = new Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = [x[i], y[i], z[i], w[i]];
   return out;
 }

@@ -8,7 +8,13 @@ import {
   colorTable,
   formatNumber,
   normalizeXY,
+  packCodes,
+  packLayout,
+  packedSlot,
+  pointArrays,
+  rgba,
   sizeTable,
+  spreadTable,
   viridis,
   visibleIndices,
 } from "../src/scales.js";
@@ -95,5 +101,60 @@ describe("visibleIndices", () => {
   it("drops the points of hidden categories", () => {
     expect(visibleIndices(Uint8Array.of(0, 1, 2, 1, 0), new Set([1]))).toEqual([0, 2, 4]);
     expect(visibleIndices(Uint8Array.of(0, 1), new Set())).toEqual([0, 1]);
+  });
+});
+
+describe("normalizeXY into given arrays", () => {
+  it("fills the arrays it is given instead of allocating", () => {
+    const out = { x: new Float32Array(3), y: new Float32Array(3) };
+    const r = normalizeXY(Float32Array.of(0, 10, 5), Float32Array.of(0, 2, 1), 0, out);
+    expect(r.x).toBe(out.x);
+    expect(r.y).toBe(out.y);
+    expect(Array.from(out.x)).toEqual([-1, 1, 0]);
+    const other = normalizeXY(Float32Array.of(1, 2), Float32Array.of(1, 2), 0, out);
+    expect(other.x).not.toBe(out.x); // a different length gets its own arrays
+  });
+});
+
+describe("codes packed into z and w", () => {
+  it("puts the colour and size columns first, two per value, at most four", () => {
+    expect(packLayout("loss", "loss", ["label", "loss"])).toEqual([["loss", "label"], []]);
+    expect(packLayout("a", "b", ["e", "d", "c", "b", "a"])).toEqual([["a", "b"], ["e", "d"]]);
+    expect(packLayout("", "x", ["y"])).toEqual([["y"], []]); // not in the browser yet: skipped
+  });
+
+  it("says where a column sits and how many packed values its slot has", () => {
+    const layout = [["a", "b"], ["c"]];
+    expect(packedSlot(layout, "a")).toEqual({ value: "valueA", shift: 0, entries: 65536 });
+    expect(packedSlot(layout, "b")).toEqual({ value: "valueA", shift: 8, entries: 65536 });
+    expect(packedSlot(layout, "c")).toEqual({ value: "valueB", shift: 0, entries: 256 });
+    expect(packedSlot(layout, "d")).toBeNull();
+  });
+
+  it("packs two code columns into one exact float and reads each back through its table", () => {
+    const a = Uint8Array.of(0, 3, 255), b = Uint8Array.of(7, 0, 254);
+    const z = packCodes([a, b], 3);
+    expect(Array.from(z)).toEqual([7 * 256, 3, 255 + 254 * 256]);
+    const table = Array.from({ length: 256 }, (_, i) => `c${i}`);
+    for (const [shift, codes] of [[0, a], [8, b]]) {
+      const spread = spreadTable(table, { shift, entries: 65536 });
+      expect(spread).toHaveLength(65536);
+      expect(Array.from(z, (v) => spread[v])).toEqual(Array.from(codes, (c) => `c${c}`));
+    }
+  });
+
+  it("reuses the output array of the right length, and packs one column or none", () => {
+    const out = new Float32Array(2);
+    expect(packCodes([Uint8Array.of(4, 5)], 2, out)).toBe(out);
+    expect(Array.from(out)).toEqual([4, 5]);
+    expect(Array.from(packCodes([], 2, out))).toEqual([0, 0]);
+    expect(packCodes([Uint8Array.of(1)], 1, out)).not.toBe(out);
+  });
+
+  it("gives colours as normalised RGBA and points as [x, y, z, w]", () => {
+    expect(rgba("#ff8000")).toEqual([1, 128 / 255, 0, 1]);
+    const p = pointArrays(Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6),
+      Float32Array.of(7, 8));
+    expect(p).toEqual([[1, 3, 5, 7], [2, 4, 6, 8]]);
   });
 });
