@@ -61,9 +61,15 @@ def _data_dir() -> Path:
 
 
 def _keras(name: str) -> tuple[np.ndarray, np.ndarray]:
+    import contextlib
+    import io
+
     import keras
 
-    (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
+    # Keras prints "Downloading data from ..." even when it then fails offline: keep notebooks
+    # and Voila reports clean (the source used is in LabeledData.source)
+    with contextlib.redirect_stdout(io.StringIO()):
+        (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
     return np.concatenate([xa, xb]), np.concatenate([ya, yb]).astype(np.int64)
 
 
