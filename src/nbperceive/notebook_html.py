@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from .report import (
     needed_modules,
     script_json,
 )
+from .store import atomic_file
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
@@ -138,12 +138,6 @@ def save_notebook_html(path: str | os.PathLike, out: str | os.PathLike | None = 
     """
     target = Path(out) if out is not None else Path(path).with_suffix(".html")
     page = notebook_html(path, execute=execute, timeout=timeout, kernel_name=kernel_name)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(target, "w") as f:
+        f.write(page)
     return target

@@ -19,11 +19,12 @@ def _rgb(hex_colour: str) -> tuple[int, int, int]:
 
 
 def _save(img: Image.Image, path: str | os.PathLike) -> Path:
+    from .store import atomic_file
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        img.save(f, format="PNG")
     return path
 
 

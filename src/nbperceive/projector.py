@@ -26,6 +26,7 @@ def sprite(images: np.ndarray, thumb: int = 28) -> tuple[np.ndarray, int]:
     """A square uint8 sprite sheet of ``images`` (N, H, W[, C]) and the thumbnail side."""
     from PIL import Image
 
+
     n = len(images)
     side = int(np.ceil(np.sqrt(n)))
     imgs = np.asarray(images)
@@ -47,6 +48,8 @@ def to_projector(run: Run, logdir: str | os.PathLike, epochs: list[int] | None =
     """Write ``run``'s perception vectors (default: every epoch) for TensorBoard's projector."""
     from PIL import Image
 
+    from .store import atomic_file
+
     logdir = Path(logdir)
     logdir.mkdir(parents=True, exist_ok=True)
     epochs = run.epochs if epochs is None else epochs
@@ -55,14 +58,16 @@ def to_projector(run: Run, logdir: str | os.PathLike, epochs: list[int] | None =
     if images is not None:
         sheet, thumb = sprite(images)
         sprite_name = "sprite.png"
-        Image.fromarray(sheet).save(logdir / sprite_name)
+        with atomic_file(logdir / sprite_name) as f:
+            Image.fromarray(sheet).save(f, format="PNG")
     for epoch in epochs:
         snap = run.snapshot(epoch)
         table = snap.table
         cols = columns or [c for c in table.columns if not c.startswith("prob_")]
         name = f"epoch-{epoch:04d}"
-        np.savetxt(logdir / f"{name}.tsv", np.asarray(snap.vectors), delimiter="\t", fmt="%.5g")
-        with open(logdir / f"{name}-metadata.tsv", "w", encoding="utf-8") as f:
+        with atomic_file(logdir / f"{name}.tsv") as f:
+            np.savetxt(f, np.asarray(snap.vectors), delimiter="\t", fmt="%.5g")
+        with atomic_file(logdir / f"{name}-metadata.tsv", "w") as f:
             f.write("\t".join(cols) + "\n")
             for row in table[cols].itertuples(index=False):
                 f.write("\t".join(_tsv_cell(v) for v in row) + "\n")
@@ -76,5 +81,7 @@ def to_projector(run: Run, logdir: str | os.PathLike, epochs: list[int] | None =
             entry += ["  sprite {", f'    image_path: "{sprite_name}"',
                       f"    single_image_dim: {thumb}", f"    single_image_dim: {thumb}", "  }"]
         config.append("\n".join(entry + ["}"]))
-    (logdir / "projector_config.pbtxt").write_text("\n".join(config) + "\n")
+    # written last: TensorBoard finds nothing until every file it names is complete
+    with atomic_file(logdir / "projector_config.pbtxt", "w") as f:
+        f.write("\n".join(config) + "\n")
     return logdir

@@ -281,17 +281,10 @@ def save_html(
     gzipped (about 2.5x smaller file; the browser unpacks them with ``DecompressionStream``).
     Returns the path written.
     """
-    import tempfile
+    from .store import atomic_file
 
     out = Path(path)
     page = to_html(widget, title=title, compress=compress)
-    # written under a temporary name and renamed: a reader never sees half a report
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out, "w") as f:  # a reader never sees half a report
+        f.write(page)
     return out

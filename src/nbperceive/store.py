@@ -18,15 +18,17 @@ every finished epoch readable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -41,31 +43,50 @@ def epoch_dirname(epoch: int) -> str:
     return f"epoch-{epoch:04d}"
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask can only be read by setting it
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give: mkstemp/mkdtemp make 0600/0700
+DIR_MODE = 0o777 & ~_UMASK
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Write ``path`` so that readers see all of it or none: a temporary file beside it
+    (``.tmp-*``, normal permissions), flushed and renamed when the block ends, removed if
+    the block fails."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    try:
+        os.chmod(tmp, FILE_MODE)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _write_json_atomic(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
+    with atomic_file(path, "w") as f:
         json.dump(data, f, indent=1, default=_json_default)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
-    os.close(fd)
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_file(path) as f:
+        df.to_parquet(f, index=False)
 
 
 def save_array_atomic(path: Path, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` (.npy) so that readers see all of it or none."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
+    with atomic_file(path) as f:
         np.save(f, np.ascontiguousarray(array), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _json_default(value: Any) -> Any:
@@ -228,6 +249,7 @@ class EpochWriter:
         self.run_dir = run_dir
         self.epoch = epoch
         self.tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{epoch_dirname(epoch)}-", dir=run_dir))
+        os.chmod(self.tmp, DIR_MODE)
         self.vectors = np.lib.format.open_memmap(
             self.tmp / "vectors.npy", mode="w+", dtype=np.float32, shape=(n_samples, dim)
         )
