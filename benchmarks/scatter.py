@@ -1,6 +1,6 @@
 """Population view at 1,000,000 points: bytes per point on the wire, first paint, recolour.
 
-    .venv/bin/python benchmarks/scatter.py [--points 1000000] [--repeat 3]
+    .venv/bin/python benchmarks/scatter.py [--points 1000000] [--repeat 3] [--bundle JS]
         [--jscatter /tmp/jscatter-venv/bin/python]
 
 Where: headless Debian Chromium (software WebGL, SwiftShader) on a plain local page that loads
@@ -13,8 +13,8 @@ Baseline, measured in the same page and run: bare regl-scatterplot (the same lib
 nbperceive code, its default renderer) drawing the same points with the same colour codes, and
 recolouring them the bare way (draw() with new codes). Ratios > 1 are our overhead. Times run
 to the painted frame (regl-scatterplot's "draw" event). Floor: one redraw() of every point
-with nothing uploaded, on a renderer sized to the plot; no recolour can be faster than that
-(software WebGL draws every point of the frame again).
+(same sizes and opacity as ours) with nothing uploaded, on a renderer sized to the plot; no
+recolour can be faster than that (software WebGL draws every point of the frame again).
 
 Side by side with jupyter-scatter (optional, --jscatter PYTHON: an interpreter of a separate
 venv with jupyter-scatter and voila; never a dependency of nbperceive): both widgets are served
@@ -67,13 +67,14 @@ window.baselineDraw = async (canvas, x, y, z, colors) => {
   return { first, recolour };
 };
 // The floor of any recolour: one redraw of every point, nothing uploaded, on a renderer sized
-// to the 1000x600 plot (as nbperceive sizes its own). Best of three.
-window.baselineRedraw = async (canvas, x, y, z, colors) => {
+// to the 1000x600 plot (as nbperceive sizes its own), the points sized by loss and drawn at the
+// opacity nbperceive uses (a frame's cost grows with the pixels the points cover). Best of 3.
+window.baselineRedraw = async (canvas, x, y, z, colors, sizeCodes, sizes) => {
   const renderer = createRenderer({ canvas: document.createElement("canvas") });
   renderer.resize(1000, 600);
-  const sp = createScatterplot({ renderer, canvas, width: 1000, height: 600, pointSize: 4 });
-  sp.set({ colorBy: "valueA", pointColor: colors });
-  await sp.draw({ x, y, z }, { zDataType: "categorical" });
+  const sp = createScatterplot({ renderer, canvas, width: 1000, height: 600, opacity: 0.85 });
+  sp.set({ colorBy: "valueA", pointColor: colors, sizeBy: "valueB", pointSize: sizes });
+  await sp.draw({ x, y, z, w: sizeCodes }, { zDataType: "categorical", wDataType: "categorical" });
   let best = Infinity;
   for (let k = 0; k < 3; k++) {
     const frame = painted(sp);
@@ -153,7 +154,10 @@ window.runBaseline = async () => {
   };
   const args = [document.getElementById("base"), norm(x), norm(y), label, colors];
   const out = await window.baselineDraw(...args);
-  return { ...out, redraw: await window.baselineRedraw(...args) };
+  // nbperceive's sizes by loss code (its sizeTable, point_size 4): 255 = missing
+  const sizes = Array.from({ length: 256 }, (_, c) => (c === 255 ? 2.4 : 4 * (0.8 + 2.2 * c / 254)),
+  );
+  return { ...out, redraw: await window.baselineRedraw(...args, loss, sizes) };
 };
 window.ready = true;
 </script></body></html>
@@ -277,11 +281,10 @@ def build_baseline(outdir: Path) -> None:
 
 
 def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
-                 repeat: int) -> None:
+                 repeat: int, bundle: Path) -> None:
     """First paint and recolour on a plain page, ours vs bare regl-scatterplot (printed)."""
     from nbperceive.widgets.serializers import encode_channel
 
-    bundle = ROOT / "src" / "nbperceive" / "static" / "population.js"
     if not bundle.is_file():
         sys.exit("build the JS first: cd js && npm run build")
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,7 +332,7 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
         print(f"{label_:<12} {n:>9,} points: nbperceive {o:8.0f} ms   bare regl-scatterplot "
               f"{b:8.0f} ms   ratio {o / b:5.2f}")
     floor, o = med(base, "redraw"), med(ours, "recolour")
-    print(f"redraw floor {n:>9,} points: bare regl-scatterplot redraw() of every point, nothing "
+    print(f"redraw floor {n:>9,} points: bare regl-scatterplot redraw(), same sizes, nothing "
           f"uploaded {floor:8.0f} ms   nbperceive recolour / floor {o / floor:5.2f}")
 
 
@@ -339,6 +342,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-page", action="store_true",
                     help="skip the plain-page first paint / recolour measurement")
+    ap.add_argument("--bundle", type=Path, default=ROOT / "src" / "nbperceive" / "static" /
+                    "population.js", help="built population view to measure (e.g. an older build)")
     ap.add_argument("--jscatter", metavar="PYTHON",
                     help="interpreter of a separate venv with jupyter-scatter and voila")
     args = ap.parse_args()
@@ -349,7 +354,7 @@ def main() -> None:
         print(f"wire bytes/point  {k:<34} {v:6.2f}")
 
     if not args.skip_page:
-        page_timings(xy, loss, label, n, args.repeat)
+        page_timings(xy, loss, label, n, args.repeat, args.bundle)
 
     if args.jscatter:
         ours_ms, ours_bytes = voila_first_paint(xy, loss, label, OURS_CELL, None)
