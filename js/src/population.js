@@ -228,6 +228,8 @@ function render({ model, el }) {
     return () => root.remove();
   }
 
+  // The first points' KD-tree builds (in a worker when large) while the plot is set up.
+  let early = placePoints(model.get("x"), model.get("y"));
   const canvas = h("canvas");
   plot.appendChild(canvas);
   const tip = h("div", "nbp-tip");
@@ -305,6 +307,17 @@ function render({ model, el }) {
     state.w = packCodes(codes(layout[1]), state.n, state.w);
   }
 
+  // Coordinates in clip space and their KD-tree (a promise: a worker builds it for large sets).
+  function placePoints(rawX, rawY) {
+    const xs = decodeArray(rawX) || new Float32Array(0);
+    const ys = decodeArray(rawY) || new Float32Array(0);
+    const n = Math.min(xs.length, ys.length);
+    // refill the arrays of the last draw (regl-scatterplot keeps its own copy of the points)
+    const reuse = state.x && state.x.length === n ? { x: state.x, y: state.y } : null;
+    const { x, y } = normalizeXY(xs.subarray(0, n), ys.subarray(0, n), 0.05, reuse);
+    return { rawX, rawY, n, x, y, indexing: n ? spatialIndex(x, y) : undefined };
+  }
+
   const painted = () => new Promise((resolve) => scatterplot.subscribe("draw", resolve, 1));
 
   async function draw({ transition = false } = {}) {
@@ -326,18 +339,15 @@ function render({ model, el }) {
     if (samePlace) {
       indexing = scatterplot.get("spatialIndex"); // points did not move: keep the KD-tree
     } else {
-      const xs = decodeArray(rawX) || new Float32Array(0);
-      const ys = decodeArray(rawY) || new Float32Array(0);
-      const count = Math.min(xs.length, ys.length);
-      const reuse = state.x && state.x.length === count ? { x: state.x, y: state.y } : null;
-      const norm = normalizeXY(xs.subarray(0, count), ys.subarray(0, count), 0.05, reuse);
-      state.moved = transition && state.drawn && count === state.n && count > 0;
-      state.n = count;
-      state.x = norm.x;
-      state.y = norm.y;
+      const xy = early && early.rawX === rawX && early.rawY === rawY ? early : placePoints(rawX, rawY);
+      early = null;
+      state.moved = transition && state.drawn && xy.n === state.n && xy.n > 0;
+      state.n = xy.n;
+      state.x = xy.x;
+      state.y = xy.y;
       state.rawX = rawX;
       state.rawY = rawY;
-      indexing = count ? spatialIndex(state.x, state.y) : undefined;
+      indexing = xy.indexing;
     }
     const layout = packLayout(model.get("color"), model.get("size"), available);
     packFor(layout);
