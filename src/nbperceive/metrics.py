@@ -78,8 +78,9 @@ def training_dynamics(run: Run) -> pd.DataFrame:
         raise RunError(f"{run.path} holds no epoch yet.")
     trained = [e for e in epochs if e > 0] or epochs
     labels = run.samples["label"].to_numpy()
-    if labels.dtype.kind != "i" or (labels < 0).any():
-        raise RunError("label-error ranking needs integer class labels for every probe sample.")
+    if labels.dtype.kind != "i" or (labels < 0).any() or (labels >= len(run.class_names)).any():
+        raise RunError("label-error ranking needs integer class labels (0 .. number of classes "
+                       "- 1) for every probe sample.")
     all_margins, correct = [], []
     for epoch in trained:
         last = run.snapshot(epoch).table
