@@ -89,8 +89,10 @@ class PopulationView(anywidget.AnyWidget):
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
         super().__init__(columns=columns, **kwargs)
         self._set_xy(self._column_or_array(x, "x"), self._column_or_array(y, "y"))
+        self._channels_ready = False  # pick colour and size, then encode the channels once
         self.color = self._check_column(color if color is not None else default)
         self.size = self._check_column(size if size is not None else default)
+        self._channels_ready = True
         self._send_channels()
         self._set_preview()
         self.on_msg(self._on_custom_msg)
@@ -155,6 +157,8 @@ class PopulationView(anywidget.AnyWidget):
 
     @t.observe("color", "size")
     def _on_channel_choice(self, change: Any) -> None:
+        if not getattr(self, "_channels_ready", True):
+            return
         if change["new"] and change["new"] not in self.channels:
             self._send_channels()
 
