@@ -62,8 +62,8 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for seed in args.seeds:
-        r = experiment(tempfile.mkdtemp(prefix="nbp-label-errors-"), epochs=args.epochs,
-                       seed=seed)
+        with tempfile.TemporaryDirectory(prefix="nbp-label-errors-") as run_dir:
+            r = experiment(run_dir, epochs=args.epochs, seed=seed)
         results.append(r)
         ratio = r["precision_suspects"] / max(r["precision_final_loss"], 1e-9)
         print(f"label errors, seed {seed}, MNIST 5,000 with 2 % flipped (k={r['k']}), "
