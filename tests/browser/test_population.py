@@ -213,6 +213,37 @@ def test_colour_dropdown_updates_legend_kernel_and_pixels(digits_page):
     servers.screenshot(page, "population-by-label")
 
 
+def test_size_dropdown_resizes_the_painted_points(digits_page):
+    # sizing by another column swaps lookup tables in the page (no upload): the painted
+    # footprint must follow each choice, and come back when the first column is chosen again
+    page, rec = digits_page
+    page.keyboard.press("Escape")
+    servers.wait_for_file_json(rec, lambda d: d["selection"] == [])
+
+    def size_by(column: str) -> np.ndarray:
+        draws = int(page.locator(".nbp-pop").get_attribute("data-draws"))
+        page.select_option(".nbp-size", column)
+        servers.wait_for_file_json(rec, lambda d: d["size"] == column)
+        page.wait_for_function(
+            f"() => +document.querySelector('.nbp-pop').dataset.draws > {draws}")
+        page.wait_for_timeout(300)
+        return canvas_pixels(page).min(axis=-1) < 235  # painted pixels
+
+    if page.locator(".nbp-size").input_value() != "loss":
+        size_by("loss")
+    by_loss = canvas_pixels(page).min(axis=-1) < 235
+    by_label = size_by("label")
+    by_pred = size_by("pred")
+    again = size_by("loss")
+    changed = (by_loss != by_label).mean()
+    assert changed > 0.01, "sizing by label left the points as they were"
+    # pred mostly equals label: similar sizes, but the misread digits change size (the same
+    # size table moved to another packed column must still be applied)
+    assert 30 < (by_label != by_pred).sum() and (by_label != by_pred).mean() < changed
+    assert (by_loss != again).mean() < 0.2 * changed  # back to loss: back to the first picture
+    assert page.locator(".nbp-legend-size-title").inner_text() == "Size: loss"
+
+
 def test_legend_click_hides_and_shows_a_category(digits_page):
     page, _ = digits_page
     blue = "#4e79a7"  # category "0"
