@@ -88,7 +88,7 @@ function render({ model, el: root }) {
   const draw = () => {
     const i = model.get("selected");
     const columns = model.get("columns");
-    const table = model.get("table");
+    const table = (model.get("epoch_tables") || {})[String(model.get("epoch"))] ?? model.get("table");
     let row = null;
     if (i >= 0 && table && Object.keys(table).length) row = rowOf(table, columns, i);
     else if (i >= 0 && model.get("row_of") === i) row = model.get("row"); // not a stale row
@@ -112,7 +112,8 @@ function render({ model, el: root }) {
     box.append(t);
   };
   draw();
-  const events = ["selected", "row", "row_of", "table", "columns", "class_names", "placeholder"].map(
+  const events = ["selected", "row", "row_of", "table", "columns", "class_names", "placeholder",
+    "epoch", "epoch_tables"].map(
     (n) => `change:${n}`);
   for (const ev of events) model.on(ev, draw);
   return () => {

@@ -697,6 +697,16 @@ function render({ model, el }) {
 
   // --- model events ----------------------------------------------------------------------------
   const onXY = () => scheduleDraw({ transition: true });
+  // A saved report has no kernel to send another epoch's layout: it carries every epoch's
+  // coordinates and codes (`epoch_frames`, empty when live) and moves the points itself.
+  const onEpoch = () => {
+    renderEpochs();
+    const frame = (model.get("epoch_frames") || {})[String(model.get("epoch"))];
+    if (!frame) return;
+    model.set("x", frame.x);
+    model.set("y", frame.y);
+    model.set("channels", frame.channels); // one coalesced draw, animated
+  };
   const onChannels = () => {
     state.channels = decodeChannels(model.get("channels"));
     renderLegend();
@@ -741,7 +751,7 @@ function render({ model, el }) {
     "change:selected": applySelectionFromModel,
     "change:selection": applySelectionFromModel,
     "change:epochs": renderEpochs,
-    "change:epoch": renderEpochs,
+    "change:epoch": onEpoch,
     "change:title": onTitle,
     "change:layout_status": renderStatus,
     "change:height": onHeight,

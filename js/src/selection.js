@@ -91,8 +91,11 @@ async function render({ model, el: root }) {
   const population = await modelOf(model, model.get("population"));
   const grid = await modelOf(model, model.get("grid"));
 
+  // a saved report that scrubs epochs carries each epoch's table; live, the kernel sends `table`
+  const currentTable = () =>
+    (model.get("epoch_tables") || {})[String(population.get("epoch"))] ?? model.get("table");
   const draw = () => {
-    const table = model.get("table");
+    const table = currentTable();
     const columns = model.get("columns");
     const names = model.get("class_names");
     const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
@@ -123,20 +126,23 @@ async function render({ model, el: root }) {
   const onCell = () => {
     const cells = cellPairs(grid.get("selected"));
     if (!cells.length) return;
-    const label = numbers(model.get("table"), "label");
-    const pred = numbers(model.get("table"), "pred");
+    const label = numbers(currentTable(), "label");
+    const pred = numbers(currentTable(), "pred");
     if (!label || !pred) return;
     population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
     population.save_changes();
   };
   draw();
-  const mine = ["change:table", "change:columns", "change:class_names", "change:max_rows"];
+  const mine = ["change:table", "change:epoch_tables", "change:columns", "change:class_names",
+    "change:max_rows"];
   for (const ev of mine) model.on(ev, draw);
   population.on("change:selection", draw);
+  population.on("change:epoch", draw);
   if (grid) grid.on("change:selected", onCell);
   return () => {
     for (const ev of mine) model.off(ev, draw);
     population.off("change:selection", draw);
+    population.off("change:epoch", draw);
     if (grid) grid.off("change:selected", onCell);
   };
 }

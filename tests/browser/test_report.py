@@ -61,7 +61,7 @@ def explorer_report(tmp_path_factory):
                          preview=True)
     ex = nbp.Explorer(p)
     path = ex.save_html(tmp / "explorer.html", title="Digits explorer")
-    return path, list(ex.suspects.ids)
+    return path, list(ex.suspects.ids), p.run
 
 
 def open_offline(browser, path):
@@ -193,7 +193,7 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
 
 
 def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, explorer_report):
-    path, suspects = explorer_report
+    path, suspects, _ = explorer_report
     context, page, blocked, failed, errors = open_offline(browser, path)
     try:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
@@ -274,6 +274,43 @@ def test_explorer_report_cell_click_and_lasso_fill_the_selection_table(browser, 
         n = int(text.split(" samples")[0])
         assert 0 < n < 300 and "accuracy" in text and "labels" in text
         assert page.evaluate("() => window.__xss") is None
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
+    path, suspects, run = explorer_report
+    context, page, blocked, failed, errors = open_offline(browser, path)
+    try:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        s = suspects[0]
+        page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
+        page.wait_for_function(
+            "(s) => document.querySelector('.nbp-details')?.textContent.includes(`sample${s}`)",
+            arg=s, timeout=10_000)
+        where = "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)"
+        before = page.evaluate(where, s)
+        draws = int(page.locator(".nbp-pop").get_attribute("data-draws"))
+        page.evaluate("""() => {
+            const input = document.querySelector('.nbp-epoch input');
+            input.value = '0';
+            input.dispatchEvent(new Event('input'));
+            input.dispatchEvent(new Event('change'));
+        }""")
+        page.wait_for_function(
+            f"() => +document.querySelector('.nbp-pop').dataset.draws > {draws}", timeout=30_000)
+        page.wait_for_timeout(1500)  # the points animate to epoch 0's layout
+        assert page.evaluate(where, s) != before, "the point did not move to epoch 0's place"
+        # the details read epoch 0's prediction and loss for the same sample
+        epoch0 = run.snapshot(0).table.set_index("sample_id").loc[s]
+        details = page.locator(".nbp-details").inner_text()
+        names = run.class_names
+        assert f"prediction\t{names[int(epoch0.pred)]}" in details
+        assert f"loss\t{float(epoch0.loss):.4g}" in details
+        assert page.locator(".nbp-epoch").inner_text().strip().endswith("0")
+        servers.screenshot(page, "report-explorer-epoch0")
         assert blocked == [] and failed == [], (blocked, failed)
         assert errors == []
     finally:

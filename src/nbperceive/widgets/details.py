@@ -10,6 +10,7 @@ selected one up itself. ``selected`` is meant to be linked in the front end
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,20 @@ def column_payload(values: pd.Series) -> dict[str, Any]:
     return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
 
 
+def table_payload(data: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """``{column: column_payload}`` of the columns the page shows."""
+    return {c: column_payload(data[c]) for c in columns if c in data.columns}
+
+
+def epoch_tables_payload(source: Callable[[], dict[int, pd.DataFrame]] | None,
+                         columns: list[str]) -> dict[str, Any]:
+    """``{"epoch_tables": {str(epoch): table_payload}}`` when ``source`` gives several."""
+    tables = source() if source is not None else {}
+    if len(tables) < 2:
+        return {}
+    return {"epoch_tables": {str(e): table_payload(df, columns) for e, df in tables.items()}}
+
+
 class Details(anywidget.AnyWidget):
     """The selected row of a table (``details.selected = i``), formatted in the page."""
 
@@ -66,12 +81,17 @@ class Details(anywidget.AnyWidget):
     row = t.Dict().tag(sync=True)  # live: {column: value} of sample ``row_of``
     row_of = t.Int(-1).tag(sync=True)
     table = t.Dict().tag(sync=True)  # saved reports: {column: column_payload}
+    # saved reports that scrub epochs: {str(epoch): table}, chosen by ``epoch`` (jslinked)
+    epoch_tables = t.Dict().tag(sync=True)
+    epoch = t.Int(-1).tag(sync=True)
     placeholder = t.Unicode("click a point to see its details").tag(sync=True)
 
     def __init__(self, data: pd.DataFrame, class_names: list[str] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(class_names=[str(c) for c in class_names or []], **kwargs)
         self._data = data
+        # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
+        self.tables_by_epoch: Callable[[], dict[int, pd.DataFrame]] | None = None
         self.set_data(data)
         self.observe(lambda _change: self._show(), names="selected")
 
@@ -93,4 +113,5 @@ class Details(anywidget.AnyWidget):
 
     def _export_traits(self) -> dict[str, Any]:
         """Every sample's values, so a page without a kernel can show any selected one."""
-        return {"table": {c: column_payload(self._data[c]) for c in self.columns}}
+        return {"table": table_payload(self._data, self.columns),
+                **epoch_tables_payload(self.tables_by_epoch, self.columns)}

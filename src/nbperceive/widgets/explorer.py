@@ -81,6 +81,8 @@ class Explorer(w.VBox):
         self.details = Details(self.population.data, class_names=self.class_names,
                                layout=w.Layout(min_width="260px"))
         w.jslink((self.population, "selected"), (self.details, "selected"))
+        w.jslink((self.population, "epoch"), (self.details, "epoch"))
+        self.details.tables_by_epoch = self._tables_by_epoch
         self.inspector = None
         if model is not None and x is not None:
             from .inspector import Inspector
@@ -103,6 +105,7 @@ class Explorer(w.VBox):
         self.curves = self._curves_figure()
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
                                             class_names=self.class_names)
+        self.selection_view.tables_by_epoch = self._tables_by_epoch
         self.suspects = SampleList(rows=8, empty="(no label-error ranking for this run)",
                                    layout=w.Layout(width="100%"))
         self._fill_suspects()
@@ -130,6 +133,10 @@ class Explorer(w.VBox):
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
         return self.population.data
+
+    def _tables_by_epoch(self) -> dict[int, pd.DataFrame]:
+        """Every epoch a saved report can scrub to, with the table it shows then."""
+        return {e: self.population.epoch_table(e) for e in self.population.saved_epochs()}
 
     def _confusion_figure(self) -> Any:
         import bqplot as bq

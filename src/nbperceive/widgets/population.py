@@ -27,7 +27,7 @@ import traitlets as t
 
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
-from .serializers import array_serialization, channels_to_json, encode_channel
+from .serializers import array_serialization, array_to_json, channels_to_json, encode_channel
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below this total
@@ -51,6 +51,8 @@ class PopulationView(anywidget.AnyWidget):
     selection = t.Any(np.zeros(0, np.uint32)).tag(sync=True, **array_serialization)
     preview_kind = t.Unicode("none").tag(sync=True)
     preview_inline = t.Dict().tag(sync=True)
+    # saved reports only: {str(epoch): {x, y, channels}} so the page scrubs without a kernel
+    epoch_frames = t.Dict().tag(sync=True)
     epochs = t.List(t.Int()).tag(sync=True)
     epoch = t.Int(-1).tag(sync=True)
     layout_status = t.Unicode("").tag(sync=True)
@@ -213,8 +215,54 @@ class PopulationView(anywidget.AnyWidget):
 
     def _export_traits(self) -> dict[str, Any]:
         """What a saved report carries instead of the live traits: every hover preview
-        (a page without a kernel cannot fetch them one by one)."""
-        return {"preview_inline": self._inline_previews(limited=False)} if self._preview else {}
+        (a page without a kernel cannot fetch them one by one) and, for a run, every epoch
+        whose layout is at hand (coordinates and colour/size codes), so the scrubber works."""
+        out: dict[str, Any] = {}
+        if self._preview:
+            out["preview_inline"] = self._inline_previews(limited=False)
+        frames = self._epoch_frames()
+        if frames:
+            out["epoch_frames"] = frames
+            out["epochs"] = [int(e) for e in frames]
+        return out
+
+    def saved_epochs(self) -> list[int]:
+        """The epochs a saved report can show: all for PCA, else those with a cached layout."""
+        run = getattr(self, "_run", None)
+        if run is None:
+            return []
+        return [e for e in run.epochs if self._saved_layout(e) is not None]
+
+    def epoch_table(self, epoch: int) -> pd.DataFrame:
+        """The table this view shows at ``epoch`` (recorded columns plus added ones)."""
+        table = self._run.snapshot(epoch).table
+        return table.assign(**self._extra) if self._extra else table
+
+    def _saved_layout(self, epoch: int) -> np.ndarray | None:
+        if epoch == self.epoch:
+            return np.stack([self.x, self.y], axis=1)
+        if self._method == "pca":
+            return np.asarray(self._run.project(epoch, method="pca", layer=self._layer))
+        from ..projection import cached
+
+        found = self._refined.get(epoch)
+        return found if found is not None else cached(self._run, epoch, self._method,
+                                                      layer=self._layer)
+
+    def _epoch_frames(self) -> dict[str, Any]:
+        epochs = self.saved_epochs()
+        if len(epochs) < 2:
+            return {}
+        frames = {}
+        for e in epochs:
+            coords = np.asarray(self._saved_layout(e), dtype=np.float32)
+            table = self.epoch_table(e)
+            channels = {name: encode_channel(table[name]) for name in self.channels
+                        if name in table.columns}
+            frames[str(e)] = {"x": array_to_json(np.ascontiguousarray(coords[:, 0])),
+                              "y": array_to_json(np.ascontiguousarray(coords[:, 1])),
+                              "channels": channels_to_json(channels)}
+        return frames
 
     def info(self, index: int) -> dict[str, Any]:
         """The hover card's fields of one sample (label, pred, correct, loss when present)."""

@@ -11,6 +11,7 @@ population view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import ipywidgets as w
 import pandas as pd
 import traitlets as t
 
-from .details import HIDDEN_COLUMNS, column_payload
+from .details import HIDDEN_COLUMNS, epoch_tables_payload, table_payload
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
@@ -35,12 +36,16 @@ class SelectionView(anywidget.AnyWidget):
     columns = t.List(t.Unicode()).tag(sync=True)
     class_names = t.List(t.Unicode()).tag(sync=True)
     table = t.Dict().tag(sync=True)
+    # saved reports that scrub epochs: {str(epoch): table}, chosen by the population's epoch
+    epoch_tables = t.Dict().tag(sync=True)
     max_rows = t.Int(MAX_ROWS).tag(sync=True)
 
     def __init__(self, data: pd.DataFrame, population: w.DOMWidget, grid: w.Widget | None = None,
                  class_names: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(population=population, grid=grid,
                          class_names=[str(c) for c in class_names or []], **kwargs)
+        # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
+        self.tables_by_epoch: Callable[[], dict[int, pd.DataFrame]] | None = None
         self.set_data(data)
 
     def set_data(self, data: pd.DataFrame) -> None:
@@ -49,4 +54,7 @@ class SelectionView(anywidget.AnyWidget):
         columns = [str(c) for c in data.columns if c not in HIDDEN_COLUMNS]
         with self.hold_sync():
             self.columns = columns
-            self.table = {c: column_payload(data[c]) for c in columns}
+            self.table = table_payload(data, columns)
+
+    def _export_traits(self) -> dict[str, Any]:
+        return epoch_tables_payload(self.tables_by_epoch, self.columns)
