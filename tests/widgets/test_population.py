@@ -188,3 +188,21 @@ def test_a_saved_report_carries_every_preview_even_for_large_sets():
     offsets = np.frombuffer(exported["offsets"]["view"], dtype=np.uint32)
     assert len(offsets) == 1501 and offsets[-1] == len(exported["png"]["view"])
     assert len(exported["info"]) == 1500
+
+
+def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
+    run = digits_run
+    view = PopulationView.from_run(run)  # the last epoch
+    saved = view._export_traits()
+    assert view.epoch_frames == {}  # the live widget is untouched
+    assert saved["epochs"] == run.epochs
+    frames = saved["epoch_frames"]
+    assert sorted(frames, key=int) == [str(e) for e in run.epochs]
+    first = frames[str(run.epochs[0])]
+    xs = np.frombuffer(first["x"]["view"], dtype=np.float32)
+    np.testing.assert_allclose(xs, run.project(run.epochs[0], method="pca")[:, 0], rtol=1e-6)
+    # colour codes of that epoch's losses, not the last epoch's
+    codes = np.frombuffer(first["channels"]["loss"]["codes"]["view"], dtype=np.uint8)
+    expected = encode_channel(run.snapshot(run.epochs[0]).table["loss"])["codes"]
+    np.testing.assert_array_equal(codes, expected)
+    assert first["channels"]["loss"]["domain"] != view.channels["loss"]["domain"]
