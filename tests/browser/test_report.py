@@ -8,6 +8,7 @@ and an Explorer of a real tiny Keras run recorded by nbp.Perceiver.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import os
 import re
@@ -84,14 +85,27 @@ def open_offline(browser, path):
     return context, page, blocked, failed, errors
 
 
+@contextlib.contextmanager
+def offline_page(browser, path):
+    """``path`` opened offline (see :func:`open_offline`); on leaving, the page must not have
+    asked the network for anything, thrown, or run a script hidden in sample text."""
+    context, page, blocked, failed, errors = open_offline(browser, path)
+    try:
+        yield page
+        assert page.evaluate("() => window.__xss") is None
+        assert blocked == [] and failed == [], (blocked, failed)
+        assert errors == []
+    finally:
+        context.close()
+
+
 def pixels(locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
 
 
 def test_population_report_draws_hovers_and_selects_offline(browser, population_report):
     path, images = population_report
-    context, page, blocked, failed, errors = open_offline(browser, path)
-    try:
+    with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_timeout(300)
         servers.screenshot(page, "report-population")
@@ -150,15 +164,10 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
         servers.screenshot(page, "report-population-note")
         assert page.evaluate("() => window.__xss") is None
         assert "window.__xss=3" in page.locator("h1").inner_text()
-        assert blocked == [] and failed == [], (blocked, failed)
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_explorer_report_renders_every_part_offline(browser, explorer_report):
-    context, page, blocked, failed, errors = open_offline(browser, explorer_report[0])
-    try:
+    with offline_page(browser, explorer_report[0]) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_selector(".nbp-inspector canvas", timeout=30_000)
         # bqplot draws the confusion matrix (one rect per class pair) and the curves as SVG
@@ -185,17 +194,11 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
             "(i) => document.querySelector('.nbp-status')?.textContent.includes(`sample ${i}`)",
             arg=i, timeout=10_000)
         servers.screenshot(page, "report-explorer-clicked")
-        assert page.evaluate("() => window.__xss") is None
-        assert blocked == [] and failed == [], (blocked, failed)
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, explorer_report):
     path, suspects, _ = explorer_report
-    context, page, blocked, failed, errors = open_offline(browser, path)
-    try:
+    with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_selector(".nbp-inspector canvas", timeout=30_000)
         page.wait_for_timeout(300)
@@ -229,16 +232,10 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
             "(m) => document.querySelector('.nbp-inspector .nbp-status')?.textContent"
             ".includes(`sample ${m}: its heatmaps are not saved`)", arg=missing, timeout=10_000)
         assert page.input_value(number) == str(s)  # still the sample on screen
-        assert page.evaluate("() => window.__xss") is None
-        assert blocked == [] and failed == [], (blocked, failed)
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_explorer_report_cell_click_and_lasso_fill_the_selection_table(browser, explorer_report):
-    context, page, blocked, failed, errors = open_offline(browser, explorer_report[0])
-    try:
+    with offline_page(browser, explorer_report[0]) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_function(
             "() => document.querySelectorAll('.heatmapcell_label').length >= 100",
@@ -273,17 +270,11 @@ def test_explorer_report_cell_click_and_lasso_fill_the_selection_table(browser, 
         text = summary.inner_text()
         n = int(text.split(" samples")[0])
         assert 0 < n < 300 and "accuracy" in text and "labels" in text
-        assert page.evaluate("() => window.__xss") is None
-        assert blocked == [] and failed == [], (blocked, failed)
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
     path, suspects, run = explorer_report
-    context, page, blocked, failed, errors = open_offline(browser, path)
-    try:
+    with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         s = suspects[0]
         page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
@@ -311,10 +302,6 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
         assert f"loss\t{float(epoch0.loss):.4g}" in details
         assert page.locator(".nbp-epoch").inner_text().strip().endswith("0")
         servers.screenshot(page, "report-explorer-epoch0")
-        assert blocked == [] and failed == [], (blocked, failed)
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
