@@ -1,8 +1,7 @@
-// The details panel: ground truth, prediction, loss and metadata of the selected sample.
-// Live, Python sends the selected sample's raw values (`row`); a saved report carries every
-// sample's values (`table`) and this view looks the selected one up itself, without a kernel.
-// Every value is set with textContent: sample text is data, never markup.
-import { decodeArray } from "./codecs.js";
+// The details panel: ground truth, prediction, loss and metadata of the selected sample, read
+// from the rows the selection view holds (`source`) at the population view's epoch, so it
+// works the same live and in a saved report. Every value is set with textContent.
+import { modelOf, rowOf, tableAt } from "./tables.js";
 
 const CSS = `
 .nbp-details { font: 13px/1.4 system-ui, sans-serif; color: #222; padding: 4px 6px; }
@@ -31,23 +30,6 @@ export function className(names, i) {
   return Number.isInteger(i) && i >= 0 && i < names.length ? names[i] : formatValue(i);
 }
 
-/** Row `i` of a saved table ({column: {numbers | texts}}) as {column: value}. */
-export function rowOf(table, columns, i) {
-  const row = {};
-  for (const c of columns) {
-    const col = table[c];
-    if (!col) continue;
-    if (col.texts) row[c] = col.texts[i] ?? null;
-    else {
-      col.decoded ??= decodeArray(col.numbers);
-      if (i < 0 || i >= col.decoded.length) return null;
-      const v = col.decoded[i];
-      row[c] = col.bool ? v !== 0 : Number.isNaN(v) ? null : v;
-    }
-  }
-  return row;
-}
-
 /** The panel's content: {title: [truth, prediction, correct], items: [[name, text], ...]}. */
 export function detailItems(row, columns, names, index) {
   const items = [["sample", formatValue(row.sample_id ?? index)]];
@@ -72,32 +54,32 @@ export function detailItems(row, columns, names, index) {
   return { title, items };
 }
 
-function el(tag, className, text) {
+/** A new element with a class and text content (never markup). */
+export function el(tag, className, text) {
   const e = document.createElement(tag);
   if (className) e.className = className;
   if (text !== undefined) e.textContent = text;
   return e;
 }
 
-function render({ model, el: root }) {
+async function render({ model, el: root }) {
   const style = el("style");
   style.textContent = CSS;
   const box = el("div", "nbp-details");
   root.append(style, box);
+  const source = await modelOf(model, model.get("source"));
+  const population = await modelOf(source, source.get("population"));
 
   const draw = () => {
     const i = model.get("selected");
-    const columns = model.get("columns");
-    const table = (model.get("epoch_tables") || {})[String(model.get("epoch"))] ?? model.get("table");
-    let row = null;
-    if (i >= 0 && table && Object.keys(table).length) row = rowOf(table, columns, i);
-    else if (i >= 0 && model.get("row_of") === i) row = model.get("row"); // not a stale row
+    const columns = source.get("columns");
+    const row = i >= 0 ? rowOf(tableAt(source, population), columns, i) : null;
     box.replaceChildren();
     if (!row) {
       box.append(el("i", "nbp-empty", model.get("placeholder")));
       return;
     }
-    const { title, items } = detailItems(row, columns, model.get("class_names"), i);
+    const { title, items } = detailItems(row, columns, source.get("class_names"), i);
     if (title) {
       const b = el("b", title.correct ? "nbp-ok" : "nbp-wrong",
         `${title.correct ? "✔" : "✘"} ${title.truth} → ${title.pred}`);
@@ -112,12 +94,14 @@ function render({ model, el: root }) {
     box.append(t);
   };
   draw();
-  const events = ["selected", "row", "row_of", "table", "columns", "class_names", "placeholder",
-    "epoch", "epoch_tables"].map(
-    (n) => `change:${n}`);
-  for (const ev of events) model.on(ev, draw);
+  const listening = [
+    [model, ["selected", "placeholder"]],
+    [source, ["table", "epoch_tables", "columns", "class_names"]],
+    [population, ["epoch"]],
+  ];
+  for (const [m, names] of listening) for (const n of names) m.on(`change:${n}`, draw);
   return () => {
-    for (const ev of events) model.off(ev, draw);
+    for (const [m, names] of listening) for (const n of names) m.off(`change:${n}`, draw);
   };
 }
 

@@ -2,7 +2,8 @@
 // confusion-matrix cell (label r, prediction c) to those samples. All in the page, from the
 // saved values of every sample, so it works without a kernel. Cells are set as textContent.
 import { decodeArray, encodeArray } from "./codecs.js";
-import { className, formatValue, rowOf } from "./details.js";
+import { className, el, formatValue } from "./details.js";
+import { modelOf, numbers, rowOf, tableAt } from "./tables.js";
 
 const CSS = `
 .nbp-selection { font: 13px/1.4 system-ui, sans-serif; color: #222; }
@@ -14,14 +15,6 @@ const CSS = `
   white-space: nowrap; max-width: 280px; overflow: hidden; text-overflow: ellipsis; }
 .nbp-selection th { position: sticky; top: 0; background: #fff; }
 `;
-
-/** A numeric column of the saved table as a typed array (decoded once), or null. */
-export function numbers(table, name) {
-  const col = table[name];
-  if (!col || !col.numbers) return null;
-  col.decoded ??= decodeArray(col.numbers);
-  return col.decoded;
-}
 
 /** Samples whose (label, pred) is one of `cells` ([[label, pred], ...]), ascending. */
 export function samplesInCells(label, pred, cells) {
@@ -66,20 +59,6 @@ export function summaryText(table, names, rows) {
   return parts.join(" · ");
 }
 
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-const PREFIX = "IPY_MODEL_";
-async function modelOf(model, ref) {
-  if (!ref) return null;
-  const id = typeof ref === "string" && ref.startsWith(PREFIX) ? ref.slice(PREFIX.length) : ref;
-  return model.widget_manager.get_model(id);
-}
-
 async function render({ model, el: root }) {
   const style = el("style");
   style.textContent = CSS;
@@ -91,9 +70,7 @@ async function render({ model, el: root }) {
   const population = await modelOf(model, model.get("population"));
   const grid = await modelOf(model, model.get("grid"));
 
-  // a saved report that scrubs epochs carries each epoch's table; live, the kernel sends `table`
-  const currentTable = () =>
-    (model.get("epoch_tables") || {})[String(population.get("epoch"))] ?? model.get("table");
+  const currentTable = () => tableAt(model, population);
   const draw = () => {
     const table = currentTable();
     const columns = model.get("columns");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { className, detailItems, formatValue, rowOf } from "../src/details.js";
+import { className, detailItems, formatValue } from "../src/details.js";
+import { rowOf } from "../src/tables.js";
 
 const view = (typed) => ({ view: new DataView(typed.buffer), dtype: typed.constructor.name
   .replace("Array", "").toLowerCase(), shape: [typed.length] });

@@ -19,17 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ReportError
-from .report import (
-    _LOADER,
-    EMBED_AMD_JS,
-    EMBED_FONTS,
-    REQUIRE_JS,
-    _source_tag,
-    _static,
-    module_source,
-    needed_modules,
-    script_json,
-)
+from .report import page_scripts
 from .store import atomic_file
 
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -104,27 +94,12 @@ def notebook_html(path: str | os.PathLike, execute: bool = False, timeout: int =
         return body
     from . import __version__
 
-    modules = needed_modules(state)
-    sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
-    sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
-    tail = "\n".join([
-        f'<meta name="generator" content="nbperceive {__version__}">',
-        f'<script type="{STATE_MIME}">{script_json(state)}</script>',
-        *[_source_tag(i, s, compress) for i, s in sources],
-        f'<script type="application/json" id="nbp-fonts">{script_json(_fonts())}</script>',
-        f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
-        f"<script>{_LOADER}</script>",
-    ])
+    tail = (f'<meta name="generator" content="nbperceive {__version__}">\n'
+            + page_scripts(state, compress))
     at = body.rfind("</body>")
     if at < 0:
         raise ReportError("nbconvert produced a page without </body>; cannot add the widgets")
     return body[:at] + tail + "\n" + body[at:]
-
-
-def _fonts() -> dict[str, str]:
-    import json
-
-    return json.loads(_static(EMBED_FONTS))
 
 
 def save_notebook_html(path: str | os.PathLike, out: str | os.PathLike | None = None,

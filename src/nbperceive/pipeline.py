@@ -149,7 +149,9 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike,
         if len(x) != len(run.samples):
             raise ProbeError(f"{inputs_path} holds {len(x)} samples but the run recorded "
                              f"{len(run.samples)}; pass the probe inputs in probe order")
-        if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] in (1, 3)):
-            preview = images(x)
+        try:
+            preview = images(x)  # image inputs become hover previews
+        except ProbeError:
+            preview = None
     explorer = Explorer(run, model=model, x=x, preview=preview)
     return explorer.save_html(out, title=title or f"nbperceive report: {run.path.name}")

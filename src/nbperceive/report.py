@@ -130,10 +130,7 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1
 page: hover, click, lasso and linked views work; results that need Python show what was last
 computed.</p>
 {views}
-<script type="application/vnd.jupyter.widget-state+json">{state}</script>
-{sources}
-<script type="application/json" id="nbp-modules">{modules}</script>
-<script>{loader}</script>
+{scripts}
 </body>
 </html>
 """
@@ -249,25 +246,34 @@ def _source_tag(tag_id: str, text: str, compress: bool) -> str:
             "</script>")
 
 
+def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
+    """What a page needs to draw saved widget ``state`` with no network: the escaped state,
+    require.js, the HTML manager, every widget library the state uses, the icon fonts and the
+    loader that wires them (used by :func:`to_html` and the notebook export)."""
+    modules = needed_modules(state)
+    sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
+    sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
+    fonts = json.loads(_static(EMBED_FONTS))
+    return "\n".join([
+        f'<script type="application/vnd.jupyter.widget-state+json">{script_json(state)}</script>',
+        *[_source_tag(i, text, compress) for i, text in sources],
+        f'<script type="application/json" id="nbp-fonts">{script_json(fonts)}</script>',
+        f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
+        f"<script>{_LOADER}</script>",
+    ])
+
+
 def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True) -> str:
     """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
     from . import __version__
 
     state, view = widget_state(widget)
-    modules = needed_modules(state)
-    sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
-    sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
-    fonts = json.loads(_static(EMBED_FONTS))
     return _PAGE.format(
         version=__version__,
         title=html.escape(title),
         views=(f'<script type="application/vnd.jupyter.widget-view+json">{script_json(view)}'
                "</script>"),
-        state=script_json(state),
-        sources="\n".join([_source_tag(i, s, compress) for i, s in sources] + [
-            f'<script type="application/json" id="nbp-fonts">{script_json(fonts)}</script>']),
-        modules=script_json(modules),
-        loader=_LOADER,
+        scripts=page_scripts(state, compress),
     )
 
 

@@ -17,23 +17,21 @@ def perceiver(tmp_path_factory):
                             learning_rate=0.01, metadata={"note": note})
 
 
-def test_details_send_the_selected_row_and_save_every_row(perceiver):
-    # the page formats and escapes (tests/browser); Python sends raw values, linked by jslink
+def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
+    # the page formats and escapes (tests/browser); Python supplies raw values once, in the
+    # selection view the details panel references, linked to the scatter by jslink
     ex = nbp.Explorer(perceiver)
-    ex.details.selected = 0
-    row = ex.details.row
-    assert ex.details.row_of == 0
-    assert row["note"] == "<script>alert(1)</script>"
-    table = perceiver.run.snapshot().table
-    assert row["loss"] == pytest.approx(float(table.loss[0]))
-    assert {"label", "pred", "sample_id"} <= set(row) and "x" not in row
-    ex.details.selected = -1
-    assert ex.details.row == {} and ex.details.row_of == -1
-    # a saved report carries every sample: numbers as binary columns, text as text
-    saved = ex.details._export_traits()["table"]
+    assert ex.details.source is ex.selection_view
+    saved = ex.selection_view.table  # numbers as binary columns, text as text
     assert saved["note"]["texts"][0] == "<script>alert(1)</script>"
+    table = perceiver.run.snapshot().table
     loss = np.frombuffer(saved["loss"]["numbers"]["view"], dtype=np.float64)
-    np.testing.assert_allclose(loss, ex.population.data["loss"].to_numpy())
+    np.testing.assert_allclose(loss, table["loss"].to_numpy())
+    assert {"label", "pred", "sample_id"} <= set(saved) and "x" not in saved
+    # a saved report scrubs epochs: every epoch's rows travel in the selection view only
+    exported = ex.selection_view._export_traits()["epoch_tables"]
+    assert sorted(exported, key=int) == [str(e) for e in perceiver.run.epochs]
+    assert not {"table", "epoch_tables"} & set(ex.details.get_state())  # not a second copy
 
 
 def test_selection_view_holds_every_row_and_references_its_views(perceiver):
@@ -66,8 +64,6 @@ def test_epoch_scrub_updates_the_confusion_matrix(perceiver):
     epoch0 = perceiver.run.snapshot(0).table["pred"].to_numpy()
     pred = np.frombuffer(ex.selection_view.table["pred"]["numbers"]["view"], dtype=np.int32)
     np.testing.assert_array_equal(pred, epoch0)
-    ex.details.selected = 5
-    assert ex.details.row["pred"] == int(epoch0[5])
 
 
 def test_from_disk_without_model_has_no_inspector(perceiver):
@@ -105,7 +101,7 @@ def test_add_metadata_from_values_and_functions(perceiver):
     assert "ink" in nbp.open_run(perceiver.run_dir).samples.columns  # kept with the run
     ex.add_metadata("parity", np.arange(200) % 2)
     assert "parity" in ex.population.columns
-    assert "parity" in ex.details.columns and "parity" in ex.selection_view.table
+    assert "parity" in ex.selection_view.columns and "parity" in ex.selection_view.table
     with pytest.raises(nbp.MetadataError, match="one value per probe sample"):
         ex.add_metadata("short", np.arange(3))
     with pytest.raises(nbp.MetadataError, match="records"):

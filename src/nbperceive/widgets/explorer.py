@@ -78,11 +78,6 @@ class Explorer(w.VBox):
         self.class_names = run.class_names
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
-        self.details = Details(self.population.data, class_names=self.class_names,
-                               layout=w.Layout(min_width="260px"))
-        w.jslink((self.population, "selected"), (self.details, "selected"))
-        w.jslink((self.population, "epoch"), (self.details, "epoch"))
-        self.details.tables_by_epoch = self._tables_by_epoch
         self.inspector = None
         if model is not None and x is not None:
             from .inspector import Inspector
@@ -106,6 +101,8 @@ class Explorer(w.VBox):
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
                                             class_names=self.class_names)
         self.selection_view.tables_by_epoch = self._tables_by_epoch
+        self.details = Details(source=self.selection_view, layout=w.Layout(min_width="260px"))
+        w.jslink((self.population, "selected"), (self.details, "selected"))
         self.suspects = SampleList(rows=8, empty="(no label-error ranking for this run)",
                                    layout=w.Layout(width="100%"))
         self._fill_suspects()
@@ -199,7 +196,6 @@ class Explorer(w.VBox):
     # --- reactions -------------------------------------------------------------------------
     def _on_epoch(self, change: Any) -> None:
         self._update_confusion()
-        self.details.set_data(self._table())
         self.selection_view.set_data(self._table())
 
     # --- API -------------------------------------------------------------------------------
@@ -228,7 +224,6 @@ class Explorer(w.VBox):
         samples[name] = values
         _write_parquet_atomic(samples, self.run.path / "samples.parquet")
         self.population.add_column(name, values)
-        self.details.set_data(self._table())
         self.selection_view.set_data(self._table())
 
     def _apply(self, fn: Callable[[Any], Any]) -> np.ndarray:

@@ -231,6 +231,8 @@ class PopulationView(anywidget.AnyWidget):
         run = getattr(self, "_run", None)
         if run is None:
             return []
+        if self._method == "pca":  # computed on demand in milliseconds: every epoch
+            return list(run.epochs)
         return [e for e in run.epochs if self._saved_layout(e) is not None]
 
     def epoch_table(self, epoch: int) -> pd.DataFrame:
@@ -250,12 +252,13 @@ class PopulationView(anywidget.AnyWidget):
                                                       layer=self._layer)
 
     def _epoch_frames(self) -> dict[str, Any]:
-        epochs = self.saved_epochs()
-        if len(epochs) < 2:
+        layouts = {e: self._saved_layout(e) for e in getattr(self._run, "epochs", [])}
+        layouts = {e: coords for e, coords in layouts.items() if coords is not None}
+        if len(layouts) < 2:
             return {}
         frames = {}
-        for e in epochs:
-            coords = np.asarray(self._saved_layout(e), dtype=np.float32)
+        for e, found in layouts.items():
+            coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
             channels = {name: encode_channel(table[name]) for name in self.channels
                         if name in table.columns}

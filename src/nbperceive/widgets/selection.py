@@ -1,5 +1,6 @@
 """The selection view: summary and table of the samples lassoed in the population view, and
-the front-end link from a confusion-matrix cell to those samples.
+the front-end link from a confusion-matrix cell to those samples. It holds every sample's
+values, which the details panel reads too.
 
 Everything happens in the page (``js/src/selection.js``), so it works in a saved report too:
 the view holds every sample's values (``table``: numbers as binary columns, text as text) and
@@ -17,13 +18,33 @@ from typing import Any
 
 import anywidget
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import traitlets as t
 
-from .details import HIDDEN_COLUMNS, epoch_tables_payload, table_payload
+from .serializers import array_to_json
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
+HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
+
+
+def column_payload(values: pd.Series) -> dict[str, Any]:
+    """A column for the page: numbers as one binary float64/int32 array, the rest as text."""
+    if pd.api.types.is_bool_dtype(values):
+        return {"numbers": array_to_json(values.to_numpy(dtype=np.int32)), "bool": True}
+    if pd.api.types.is_integer_dtype(values) and values.notna().all():
+        a = values.to_numpy()
+        if a.min(initial=0) >= -(2**31) and a.max(initial=0) < 2**31:
+            return {"numbers": array_to_json(a.astype(np.int32))}
+    if pd.api.types.is_numeric_dtype(values):
+        return {"numbers": array_to_json(values.to_numpy(dtype=np.float64))}
+    return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
+
+
+def table_payload(data: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """``{column: column_payload}`` of the columns the page shows."""
+    return {c: column_payload(data[c]) for c in columns if c in data.columns}
 
 
 class SelectionView(anywidget.AnyWidget):
@@ -57,4 +78,9 @@ class SelectionView(anywidget.AnyWidget):
             self.table = table_payload(data, columns)
 
     def _export_traits(self) -> dict[str, Any]:
-        return epoch_tables_payload(self.tables_by_epoch, self.columns)
+        """Every epoch's rows, when the page can scrub epochs (no kernel to send them)."""
+        tables = self.tables_by_epoch() if self.tables_by_epoch is not None else {}
+        if len(tables) < 2:
+            return {}
+        return {"epoch_tables": {str(e): table_payload(df, self.columns)
+                                 for e, df in tables.items()}}
