@@ -1,23 +1,25 @@
 """The capture engine: one forward pass per batch yields pooled layer features, loss, output.
 
-The probe model is the user's model re-traced with every chosen layer's output as an extra
-output, each pooled *inside the graph* (mean over every axis but batch and features) and, when
-wider than ``max_width``, reduced by a fixed seeded random projection. It shares the user's
-weights, so a capture after epoch k sees epoch k's model without copying anything.
+The probe is the user's model run through its own ``call`` under a
+:class:`~nbperceive.layers.Recorder` inside one ``tf.function``: every chosen layer's output
+is pooled *inside the graph* (mean over every axis but batch and features) and, when wider than
+``max_width``, reduced by a fixed seeded random projection. It is the user's model itself, so
+a capture after epoch k sees epoch k's weights without copying anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
+from keras.src import tree
 
-from .errors import LabelError
-from .layers import choose_layers, model_inputs, trace
+from .errors import LabelError, ModelError
+from .layers import Recorder, choose_layers, declared_inputs, model_inputs
 
 
 @dataclass
@@ -43,83 +45,154 @@ def _pool(tensor: Any) -> Any:
     return keras.ops.mean(tensor, axis=tuple(range(1, rank - 1)))
 
 
-class _Project(keras.layers.Layer):
-    """Fixed random projection (not trainable); keeps the probe model serialisable-free."""
-
-    def __init__(self, matrix: np.ndarray, **kwargs: Any):
-        super().__init__(trainable=False, **kwargs)
-        self.matrix = matrix
-
-    def build(self, input_shape: Any) -> None:
-        self.kernel = self.add_weight(shape=self.matrix.shape, initializer="zeros",
-                                      trainable=False, name="kernel")
-        self.kernel.assign(self.matrix)
-
-    def call(self, x: Any) -> Any:
-        return keras.ops.matmul(keras.ops.cast(x, self.kernel.dtype), self.kernel)
-
-
 @dataclass
 class ProbeModel:
-    """The compiled capture function and the layout of the vectors it produces."""
+    """The user's model run through a :class:`~nbperceive.layers.Recorder`: its outputs and
+    the chosen layers' pooled (and, when wide, projected) outputs, from one forward pass."""
 
     model: keras.Model
+    layers: list[Any]  # the recorded layers, in block order
     blocks: list[LayerBlock]
     n_outputs: int
+    output_shapes: list[tuple]
+    matrices: list[np.ndarray | None]
 
     @property
     def dim(self) -> int:
         return self.blocks[-1].stop if self.blocks else 0
 
+    def __call__(self, x: Any) -> tuple[list[Any], list[Any]]:
+        """(model outputs, float32 feature blocks) for one batch; call inside tf.function."""
+        outputs, pooled = _forward(self.model, self.layers, x)
+        features = []
+        for layer, matrix in zip(self.layers, self.matrices):
+            block = pooled[id(layer)]
+            if matrix is not None:
+                block = keras.ops.matmul(block, keras.ops.convert_to_tensor(matrix))
+            features.append(block)
+        return outputs, features
 
-def build_probe(model: keras.Model, layers: Sequence[Any] | None = None,
-                max_width: int = 256, seed: int = 0) -> ProbeModel:
-    """Re-trace ``model`` with the chosen layers' pooled outputs as extra outputs."""
+
+def _forward(model: keras.Model, layers: Sequence[Any], x: Any
+             ) -> tuple[list[Any], dict[int, Any]]:
+    """Run ``model`` on ``x``; its flat outputs and each layer's first output, pooled."""
+    wanted = {id(layer) for layer in layers}
+    pooled: dict[int, Any] = {}
+    order: list[int] = []
+
+    def hook(path: str, layer: Any, out: Any) -> None:
+        if id(layer) in wanted and id(layer) not in pooled:
+            dtype = getattr(out, "dtype", None)
+            if dtype is None or not tf.as_dtype(dtype).is_floating:
+                return  # ids, strings, masks: nothing to pool
+            pooled[id(layer)] = _pool(keras.ops.cast(out, "float32"))
+            order.append(id(layer))
+
+    xs = list(x) if isinstance(x, (list, tuple)) else [x]
+    out = Recorder(model, hook=hook, record=False).run(xs, source=None)
+    ordered = {key: pooled[key] for key in order}
+    return list(tree.flatten(out)), ordered
+
+
+def batch_spec(values: Any) -> Any:
+    """TensorSpec (batch axis None) of an array, or a list of them (several inputs/outputs)."""
+    if values is None:
+        return None
+    if isinstance(values, (list, tuple)):
+        specs = [batch_spec(v) for v in values]
+        return specs if len(specs) > 1 else specs[0]
+    a = np.asarray(values)
+    dtype = tf.string if a.dtype.kind in ("U", "S", "O") else tf.as_dtype(a.dtype)
+    return tf.TensorSpec((None, *a.shape[1:]), dtype)
+
+
+def input_specs(model: keras.Model, shapes: Sequence[tuple] | None = None,
+                dtypes: Sequence[Any] | None = None) -> list[tf.TensorSpec]:
+    """One TensorSpec per model input (batch axis None): the model's declared inputs, or for a
+    subclassed model the probe's sample shapes and dtypes."""
+    declared = declared_inputs(model)
+    if declared:
+        return [tf.TensorSpec((None, *t.shape[1:]), tf.as_dtype(t.dtype)) for t in declared]
+    if shapes is None:
+        model_inputs(model)  # raises the "not built" error
+    return [tf.TensorSpec((None, *s), tf.as_dtype(d)) for s, d in zip(shapes, dtypes)]
+
+
+def build_probe(model: keras.Model, specs: Sequence[tf.TensorSpec],
+                layers: Sequence[Any] | None = None, max_width: int = 256,
+                seed: int = 0) -> ProbeModel:
+    """Trace ``model`` once on ``specs`` to lay out the chosen layers' pooled outputs."""
     chosen = choose_layers(model, layers)
-    wanted = {id(layer) for layer in chosen}
-    inputs = [keras.Input(shape=t.shape[1:], dtype=t.dtype, name=f"probe_{i}")
-              for i, t in enumerate(model_inputs(model))]
-    recorded: dict[int, Any] = {}
+    shapes: dict[int, int] = {}
+    found: list[int] = []
+    out_shapes: list[tuple] = []
 
-    def on_output(layer: Any, out: Any) -> None:
-        if id(layer) in wanted and id(layer) not in recorded:
-            recorded[id(layer)] = out[0] if isinstance(out, (list, tuple)) else out
+    def trace(*xs: Any) -> Any:
+        outputs, pooled = _forward(model, chosen, list(xs))
+        found[:] = list(pooled)
+        shapes.update({key: p.shape[-1] for key, p in pooled.items()})
+        out_shapes[:] = [tuple(o.shape) for o in outputs]
+        return outputs
 
-    outputs = trace(model, inputs, on_output)
-    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    tf.function(trace, autograph=False).get_concrete_function(*specs)
+    by_id = {id(layer): layer for layer in chosen}
     rng = np.random.default_rng(seed)
-    features, blocks, start = [], [], 0
-    for layer in chosen:
-        if id(layer) not in recorded:  # layer not on the path from these inputs
-            continue
-        pooled = _pool(recorded[id(layer)])
-        width = int(pooled.shape[-1])
+    recorded, blocks, matrices, start = [], [], [], 0
+    for key in found:  # execution order
+        layer = by_id[key]
+        width = int(shapes[key])
         projected = width > max_width
+        matrix = None
         if projected:
-            matrix = rng.standard_normal((width, max_width)).astype(np.float32)
-            pooled = _Project(matrix / np.sqrt(max_width), name=f"nbp_proj_{layer.name}")(pooled)
+            matrix = (rng.standard_normal((width, max_width)) / np.sqrt(max_width)
+                      ).astype(np.float32)
         out_width = max_width if projected else width
-        features.append(keras.ops.cast(pooled, "float32"))
+        recorded.append(layer)
+        matrices.append(matrix)
         blocks.append(LayerBlock(layer.name, start, start + out_width, width, projected))
         start += out_width
-    probe = keras.Model(inputs, [*outputs, *features], name=f"nbp_probe_{model.name}")
-    return ProbeModel(model=probe, blocks=blocks, n_outputs=len(outputs))
+    if not blocks:
+        raise ModelError(
+            f"none of the chosen layers of model {model.name!r} produced a float output "
+            "when the model ran; pass layers=[...] naming layers on the path from its inputs."
+        )
+    return ProbeModel(model=model, layers=recorded, blocks=blocks, n_outputs=len(out_shapes),
+                      output_shapes=out_shapes, matrices=matrices)
+
+
+def _as_loss(identifier: Any, y: Any, p: Any) -> Any:
+    """The Loss object Keras' compile makes of ``identifier`` (strings and functions are
+    wrapped in a LossFunctionWrapper, which aligns ranks like ``fit`` does)."""
+    try:
+        from keras.src.trainers.compile_utils import get_loss
+    except ImportError:  # pragma: no cover - a Keras without this helper
+        get_loss = None
+    if get_loss is not None:
+        return get_loss(identifier, y, p)
+    obj = keras.losses.get(identifier) if isinstance(identifier, (str, dict)) else identifier
+    if isinstance(obj, keras.losses.Loss):
+        return obj
+    return keras.losses.LossFunctionWrapper(obj)
 
 
 @dataclass
 class LossSpec:
     """How to turn (y_true, y_pred) into one loss value per sample, like the compiled loss."""
 
-    fns: list[Callable[[Any, Any], Any] | None]
+    identifiers: list[Any]  # the model's loss per output, as compiled (None: no loss)
     weights: list[float]
     from_logits: bool
 
     def per_sample(self, ys: list[Any], preds: list[Any]) -> Any:
+        """Keras' own per-sample values: the compiled Loss object's dtype conversion and
+        rank alignment, without its reduction over the batch."""
         total = None
-        for fn, w, y, p in zip(self.fns, self.weights, ys, preds, strict=False):
-            if fn is None:
+        for ident, w, y, p in zip(self.identifiers, self.weights, ys, preds, strict=False):
+            if ident is None:
                 continue
-            value = fn(y, p)
+            obj = _as_loss(ident, y, p)
+            dtype = obj.dtype or "float32"
+            value = obj.call(keras.ops.cast(y, dtype), keras.ops.cast(p, dtype))
             rank = len(value.shape)
             if rank > 1:
                 value = keras.ops.mean(value, axis=tuple(range(1, rank)))
@@ -128,23 +201,27 @@ class LossSpec:
         return total
 
 
-def _loss_fn(loss: Any) -> tuple[Callable[[Any, Any], Any] | None, bool]:
+def _from_logits(loss: Any) -> bool:
     if loss is None:
-        return None, False
+        return False
     if isinstance(loss, str):
-        loss = keras.losses.get(loss)
+        return False
     if isinstance(loss, keras.losses.Loss):
-        from_logits = bool(getattr(loss, "from_logits", False)
-                           or loss.get_config().get("from_logits", False))
-        return loss.call, from_logits
+        config = loss.get_config()
+        return bool(getattr(loss, "from_logits", False) or config.get("from_logits", False))
     if callable(loss):
-        return loss, False
+        return False
     raise LabelError(f"cannot use the model's loss {loss!r}; compile the model with a Keras loss.")
 
 
+def compiled_loss(model: keras.Model) -> Any:
+    """The loss the model is compiled with now (None when it is not compiled)."""
+    return getattr(model, "loss", None)
+
+
 def loss_spec(model: keras.Model, n_outputs: int) -> LossSpec:
-    """Per-sample version of ``model``'s compiled loss (one fn per output, with weights)."""
-    loss = getattr(model, "loss", None)
+    """Per-sample version of ``model``'s compiled loss (one per output, with weights)."""
+    loss = compiled_loss(model)
     if isinstance(loss, dict):
         names = list(getattr(model, "output_names", []) or [])
         losses = [loss.get(name) for name in names] if names else list(loss.values())
@@ -157,9 +234,9 @@ def loss_spec(model: keras.Model, n_outputs: int) -> LossSpec:
     if isinstance(weights, dict):
         weights = [weights.get(n, 1.0) for n in getattr(model, "output_names", [])]
     weights = list(weights) if weights else [1.0] * len(losses)
-    pairs = [_loss_fn(item) for item in losses]
-    return LossSpec(fns=[fn for fn, _ in pairs], weights=[float(w) for w in weights],
-                    from_logits=bool(pairs and pairs[0][1]))
+    flags = [_from_logits(item) for item in losses]
+    return LossSpec(identifiers=losses, weights=[float(w) for w in weights],
+                    from_logits=bool(flags and flags[0]))
 
 
 @dataclass
@@ -172,16 +249,19 @@ class BatchResult:
 class Capturer:
     """Runs the probe model batch by batch under the caller's device placement."""
 
-    def __init__(self, probe: ProbeModel, spec: LossSpec):
+    def __init__(self, probe: ProbeModel, spec: LossSpec, x_spec: Any = None, y_spec: Any = None):
         self.probe = probe
         self.spec = spec
-        self._step = tf.function(self._forward, reduce_retracing=True)
+        if x_spec is None:  # shapes generalised from the batches seen
+            self._step = tf.function(self._forward, reduce_retracing=True)
+        elif y_spec is None:
+            self._step_x = tf.function(lambda x: self._forward(x, None), input_signature=[x_spec])
+            self._step = lambda x, y: self._step_x(x)
+        else:  # one trace for every batch size, labels keep their rank
+            self._step = tf.function(self._forward, input_signature=[x_spec, y_spec])
 
     def _forward(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
-        results = self.probe.model(x, training=False)
-        results = list(results) if isinstance(results, (list, tuple)) else [results]
-        outputs = results[: self.probe.n_outputs]
-        features = results[self.probe.n_outputs:]
+        outputs, features = self.probe(x)
         flat = keras.ops.concatenate(features, axis=-1) if len(features) > 1 else features[0]
         ys = list(y) if isinstance(y, (list, tuple)) else [y]
         loss = self.spec.per_sample(ys, outputs) if y is not None else None

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .capture import Capturer, build_probe, loss_spec
-from .errors import MetadataError, ProbeError, RunError
-from .layers import model_inputs
+from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_specs, loss_spec
+from .errors import MetadataError, ModelError, ProbeError, RunError
+from .layers import declared_inputs, model_inputs
 from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind
 from .store import Run, RunWriter, Snapshot
 
@@ -65,6 +65,30 @@ def _metadata_frame(metadata: Any, n: int, data: ProbeData | None = None) -> pd.
     return frame
 
 
+_NOT_COMPILED = (
+    "model {name!r} is not compiled, so nbperceive cannot know how to read the probe labels "
+    "(classes or values) nor compute the per-sample loss. Call model.compile(loss=...) before "
+    "creating the Perceiver, or pass the probe without labels (probe=x_val)."
+)
+
+
+def _first_loss(model: keras.Model) -> Any:
+    loss = compiled_loss(model)
+    if isinstance(loss, dict):
+        return next(iter(loss.values()), None)
+    if isinstance(loss, (list, tuple)):
+        return loss[0] if loss else None
+    return loss
+
+
+def _ensure_built(model: keras.Model) -> None:
+    """A model never called has no weights yet (a subclassed model's layers get their shapes
+    only from a first call): say how to build it."""
+    if getattr(model, "built", True) or declared_inputs(model):
+        return
+    model_inputs(model)  # raises the "not built: build it first" error
+
+
 class Perceiver:
     """Records how ``model`` perceives the probe samples, epoch after epoch.
 
@@ -90,7 +114,8 @@ class Perceiver:
     ):
         self.model = model
         self.preview = preview
-        input_shapes = [tuple(t.shape) for t in model_inputs(model)]
+        declared = declared_inputs(model)
+        input_shapes = [tuple(t.shape) for t in declared] if declared else None
         if _is_dataset(probe):
             self.data: ProbeData = from_dataset(probe, input_shapes, batch_size)
         elif isinstance(probe, tuple) and len(probe) == 2:
@@ -102,12 +127,14 @@ class Perceiver:
                 f"probe must be (x, y) arrays, x alone, or a tf.data.Dataset; got {type(probe)}."
             )
         self.metadata = _metadata_frame(metadata, self.data.n, self.data)
-        self.probe = build_probe(model, layers, max_width=max_width, seed=seed)
+        _ensure_built(model)
+        self._specs = input_specs(model, self.data.shapes, self.data.dtypes)
+        self.probe = build_probe(model, self._specs, layers, max_width=max_width, seed=seed)
+        if self.data.y is not None and compiled_loss(model) is None:
+            raise ModelError(_NOT_COMPILED.format(name=model.name))
         self.loss = loss_spec(model, self.probe.n_outputs)
-        output_shape = tuple(model.outputs[0].shape) if getattr(model, "outputs", None) else ()
-        first_loss = model.loss if not isinstance(model.loss, (list, tuple, dict)) else (
-            list(model.loss.values())[0] if isinstance(model.loss, dict) else model.loss[0])
-        self.labels: LabelKind = label_kind(first_loss, output_shape, self.data.first_y)
+        output_shape = self.probe.output_shapes[0]
+        self.labels: LabelKind = label_kind(_first_loss(model), output_shape, self.data.first_y)
         n_classes = max(self.labels.n_classes, 2) if self.labels.kind in ("binary",) \
             else self.labels.n_classes
         if class_names is not None and len(class_names) != n_classes:
@@ -132,14 +159,14 @@ class Perceiver:
             existing = []
         self.epoch = existing[-1] if existing else -1  # last captured epoch number
         self.epochs_trained = existing[-1] if existing else 0
-        self._capturer = Capturer(self.probe, self.loss)
+        self._capturer = self._new_capturer()
 
     def _signature(self) -> dict[str, Any]:
         return {
             "model": self.model.name,
             "n_samples": self.data.n,
             "layers": [b.name for b in self.probe.blocks],
-            "inputs": [list(t.shape[1:]) for t in model_inputs(self.model)],
+            "inputs": [list(s.shape[1:]) for s in self._specs],
         }
 
     def _label_column(self) -> np.ndarray:
@@ -173,6 +200,7 @@ class Perceiver:
         epoch = self.epochs_trained if epoch is None else int(epoch)
         started = time.perf_counter()
         n, dim = self.data.n, self.probe.dim
+        self._resolve_loss()
         writer = self._writer.begin_epoch(epoch, n, dim)
         try:
             outputs, loss, col_sum, col_sq = self._record(writer.vectors)
@@ -194,7 +222,7 @@ class Perceiver:
         except BaseException:
             writer.abort()
             raise
-        if meta["nonfinite_loss"]:
+        if meta["nonfinite_loss"] and self.labels.kind != "none":
             warnings.warn(
                 f"nbperceive: {meta['nonfinite_loss']} of {n} probe samples have a non-finite "
                 f"loss at epoch {epoch} (recorded as NaN); the model may be diverging.",
@@ -202,6 +230,26 @@ class Perceiver:
             )
         self.epoch = epoch
         return self.run.snapshot(epoch)
+
+    def _new_capturer(self) -> Capturer:
+        if self.data.dataset is not None:
+            return Capturer(self.probe, self.loss)
+        x_spec = self._specs if len(self._specs) > 1 else self._specs[0]
+        return Capturer(self.probe, self.loss, x_spec, batch_spec(self.data.y))
+
+    def _resolve_loss(self) -> None:
+        """Use the loss the model is compiled with *now* (it may be compiled, or recompiled,
+        after the Perceiver was made)."""
+        if self.data.y is not None and compiled_loss(self.model) is None:
+            raise ModelError(_NOT_COMPILED.format(name=self.model.name))
+        spec = loss_spec(self.model, self.probe.n_outputs)
+        same = len(spec.identifiers) == len(self.loss.identifiers) and all(
+            a is b or (isinstance(a, str) and a == b)
+            for a, b in zip(spec.identifiers, self.loss.identifiers)
+        ) and spec.weights == self.loss.weights
+        if not same:
+            self.loss = spec
+            self._capturer = self._new_capturer()
 
     def _record(self, vectors: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -31,7 +31,9 @@ def _shape_ok(expected: Sequence[int | None], got: Sequence[int]) -> bool:
     return len(expected) == len(got) and all(e is None or e == g for e, g in zip(expected, got))
 
 
-def check_x_shapes(xs: list[np.ndarray], input_shapes: list[tuple]) -> None:
+def check_x_shapes(xs: list[np.ndarray], input_shapes: list[tuple] | None) -> None:
+    if input_shapes is None:  # a subclassed model declares no inputs: its call decides
+        return
     if len(xs) != len(input_shapes):
         raise ProbeError(
             f"the model takes {len(input_shapes)} input(s) but the probe gives {len(xs)}; pass "
@@ -95,6 +97,8 @@ class ProbeData:
     x: list[np.ndarray] | None = None
     dataset: Any = None
     dataset_has_y: bool = True
+    shapes: list[tuple] | None = None  # per input: one sample's shape
+    dtypes: list[Any] | None = None  # per input: tf dtype name ("float32", "string", ...)
 
     def batches(self) -> Iterator[tuple[Any, Any]]:
         if self.dataset is not None:
@@ -114,7 +118,15 @@ class ProbeData:
         return None if self.y is None else np.asarray(_as_list(self.y)[0])
 
 
-def from_arrays(x: Any, y: Any, input_shapes: list[tuple], batch_size: int) -> ProbeData:
+def _dtype_name(dtype: Any) -> str:
+    dtype = np.dtype(dtype) if not hasattr(dtype, "as_numpy_dtype") else dtype
+    if getattr(dtype, "kind", "") in ("U", "S", "O"):
+        return "string"
+    return str(getattr(dtype, "name", dtype))
+
+
+def from_arrays(x: Any, y: Any, input_shapes: list[tuple] | None, batch_size: int
+                ) -> ProbeData:
     xs = [np.asarray(a) for a in _as_list(x)]
     n = len(xs[0])
     if any(len(a) != n for a in xs):
@@ -130,15 +142,18 @@ def from_arrays(x: Any, y: Any, input_shapes: list[tuple], batch_size: int) -> P
         y = ys if isinstance(y, (list, tuple, dict)) else ys[0]
     if n == 0:
         raise ProbeError("the probe set is empty; pass at least one sample.")
-    return ProbeData(n=n, y=y, batch_size=batch_size, x=xs)
+    return ProbeData(n=n, y=y, batch_size=batch_size, x=xs,
+                     shapes=[tuple(a.shape[1:]) for a in xs],
+                     dtypes=[_dtype_name(a.dtype) for a in xs])
 
 
-def from_dataset(dataset: Any, input_shapes: list[tuple], batch_size: int) -> ProbeData:
+def from_dataset(dataset: Any, input_shapes: list[tuple] | None, batch_size: int
+                 ) -> ProbeData:
     """A tf.data.Dataset of (x, y) or x, batched or not; labels are gathered in one pass."""
     spec = dataset.element_spec
     x_spec = spec[0] if isinstance(spec, tuple) else spec
     first = _as_list(x_spec)[0]
-    if len(first.shape) == len(input_shapes[0]) - 1:  # unbatched
+    if input_shapes is not None and len(first.shape) == len(input_shapes[0]) - 1:  # unbatched
         dataset = dataset.batch(batch_size)
     has_y = isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2
     n, ys = 0, []
@@ -155,4 +170,7 @@ def from_dataset(dataset: Any, input_shapes: list[tuple], batch_size: int) -> Pr
     if ys:
         cols = [np.concatenate(parts) for parts in zip(*ys)]
         y = cols if len(cols) > 1 else cols[0]
-    return ProbeData(n=n, y=y, batch_size=batch_size, dataset=dataset, dataset_has_y=has_y)
+    x_specs = _as_list(dataset.element_spec[0] if has_y else dataset.element_spec)
+    return ProbeData(n=n, y=y, batch_size=batch_size, dataset=dataset, dataset_has_y=has_y,
+                     shapes=[tuple(t.shape[1:]) for t in x_specs],
+                     dtypes=[t.dtype.name for t in x_specs])

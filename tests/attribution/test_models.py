@@ -180,3 +180,46 @@ def test_inference_mode_for_dropout_and_batch_norm(images):
     assert a.layers == ["c", "bn", "act", "drop"]
     np.testing.assert_allclose(a.probabilities, model.predict(images, verbose=0), atol=1e-5)
     np.testing.assert_array_equal(a.heatmaps, b.heatmaps)  # no dropout noise
+
+
+class _Net(keras.Model):
+    """Subclassed: layers made in __init__, used in call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.c1 = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="sc1")
+        self.c2 = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="sc2")
+        self.gap = keras.layers.GlobalAveragePooling2D(name="sgap")
+        self.head = keras.layers.Dense(3, activation="softmax", name="shead")
+
+    def call(self, x):
+        return self.head(self.gap(self.c2(self.c1(x))))
+
+
+def test_subclassed_model_is_explained_at_its_inner_layers(images):
+    keras.utils.set_random_seed(11)
+    net = _Net(name="net")
+    net(images[:1])
+    x = keras.Input((16, 16, 1), name="img")
+    flat = keras.Model(x, net.head(net.gap(net.c2(net.c1(x)))))  # same layer objects
+    for method in ("gradcam", "layercam", "saliency"):
+        a = nbp.explain(net, images, method=method)
+        b = nbp.explain(flat, images, method=method)
+        assert a.layers == (["sc1", "sc2"] if method != "saliency" else ["input"])
+        assert a.depths == b.depths
+        assert a.heatmaps.max() > 0
+        np.testing.assert_allclose(a.heatmaps, b.heatmaps, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(a.probabilities, net.predict(images, verbose=0), atol=1e-6)
+
+
+def test_subclassed_model_nested_in_a_functional_one(images):
+    keras.utils.set_random_seed(12)
+    inner = _Net(name="inner")
+    x = keras.Input((16, 16, 1), name="img")
+    model = keras.Model(x, inner(x))
+    e = nbp.explain(model, images, method="gradcam", labels=[1])
+    assert e.layers == ["inner/sc1", "inner/sc2"] and e.depths == [1, 2]
+    direct = nbp.explain(inner, images, method="gradcam", labels=[1])
+    np.testing.assert_allclose(e.heatmaps, direct.heatmaps, rtol=1e-5, atol=1e-8)
+    s = nbp.explain(model, images[:1], method="scorecam", labels=[1], max_n=2)
+    assert s.layers == ["inner/sc1", "inner/sc2"] and np.isfinite(s.heatmaps).all()

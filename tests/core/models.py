@@ -103,3 +103,76 @@ def record_digits_run(run_dir, epochs: int = 2, n_probe: int = 300):
     """A real run on disk (see :func:`digits_perceiver`); returns its directory."""
     digits_perceiver(run_dir, epochs=epochs, n_probe=n_probe)
     return run_dir
+
+
+class SubclassedNet(keras.Model):
+    """A subclassed model: layers made in __init__, used in call (with a plain tf op)."""
+
+    def __init__(self, classes=10, head_activation="softmax", **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(8, 3, activation="relu", padding="same", name="sub_conv")
+        self.pool = keras.layers.GlobalAveragePooling2D(name="sub_gap")
+        self.hidden = keras.layers.Dense(16, activation="relu", name="sub_hidden")
+        self.head = keras.layers.Dense(classes, activation=head_activation, name="sub_head")
+
+    def call(self, x, training=False):
+        h = self.conv(x)
+        h = keras.ops.relu(h - 0.01)  # an op that is no layer, between two layers
+        return self.head(self.hidden(self.pool(h)))
+
+
+def subclassed(classes=10) -> keras.Model:
+    keras.utils.set_random_seed(1)
+    model = SubclassedNet(classes, name="subnet")
+    model(keras.ops.zeros((1, 8, 8, 1)))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def subclassed_in_functional(classes=10) -> keras.Model:
+    """A subclassed model used as a layer of a Functional model."""
+    keras.utils.set_random_seed(2)
+    inner = SubclassedNet(16, head_activation="relu", name="inner_net")
+    x = keras.Input((8, 8, 1), name="img")
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")(x)
+    out = keras.layers.Dense(classes, activation="softmax", name="outer_head")(inner(h))
+    model = keras.Model(x, out, name="sub_in_func")
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+class HoldsFunctional(keras.Model):
+    """A subclassed model whose feature extractor is a Functional block."""
+
+    def __init__(self, classes=10, **kwargs):
+        super().__init__(**kwargs)
+        x = keras.Input((8, 8, 1))
+        h = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="blk_conv")(x)
+        h = keras.layers.MaxPooling2D(name="blk_pool")(h)
+        self.block = keras.Model(x, h, name="block")
+        self.gap = keras.layers.GlobalAveragePooling2D(name="hf_gap")
+        self.head = keras.layers.Dense(classes, activation="softmax", name="hf_head")
+
+    def call(self, x):
+        return self.head(self.gap(self.block(x)))
+
+
+def holds_functional(classes=10) -> keras.Model:
+    keras.utils.set_random_seed(3)
+    model = HoldsFunctional(classes, name="holds_func")
+    model(keras.ops.zeros((1, 8, 8, 1)))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def binary_mlp() -> keras.Model:
+    """One sigmoid unit on flattened digits (is the digit < 5?)."""
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu", name="hidden"),
+        keras.layers.Dense(1, activation="sigmoid", name="out"),
+    ], name="binary_mlp")
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pandas as pd
@@ -153,3 +155,88 @@ def test_capture_runs_under_the_callers_device_scope(digits, tmp_path):
     with tf.device("/CPU:0"):
         snap = perceiver.capture()
     assert np.isfinite(snap.vectors).all()
+
+
+@pytest.fixture(scope="module")
+def binary_model(digits):
+    x, y = digits
+    model = models.binary_mlp()
+    model.fit(x, (y < 5).astype("float32"), epochs=2, batch_size=64, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("form", ["(N,)", "(N,1)", "bool", "float"])
+def test_binary_labels_of_every_shape_record_the_loss_fit_uses(binary_model, digits, tmp_path,
+                                                               form):
+    x, y = digits
+    x, target = x[:300], (y[:300] < 5)
+    labels = {"(N,)": target.astype(np.int64), "(N,1)": target.astype(np.int64)[:, None],
+              "bool": target, "float": target.astype(np.float32)}[form]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "capture failed" nor "diverging" warning
+        snap = nbp.Perceiver(binary_model, probe=(x, labels), run_dir=tmp_path / "b").capture()
+    p = binary_model.predict(x, verbose=0)
+    expected = keras.losses.BinaryCrossentropy(reduction=None)(
+        target.astype(np.float32)[:, None], p).numpy()
+    np.testing.assert_allclose(snap.table["loss"], expected, rtol=1e-5, atol=1e-6)
+    binary_model.make_test_function(force=True)  # Keras' own trace would keep the last rank
+    loss, acc = binary_model.evaluate(x, labels, verbose=0)
+    assert snap.table["loss"].mean() == pytest.approx(loss, rel=1e-4)
+    assert snap.table["correct"].mean() == pytest.approx(acc, abs=1e-6)
+    np.testing.assert_allclose(snap.table["prob_1"], p[:, 0], atol=1e-6)
+    assert list(snap.table["label"]) == list(target.astype(int))
+
+
+def test_uncompiled_model_with_labels_is_refused_and_without_labels_records(digits, tmp_path):
+    x, y = digits
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    with pytest.raises(nbp.ModelError, match=r"model.compile\(loss=...\)"):
+        nbp.Perceiver(model, probe=(x[:50], y[:50]), run_dir=tmp_path / "u")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NaN loss without labels is no divergence
+        snap = nbp.Perceiver(model, probe=x[:50], run_dir=tmp_path / "v").capture()
+    assert snap.table["loss"].isna().all()
+    assert snap.vectors.shape[0] == 50
+
+
+def test_a_model_recompiled_after_the_perceiver_is_recorded_with_its_new_loss(digits, tmp_path):
+    x, y = digits
+    model = models.sequential_cnn()
+    perceiver = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    first = perceiver.capture(0).table["loss"].to_numpy()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(), loss_weights=[2.0])
+    second = perceiver.capture(1).table["loss"].to_numpy()
+    np.testing.assert_allclose(second, 2.0 * first, rtol=1e-5)
+
+
+def _pooled(t):
+    t = np.asarray(t)
+    return t.mean(axis=tuple(range(1, t.ndim - 1))) if t.ndim > 2 else t
+
+
+@pytest.mark.parametrize("build", [models.subclassed, models.subclassed_in_functional,
+                                   models.holds_functional])
+def test_subclassed_models_record_their_inner_layers(build, digits, tmp_path):
+    x, y = digits
+    model = build()
+    model.fit(x[:256], y[:256], epochs=1, batch_size=64, verbose=0)
+    probe_x, probe_y = x[:120], y[:120]
+    perceiver = nbp.Perceiver(model, probe=(probe_x, probe_y), run_dir=tmp_path / "s")
+    names = [b.name for b in perceiver.probe.blocks]
+    expected_names = {
+        "subnet": ["sub_conv", "sub_hidden", "sub_head"],
+        "sub_in_func": ["stem", "sub_conv", "sub_hidden", "sub_head", "outer_head"],
+        "holds_func": ["blk_conv", "blk_pool", "hf_head"],
+    }[model.name]
+    assert names == expected_names
+    snap = perceiver.capture()
+    # raw features of the first block equal that layer's output computed by hand
+    raw = perceiver._capturer.probe(tf.constant(probe_x))[1][0].numpy()
+    first_layer = perceiver.probe.layers[0]
+    by_hand = first_layer(tf.constant(probe_x))  # every first layer here takes the input
+    np.testing.assert_allclose(raw, _pooled(by_hand), rtol=1e-5, atol=1e-6)
+    p = model.predict(probe_x, verbose=0)
+    np.testing.assert_allclose(snap.table.filter(like="prob_").to_numpy(), p, atol=1e-6)
+    loss = model.evaluate(probe_x, probe_y, verbose=0)
+    assert snap.table["loss"].mean() == pytest.approx(loss, rel=1e-4)

@@ -2,8 +2,9 @@
 
 tf-keras-vis needs a Functional model whose layers it can find by name, and its
 ``ReplaceToLinear`` fails on Keras 3 Sequential models. We rebuild the graph ourselves: fresh
-``keras.Input``s, every leaf layer (also those inside nested sub-models) re-created from its
-config with the original weights, the head's softmax/sigmoid replaced by a linear activation,
+``keras.Input``s, the model's own ``call`` run under a :class:`~nbperceive.layers.Recorder`
+that re-creates every leaf layer (also those inside nested sub-models) from its config with the
+original weights, the head's softmax/sigmoid replaced by a linear activation,
 and the output turned into logits the same way the engine does.
 """
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+from keras.src import tree
 
+from ..errors import ModelError
+from ..layers import Recorder
 from .depth import Structure
 from .engine import to_logits
-from .graph import Tracer
+from .inputs import input_names
 
 
 def _fresh(layer: Any, linear: bool) -> Any:
@@ -29,23 +33,30 @@ def linear_functional(model: Any, structure: Structure) -> keras.Model:
     """Functional model: same inputs, outputs the engine's logits; leaf layers are copies."""
     copies: dict[int, Any] = {}
 
-    def call_leaf(tracer: Tracer, layer: Any, args: tuple, kwargs: dict) -> Any:
-        is_head = layer is tracer.head and tracer.squash
-        if is_head and tracer.squash_how == "layer":
-            return args[0]
+    def replace(layer: Any, args: tuple, kwargs: dict) -> Any:
+        linear = kwargs.pop("_nbp_linear", False)
         if id(layer) not in copies:
-            new = _fresh(layer, linear=bool(is_head))
+            new = _fresh(layer, linear=linear)
             out = new(*args, **kwargs)
             new.set_weights(layer.get_weights())
             copies[id(layer)] = new
             return out
         return copies[id(layer)](*args, **kwargs)
 
-    inputs = [
-        keras.Input(shape=t.shape[1:], dtype=t.dtype, name=t.name) for t in model.inputs
-    ]
-    tracer = Tracer(model, source=structure.input_index, record=False, call_leaf=call_leaf)
-    logits = to_logits(tracer.run(inputs), structure.output_kind)
+    names = input_names(model, len(structure.input_specs))
+    inputs = [keras.Input(shape=shape, dtype=dtype, name=name)
+              for (shape, dtype), name in zip(structure.input_specs, names)]
+    recorder = Recorder(model, linear_head=structure.linear_head, replace=replace,
+                        direct=True, record=False)
+    try:
+        out = tree.flatten(recorder.run(inputs, source=None))[0]
+    except Exception as err:
+        raise ModelError(
+            f"{model.name!r} could not be rebuilt layer by layer for tf-keras-vis "
+            f"({type(err).__name__}: {err}); its call uses operations that need real "
+            "tensors. Use a gradient method ('gradcam', 'layercam', 'saliency') instead."
+        ) from err
+    logits = to_logits(out, structure.output_kind)
     return keras.Model(inputs, logits, name=f"{model.name}_logits")
 
 

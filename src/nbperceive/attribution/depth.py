@@ -16,15 +16,16 @@ per time step (``"tokens"`` kind: heatmaps over the A axis).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
+from keras.src import tree
 
 from ..errors import ModelError
-from .graph import Tracer
+from ..layers import LeafCall, Recorder, head_squash
 from .inputs import input_names
 
 
@@ -44,6 +45,8 @@ class Structure:
     n_outputs: int  # raw output width (1 for a single sigmoid unit)
     output_layer: str = ""  # path of the layer producing the output
     output_depth: int = 0
+    linear_head: str | None = None  # path of the head whose softmax/sigmoid is skipped
+    input_specs: list[tuple[tuple, str]] = field(default_factory=list)  # per input
 
 
 def unique_paths(paths: list[str]) -> list[str]:
@@ -60,11 +63,14 @@ def _is_float(t: Any) -> bool:
     return tf.as_dtype(t.dtype).is_floating
 
 
-def _output_kind(tracer: Tracer, model: Any, xs: list[np.ndarray], z: Any) -> str:
-    if tracer.squash == "softmax":
-        return "softmax"
-    if tracer.squash == "sigmoid":
-        return "sigmoid"
+def tensor_spec(x: np.ndarray) -> tf.TensorSpec:
+    dtype = tf.string if x.dtype.kind in ("U", "S", "O") else tf.as_dtype(x.dtype)
+    return tf.TensorSpec((None, *x.shape[1:]), dtype)
+
+
+def _output_kind(squash: str, model: Any, xs: list[np.ndarray]) -> str:
+    if squash in ("softmax", "sigmoid"):
+        return squash
     probs = np.asarray(model(xs if len(xs) > 1 else xs[0], training=False), np.float64)
     in_unit = probs.min() >= 0.0 and probs.max() <= 1.0
     if in_unit and probs.shape[-1] > 1 and np.allclose(probs.sum(-1), 1.0, atol=1e-4):
@@ -74,48 +80,85 @@ def _output_kind(tracer: Tracer, model: Any, xs: list[np.ndarray], z: Any) -> st
     return "logits"
 
 
-def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
-    """Probe the model once (eagerly, on a couple of samples) and describe it."""
-    tracer = Tracer(model, source=input_index)
-    probe = [tf.convert_to_tensor(x[:2]) for x in xs]
+def _is_output(call: LeafCall | None, z: Any) -> bool:
+    """``z`` is ``call``'s output itself, or reached from it through Identity ops only."""
+    if call is None:
+        return False
+    t = z
+    while True:
+        if t is call.output or getattr(t, "name", None) == getattr(call.output, "name", ""):
+            return True
+        op = getattr(t, "op", None)
+        if op is None or op.type != "Identity" or not op.inputs:
+            return False
+        t = op.inputs[0]
+
+
+def record_calls(model: Any, xs: list[np.ndarray], input_index: int
+                 ) -> tuple[Recorder, list[Any]]:
+    """Trace the model once (no data runs) and record every leaf call with its depth."""
+    found: dict[str, Any] = {}
+
+    def trace(*inputs: Any) -> Any:
+        recorder = Recorder(model, depths=True)
+        out = tree.flatten(recorder.run(list(inputs), source=input_index))
+        found["recorder"], found["outputs"] = recorder, out
+        return out
+
     try:
-        z = tracer.run(probe)
-    except ValueError as err:
+        tf.function(trace, autograph=False).get_concrete_function(*map(tensor_spec, xs))
+    except (TypeError, ValueError) as err:
         raise ModelError(
-            f"nbperceive.explain needs a model with a single output; this one failed: {err}"
+            f"model {getattr(model, 'name', '')!r} could not be run on x "
+            f"({type(err).__name__}: {err}); pass x as the model's call takes it"
         ) from err
+    return found["recorder"], found["outputs"]
+
+
+def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
+    """Trace the model once and describe it for one chosen input."""
+    recorder, outputs = record_calls(model, xs, input_index)
+    if len(outputs) != 1:
+        raise ModelError(
+            f"the model has {len(outputs)} outputs; explain handles one (batch, classes) "
+            "output: wrap the head you want in keras.Model(model.inputs, that_output)"
+        )
+    z = outputs[0]
     if len(z.shape) != 2:
         raise ModelError(
             f"the model's output has shape {tuple(z.shape)}; explain needs (batch, classes) "
             "scores"
         )
-    x = probe[input_index]
-    name = input_names(model)[input_index]
-    paths = unique_paths([c.path for c in tracer.calls])
-    calls = list(zip(paths, tracer.calls))
-    down = [(p, c) for p, c in calls if c.depth is not None and c.depth >= 1]
+    x = xs[input_index]
+    name = input_names(model, len(xs))[input_index]
+    calls = recorder.calls
+    down = [c for c in calls if c.depth is not None and c.depth >= 1]
     grad_source = None
-    if not _is_float(x):
-        if x.shape.rank != 2:
-            raise ModelError(
-                f"integer input {name!r} has shape {tuple(x.shape)}; token inputs must be "
-                "(batch, tokens)"
-            )
-        emb = [p for p, c in down if c.depth == 1 and isinstance(c.layer, keras.layers.Embedding)]
+    rank_x = x.ndim
+    if x.dtype.kind in ("U", "S", "O") or not np.issubdtype(x.dtype, np.floating):
+        emb = [c.path for c in down if isinstance(c.layer, keras.layers.Embedding)]
         if not emb:
             raise ModelError(
-                f"integer input {name!r} does not feed an Embedding layer; nbperceive takes "
-                "gradients at the Embedding output, so token inputs need one"
+                f"input {name!r} holds {'texts' if x.dtype.kind in 'USO' else 'integers'}, "
+                "which have no gradient, and it does not feed an Embedding layer; nbperceive "
+                "takes gradients at the Embedding output, so such inputs need one"
+            )
+        first = next(c for c in down if c.path == emb[0])
+        if first.output.shape.rank != 3:
+            raise ModelError(
+                f"the Embedding fed by input {name!r} gives shape {tuple(first.output.shape)}; "
+                "token inputs must become (batch, tokens, features)"
             )
         kind, grad_source, rank = "tokens", emb[0], 3
-        axes: tuple[int, ...] = (int(x.shape[1]),)
-    elif x.shape.rank == 4:
+        axes: tuple[int, ...] = (int(first.output.shape[1]),)
+        down = [c for c in down if c.depth >= first.depth]
+    elif rank_x == 4:
         kind, rank, axes = "image", 4, (int(x.shape[1]), int(x.shape[2]))
-    elif x.shape.rank == 2:
+    elif rank_x == 2:
         kind, rank, axes = "vector", 0, (int(x.shape[1]),)
-    elif x.shape.rank == 3:
-        keeps_sequence = any(c.output.shape.rank == 3 for _, c in down)
-        as_image = any(c.output.shape.rank == 4 for _, c in down) or not keeps_sequence
+    elif rank_x == 3:
+        keeps_sequence = any(c.output.shape.rank == 3 for c in down)
+        as_image = any(c.output.shape.rank == 4 for c in down) or not keeps_sequence
         if as_image:
             kind, rank, axes = "image", 4, (int(x.shape[1]), int(x.shape[2]))
         else:
@@ -123,22 +166,23 @@ def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
     else:
         raise ModelError(
             f"input {name!r} has shape {tuple(x.shape)}; explain handles images (N,H,W[,C]), "
-            "token ids (N,T), sequences (N,T,F) and vectors (N,F)"
+            "token ids (N,T), texts (N,) with a TextVectorization layer, sequences (N,T,F) "
+            "and vectors (N,F)"
         )
-    head = tracer.head
+    head_call = recorder.nearest_call(z)
+    head = head_call.layer if head_call is not None else None
+    squash = head_squash(head)[0] if _is_output(head_call, z) else ""
     candidates = []
-    for p, c in down:
+    for c in down:
         out = c.output
-        if c.layer is head or out.shape.rank != rank or not _is_float(out):
+        if c is head_call or out.shape.rank != rank or not _is_float(out):
             continue
-        if int(np.prod(out.shape[1:-1])) <= 1:
+        if any(d is None for d in out.shape[1:-1]) or int(np.prod(out.shape[1:-1])) <= 1:
             continue
-        candidates.append((c.depth, p))
+        candidates.append((c.depth, c.path))
     candidates.sort(key=lambda dp: dp[0])  # stable: keeps execution order within a depth
-    head_calls = [(p, c) for p, c in calls if c.layer is head]
-    head_path = head_calls[-1][0] if head_calls else ""
-    head_depth = int(head_calls[-1][1].depth or 0) if head_calls else 0
-    out_kind = _output_kind(tracer, model, [x_[:2] for x_ in xs], z)
+    sample = [x_[:2] for x_ in xs]
+    out_kind = _output_kind(squash, model, sample)
     n_out = int(z.shape[-1])
     n_classes = 2 if out_kind in ("sigmoid", "sigmoid_probs") and n_out == 1 else n_out
     return Structure(
@@ -152,6 +196,8 @@ def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
         output_kind=out_kind,
         n_classes=n_classes,
         n_outputs=n_out,
-        output_layer=head_path,
-        output_depth=head_depth,
+        output_layer=head_call.path if head_call is not None else "",
+        output_depth=int(head_call.depth or 0) if head_call is not None else 0,
+        linear_head=head_call.path if squash and head_call is not None else None,
+        input_specs=[(tuple(a.shape[1:]), tensor_spec(a).dtype.name) for a in xs],
     )

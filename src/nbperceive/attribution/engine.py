@@ -1,6 +1,6 @@
 """One compiled forward+backward pass per batch: maps at every candidate layer x every label.
 
-The pass runs the model through :class:`~nbperceive.attribution.graph.Tracer` inside a
+The pass runs the model's own ``call`` under a :class:`~nbperceive.layers.Recorder` inside a
 ``tf.function``: each candidate layer's output is watched on a gradient tape as it is
 produced, the logits (pre-softmax) give one score per requested label, and one backward pass
 per label yields the gradients at *all* candidate layers at once. The method's map function,
@@ -17,15 +17,24 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from keras.src import tree
 
 from ..errors import ModelError
+from ..layers import OutputHook, Recorder
 from .base import Method
-from .depth import Structure, unique_paths
+from .depth import Structure
 from .focus_layercam import margin
-from .graph import Tracer
 from .result import Explanation
 
 INPUT = "<input>"
+
+
+def run_linear(model: Any, s: Structure, xs: list[Any], hook: OutputHook | None = None) -> Any:
+    """The model's single output with the head's softmax/sigmoid skipped; ``hook`` sees (and
+    may replace) every leaf layer's output while the model's own ``call`` runs."""
+    out = Recorder(model, hook=hook, linear_head=s.linear_head, record=False).run(
+        list(xs), source=None)
+    return tree.flatten(out)[0]
 
 
 def to_logits(z: tf.Tensor, kind: str) -> tf.Tensor:
@@ -130,7 +139,6 @@ class Engine:
 
         def step(inputs: list[tf.Tensor], labels: tf.Tensor, noise: tf.Tensor) -> Any:
             acts: dict[str, tf.Tensor] = {}
-            seen: dict[str, int] = {}
             with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
                 xs = list(inputs)
                 if INPUT in wanted:
@@ -138,10 +146,7 @@ class Engine:
                     tape.watch(xs[index])
                     acts[INPUT] = xs[index]
 
-                def hook(path: str, t: tf.Tensor) -> tf.Tensor:
-                    seen[path] = seen.get(path, 0) + 1
-                    if seen[path] > 1:
-                        path = unique_paths([path] * seen[path])[-1]
+                def hook(path: str, layer: Any, t: tf.Tensor) -> tf.Tensor:
                     if path in wanted:
                         if path == s.grad_source:
                             t = noisy(t, noise)
@@ -149,7 +154,7 @@ class Engine:
                         acts[path] = t
                     return t
 
-                z = Tracer(model_ref(), source=index, hook=hook, record=False).run(xs)
+                z = run_linear(model_ref(), s, xs, hook)
                 logits = to_logits(z, s.output_kind)
                 if method.target == "margin":
                     score = margin(logits, labels)
@@ -225,7 +230,7 @@ class Engine:
         s = self.structure
         out = []
         for batch, real in self._batches(xs):
-            z = Tracer(self.model, source=s.input_index, record=False).run(batch)
+            z = run_linear(self.model, s, batch)
             p = to_probabilities(to_logits(z, s.output_kind), s.output_kind)
             out.append(p.numpy()[:real])
         return np.concatenate(out).astype(np.float32)

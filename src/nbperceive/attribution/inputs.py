@@ -13,20 +13,29 @@ from ..errors import LabelError, ModelError, ProbeError
 MAX_ALL_CLASSES = 20
 
 
+def declared(model: Any) -> list[Any] | None:
+    """The symbolic inputs of a Functional/Sequential model; None for a subclassed one."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    return list(inputs) if inputs else None
+
+
 def check_model(model: Any) -> None:
     if not isinstance(model, keras.Model):
         raise ModelError(
-            f"explain needs a keras.Model (Sequential or Functional), not {type(model).__name__}"
+            "explain needs a keras.Model (Sequential, Functional or subclassed), not "
+            f"{type(model).__name__}"
         )
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError) as err:
+    if not getattr(model, "built", False) and not declared(model):
         raise ModelError(
-            "the model is not built: give it a keras.Input (or call it once on data) "
-            "before explaining it"
-        ) from err
-    if not inputs or not outputs:
-        raise ModelError("the model is not built: give it a keras.Input before explaining it")
+            "the model is not built: give it a keras.Input (or call it once on data, "
+            "model(x[:1])) before explaining it"
+        )
+    if declared(model) is None:
+        return  # subclassed: its outputs are known once it runs (see depth.analyse)
+    outputs = model.outputs
     if len(outputs) != 1:
         raise ModelError(
             f"the model has {len(outputs)} outputs; explain handles one (batch, classes) "
@@ -34,10 +43,14 @@ def check_model(model: Any) -> None:
         )
 
 
-def input_names(model: Any) -> list[str]:
-    """Names of the model's inputs: their InputLayer names (``keras.Input(name=...)``)."""
+def input_names(model: Any, n: int = 1) -> list[str]:
+    """Names of the model's inputs: their InputLayer names (``keras.Input(name=...)``); for a
+    subclassed model (no declared inputs) ``"input"`` or ``"input_0"``, ... for ``n`` of them."""
+    inputs = declared(model)
+    if inputs is None:
+        return ["input"] if n == 1 else [f"input_{i}" for i in range(n)]
     names = []
-    for t in model.inputs:
+    for t in inputs:
         history = getattr(t, "_keras_history", None)
         op = getattr(history, "operation", None)
         names.append(getattr(op, "name", None) or t.name)
@@ -46,6 +59,8 @@ def input_names(model: Any) -> list[str]:
 
 def as_input_list(model: Any, x: Any) -> list[np.ndarray]:
     """x (array, list/tuple in ``model.inputs`` order, or dict by input name) -> arrays."""
+    if declared(model) is None:
+        return _subclassed_inputs(x)
     names = input_names(model)
     if isinstance(x, Mapping):
         keys = [n if n in x else t.name for n, t in zip(names, model.inputs)]
@@ -77,6 +92,21 @@ def as_input_list(model: Any, x: Any) -> list[np.ndarray]:
     return out
 
 
+def _subclassed_inputs(x: Any) -> list[np.ndarray]:
+    """A subclassed model declares no inputs: one array, or a list/tuple of arrays."""
+    if isinstance(x, Mapping):
+        raise ProbeError("a subclassed model takes x as an array or a list of arrays, not a dict")
+    several = isinstance(x, list | tuple) and len(x) > 1 and all(
+        isinstance(a, np.ndarray) for a in x)
+    arrays = [np.asarray(a) for a in (x if several else [x])]
+    out = [a.astype(np.float32) if a.dtype == np.float64 else a for a in arrays]
+    if len({len(a) for a in out}) != 1:
+        raise ProbeError(f"the inputs hold different numbers of samples: {[len(a) for a in out]}")
+    if not len(out[0]):
+        raise ProbeError("x holds no samples")
+    return out
+
+
 def _check_array(name: str, spec: Any, a: Any) -> np.ndarray:
     a = np.asarray(a)
     want = tuple(spec.shape)
@@ -87,6 +117,10 @@ def _check_array(name: str, spec: Any, a: Any) -> np.ndarray:
             f"x for input {name!r} has shape {a.shape}, but the model expects "
             f"(batch, {', '.join('any' if d is None else str(d) for d in want[1:])})"
         )
+    if spec.dtype == "string":
+        if a.dtype.kind not in ("U", "S", "O"):
+            raise ProbeError(f"input {name!r} takes texts (strings), but x holds {a.dtype}")
+        return a
     dtype = np.dtype(spec.dtype)
     if np.issubdtype(dtype, np.integer):
         if not np.issubdtype(a.dtype, np.integer):
@@ -104,13 +138,13 @@ def _fits(shape: tuple, want: tuple) -> bool:
 
 
 def choose_input(model: Any, xs: list[np.ndarray], name: str | None) -> int:
-    names = input_names(model)
+    names = input_names(model, len(xs))
     if name is not None:
         if name not in names:
             raise ModelError(f"the model has no input named {name!r}; its inputs are {names}")
         return names.index(name)
     for i, a in enumerate(xs):  # default: the first image or token input
-        if a.ndim >= 3 or np.issubdtype(a.dtype, np.integer):
+        if a.ndim >= 3 or a.dtype.kind in ("i", "u", "U", "S", "O"):
             return i
     return 0
 
