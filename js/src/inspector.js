@@ -279,8 +279,11 @@ class InspectorView {
     const opacity = m.get("opacity");
     const label = m.get("label");
     const truth = m.get("y_true");
+    const truths = m.get("y_true_labels") || [];
     this.truth.replaceChildren();
-    if (truth >= 0) {
+    if (truths.length) {
+      this.truth.append("ground truth: ", h("b", "", truths.map((c) => this.className(c)).join(", ")));
+    } else if (truth >= 0) {
       this.truth.append("ground truth: ", h("b", "", this.className(truth)));
     } else {
       this.truth.append(h("span", "", "ground truth: not given"));
@@ -384,7 +387,7 @@ class InspectorView {
 }
 
 const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
-const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "method", "sample",
+const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "method", "sample",
   "shown", "input_name"];
 
 function render({ model, el }) {
@@ -427,6 +430,7 @@ function render({ model, el }) {
       return;
     }
     for (const name of ["image", "tokens", "y_true"]) model.set(name, entry[name]);
+    model.set("y_true_labels", entry.y_true_labels || []);
     model.set("shown", s);
     model.set("panels", entry.panels); // last: load() reads everything above
   });

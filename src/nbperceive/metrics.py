@@ -117,6 +117,21 @@ def _neighbour_votes(vectors: np.ndarray, labels: np.ndarray, k: int,
     return np.bincount(flat, minlength=len(labels) * n_classes).reshape(len(labels), n_classes)
 
 
+def _require_single_labels(run: Run) -> None:
+    """Label-error ranking is offered for single-label classifiers only: say so up front."""
+    labels = run.samples["label"]
+    if labels.dtype.kind == "f":
+        raise RunError(
+            "suspects ranks label errors of classifiers; this run is a regression (its labels "
+            "are values), so no ranking is offered. Look at the largest residuals instead: "
+            "run.snapshot().table.sort_values('residual', key=abs, ascending=False).")
+    if len(labels) and run.epochs and (labels.to_numpy() == -1).all() and any(
+            str(c).startswith("label_") for c in run.snapshot(run.epochs[-1]).table.columns):
+        raise RunError(
+            "suspects ranks single-label classifiers; this run is multi-label, so no ranking is "
+            "offered. Sort the table by loss or hamming_accuracy instead.")
+
+
 def suspects(run: Run, k: int = 50, layer: str | None = None,
              min_agreement: float = 0.8) -> pd.DataFrame:
     """Probe samples ranked by how likely their label is wrong (most suspicious first).
@@ -131,6 +146,7 @@ def suspects(run: Run, k: int = 50, layer: str | None = None,
     benchmarks/label_errors.py). Reading every epoch's neighbourhoods, not only the last one's,
     is what finds the epoch before memorisation.
     """
+    _require_single_labels(run)
     dyn = training_dynamics(run)
     labels = dyn["label"].to_numpy()
     n, n_classes = len(labels), len(run.class_names)

@@ -18,7 +18,10 @@ from .layers import declared_inputs, model_inputs
 from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind
 from .store import Run, RunWriter, Snapshot
 
-RESERVED_COLUMNS = ("sample_id", "label", "pred", "correct", "loss")
+RESERVED_COLUMNS = ("sample_id", "label", "pred", "correct", "loss", "residual",
+                    "hamming_accuracy")
+# per-class / per-label / per-output columns the table may carry
+RESERVED_PREFIXES = ("prob_", "label_", "pred_", "residual_")
 _CHUNK = 4096
 
 
@@ -55,7 +58,8 @@ def _metadata_frame(metadata: Any, n: int, data: ProbeData | None = None) -> pd.
             "matched to samples. If the rows are already in probe order, pass "
             "metadata.reset_index(drop=True); otherwise reorder them first."
         )
-    clash = [c for c in frame.columns if str(c) in RESERVED_COLUMNS or str(c).startswith("prob_")]
+    clash = [c for c in frame.columns
+             if str(c) in RESERVED_COLUMNS or str(c).startswith(RESERVED_PREFIXES)]
     if clash:
         raise MetadataError(
             f"metadata columns {clash} clash with columns nbperceive records; rename them."
@@ -175,6 +179,8 @@ class Perceiver:
             return np.full(self.data.n, -1, dtype=np.int64)
         if self.labels.kind == "onehot":
             return y.argmax(-1).astype(np.int64)
+        if self.labels.kind == "multilabel":  # no single class: see the label_<name> columns
+            return np.full(self.data.n, -1, dtype=np.int64)
         if self.labels.kind in ("sparse", "binary"):
             return y.reshape(len(y)).astype(np.int64)
         return y.reshape(len(y), -1)[:, 0].astype(np.float64)
@@ -306,6 +312,8 @@ class Perceiver:
     def _probabilities(self, outputs: np.ndarray) -> np.ndarray:
         if self.labels.kind == "regression":
             return outputs
+        if self.labels.kind == "multilabel":  # one independent sigmoid per label
+            return 1.0 / (1.0 + np.exp(-outputs)) if self.loss.from_logits else outputs
         if outputs.shape[1] == 1:
             p = outputs[:, 0]
             if self.loss.from_logits:
@@ -321,15 +329,36 @@ class Perceiver:
         label = self._label_column()
         table = pd.DataFrame({"sample_id": np.arange(self.data.n), "label": label})
         probs = self._probabilities(outputs)
-        if self.labels.kind == "regression":
+        kind = self.labels.kind
+        extra: dict[str, np.ndarray] = {}
+        if kind == "regression":
             table["pred"] = probs[:, 0]
             table["correct"] = np.nan
+            if self.data.y is not None:
+                truth = self.data.first_y.reshape(self.data.n, -1).astype(np.float64)
+                residual = probs[:, : truth.shape[1]] - truth
+                extra["residual"] = residual[:, 0]
+                if residual.shape[1] > 1:
+                    for j in range(residual.shape[1]):
+                        extra[f"pred_{j}"] = probs[:, j]
+                        extra[f"label_{j}"] = truth[:, j]
+                        extra[f"residual_{j}"] = residual[:, j]
+        elif kind == "multilabel":
+            truth = self.data.first_y.reshape(self.data.n, -1).astype(bool)
+            hits = (probs >= 0.5) == truth
+            table["pred"] = np.full(self.data.n, -1, dtype=np.int64)
+            table["correct"] = hits.all(axis=1)  # exact match: every label right
+            extra["hamming_accuracy"] = hits.mean(axis=1)
+            for i, name in enumerate(self.class_names):
+                extra[f"label_{name}"] = truth[:, i].astype(np.int8)
         else:
             pred = probs.argmax(1).astype(np.int64)
             table["pred"] = pred
-            table["correct"] = (pred == label) if self.labels.kind != "none" else np.nan
+            table["correct"] = (pred == label) if kind != "none" else np.nan
         table["loss"] = loss
-        if self.labels.kind != "regression":
+        for name, values in extra.items():
+            table[name] = values
+        if kind != "regression":
             for i, name in enumerate(self.class_names):
                 table[f"prob_{name}"] = probs[:, i].astype(np.float32)
         return table

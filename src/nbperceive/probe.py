@@ -15,7 +15,7 @@ from .errors import LabelError, ProbeError
 class LabelKind:
     """How labels relate to the first model output."""
 
-    kind: str  # "sparse" | "onehot" | "binary" | "regression" | "none"
+    kind: str  # "sparse" | "onehot" | "binary" | "multilabel" | "regression" | "none"
     n_classes: int
 
 
@@ -83,6 +83,13 @@ def label_kind(loss: Any, output_shape: tuple, y: np.ndarray | None) -> LabelKin
         values = np.unique(y)
         if not np.all(np.isin(values, [0, 1])):
             raise LabelError(f"binary labels must be 0 or 1; found values {values[:10]}.")
+        if units > 1:  # one sigmoid per label: multi-hot labels
+            if y.ndim != 2 or y.shape[1] != units:
+                raise LabelError(
+                    f"the model has {units} sigmoid outputs (multi-label), so y must be "
+                    f"multi-hot of shape (N, {units}); it has shape {y.shape}."
+                )
+            return LabelKind("multilabel", units)
         return LabelKind("binary", units)
     return LabelKind("regression", units)
 

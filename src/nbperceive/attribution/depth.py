@@ -40,7 +40,9 @@ class Structure:
     candidates: list[str]  # leaf-call paths, shallow -> deep
     depths: list[int]
     grad_source: str | None  # path of the Embedding output for tokens; None: the input
-    output_kind: str  # "softmax" | "sigmoid" | "probs" | "sigmoid_probs" | "logits"
+    # "softmax" | "sigmoid" | "probs" | "sigmoid_probs" | "logits" | "values" (regression:
+    # the maps explain each output unit itself)
+    output_kind: str
     n_classes: int
     n_outputs: int  # raw output width (1 for a single sigmoid unit)
     output_layer: str = ""  # path of the layer producing the output
@@ -68,9 +70,28 @@ def tensor_spec(x: np.ndarray) -> tf.TensorSpec:
     return tf.TensorSpec((None, *x.shape[1:]), dtype)
 
 
+_REGRESSION_LOSSES = ("mse", "mae", "mape", "msle", "mean_squared", "mean_absolute", "huber",
+                      "log_cosh", "logcosh", "poisson", "cosine")
+
+
+def _is_regression(model: Any) -> bool:
+    """Compiled with a loss of values (mse, mae, huber, ...), not of classes."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, dict):
+        loss = next(iter(loss.values()), None)
+    elif isinstance(loss, (list, tuple)):
+        loss = loss[0] if loss else None
+    name = loss if isinstance(loss, str) else (
+        getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__)
+    name = str(name).lower()
+    return loss is not None and any(key in name for key in _REGRESSION_LOSSES)
+
+
 def _output_kind(squash: str, model: Any, xs: list[np.ndarray]) -> str:
     if squash in ("softmax", "sigmoid"):
         return squash
+    if _is_regression(model):
+        return "values"
     probs = np.asarray(model(xs if len(xs) > 1 else xs[0], training=False), np.float64)
     in_unit = probs.min() >= 0.0 and probs.max() <= 1.0
     if in_unit and probs.shape[-1] > 1 and np.allclose(probs.sum(-1), 1.0, atol=1e-4):

@@ -50,8 +50,12 @@ def to_logits(z: tf.Tensor, kind: str) -> tf.Tensor:
     return z
 
 
-def to_probabilities(logits: tf.Tensor, kind: str) -> tf.Tensor:
-    if kind in ("sigmoid", "sigmoid_probs") and logits.shape[-1] != 2:
+def to_probabilities(logits: tf.Tensor, kind: str, n_outputs: int | None = None) -> tf.Tensor:
+    """Probabilities (N, C); for a regression ("values") the output values themselves."""
+    if kind == "values":
+        return logits
+    multi = n_outputs > 1 if n_outputs is not None else logits.shape[-1] != 2
+    if kind in ("sigmoid", "sigmoid_probs") and multi:
         return tf.sigmoid(logits)  # multi-label sigmoid head
     return tf.nn.softmax(logits, axis=-1)
 
@@ -183,7 +187,7 @@ class Engine:
             for m in per_layer:  # (K, N, *layer_axes)
                 m = tf.transpose(m, [1, 0, *range(2, len(m.shape))])
                 maps.append(upsample(m, axes) if upsampled else m)
-            probs = to_probabilities(logits, s.output_kind)
+            probs = to_probabilities(logits, s.output_kind, s.n_outputs)
             return (tf.stack(maps, axis=1) if upsampled else maps), probs
 
         return step
@@ -231,7 +235,7 @@ class Engine:
         out = []
         for batch, real in self._batches(xs):
             z = run_linear(self.model, s, batch)
-            p = to_probabilities(to_logits(z, s.output_kind), s.output_kind)
+            p = to_probabilities(to_logits(z, s.output_kind), s.output_kind, s.n_outputs)
             out.append(p.numpy()[:real])
         return np.concatenate(out).astype(np.float32)
 

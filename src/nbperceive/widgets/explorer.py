@@ -96,7 +96,7 @@ class Explorer(w.VBox):
                 # no layer keeps the input's axes (e.g. a Dense model): maps at the input
                 self.inspector = inspector("saliency")
             w.jslink((self.population, "selected"), (self.inspector, "sample"))
-        self.confusion = self._confusion_figure()
+        self.confusion = self._task_figure()
         self.curves = self._curves_figure()
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
                                             class_names=self.class_names)
@@ -117,7 +117,7 @@ class Explorer(w.VBox):
         self.population.layout = w.Layout(width="55%", flex="0 0 55%", min_width="0")
         top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
         bottom = w.HBox([
-            w.VBox([w.HTML("<b>Confusion matrix</b> (click a cell)"), self.confusion]),
+            w.VBox([w.HTML(self._task_title()), self.confusion]),
             w.VBox([w.HTML("<b>Per-epoch curves</b>"), self.curves]),
             w.VBox([w.HTML("<b>Suspected label errors</b>"), self.suspects],
                    layout=w.Layout(width="32%")),
@@ -134,6 +134,39 @@ class Explorer(w.VBox):
     def _tables_by_epoch(self) -> dict[int, pd.DataFrame]:
         """Every epoch a saved report can scrub to, with the table it shows then."""
         return {e: self.population.epoch_table(e) for e in self.population.saved_epochs()}
+
+    def _is_regression(self) -> bool:
+        """A run of values, not classes: no class probabilities, float labels."""
+        table = self._table()
+        return not any(str(c).startswith("prob_") for c in table.columns) and \
+            table["label"].dtype.kind == "f"
+
+    def _task_title(self) -> str:
+        if self._is_regression():
+            return "<b>Predicted vs true</b> (first output)"
+        return "<b>Confusion matrix</b> (click a cell)"
+
+    def _task_figure(self) -> Any:
+        """The confusion matrix of a classifier, predicted-vs-true of a regression."""
+        if self._is_regression():
+            self._cm_grid = None
+            return self._regression_figure()
+        return self._confusion_figure()
+
+    def _regression_figure(self) -> Any:
+        import bqplot as bq
+
+        xs, ys = bq.LinearScale(), bq.LinearScale()
+        self._pred_true = bq.Scatter(scales={"x": xs, "y": ys}, default_size=8,
+                                     colors=["steelblue"], default_opacities=[0.6])
+        self._diagonal = bq.Lines(scales={"x": xs, "y": ys}, colors=["gray"],
+                                  line_style="dashed")
+        self._update_confusion()
+        return bq.Figure(marks=[self._diagonal, self._pred_true],
+                         axes=[bq.Axis(scale=xs, label="true"),
+                               bq.Axis(scale=ys, orientation="vertical", label="predicted")],
+                         fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
+                         layout=w.Layout(width="340px", height="320px"))
 
     def _confusion_figure(self) -> Any:
         import bqplot as bq
@@ -159,6 +192,16 @@ class Explorer(w.VBox):
 
     def _update_confusion(self) -> None:
         from ..metrics import confusion_matrix
+
+        if self._cm_grid is None:  # regression: predicted vs true of this epoch
+            table = self._table()
+            true = table["label"].to_numpy(dtype=float)
+            pred = table["pred"].to_numpy(dtype=float)
+            ok = np.isfinite(true) & np.isfinite(pred)
+            self._pred_true.x, self._pred_true.y = true[ok], pred[ok]
+            both = np.concatenate([true[ok], pred[ok]]) if ok.any() else np.zeros(1)
+            self._diagonal.x = self._diagonal.y = np.array([both.min(), both.max()])
+            return
 
         cm = confusion_matrix(self._table(), len(self.class_names))
         self._cm_grid.color = cm.astype(float)

@@ -97,6 +97,8 @@ class Inspector(anywidget.AnyWidget):
     tokens = t.List(t.Unicode()).tag(sync=True)
     class_names = t.List(t.Unicode()).tag(sync=True)
     y_true = t.Int(-1).tag(sync=True)
+    # multi-label ground truth: every true label of the shown sample (y_true is then -1)
+    y_true_labels = t.List(t.Int()).tag(sync=True)
     panels = t.List(t.Dict()).tag(sync=True)
     # saved reports only: {str(sample): {image, tokens, y_true, panels}} shown without a kernel
     saved = t.Dict().tag(sync=True)
@@ -206,12 +208,14 @@ class Inspector(anywidget.AnyWidget):
         if isinstance(x, (list, tuple, dict)) and not _is_numeric_list(x):
             return x, True  # a multi-input model's list/dict of batches
         a = np.asarray(x)
-        if a.dtype == object:
+        if a.dtype.kind in ("U", "S", "O") and self._models and _takes_text(self._models[0]):
+            a = a.astype(str)  # texts for a model with a TextVectorization inside
+        elif a.dtype == object:
             raise ProbeError("x must be a numeric array (token ids for text models, not strings); "
                              "vectorise texts first, e.g. with keras.layers.TextVectorization")
         if self._models:
             shapes = [tuple(i.shape) for i in _model_inputs(self._models[0])]
-            rank = len(shapes[0]) if shapes else a.ndim
+            rank = len(shapes[0]) if shapes else a.ndim  # subclassed: x is a batch
             if a.ndim == rank:
                 return a, True
             if a.ndim == rank - 1:
@@ -237,6 +241,11 @@ class Inspector(anywidget.AnyWidget):
         y = np.asarray(y_true)
         if y.ndim == 0:
             y = y[None]
+        self._y_sets = None
+        if y.ndim == 2 and y.shape[0] == self._n and y.shape[1] > 1 and \
+                np.isin(y, [0, 1]).all() and (y.sum(axis=1) != 1).any():
+            self._y_sets = y.astype(bool)  # multi-hot: every true label is shown
+            return np.full(self._n, -1, dtype=np.int64)
         if y.ndim == 2 and y.shape[0] == self._n:  # one-hot
             y = y.argmax(axis=1) if y.shape[1] > 1 else (y[:, 0] > 0.5)
         y = y.reshape(-1)
@@ -351,6 +360,7 @@ class Inspector(anywidget.AnyWidget):
             self.input_kind = panels[0]["input_kind"]
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
+            self.y_true_labels = self._true_set(s)
             self.panels = panels
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
             if len(panels) > 1:
@@ -420,8 +430,12 @@ class Inspector(anywidget.AnyWidget):
                 continue
             y_true = int(self._y_true[s]) if self._y_true is not None else -1
             saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
-                             "panels": panels}
+                             "y_true_labels": self._true_set(s), "panels": panels}
         return {"saved": saved}
+
+    def _true_set(self, s: int) -> list[int]:
+        sets = getattr(self, "_y_sets", None)
+        return [] if sets is None else [int(i) for i in np.flatnonzero(sets[s])]
 
     def _explain(self, model: Any, s: int) -> Any:
         from ..attribution import explain
@@ -434,7 +448,7 @@ class Inspector(anywidget.AnyWidget):
         """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
         if self._labels is not None:
             return self._labels
-        n_classes = int(_model_outputs(model)[0].shape[-1])
+        n_classes = _n_outputs(model, x1)
         if n_classes <= min(self._max_labels, MAX_LABELS):
             return None
         probs = np.asarray(model(x1, training=False)).reshape(-1)
@@ -475,22 +489,36 @@ def _keep_depth(depth: int, old: dict[str, Any] | None, new: dict[str, Any]) -> 
 
 
 def _model_inputs(model: Any) -> list[Any]:
-    if not hasattr(type(model), "inputs"):
+    import keras
+
+    if not isinstance(model, keras.Model):
         raise ModelError(f"expected a Keras model, got {type(model).__name__}; pass the model "
                          "itself, e.g. Inspector(model, x)")
-    from ..layers import model_inputs
+    from ..layers import declared_inputs, model_inputs
 
+    if getattr(model, "built", False) and not declared_inputs(model):
+        return []  # a built subclassed model declares no inputs: its call takes x
     return model_inputs(model)  # the same "not built: build it first" error as capture
 
 
-def _model_outputs(model: Any) -> list[Any]:
+def _takes_text(model: Any) -> bool:
+    """A model with a string input (a TextVectorization layer inside)."""
+    from ..layers import declared_inputs
+
+    inputs = declared_inputs(model)
+    return inputs is None or any(str(i.dtype) == "string" for i in inputs)
+
+
+def _n_outputs(model: Any, x1: Any) -> int:
+    """Width of the model's (first) output; a subclassed model's from one call."""
     try:
-        return list(model.outputs)
-    except (AttributeError, ValueError) as exc:
-        raise ModelError(
-            f"the model has no defined outputs ({exc}); build it first, e.g. call it on one "
-            "batch"
-        ) from exc
+        return int(list(model.outputs)[0].shape[-1])
+    except (AttributeError, ValueError, IndexError):
+        out = model(x1, training=False)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        return int(out.shape[-1])
+
+
 
 
 def _is_numeric_list(x: Any) -> bool:

@@ -1,0 +1,30 @@
+"""Zoo fixtures: digits (and movie-review sentences for the string model), and the model x step
+table every zoo test fills in, printed at the end of the session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nbperceive import datasets
+
+from . import table
+
+
+@pytest.fixture(scope="session")
+def zoo_digits():
+    data = datasets.digits()
+    return data.x[..., None].astype(np.float32), data.y
+
+
+@pytest.fixture(scope="session")
+def zoo_reviews():
+    data = datasets.movie_reviews()
+    texts = np.asarray(data.x, dtype=str)
+    return texts[:1200], data.y[:1200]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if table.RESULTS:
+        terminalreporter.write_sep("=", "model zoo: model x step")
+        terminalreporter.write_line(table.render())

@@ -1,0 +1,135 @@
+"""Every model kind x task through the user's whole path, on digits (movie reviews for text).
+
+Each step is marked ✔ (works), ✔ with a note (refused up front with nbperceive's own error that
+says what to do instead, where the task has no such view) or ✖ (anything else: the test fails).
+The model x step table is printed at the end of the session (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import nbperceive as nbp
+
+from . import models, table
+
+COMBOS = [(kind, "multiclass") for kind in [*models.IMAGE_KINDS, *models.SEQUENCE_KINDS]]
+COMBOS += [(kind, task) for kind in ("sequential", "subclassed")
+           for task in ("binary", "multilabel", "regression", "regression2", "none")]
+COMBOS += [("functional", "onehot"), ("functional", "logits"), ("text", "binary")]
+
+# where a task has no such view, nbperceive refuses with its own error (checked by message)
+REFUSALS = {("suspects", "regression"): "regression", ("suspects", "regression2"): "regression",
+            ("suspects", "multilabel"): "multi-label", ("suspects", "none"): "label"}
+
+
+def _data(kind, task, zoo_digits, zoo_reviews):
+    if kind == "text":
+        texts, y = zoo_reviews
+        vocab = keras.layers.TextVectorization(max_tokens=2000)
+        vocab.adapt(texts[:800])
+        return texts, y, vocab.get_vocabulary()[2:]
+    x, y = zoo_digits
+    if kind in models.SEQUENCE_KINDS:
+        x = x[..., 0]
+    return x, models.labels_for(task, y, x), None
+
+
+def _build(kind, task, vocabulary):
+    keras.utils.set_random_seed(0)
+    if kind == "text":
+        model = models.text(task, vocabulary)
+    else:
+        model = {**models.IMAGE_KINDS, **models.SEQUENCE_KINDS}[kind](task)
+    model.compile("adam", models.HEADS[task][2])
+    return model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "task"), COMBOS, ids=[f"{k}-{t}" for k, t in COMBOS])
+def test_whole_path(kind, task, zoo_digits, zoo_reviews, tmp_path):
+    x, y, vocabulary = _data(kind, task, zoo_digits, zoo_reviews)
+    model = _build(kind, task, vocabulary)
+    fit_y = y if y is not None else models.labels_for("multiclass", zoo_digits[1], x)
+    train_x, train_y = x[:600], fit_y[:600]
+    probe_x = x[600:800]
+    probe_y = None if y is None else y[600:800]
+    if kind in ("subclassed", "holds_functional"):
+        model(train_x[:1])  # a subclassed model is built by its first call
+    results = table.RESULTS.setdefault(f"{kind} / {task}", {})
+    state: dict = {}
+
+    def step(name, fn):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)  # a skipped capture is a failure
+                fn()
+            results[name] = "✔"
+        except nbp.NbPerceiveError as err:
+            expected = REFUSALS.get((name, task))
+            if expected and expected in str(err):
+                results[name] = f"✔ refused: {str(err)[:90]}"
+            else:
+                results[name] = f"✖ {type(err).__name__}: {str(err)[:150]}"
+        except Exception as err:  # noqa: BLE001 - the table shows what broke
+            results[name] = f"✖ {type(err).__name__}: {str(err)[:150]}"
+
+    def fit():
+        probe = probe_x if probe_y is None else (probe_x, probe_y)
+        perceiver = nbp.Perceiver(model, probe=probe, run_dir=tmp_path / "run")
+        callback = perceiver.callback()
+        model.fit(train_x, train_y, epochs=2, batch_size=64, verbose=0, callbacks=[callback])
+        assert not callback.failures, callback.failures
+        state["perceiver"] = perceiver
+
+    def run():
+        r = nbp.open_run(tmp_path / "run")
+        assert r.epochs == [0, 1, 2]
+        t = r.snapshot().table
+        assert len(t) == len(probe_x) and np.isfinite(r.snapshot().vectors).all()
+        if task in ("regression", "regression2"):
+            np.testing.assert_allclose(t["residual"], t["pred"] - t["label"], atol=1e-5)
+        elif task == "multilabel":
+            assert {"hamming_accuracy", "label_0", "prob_2"} <= set(t.columns)
+        elif task != "none":
+            assert np.isfinite(t["loss"]).all()
+        assert len(r.history()) == 3
+
+    def project():
+        xy = nbp.open_run(tmp_path / "run").project(method="pca")
+        assert xy.shape == (len(probe_x), 2) and np.isfinite(xy).all()
+
+    def suspects():
+        ranked = nbp.open_run(tmp_path / "run").suspects()
+        assert len(ranked) == len(probe_x)
+
+    def explain():
+        try:
+            e = nbp.explain(model, probe_x[:2], method="gradcam")
+        except nbp.ModelError as err:
+            if "saliency" not in str(err):
+                raise
+            e = nbp.explain(model, probe_x[:2], method="saliency")
+        assert np.isfinite(e.heatmaps).all() and e.heatmaps.shape[0] == 2
+        n_units = models.HEADS[task][0]
+        assert len(e.labels) == (2 if n_units == 1 and task == "binary" else n_units)
+
+    def inspector():
+        nbp.Inspector(model, probe_x[:4], y_true=None if probe_y is None else probe_y[:4])
+
+    def explorer():
+        state["explorer"] = nbp.Explorer(state["perceiver"])
+
+    def save():
+        path = nbp.save_html(state["explorer"], tmp_path / "report.html")
+        assert path.stat().st_size > 10_000
+
+    for name, fn in zip(table.STEPS, [fit, run, project, suspects, explain, inspector,
+                                      explorer, save]):
+        step(name, fn)
+    failed = {k: v for k, v in results.items() if v.startswith("✖")}
+    assert not failed, failed
