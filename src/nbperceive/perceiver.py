@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import warnings
@@ -13,15 +14,12 @@ import numpy as np
 import pandas as pd
 
 from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_specs, loss_spec
-from .errors import MetadataError, ModelError, ProbeError, RunError
+from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
-from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind
-from .store import Run, RunWriter, Snapshot
+from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
+from .store import RESERVED_COLUMNS, Run, RunWriter, Snapshot, metadata_frame
 
-RESERVED_COLUMNS = ("sample_id", "label", "pred", "correct", "loss", "residual",
-                    "hamming_accuracy")
-# per-class / per-label / per-output columns the table may carry
-RESERVED_PREFIXES = ("prob_", "label_", "pred_", "residual_")
+__all__ = ["RESERVED_COLUMNS", "Perceiver", "probe_fingerprint", "sample_values"]
 _CHUNK = 4096
 
 
@@ -46,7 +44,11 @@ def _metadata_frame(metadata: Any, n: int, data: ProbeData | None = None) -> pd.
         return pd.DataFrame(index=pd.RangeIndex(n))
     if isinstance(metadata, dict) and data is not None:
         metadata = {k: sample_values(v, data) if callable(v) else v for k, v in metadata.items()}
-    frame = metadata if isinstance(metadata, pd.DataFrame) else pd.DataFrame(metadata)
+    try:
+        frame = metadata if isinstance(metadata, pd.DataFrame) else pd.DataFrame(metadata)
+    except ValueError as err:  # e.g. a 2-D array as one column
+        raise MetadataError(f"metadata cannot be read as one column per field ({err}); give "
+                            "a DataFrame or a dict of 1-D arrays, one value per sample.") from err
     if len(frame) != n:
         raise MetadataError(
             f"metadata has {len(frame)} rows but the probe has {n} samples; give one row per "
@@ -58,15 +60,31 @@ def _metadata_frame(metadata: Any, n: int, data: ProbeData | None = None) -> pd.
             "matched to samples. If the rows are already in probe order, pass "
             "metadata.reset_index(drop=True); otherwise reorder them first."
         )
-    clash = [c for c in frame.columns
-             if str(c) in RESERVED_COLUMNS or str(c).startswith(RESERVED_PREFIXES)]
-    if clash:
-        raise MetadataError(
-            f"metadata columns {clash} clash with columns nbperceive records; rename them."
-        )
-    frame = frame.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
+    return metadata_frame(frame, n)  # names and values checked by the store, which owns them
+
+
+def probe_fingerprint(data: ProbeData) -> str:
+    """A hash of what the probe holds, kept in the run signature so that resuming with other
+    samples of the same size is refused. Covers the labels (every probe), and for array
+    probes the inputs too: dtype, shape and every byte (blake2b, ~1 GB/s). A tf.data probe's
+    inputs are not covered (hashing them would cost a pass over the dataset): its prefix is
+    ``y:`` instead of ``xy:``."""
+    digest = hashlib.blake2b(digest_size=16)
+
+    def feed(array: np.ndarray) -> None:
+        array = np.asarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        if array.dtype == object:
+            digest.update(repr(array.tolist()).encode())
+        else:
+            digest.update(memoryview(np.ascontiguousarray(array)).cast("B"))
+
+    for x in data.x or []:
+        feed(x)
+    if data.y is not None:
+        for y in data.y if isinstance(data.y, list) else [data.y]:
+            feed(y)
+    return ("xy:" if data.x is not None else "y:") + digest.hexdigest()
 
 
 _NOT_COMPILED = (
@@ -131,6 +149,13 @@ class Perceiver:
                 f"probe must be (x, y) arrays, x alone, or a tf.data.Dataset; got {type(probe)}."
             )
         self.metadata = _metadata_frame(metadata, self.data.n, self.data)
+        if self.data.x is not None and (bad := count_nonfinite(self.data.x)):
+            warnings.warn(
+                f"nbperceive: {bad} of {self.data.n} probe samples have NaN or inf inputs; "
+                "their loss and prediction will be NaN (their vectors are zeroed). Clean or "
+                "drop them, e.g. x[np.isfinite(x).all(axis=(1, 2, 3))].",
+                RuntimeWarning, stacklevel=2,
+            )
         _ensure_built(model)
         self._specs = input_specs(model, self.data.shapes, self.data.dtypes)
         self.probe = build_probe(model, self._specs, layers, max_width=max_width, seed=seed)
@@ -146,21 +171,17 @@ class Perceiver:
                 f"{len(class_names)} class_names given but the model has {n_classes} classes."
             )
         self.class_names = [str(c) for c in (class_names or range(n_classes))]
+        dupes = sorted({c for c in self.class_names if self.class_names.count(c) > 1})
+        if dupes:
+            raise ProbeError(f"class_names {dupes} appear more than once; each class needs its "
+                             "own name (one prob_<name> column each).")
         self.run_dir = Path(run_dir or f"runs/{model.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        # checks (other model, epochs without resume, another writer) all run before any write
         self._writer = RunWriter(
             self.run_dir, self._signature(), self._samples_frame(), self.class_names,
-            overwrite=overwrite,
+            overwrite=overwrite, resume=resume,
         )
-        existing = Run(self.run_dir).epochs
-        if existing and not (overwrite or resume):
-            raise RunError(
-                f"{self.run_dir} already holds epochs {existing} of this model. Pass "
-                "resume=True to continue numbering after them, overwrite=True to start over, "
-                "or choose another run_dir."
-            )
-        if existing and overwrite:
-            self._writer.clear_epochs()
-            existing = []
+        existing = self._writer.epochs
         self.epoch = existing[-1] if existing else -1  # last captured epoch number
         self.epochs_trained = existing[-1] if existing else 0
         self._capturer = self._new_capturer()
@@ -171,6 +192,7 @@ class Perceiver:
             "n_samples": self.data.n,
             "layers": [b.name for b in self.probe.blocks],
             "inputs": [list(s.shape[1:]) for s in self._specs],
+            "probe": probe_fingerprint(self.data),
         }
 
     def _label_column(self) -> np.ndarray:
@@ -188,6 +210,10 @@ class Perceiver:
     def _samples_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame({"sample_id": np.arange(self.data.n), "label": self._label_column()})
         return pd.concat([frame, self.metadata], axis=1)
+
+    def close(self) -> None:
+        """Release the run directory for another writer (done anyway when the process ends)."""
+        self._writer.close()
 
     @property
     def run(self) -> Run:

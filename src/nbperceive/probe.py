@@ -125,6 +125,18 @@ class ProbeData:
         return None if self.y is None else np.asarray(_as_list(self.y)[0])
 
 
+def count_nonfinite(xs: list[np.ndarray]) -> int:
+    """How many samples hold a NaN or inf in any (floating-point) input."""
+    bad = np.zeros(len(xs[0]), dtype=bool)
+    for x in xs:
+        if np.issubdtype(x.dtype, np.inexact):
+            for start in range(0, len(x), 4096):  # chunks: no input-sized temporary
+                chunk = x[start:start + 4096]
+                bad[start:start + 4096] |= ~np.isfinite(chunk.reshape(len(chunk), -1)).all(1)
+    return int(bad.sum())
+
+
+
 def _dtype_name(dtype: Any) -> str:
     dtype = np.dtype(dtype) if not hasattr(dtype, "as_numpy_dtype") else dtype
     if getattr(dtype, "kind", "") in ("U", "S", "O"):

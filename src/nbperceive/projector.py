@@ -48,11 +48,16 @@ def to_projector(run: Run, logdir: str | os.PathLike, epochs: list[int] | None =
     """Write ``run``'s perception vectors (default: every epoch) for TensorBoard's projector."""
     from PIL import Image
 
+    from .errors import MetadataError
     from .store import atomic_file
 
+    epochs = run.epochs if epochs is None else epochs
+    n = len(run.samples)
+    if images is not None and len(images) != n:
+        raise MetadataError(f"images has {len(images)} images but the run has {n} samples; "
+                            "pass one image per probe sample, in probe order.")
     logdir = Path(logdir)
     logdir.mkdir(parents=True, exist_ok=True)
-    epochs = run.epochs if epochs is None else epochs
     config = []
     sprite_name = None
     if images is not None:
@@ -68,7 +73,7 @@ def to_projector(run: Run, logdir: str | os.PathLike, epochs: list[int] | None =
         with atomic_file(logdir / f"{name}.tsv") as f:
             np.savetxt(f, np.asarray(snap.vectors), delimiter="\t", fmt="%.5g")
         with atomic_file(logdir / f"{name}-metadata.tsv", "w") as f:
-            f.write("\t".join(cols) + "\n")
+            f.write("\t".join(_tsv_cell(c) for c in cols) + "\n")
             for row in table[cols].itertuples(index=False):
                 f.write("\t".join(_tsv_cell(v) for v in row) + "\n")
         entry = [

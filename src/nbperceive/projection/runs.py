@@ -74,7 +74,7 @@ def _load_cached(path: Path, n: int | None = None) -> np.ndarray | None:
         return None
     try:
         arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # a damaged cache is recomputed
         return None
     if arr.ndim != 2 or arr.shape[1] != 2 or arr.dtype != np.float32:
         return None

@@ -252,20 +252,11 @@ class Explorer(w.VBox):
 
     def add_metadata(self, name: str, values: Any) -> None:
         """Add a column (array, or a function of one probe sample) to the run and the pickers."""
-        samples = self.run.samples
+        from ..store import add_metadata
+
         if callable(values):
             values = self._apply(values)
-        values = np.asarray(values)
-        if len(values) != len(samples):
-            raise MetadataError(f"{name!r} has {len(values)} values but the run has "
-                                f"{len(samples)} samples; give one value per probe sample.")
-        from ..perceiver import RESERVED_COLUMNS
-        from ..store import _write_parquet_atomic
-
-        if name in RESERVED_COLUMNS or name.startswith("prob_") or name in ("x", "y"):
-            raise MetadataError(f"{name!r} is a column nbperceive records; choose another name.")
-        samples[name] = values
-        _write_parquet_atomic(samples, self.run.path / "samples.parquet")
+        values = add_metadata(self.run, name, values).to_numpy()
         self.population.add_column(name, values)
         self.selection_view.set_data(self._table())
 
