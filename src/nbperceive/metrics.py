@@ -33,7 +33,9 @@ after 6 epochs and below ``suspicion`` after 20.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -41,7 +43,7 @@ import pandas as pd
 from .errors import RunError
 
 if TYPE_CHECKING:
-    from .store import Run
+    from .store import Run, Snapshot
 
 
 def confusion_matrix(table: pd.DataFrame, n_classes: int) -> np.ndarray:
@@ -71,19 +73,52 @@ def margins(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return given - others.max(1)
 
 
-def training_dynamics(run: Run) -> pd.DataFrame:
-    """Per sample: AUM, forgetting events, last margin and last loss across recorded epochs."""
-    epochs = run.epochs
-    if not epochs:
+def _used_epochs(run: Run, epochs: Sequence[int] | None) -> list[int]:
+    """The recorded epochs to read (``epochs=None``: all), ascending."""
+    recorded = run.epochs
+    if not recorded:
         raise RunError(f"{run.path} holds no epoch yet.")
-    trained = [e for e in epochs if e > 0] or epochs
+    if epochs is None:
+        return recorded
+    missing = sorted(set(epochs) - set(recorded))
+    if missing or not len(epochs):
+        raise RunError(f"epochs={list(epochs)!r}: {missing or 'none given'} not recorded in "
+                       f"{run.path}; recorded epochs are {recorded}.")
+    return sorted(set(int(e) for e in epochs))
+
+
+def _snapshot(run: Run, epoch: int) -> Snapshot:
+    """One epoch's table and vectors without the metadata join (ranking needs neither)."""
+    from .store import Snapshot
+
+    path = run.epoch_path(epoch)
+    meta = json.loads((path / "meta.json").read_text())
+    return Snapshot(epoch=epoch, path=path, table=pd.read_parquet(path / "table.parquet"),
+                    meta=meta)
+
+
+def _trained(epochs: list[int]) -> list[int]:
+    return [e for e in epochs if e > 0] or epochs
+
+
+def _checked_labels(run: Run) -> np.ndarray:
     labels = run.samples["label"].to_numpy()
     if labels.dtype.kind != "i" or (labels < 0).any() or (labels >= len(run.class_names)).any():
         raise RunError("label-error ranking needs integer class labels (0 .. number of classes "
                        "- 1) for every probe sample.")
+    return labels
+
+
+def training_dynamics(run: Run, epochs: Sequence[int] | None = None,
+                      _snaps: dict[int, Snapshot] | None = None) -> pd.DataFrame:
+    """Per sample over the trained epochs among ``epochs`` (default: all recorded): AUM,
+    forgetting events, and the margin, loss and prediction of the last of them."""
+    trained = _trained(_used_epochs(run, epochs))
+    labels = _checked_labels(run)
+    snaps = _snaps or {e: _snapshot(run, e) for e in trained}
     all_margins, correct = [], []
     for epoch in trained:
-        last = run.snapshot(epoch).table
+        last = snaps[epoch].table
         all_margins.append(margins(_probabilities(last, run.class_names), labels))
         correct.append(last["correct"].to_numpy(dtype=bool))
     m = np.stack(all_margins)
@@ -100,21 +135,14 @@ def training_dynamics(run: Run) -> pd.DataFrame:
     })
 
 
-def neighbours(vectors: np.ndarray, k: int) -> np.ndarray:
-    """int (N, k) indices of each sample's k nearest neighbours (Euclidean), self excluded."""
-    from sklearn.neighbors import NearestNeighbors
-
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(vectors)
-    _, idx = nn.kneighbors(vectors)
-    return idx[:, 1:]
+SUBSAMPLE = 2000  # samples used to choose the layer and the epoch of the neighbourhoods
 
 
-def _neighbour_votes(vectors: np.ndarray, labels: np.ndarray, k: int,
-                     n_classes: int) -> np.ndarray:
-    """int (N, C): how many of each sample's k nearest neighbours carry each label."""
-    nb = neighbours(np.asarray(vectors, dtype=np.float32), k)
-    flat = (np.arange(len(labels))[:, None] * n_classes + labels[nb]).ravel()
-    return np.bincount(flat, minlength=len(labels) * n_classes).reshape(len(labels), n_classes)
+def _votes(neighbours: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """int (N, C): how many of each sample's neighbours carry each label."""
+    n = len(labels)
+    flat = (np.arange(n)[:, None] * n_classes + labels[neighbours]).ravel()
+    return np.bincount(flat, minlength=n * n_classes).reshape(n, n_classes)
 
 
 def _require_single_labels(run: Run) -> None:
@@ -132,64 +160,140 @@ def _require_single_labels(run: Run) -> None:
             "offered. Sort the table by loss or hamming_accuracy instead.")
 
 
-def suspects(run: Run, k: int = 50, layer: str | None = None,
-             min_agreement: float = 0.8) -> pd.DataFrame:
+
+def _chance_agreement(labels: np.ndarray, n_classes: int) -> float:
+    """Share of neighbours with the same label when neighbours are drawn at random."""
+    prior = np.bincount(labels, minlength=n_classes) / len(labels)
+    return float((prior**2).sum())
+
+
+def neighbour_weight(agreement: float, chance: float) -> float:
+    """How far the neighbours' labels are from chance towards perfect agreement, in [0, 1]:
+    the exponent of the neighbourhood expert (0: no signal, the model alone decides)."""
+    if not np.isfinite(agreement) or chance >= 1.0:
+        return 0.0
+    return float(np.clip((agreement - chance) / (1.0 - chance), 0.0, 1.0))
+
+
+def _sample_rows(n: int) -> np.ndarray:
+    if n <= SUBSAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, SUBSAMPLE, replace=False))
+
+
+def _subsample_votes(snap: Snapshot, layer: str, rows: np.ndarray, labels: np.ndarray,
+                     k: int, n_classes: int) -> np.ndarray:
+    from .neighbours import knn_graph
+
+    x = np.asarray(snap.layer_vectors(layer), dtype=np.float32)[rows]
+    graph = knn_graph(x, min(k, len(rows) - 1), method="exact")
+    return _votes(graph.neighbours(), labels[rows], n_classes)
+
+
+def _choose_neighbourhood(snaps: dict[int, Snapshot], trained: list[int], layer: str | None,
+                          labels: np.ndarray, k: int, n_classes: int
+                          ) -> tuple[str | None, int, float]:
+    """(layer, epoch, agreement on the subsample) of the neighbourhoods to use.
+
+    Layer: the hidden layer whose neighbourhoods agree best with the given labels at the last
+    epoch. Epoch: the one whose neighbours' majority agrees best with that epoch's
+    predictions: it rises while the model learns the clean classes and falls once it fits
+    labels the neighbours contradict (memorisation)."""
+    last = snaps[trained[-1]]
+    candidates = [layer] if layer else [b["name"] for b in last.layout[:-1]]
+    if not candidates:
+        return None, trained[-1], float("nan")
+    rows = _sample_rows(len(labels))
+    sub = labels[rows]
+    best, best_agreement = None, -1.0
+    for name in candidates:
+        v = _subsample_votes(last, name, rows, labels, k, n_classes)
+        agreement = float(v[np.arange(len(rows)), sub].mean() / max(v.sum(1).max(), 1))
+        if agreement > best_agreement:
+            best, best_agreement = name, agreement
+    epoch, best_fit = trained[-1], -1.0
+    for e in reversed(trained):  # the latest epoch wins a tie
+        v = _subsample_votes(snaps[e], best, rows, labels, k, n_classes)
+        pred = snaps[e].table["pred"].to_numpy()[rows]
+        fit = float((v.argmax(1) == pred).mean())
+        if fit > best_fit:
+            epoch, best_fit = e, fit
+    return best, epoch, best_agreement
+
+
+def suspects(run: Run, k: int = 15, layer: str | None = None,
+             epochs: Sequence[int] | None = None, neighbour_search: str = "auto",
+             ) -> pd.DataFrame:
     """Probe samples ranked by how likely their label is wrong (most suspicious first).
 
-    Columns: ``suspicion`` (see the module docstring), ``p_label``, ``knn_label`` and
-    ``neighbour_disagreement`` (share of the ``k`` neighbours with another label; NaN, like
-    ``knn_label``, when no layer was used), all read at ``attrs["epoch"]``; ``aum``,
-    ``forgetting`` over the trained epochs; ``margin``, ``loss`` and ``pred`` of the last
-    epoch; the run's metadata. ``attrs["layer"]`` names the layer whose neighbourhoods were
-    used (None: model alone). Cost: one nearest-neighbour search per hidden layer and per
-    recorded epoch (about 0.2 s each for 5,000 samples; 4 s for a 6-epoch run of the CNN in
-    benchmarks/label_errors.py). Reading every epoch's neighbourhoods, not only the last one's,
-    is what finds the epoch before memorisation.
+    ``epochs``: the recorded epochs to read (default all; e.g. ``range(6)`` to rank as after
+    epoch 5). ``neighbour_search``: ``"auto"`` (exact up to 20,000 samples, pynndescent
+    above), ``"exact"`` or ``"approx"`` (:mod:`nbperceive.neighbours`).
+
+    Columns: ``suspicion`` (1 - ``label_quality``, see the module docstring), ``p_label``
+    (the model's probability of the given label averaged over the trained epochs),
+    ``knn_label`` (add-one smoothed share of the ``k`` neighbours carrying the label) and
+    ``neighbour_disagreement`` (share carrying another one); ``aum``, ``forgetting``,
+    ``margin``, ``loss``, ``pred``; the run's metadata. ``attrs``: ``layer`` and ``epoch`` of
+    the neighbourhoods, ``epochs`` read, ``neighbour_agreement`` (share of neighbours with
+    the same label), ``chance_agreement``, ``neighbour_weight``. Cost: one neighbour graph
+    (cached in the run, shared with UMAP) plus exact searches on 2,000 samples.
     """
     _require_single_labels(run)
-    dyn = training_dynamics(run)
-    labels = dyn["label"].to_numpy()
-    n, n_classes = len(labels), len(run.class_names)
-    rows = np.arange(n)
-    k = max(1, min(k, n - 1))
-    last = run.snapshot(run.epochs[-1])
-    candidates = [layer] if layer else [b["name"] for b in last.layout[:-1]]
-    best, best_agreement, votes = None, -1.0, None
-    for name in candidates:
-        v = _neighbour_votes(last.layer_vectors(name), labels, k, n_classes)
-        agreement = float(v[rows, labels].mean() / k)
-        if agreement > best_agreement:
-            best, best_agreement, votes = name, agreement, v
-    probs = _probabilities(last.table, run.class_names)
-    epoch = last.epoch
-    if votes is not None and (layer or best_agreement >= min_agreement):
-        trained = [e for e in run.epochs if e > 0] or run.epochs
-        best_fit = float((votes.argmax(1) == probs.argmax(1)).mean())
-        for e in reversed(trained[:-1]):  # the latest epoch wins a tie
-            snap = run.snapshot(e)
-            p = _probabilities(snap.table, run.class_names)
-            v = _neighbour_votes(snap.layer_vectors(best), labels, k, n_classes)
-            fit = float((v.argmax(1) == p.argmax(1)).mean())
-            if fit > best_fit:
-                best_fit, epoch, probs, votes = fit, e, p, v
-    else:
-        best, votes = None, None
-    # clipped so that labels the model rules out entirely still rank by their neighbourhood
-    p_label = np.clip(np.nan_to_num(probs[rows, labels], nan=0.0), 1e-12, 1.0)
-    dyn["p_label"] = p_label
-    if votes is not None:
-        same = votes[rows, labels]
-        dyn["knn_label"] = (same + 1.0) / (k + n_classes)
-        dyn["neighbour_disagreement"] = 1.0 - same / k
-        dyn["suspicion"] = 1.0 - np.sqrt(p_label * dyn["knn_label"].to_numpy())
-    else:
-        dyn["knn_label"] = np.nan
-        dyn["neighbour_disagreement"] = np.nan
-        dyn["suspicion"] = 1.0 - p_label
+    parts = score_parts(run, k=k, layer=layer, epochs=epochs, neighbour_search=neighbour_search)
+    dyn = parts.pop("table")
     meta = run.samples.drop(columns=["label"])
     ranked = dyn.merge(meta, on="sample_id", how="left")
     ranked = ranked.sort_values("suspicion", ascending=False, kind="stable").reset_index(drop=True)
-    ranked.attrs["layer"] = best
-    ranked.attrs["neighbour_agreement"] = best_agreement
-    ranked.attrs["epoch"] = epoch
+    ranked.attrs.update(parts)
     return ranked
+
+
+def score_parts(run: Run, k: int = 15, layer: str | None = None,
+                epochs: Sequence[int] | None = None, neighbour_search: str = "auto",
+                ) -> dict[str, Any]:
+    """The ranking's parts, unsorted: ``table`` (one row per probe sample, in probe order)
+    and the scalars ``suspects`` puts in ``attrs``."""
+    from .neighbours import run_graph
+
+    used = _used_epochs(run, epochs)
+    trained = _trained(used)
+    snaps = {e: _snapshot(run, e) for e in trained}
+    dyn = training_dynamics(run, used, _snaps=snaps)
+    labels = dyn["label"].to_numpy()
+    n, n_classes = len(labels), len(run.class_names)
+    rows = np.arange(n)
+    k = int(max(1, min(k, n - 1)))
+    probs = np.mean([_probabilities(snaps[e].table, run.class_names) for e in trained],
+                    axis=0)
+    probs = np.clip(np.nan_to_num(probs, nan=0.0), 1e-6, 1.0)
+    chosen, epoch, _ = _choose_neighbourhood(snaps, trained, layer, labels, k, n_classes)
+    chance = _chance_agreement(labels, n_classes)
+    log_q = np.log(probs)
+    if chosen is not None:
+        graph = run_graph(run, epoch, chosen, k=k, method=neighbour_search)
+        votes = _votes(graph.neighbours(k), labels, n_classes)
+        same = votes[rows, labels]
+        agreement = float(same.mean() / k)
+        weight = neighbour_weight(agreement, chance)
+        knn = (votes + 1.0) / (k + n_classes)
+        log_q = log_q + weight * np.log(knn)
+        dyn["knn_label"] = knn[rows, labels]
+        dyn["neighbour_disagreement"] = 1.0 - same / k
+    else:
+        agreement, weight = float("nan"), 0.0
+        dyn["knn_label"] = np.nan
+        dyn["neighbour_disagreement"] = np.nan
+    q = np.exp(log_q - log_q.max(1, keepdims=True))
+    q /= q.sum(1, keepdims=True)
+    q_label = q[rows, labels]
+    # confident learning's per-class threshold: the belief a sample given class c typically gets
+    counts = np.bincount(labels, minlength=n_classes)
+    typical = np.bincount(labels, weights=q_label, minlength=n_classes) / np.maximum(counts, 1)
+    dyn["p_label"] = probs[rows, labels]
+    dyn["belief"] = q_label
+    dyn["label_quality"] = np.minimum(q_label / np.maximum(typical[labels], 1e-12), 1.0)
+    dyn["suspicion"] = 1.0 - dyn["label_quality"]
+    return {"table": dyn, "layer": chosen, "epoch": epoch, "epochs": used,
+            "neighbour_agreement": agreement, "chance_agreement": chance,
+            "neighbour_weight": weight, "k": k, "class_threshold": typical}

@@ -136,7 +136,6 @@ def count_nonfinite(xs: list[np.ndarray]) -> int:
     return int(bad.sum())
 
 
-
 def _dtype_name(dtype: Any) -> str:
     dtype = np.dtype(dtype) if not hasattr(dtype, "as_numpy_dtype") else dtype
     if getattr(dtype, "kind", "") in ("U", "S", "O"):

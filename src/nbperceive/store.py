@@ -541,11 +541,12 @@ class Run:
 
         return confusion_matrix(self.snapshot(epoch).table, len(self.class_names))
 
-    def suspects(self, k: int = 50, layer: str | None = None) -> pd.DataFrame:
+    def suspects(self, k: int = 15, layer: str | None = None, epochs: list[int] | None = None,
+                 neighbour_search: str = "auto") -> pd.DataFrame:
         """Probe samples ranked by how likely their label is wrong; see nbperceive.metrics."""
         from .metrics import suspects
 
-        return suspects(self, k=k, layer=layer)
+        return suspects(self, k=k, layer=layer, epochs=epochs, neighbour_search=neighbour_search)
 
     def to_projector(self, logdir: str | os.PathLike, epochs: list[int] | None = None,
                      images: np.ndarray | None = None) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -84,7 +85,10 @@ def _fit_umap(x: np.ndarray, init: np.ndarray | None, params: dict[str, Any]) ->
         )
     except TypeError as err:
         raise ProjectionError(f"umap: {err}; see umap.UMAP for its parameters.") from err
-    out = reducer.fit_transform(x)
+    with warnings.catch_warnings():
+        # a shared graph comes without a search index: only transform() needs one
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
+        out = reducer.fit_transform(x)
     _umap_compiled = True
     return np.asarray(out, dtype=np.float32)
 

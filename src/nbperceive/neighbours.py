@@ -1,0 +1,185 @@
+"""Nearest-neighbour graphs of perception vectors, one per epoch and layer, cached in the run.
+
+One graph serves every consumer: ``metrics.suspects`` (the neighbours' labels) and UMAP
+(``umap.UMAP(precomputed_knn=...)`` in :mod:`nbperceive.projection`), so a run's neighbours
+are searched once per (epoch, layer), not once per consumer.
+
+The graph lives in UMAP's space: the vectors after the PCA pre-reduction to ``pre_dims``
+columns (:data:`nbperceive.projection.PRE_DIMS`) that UMAP fits on, Euclidean distance. Rows
+hold each sample first (distance 0) and then its nearest neighbours, as UMAP expects.
+
+Search: exact (brute force, BLAS) up to :data:`EXACT_MAX` samples, where it is fast and needs
+no compilation; above, approximate with pynndescent's NN-descent (the library UMAP uses
+itself, with UMAP's own settings, so the graph is the one UMAP would build). The first
+NN-descent in a process compiles numba code (tens of seconds on 2 cores; numba caches part of
+it on disk for the next process). ``method="exact" | "approx"`` forces one.
+
+Cache files, written atomically (``.npy``, no pickle)::
+
+    epoch-XXXX/knn-<layer or "all">-d<pre_dims>-<exact|approx>.indices.npy   int32 (N, K)
+    epoch-XXXX/knn-<layer or "all">-d<pre_dims>-<exact|approx>.distances.npy float32 (N, K)
+
+A request for K or fewer neighbours reads the cached columns; more rebuilds and replaces it.
+Both files belong to their epoch folder, so re-capturing an epoch (which swaps the folder)
+drops its graphs; each layer has its own pair.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import RunError
+
+if TYPE_CHECKING:
+    from .store import Run
+
+EXACT_MAX = 20_000  # brute force below: 20k x 20k x 50 is ~1 s of BLAS, no numba compile
+DEFAULT_K = 15  # UMAP's n_neighbors, so one graph serves both
+_METHODS = ("auto", "exact", "approx")
+
+
+@dataclass(frozen=True)
+class Graph:
+    """``indices`` int32 (N, K) and ``distances`` float32 (N, K); column 0 is the sample."""
+
+    indices: np.ndarray
+    distances: np.ndarray
+    method: str  # "exact" or "approx"
+
+    @property
+    def k(self) -> int:
+        """Neighbours per sample, the sample itself not counted."""
+        return self.indices.shape[1] - 1
+
+    def neighbours(self, k: int | None = None) -> np.ndarray:
+        """int (N, k) nearest neighbours of each sample, the sample itself left out."""
+        k = self.k if k is None else min(k, self.k)
+        idx = self.indices
+        rows = np.arange(len(idx))[:, None]
+        is_self = idx == rows
+        # duplicates can put the sample in another column than 0: drop it wherever it is,
+        # else drop the farthest column
+        has_self = is_self.any(1)
+        drop = np.where(has_self, is_self.argmax(1), idx.shape[1] - 1)
+        keep = np.ones(idx.shape, bool)
+        keep[np.arange(len(idx)), drop] = False
+        return idx[keep].reshape(len(idx), -1)[:, :k]
+
+    def head(self, k: int) -> Graph:
+        """The same graph with only the ``k`` nearest neighbours (plus the sample)."""
+        return Graph(self.indices[:, : k + 1], self.distances[:, : k + 1], self.method)
+
+
+def reduce(vectors: np.ndarray, pre_dims: int) -> np.ndarray:
+    """The space graphs live in: UMAP's PCA pre-reduction of ``vectors``."""
+    from .projection.fit import _as_matrix, _pre_reduce
+
+    return _pre_reduce(_as_matrix(vectors), pre_dims)
+
+
+def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n = len(x)
+    sq = (x.astype(np.float64) ** 2).sum(1)
+    idx = np.empty((n, k + 1), np.int32)
+    dist = np.empty((n, k + 1), np.float32)
+    step = max(1, 2**24 // max(n, 1))  # ~128 MB of float64 distances per block
+    for start in range(0, n, step):
+        block = x[start : start + step].astype(np.float64)
+        d2 = sq[start : start + step, None] + sq[None, :] - 2.0 * block @ x.T.astype(np.float64)
+        rows = np.arange(len(block))
+        d2[rows, start + rows] = -1.0  # the sample itself comes first
+        part = np.argpartition(d2, k, axis=1)[:, : k + 1]
+        order = np.take_along_axis(d2, part, 1).argsort(1, kind="stable")
+        part = np.take_along_axis(part, order, 1)
+        idx[start : start + step] = part
+        dist[start : start + step] = np.sqrt(np.maximum(np.take_along_axis(d2, part, 1), 0.0))
+    return idx, dist
+
+
+def _approx(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from pynndescent import NNDescent
+
+    n = len(x)
+    # umap.umap_.nearest_neighbors' settings, so UMAP gets the graph it would build itself
+    index = NNDescent(
+        x, n_neighbors=k + 1, metric="euclidean",
+        n_trees=min(64, 5 + int(round(n**0.5 / 20.0))),
+        n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
+        low_memory=True, random_state=seed, n_jobs=-1, compressed=True, verbose=False,
+    )
+    idx, dist = index.neighbor_graph
+    return idx.astype(np.int32), dist.astype(np.float32)
+
+
+def knn_graph(vectors: np.ndarray, k: int = DEFAULT_K, method: str = "auto",
+              seed: int = 0) -> Graph:
+    """The ``k`` nearest neighbours of every row of ``vectors`` (Euclidean), plus itself."""
+    if method not in _METHODS:
+        raise RunError(f"unknown neighbour search {method!r}; choose one of {_METHODS}.")
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n = len(x)
+    if n < 2:
+        raise RunError(f"a neighbour graph needs at least 2 samples, got {n}.")
+    k = int(max(1, min(k, n - 1)))
+    if method == "auto":
+        method = "exact" if n <= EXACT_MAX else "approx"
+    idx, dist = _exact(x, k) if method == "exact" else _approx(x, k, seed)
+    return Graph(idx, dist, method)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", name)
+
+
+def cache_paths(epoch_path: Path, layer: str | None, pre_dims: int, method: str
+                ) -> tuple[Path, Path]:
+    stem = f"knn-{_safe(layer) if layer else 'all'}-d{pre_dims}-{method}"
+    return epoch_path / f"{stem}.indices.npy", epoch_path / f"{stem}.distances.npy"
+
+
+def _load(paths: tuple[Path, Path], n: int, method: str) -> Graph | None:
+    try:
+        idx = np.load(paths[0], allow_pickle=False)
+        dist = np.load(paths[1], allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if idx.ndim != 2 or idx.shape != dist.shape or len(idx) != n or idx.shape[1] < 2:
+        return None
+    return Graph(idx, dist, method)
+
+
+def run_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K,
+              pre_dims: int | None = None, method: str = "auto",
+              recompute: bool = False) -> Graph:
+    """The neighbour graph of ``epoch``'s vectors (one ``layer``'s block, or all of them),
+    from the run's cache when it holds at least ``k`` neighbours, else searched and cached.
+
+    ``method="auto"`` searches exactly up to :data:`EXACT_MAX` samples, approximately above,
+    and accepts a cached graph of either kind."""
+    from .projection.fit import PRE_DIMS
+    from .store import save_array_atomic
+
+    if method not in _METHODS:
+        raise RunError(f"unknown neighbour search {method!r}; choose one of {_METHODS}.")
+    pre_dims = PRE_DIMS if pre_dims is None else int(pre_dims)
+    snap = run.snapshot(epoch)
+    vectors = snap.layer_vectors(layer) if layer else snap.vectors
+    n = len(vectors)
+    k = int(max(1, min(k, n - 1)))
+    kinds = ("exact", "approx") if method == "auto" else (method,)
+    if not recompute:
+        for kind in kinds:
+            cached = _load(cache_paths(snap.path, layer, pre_dims, kind), n, kind)
+            if cached is not None and cached.k >= k:
+                return cached.head(k)
+    graph = knn_graph(reduce(vectors, pre_dims), k, method=method)
+    paths = cache_paths(snap.path, layer, pre_dims, graph.method)
+    # distances first: whoever finds the indices file finds the matching distances
+    save_array_atomic(paths[1], graph.distances)
+    save_array_atomic(paths[0], graph.indices)
+    return graph
