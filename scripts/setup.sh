@@ -32,6 +32,19 @@ fi
 (cd js && npm run --silent build)
 .venv/bin/pip install -q -e ".[cpu,test]"
 
+# xplique, the reference of tests/attribution/test_xplique_reference.py: into its own target,
+# never into .venv (it needs tf-keras, whose dependencies would replace tensorflow-cpu).
+# --no-deps for each; the tests put the target on sys.path in a subprocess only.
+XPLIQUE_TARGET=${XPLIQUE_TARGET:-/opt/xplique-ref}
+if [ ! -d "$XPLIQUE_TARGET/xplique" ] && mkdir -p "$XPLIQUE_TARGET" 2>/dev/null; then
+  echo "setup: installing xplique (reference for tests) into $XPLIQUE_TARGET"
+  for pkg in xplique opencv-python-headless einops scikit-image lazy_loader \
+      tensorflow-probability decorator dm-tree tf-keras; do
+    .venv/bin/pip install -q --no-deps --target "$XPLIQUE_TARGET" "$pkg" \
+      || echo "setup: could not install $pkg into $XPLIQUE_TARGET" >&2
+  done
+fi
+
 # Movie-review sentences ship inside the vaderSentiment sdist on PyPI (see nbperceive.datasets).
 DATA_DIR=${NBPERCEIVE_DATA:-${XDG_CACHE_HOME:-$HOME/.cache}/nbperceive}
 mkdir -p "$DATA_DIR"

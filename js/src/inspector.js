@@ -40,7 +40,7 @@ const CSS = `
 .nbp-inspector .nbp-col { display: flex; flex-direction: column; gap: 4px; }
 .nbp-inspector .nbp-row .nbp-bars { min-width: 200px; }
 .nbp-inspector .nbp-row .nbp-col { max-width: 360px; }
-.nbp-inspector .nbp-faith { font-size: 12px; color: #444; }
+.nbp-inspector .nbp-faith { font-size: 12px; color: #444; white-space: pre-line; }
 .nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
 .nbp-inspector .nbp-depth input { flex: 1; }
 .nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
@@ -85,6 +85,38 @@ function showError(el, err) {
     el.prepend(box);
   }
   box.textContent = `nbperceive inspector could not draw: ${err && err.message ? err.message : err}`;
+}
+
+// Faithfulness scores beside the heatmap: {metric: (L, K) float32} from Python, any subset.
+const FAITH = [
+  ["deletion", "deletion AUC", "lower"],
+  ["insertion", "insertion AUC", "higher"],
+  ["mufidelity", "MuFidelity", "higher"],
+];
+const FAITH_HELP =
+  "deletion AUC: the label's probability as the hottest inputs are removed first (low = the " +
+  "map points at what the model needs); insertion AUC: the probability as they are put back " +
+  "into an empty input first (high is good); MuFidelity: correlation between the heat of " +
+  "random removed subsets and the probability drop (high is good)";
+
+function decodeScores(scores) {
+  if (!scores) return null;
+  if (scores.view) return { deletion: decode(scores) }; // older saved pages: deletion only
+  const out = {};
+  for (const [name, arr] of Object.entries(scores)) out[name] = decode(arr);
+  return out;
+}
+
+function faithfulnessText(faith, depth, k) {
+  if (!faith) return "";
+  const parts = [];
+  for (const [name, label, better] of FAITH) {
+    const a = faith[name];
+    if (!a) continue;
+    const v = a.data[depth * a.shape[1] + k];
+    parts.push(`${label} ${v.toFixed(2)} (${better} = more faithful)`);
+  }
+  return parts.join("\n");
 }
 
 class InspectorView {
@@ -182,7 +214,7 @@ class InspectorView {
       ...p,
       heat: decode(p.heatmaps),
       probs: decode(p.probabilities).data,
-      faith: p.faithfulness ? decode(p.faithfulness) : null,
+      faith: decodeScores(p.faithfulness),
     }));
     this.panelBox.replaceChildren(...this.panels.map((p, i) => this.buildPanel(p, i)));
     this.syncControls();
@@ -234,8 +266,7 @@ class InspectorView {
     const depthText = h("span", "nbp-depth-text");
     depth.append(h("span", "", "depth"), slider, depthText);
     const faithText = h("div", "nbp-faith");
-    faithText.title = "probability of the label as the hottest inputs are deleted first " +
-      "(area under the curve): low when the map points at what the model needs";
+    faithText.title = FAITH_HELP;
     const bars = h("div", "nbp-bars");
     if (p.input_kind === "image" && this.image) {
       // image panels: the probabilities sit beside the picture
@@ -305,10 +336,8 @@ class InspectorView {
       if (k < 0) {
         p.depthText.textContent += ` · label ${this.className(label)} not explained`;
       }
-      if (p.faith && k >= 0) {
-        const auc = p.faith.data[depth * p.faith.shape[1] + k];
-        p.faithText.textContent = `deletion AUC ${auc.toFixed(2)} (lower = more faithful)`;
-      }
+      p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
+      p.faithText.dataset.depth = String(depth);
       const weights = mapAt(p.heat, depth, k < 0 ? 0 : k);
       if (p.spans) this.paintTokens(p, weights, table, opacity);
       else this.paintImage(p, weights, table, opacity);

@@ -7,8 +7,9 @@ import nbperceive as nbp
 from nbperceive.attribution import METHODS
 from nbperceive.errors import ModelError
 
-FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3}, "scorecam": {}}
-TF_KERAS_VIS_ONLY = {"scorecam", "activation_max"}
+FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3}, "scorecam": {},
+                "integrated_gradients": {"steps": 8}, "rise": {"n_masks": 200}}
+NO_TOKENS = {name for name, cls in METHODS.items() if "tokens" not in cls.input_kinds}
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
@@ -35,7 +36,11 @@ def test_image_contract(method, image_model, images):
         assert e.layers == ["img"] and e.depths == [0]
 
 
-@pytest.mark.parametrize("method", sorted(set(METHODS) - TF_KERAS_VIS_ONLY))
+def test_methods_that_refuse_tokens_are_the_expected_ones():
+    assert NO_TOKENS == {"scorecam", "activation_max", "integrated_gradients"}
+
+
+@pytest.mark.parametrize("method", sorted(set(METHODS) - NO_TOKENS))
 def test_token_contract(method, text_model, tokens):
     e = nbp.explain(text_model, tokens, method=method, **FAST_OPTIONS.get(method, {}))
     assert e.input_kind == "tokens" and e.labels == [0, 1]
@@ -46,10 +51,10 @@ def test_token_contract(method, text_model, tokens):
         assert e.depths == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("method", sorted(TF_KERAS_VIS_ONLY))
-def test_tf_keras_vis_methods_refuse_tokens_clearly(method, text_model, tokens):
+@pytest.mark.parametrize("method", sorted(NO_TOKENS))
+def test_methods_without_token_support_refuse_tokens_clearly(method, text_model, tokens):
     with pytest.raises(ModelError, match="token"):
-        nbp.explain(text_model, tokens, method=method)
+        nbp.explain(text_model, tokens, method=method, **FAST_OPTIONS.get(method, {}))
 
 
 def test_baseline_delta_panels(image_model, images):

@@ -1,7 +1,8 @@
 """The Inspector in real Chromium through Voila, fed by real small Keras models.
 
 * digits CNN: moving the depth slider, switching the label and switching the method change the
-  overlay pixels; the kernel sees the method change and recomputes (new method in its traits).
+  overlay pixels; the kernel sees the method change and recomputes (new method in its traits);
+  the faithfulness scores beside the map follow the depth; the method list is the registry's.
 * movie-review sentences, a Dense and a CNN model compared side by side: tokens that look like
   markup are shown as text, never run or parsed.
 """
@@ -152,7 +153,14 @@ def test_depth_label_and_method_change_the_overlay(served):
     n_layers = int(insp.locator(".nbp-depth-slider").get_attribute("max")) + 1
     assert n_layers >= 3 and first["depth"] == n_layers - 1  # the deepest layer by default
     assert "conv_c" in insp.locator(".nbp-depth-text").inner_text()
-    assert "deletion AUC" in insp.locator(".nbp-faith").inner_text()
+    deep_scores = insp.locator(".nbp-faith").inner_text()
+    for name in ("deletion AUC", "insertion AUC", "MuFidelity"):
+        assert name in deep_scores
+    from nbperceive.attribution.registry import heatmap_methods
+
+    offered = insp.locator(".nbp-select-method option").evaluate_all(
+        "(os) => os.map((o) => o.value)")
+    assert offered == heatmap_methods("image")  # sent from Python's registry
     truth = insp.locator(".nbp-truth").inner_text()
     assert truth.startswith("ground truth:")
     assert "prediction:" in insp.locator(".nbp-pred").inner_text()
@@ -164,6 +172,9 @@ def test_depth_label_and_method_change_the_overlay(served):
     shallow = _canvas_pixels(page)
     assert _changed(deepest, shallow) > 100
     assert "conv_a" in insp.locator(".nbp-depth-text").inner_text()
+    # the faithfulness scores beside the map are the shallow map's, not the deep one's
+    shallow_scores = insp.locator(".nbp-faith").inner_text()
+    assert "deletion AUC" in shallow_scores and shallow_scores != deep_scores
     servers.wait_for_file_json(rec, lambda d: d["depth"] == 0)
     _shot(insp, "inspector-digits-shallow")
 

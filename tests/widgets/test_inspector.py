@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import nbperceive as nbp
 from nbperceive.attribution.result import Explanation
 from nbperceive.errors import LabelError, ModelError, NbPerceiveError, ProbeError
 from nbperceive.widgets.inspector import Inspector, image_pixels
@@ -240,9 +241,35 @@ def test_faithfulness_scores_travel_with_the_maps(digits_models):
     w = Inspector(model, x[:2], faithfulness=True)
     panel = w.panels[0]
     n_layers = len(panel["layers"])
-    auc = decode_array(panel["faithfulness"])
-    assert panel["faithfulness"]["dtype"] == "float32" and auc.shape == (n_layers, 10)
-    assert np.all((auc >= 0) & (auc <= 1)) and np.ptp(auc) > 0
+    scores = {m: decode_array(a) for m, a in panel["faithfulness"].items()}
+    assert set(scores) == {"deletion", "insertion", "mufidelity"}
+    for name, values in scores.items():
+        assert panel["faithfulness"][name]["dtype"] == "float32"
+        assert values.shape == (n_layers, 10) and np.ptp(values) > 0, name
+    assert np.all((scores["deletion"] >= 0) & (scores["deletion"] <= 1))
+    assert np.all((scores["mufidelity"] >= -1) & (scores["mufidelity"] <= 1))
+    # the same numbers as the Python API, and a saved page carries them for each saved sample
+    e = nbp.explain(model, x[:1], method="gradcam")
+    np.testing.assert_allclose(scores["insertion"], e.scores("insertion", sample=0), atol=1e-6)
+    w.export_samples = [1]
+    saved = w._export_traits()["saved"]
+    assert {"0", "1"} <= set(saved)
+    assert set(saved["1"]["panels"][0]["faithfulness"]) == {"deletion", "insertion", "mufidelity"}
+    with pytest.raises(ModelError, match="unknown metrics"):
+        Inspector(model, x[:1], faithfulness=["deletoin"])
+
+
+def test_method_list_comes_from_the_registry(digits_models):
+    from nbperceive.attribution import METHODS
+
+    model, _, x, _ = digits_models
+    w = Inspector(model, x[:1])
+    image_methods = [n for n, c in METHODS.items() if c.heatmap and "image" in c.input_kinds]
+    assert w.methods == image_methods
+    assert {"integrated_gradients", "occlusion", "rise"} <= set(w.methods)
+    assert "activation_max" not in w.methods  # a class model, not a heatmap of the sample
+    w.method = "occlusion"
+    assert w.error == "" and w.panels[0]["method"] == "occlusion"
 
 
 def test_failed_recompute_is_shown_not_blank(digits_models):
@@ -351,6 +378,8 @@ def test_text_model_with_one_sigmoid_output_shows_review_tokens():
     w = Inspector(model, probe, vocabulary=vec.get_vocabulary(), y_true=data.y[1400:1405],
                   class_names=data.class_names, method="layercam")
     assert w.input_kind == "tokens" and w.image == {}
+    assert "occlusion" in w.methods and "rise" in w.methods  # registry methods for tokens
+    assert not {"integrated_gradients", "scorecam"} & set(w.methods)
     vocab = set(vec.get_vocabulary())
     words = [t if t in vocab else "[UNK]" for t in texts[1400].split()[:20]]
     assert w.tokens == words  # ids decoded back to words, padding dropped

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 class ActivationMax(Method):
     name = "activation_max"
     layerwise = False
+    input_kinds = ("image", "vector")
+    heatmap = False  # an optimised input per label, not a map of the sample
 
     def __init__(self, steps: int = 100, tv_weight: float = 1.0, norm_weight: float = 0.3):
         self.steps = int(steps)

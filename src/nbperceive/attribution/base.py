@@ -9,8 +9,11 @@ A gradient method is a small function of (activations, gradients):
 ``target`` says which score is differentiated (``"logit"``: the label's pre-softmax logit;
 ``"margin"``: logit minus log-sum-exp of the other logits). ``layerwise`` methods get one map
 per candidate layer; the others one map at the input (Embedding output for tokens).
-Methods that need more than one pass (SmoothGrad, baseline-delta) or another library
-(ScoreCAM, activation maximisation) override :meth:`Method.explain`.
+Methods that need more than one pass (SmoothGrad, baseline-delta, Integrated Gradients), only
+forward passes on perturbed inputs (Occlusion, RISE) or another library (ScoreCAM, activation
+maximisation) override :meth:`Method.explain`. ``input_kinds`` names the inputs a method
+handles; ``heatmap`` is False for methods whose result is not a map over the input (the
+Inspector offers only heatmap methods).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import tensorflow as tf
+
+from ..errors import ModelError
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -36,9 +41,22 @@ class Method:
     target: ClassVar[str] = "logit"
     layerwise: ClassVar[bool] = True
     non_negative: ClassVar[bool] = True
+    input_kinds: ClassVar[tuple[str, ...]] = ("image", "tokens", "vector")
+    heatmap: ClassVar[bool] = True
 
     def maps(self, activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError
+
+    def check_input(self, engine: Engine) -> None:
+        """Raise ``ModelError`` when the engine's input is of a kind this method cannot use."""
+        kind = engine.structure.input_kind
+        if kind not in self.input_kinds:
+            others = "'saliency', 'smoothgrad', 'occlusion' or 'rise'"
+            raise ModelError(
+                f"method {self.name!r} cannot explain {kind} inputs like "
+                f"{engine.structure.input_name!r} (it handles {', '.join(self.input_kinds)}); "
+                f"use {others} for them"
+            )
 
     def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
         """One compiled pass per batch through ``engine``."""

@@ -229,14 +229,25 @@ class Engine:
             out.append([m.numpy()[:real] for m in maps])
         return [np.concatenate(parts) for parts in zip(*out)]
 
+    def _forward(self) -> Any:
+        """tf.function: inputs -> probabilities (N, C), one trace per batch shape."""
+        if "forward" not in self._steps:
+            s, model_ref = self.structure, self._model
+
+            def forward(inputs: list[tf.Tensor]) -> tf.Tensor:
+                z = run_linear(model_ref(), s, list(inputs))
+                return to_probabilities(to_logits(z, s.output_kind), s.output_kind, s.n_outputs)
+
+            self._steps["forward"] = tf.function(forward, reduce_retracing=True, autograph=False)
+        return self._steps["forward"]
+
     def probabilities(self, xs: list[np.ndarray]) -> np.ndarray:
-        """Model output probabilities (N, C) under the engine's output convention."""
-        s = self.structure
+        """Model output probabilities (N, C) under the engine's output convention (compiled:
+        perturbation methods and faithfulness metrics call this for many inputs)."""
+        forward = self._forward()
         out = []
         for batch, real in self._batches(xs):
-            z = run_linear(self.model, s, batch)
-            p = to_probabilities(to_logits(z, s.output_kind), s.output_kind, s.n_outputs)
-            out.append(p.numpy()[:real])
+            out.append(forward(batch).numpy()[:real])
         return np.concatenate(out).astype(np.float32)
 
     def explanation(

@@ -7,7 +7,7 @@ from typing import Any
 
 from .depth import analyse
 from .engine import Engine
-from .faithfulness import deletion_auc
+from .faithfulness import Scorer
 from .inputs import as_input_list, check_model, choose_input, resolve_labels
 from .registry import get_method
 from .result import Explanation
@@ -45,12 +45,14 @@ def explain(
             one ``(batch, classes)`` output (softmax, sigmoid or logits).
         x: samples: an array, or a list / dict of arrays for several inputs.
         method: "gradcam", "gradcam++", "layercam", "focus_layercam", "saliency",
-            "smoothgrad", "baseline_delta", "scorecam" or "activation_max".
+            "smoothgrad", "baseline_delta", "integrated_gradients", "occlusion", "rise",
+            "scorecam" or "activation_max" (``nbperceive.attribution.METHODS``).
         labels: class index or list of them. None: every class when the model has at most
             20, else the classes predicted for the samples.
         input: name of the input to explain (default: the first image or token input).
         batch_size: samples per compiled pass.
-        faithfulness: also compute the deletion-curve AUC of every map (slower).
+        faithfulness: also compute the deletion-curve AUC of every map now (slower); any
+            score is also available later through ``Explanation.scores``.
         options: method options, e.g. ``passes``/``noise`` for smoothgrad, ``steps`` for
             activation_max, ``max_n`` for scorecam.
 
@@ -68,6 +70,7 @@ def explain(
     label_list = resolve_labels(labels, engine.structure.n_classes, probs)
     engine.sources(chosen)  # fail early when the method has no layer to work on
     result = chosen.explain(engine, xs, label_list)
+    result.scorer = Scorer(engine, xs)  # e.scores(...): faithfulness on demand, cached
     if faithfulness:
-        result.faithfulness = deletion_auc(engine, xs, result)
+        result.faithfulness = result.scores("deletion")
     return result

@@ -11,7 +11,10 @@ from .baseline_delta import BaselineDelta
 from .focus_layercam import FocusLayerCAM
 from .gradcam import GradCAM
 from .gradcampp import GradCAMPlusPlus
+from .integrated_gradients import IntegratedGradients
 from .layercam import LayerCAM
+from .occlusion import Occlusion
+from .rise import Rise
 from .saliency import Saliency
 from .scorecam import ScoreCAM
 from .smoothgrad import SmoothGrad
@@ -26,6 +29,9 @@ METHODS: dict[str, type[Method]] = {
         Saliency,
         SmoothGrad,
         BaselineDelta,
+        IntegratedGradients,
+        Occlusion,
+        Rise,
         ScoreCAM,
         ActivationMax,
     )
@@ -36,6 +42,8 @@ ALIASES = {
     "focus": "focus_layercam",
     "baseline": "baseline_delta",
     "class_model": "activation_max",
+    "ig": "integrated_gradients",
+    "integrated_gradient": "integrated_gradients",
 }
 
 
@@ -49,3 +57,8 @@ def get_method(name: str, **options: Any) -> Method:
         return METHODS[key](**options)
     except TypeError as err:
         raise ModelError(f"method {key!r} does not take these options: {err}") from err
+
+
+def heatmap_methods(input_kind: str) -> list[str]:
+    """Registered methods that draw a heatmap over ``input_kind`` inputs (registry order)."""
+    return [n for n, c in METHODS.items() if c.heatmap and input_kind in c.input_kinds]

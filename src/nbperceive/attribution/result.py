@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..errors import LabelError, ProbeError
+from ..errors import LabelError, ModelError, ProbeError
 
 INPUT_KINDS = ("image", "tokens", "vector")
 
@@ -31,6 +32,8 @@ class Explanation:
     probabilities: np.ndarray
     faithfulness: np.ndarray | None = None
     panels: dict[str, np.ndarray] | None = None
+    # set by ``explain``: scores the maps against the model (faithfulness.Scorer)
+    scorer: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.heatmaps = np.asarray(self.heatmaps, dtype=np.float32)
@@ -66,6 +69,76 @@ class Explanation:
         peak = np.max(h, axis=axes, keepdims=True)
         safe = np.where(peak > 0, peak, 1.0)
         return np.clip(h / safe, 0.0, 1.0).astype(np.float32)
+
+    def scores(
+        self,
+        metric: str = "deletion",
+        sample: int | None = None,
+        depth: int | None = None,
+        label: int | None = None,
+        **settings: Any,
+    ) -> np.ndarray:
+        """Faithfulness of the maps: ``"deletion"`` AUC (lower is better), ``"insertion"``
+        AUC or ``"mufidelity"`` (higher is better); see docs/attribution.md.
+
+        ``sample`` / ``depth`` (index into ``layers``) / ``label`` (class index) pick one;
+        None takes all, so the default is ``(N, L, K)``; a given one drops its axis. Computed
+        in batched passes on first use and cached per (sample, depth, label, settings).
+        ``settings``: ``steps`` (10), ``baseline`` ("mean" or a number), ``grid`` (9),
+        ``subset`` (0.2), ``n_subsets`` (200), ``seed`` (0).
+        """
+        from .faithfulness import Settings
+
+        scorer = self._need_scorer()
+        samples, depths, ks = self._pick(sample, depth, label)
+        try:
+            chosen = Settings(**settings)
+        except TypeError as err:
+            raise ModelError(f"unknown faithfulness setting: {err}") from err
+        out = scorer.scores(metric, self.heatmaps, self.labels, samples, depths, ks, chosen)
+        squeeze = tuple(i for i, v in enumerate((sample, depth, label)) if v is not None)
+        return out.squeeze(axis=squeeze) if squeeze else out
+
+    def curve(
+        self, metric: str = "deletion", sample: int = 0, depth: int = -1,
+        label: int | None = None, **settings: Any,
+    ) -> np.ndarray:
+        """The ``steps + 1`` probabilities of a deletion or insertion curve of one map."""
+        from .faithfulness import Settings
+
+        samples, depths, ks = self._pick(sample, depth, label)
+        return self._need_scorer().curves(
+            metric, self.heatmaps, self.labels, samples[0], depths[0],
+            ks[0] if label is not None else 0, Settings(**settings),
+        )
+
+    def _need_scorer(self) -> Any:
+        if self.scorer is None:
+            raise ModelError(
+                "this Explanation has no model to score its maps with; compute it with "
+                "nbp.explain(model, x, ...) to get faithfulness scores"
+            )
+        return self.scorer
+
+    def _pick(self, sample: int | None, depth: int | None, label: int | None) -> tuple:
+        n_layers = len(self.layers)
+        if sample is not None and not -self.n_samples <= sample < self.n_samples:
+            raise ProbeError(
+                f"sample {sample} out of range: this explanation holds {self.n_samples} samples"
+            )
+        if depth is not None and not -n_layers <= depth < n_layers:
+            raise ProbeError(
+                f"depth index {depth} out of range: {n_layers} candidate layers {self.layers}"
+            )
+        if label is not None and label not in self.labels:
+            raise LabelError(
+                f"label {label} was not explained; pick one of {self.labels} or call explain() "
+                f"with labels=[{label}]"
+            )
+        samples = [sample % self.n_samples] if sample is not None else list(range(self.n_samples))
+        depths = [depth % n_layers] if depth is not None else list(range(n_layers))
+        ks = [self.labels.index(label)] if label is not None else list(range(len(self.labels)))
+        return samples, depths, ks
 
     def map(self, sample: int = 0, label: int | None = None, depth: int = -1) -> np.ndarray:
         """One heatmap (input axes only).

@@ -33,6 +33,7 @@ def require_tfkv_input(engine: Engine, method: str) -> None:
 
 class ScoreCAM(Method):
     name = "scorecam"
+    input_kinds = ("image", "vector")
 
     def __init__(self, max_n: int | None = None, batch_size: int = 32) -> None:
         self.max_n = max_n

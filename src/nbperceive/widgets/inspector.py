@@ -11,8 +11,11 @@ Standalone::
     nbp.Inspector.compare(dense, cnn, x_val, tokens=..., class_names=...)
     nbp.Inspector.from_explanation(nbp.explain(model, x), x)
 
-``faithfulness=True`` also scores every map by its deletion-curve AUC (lower = the map points
-at what the model needs), shown beside the depth slider.
+``faithfulness=True`` also scores every map (every depth x label of the shown sample) by
+Deletion AUC (lower = the map points at what the model needs), Insertion AUC and MuFidelity
+(higher is better), shown as text beside the heatmap (live and in a saved page); pass a list
+such as ``faithfulness=["deletion"]`` for fewer. The method list comes from the attribution
+registry (every method that draws a heatmap for the model's kind of input).
 
 Linked to the population view: ``ipywidgets.jslink((population, "selected"),
 (inspector, "sample"))``.
@@ -37,7 +40,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
-METHODS = ["gradcam", "gradcam++", "layercam", "focus_layercam", "saliency", "smoothgrad"]
+FAITHFULNESS = ("deletion", "insertion", "mufidelity")
 COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
@@ -76,7 +79,7 @@ class Inspector(anywidget.AnyWidget):
 
     # what to compute (a change asks the kernel to recompute)
     method = t.Unicode("gradcam").tag(sync=True)
-    methods = t.List(t.Unicode(), default_value=list(METHODS)).tag(sync=True)
+    methods = t.List(t.Unicode()).tag(sync=True)  # from the attribution registry
     input_name = t.Unicode("").tag(sync=True)
     inputs = t.List(t.Unicode()).tag(sync=True)
     sample = t.Int(0).tag(sync=True)
@@ -124,7 +127,7 @@ class Inspector(anywidget.AnyWidget):
         titles: Sequence[str] | None = None,
         max_labels: int = MAX_LABELS,
         explanation: Any = None,
-        faithfulness: bool = False,
+        faithfulness: bool | Sequence[str] = False,
         **kwargs: Any,
     ) -> None:
         if models is not None and model is not None:
@@ -143,7 +146,7 @@ class Inspector(anywidget.AnyWidget):
         if x is None:
             raise ProbeError("pass the sample(s) to inspect: Inspector(model, x)")
         self._explanation = explanation
-        self._faithfulness = bool(faithfulness)
+        self._faithfulness = _faithfulness_metrics(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
         self._labels = None if labels is None else [int(v) for v in labels]
@@ -172,8 +175,7 @@ class Inspector(anywidget.AnyWidget):
                 self.input_name = input
             if explanation is not None:
                 method = explanation.method
-            if method not in self.methods:
-                self.methods = [*self.methods, method]
+            self.methods = [method]  # the registry's list once the input kind is known
             self.method = method
             self._check_sample(sample)
             self.sample = int(sample)
@@ -357,6 +359,8 @@ class Inspector(anywidget.AnyWidget):
             return False
         old = self.panels
         with self.hold_sync():
+            if self._models:
+                self.methods = _methods_for(panels[0]["input_kind"], self.method)
             self.input_kind = panels[0]["input_kind"]
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
@@ -408,7 +412,8 @@ class Inspector(anywidget.AnyWidget):
             expl, row = self._explanation, s
         else:
             expl, row = self._explain(self._models[i], s), 0
-        panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model")
+        panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model",
+                            self._faithfulness)
         self._cache[key] = panel
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -442,7 +447,7 @@ class Inspector(anywidget.AnyWidget):
 
         x1 = _take(self._x, s)
         return explain(model, x1, method=self.method, labels=self._labels_for(model, x1, s),
-                       input=self.input_name or None, faithfulness=self._faithfulness)
+                       input=self.input_name or None)
 
     def _labels_for(self, model: Any, x1: Any, s: int) -> list[int] | None:
         """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
@@ -459,7 +464,43 @@ class Inspector(anywidget.AnyWidget):
 
 
 # ---- helpers --------------------------------------------------------------------------
-def _panel_from(expl: Any, row: int, title: str) -> dict[str, Any]:
+def _faithfulness_metrics(choice: bool | Sequence[str]) -> tuple[str, ...]:
+    if choice is True:
+        return FAITHFULNESS
+    if not choice:
+        return ()
+    if isinstance(choice, str):
+        choice = [choice]
+    metrics = tuple(str(m) for m in choice)
+    unknown = [m for m in metrics if m not in FAITHFULNESS]
+    if unknown:
+        raise ModelError(f"faithfulness= names unknown metrics {unknown}; choose from "
+                         f"{list(FAITHFULNESS)} (or True for all)")
+    return metrics
+
+
+def _methods_for(input_kind: str, current: str) -> list[str]:
+    """The registry's heatmap methods for this kind of input (plus the one shown)."""
+    from ..attribution.registry import heatmap_methods
+
+    names = heatmap_methods(input_kind)
+    return names if current in names else [*names, current]
+
+
+def _scores(expl: Any, row: int, metrics: tuple[str, ...]) -> dict[str, Any]:
+    """Each metric's (L, K) scores of sample ``row`` (cached by the explanation's scorer)."""
+    if not metrics:
+        return {}
+    if getattr(expl, "scorer", None) is None:
+        if expl.faithfulness is None:
+            return {}
+        return {"deletion": array_to_json(np.asarray(expl.faithfulness[row], np.float32))}
+    return {m: array_to_json(np.asarray(expl.scores(m, sample=row), np.float32))
+            for m in metrics}
+
+
+def _panel_from(expl: Any, row: int, title: str,
+                metrics: tuple[str, ...] = ()) -> dict[str, Any]:
     maps = quantize(expl.normalized()[row])  # (L, K, *axes)
     probs = np.asarray(expl.probabilities[row], dtype=np.float32).reshape(-1)
     pred = int(probs.argmax()) if probs.size > 1 else int(probs[0] >= 0.5)
@@ -475,8 +516,9 @@ def _panel_from(expl: Any, row: int, title: str) -> dict[str, Any]:
         "probabilities": array_to_json(probs),
         "prediction": pred,
     }
-    if expl.faithfulness is not None:
-        panel["faithfulness"] = array_to_json(np.asarray(expl.faithfulness[row], np.float32))
+    scores = _scores(expl, row, metrics)
+    if scores:
+        panel["faithfulness"] = scores  # {metric: (L, K) float32}
     return panel
 
 
