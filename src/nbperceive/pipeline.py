@@ -1,7 +1,8 @@
 """The headless train-and-report pipeline behind ``nbperceive demo``.
 
 Load MNIST, train a CNN with progress output while the callback records every epoch, keep the
-best model, then write PNG pictures (confusion matrix and PCA projection per epoch,
+best model, then write PNG pictures (confusion matrix and PCA projection per epoch, precision
+and recall per class and epoch,
 baseline-delta saliency panels for the most suspicious samples, class-model visualisations)
 and, when the report writer is available, one self-contained HTML report.
 """
@@ -81,17 +82,26 @@ def write_pictures(run: Any, model: Any, x_probe: np.ndarray, out: Path,
                    n_panels: int = 5) -> dict[str, Path]:
     """Confusion matrices and projections per epoch, saliency panels, class models."""
     from .attribution import explain
-    from .pictures import confusion_png, grid_png, scatter_png
+    from .metrics import precision_recall
+    from .pictures import confusion_png, grid_png, precision_recall_png, scatter_png
 
     written: dict[str, Path] = {}
     names = run.class_names
     labels = run.samples["label"].to_numpy()
+    scores = []
     for epoch in run.epochs:
-        confusion_png(run.confusion_matrix(epoch), names,
-                      out / f"confusion-epoch-{epoch:02d}.png", title=f"epoch {epoch}")
+        cm = run.confusion_matrix(epoch)
+        scores.append(precision_recall(cm))
+        confusion_png(cm, names, out / f"confusion-epoch-{epoch:02d}.png",
+                      title=f"confusion matrix of the probe, epoch {epoch}")
         scatter_png(run.project(epoch, method="pca"), labels,
                     out / f"projection-epoch-{epoch:02d}.png",
                     title=f"perception vectors, PCA, epoch {epoch}", class_names=names)
+    if scores:
+        written["precision and recall"] = precision_recall_png(
+            np.stack([p for p, _ in scores]), np.stack([r for _, r in scores]), names,
+            run.epochs, out / "precision-recall.png",
+            title="precision and recall per class (rows) and epoch (columns), probe samples")
     written["confusion matrices"] = out / "confusion-epoch-*.png"
     written["projections"] = out / "projection-epoch-*.png"
 
@@ -112,9 +122,12 @@ def write_pictures(run: Any, model: Any, x_probe: np.ndarray, out: Path,
 
     classes = explain(model, np.zeros_like(x_probe[:1]), method="activation_max")
     tiles = [classes.heatmaps[0, 0, k] for k in range(len(classes.labels))]
+    own = classes.panels["probabilities"][0]
     written["class models"] = grid_png(
-        [tiles], out / "class-models.png", title="class-model visualisation",
-        col_titles=[names[k] for k in classes.labels], side=56)
+        [tiles], out / "class-models.png",
+        title="class models (regularised activation maximisation); p = model's probability",
+        col_titles=[f"{names[k]} p={own[i]:.2f}" for i, k in enumerate(classes.labels)],
+        side=56)
     return written
 
 

@@ -32,11 +32,11 @@ SIDE = Path(__file__).with_name("xplique_side.py")
 LABELS = [0, 2]
 ZERO = {"baseline": 0.0}  # xplique's default baseline
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (TARGET / "xplique").is_dir(),
     reason=f"xplique reference target {TARGET} is missing: run scripts/setup.sh (it installs "
     "xplique with --no-deps there, outside .venv) or set XPLIQUE_TARGET",
-)
+)]
 
 
 @pytest.fixture(scope="module")

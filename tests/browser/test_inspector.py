@@ -243,3 +243,58 @@ def test_a_state_the_view_cannot_draw_shows_a_readable_error(served):
     assert box.count() == 1  # only the broken widget; the others drew
     assert "could not draw" in box.inner_text() and "does not fit" in box.inner_text()
     assert box.is_visible()
+
+
+@pytest.fixture(scope="module")
+def saved_inspector(tmp_path_factory):
+    """A saved Inspector page (no kernel) with faithfulness scores for two samples."""
+    import keras
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from nbperceive.report import save_html
+    from nbperceive.widgets.inspector import Inspector
+
+    keras.utils.set_random_seed(0)
+    d = load_digits()
+    x = np.kron(d.images, np.ones((2, 2)))[..., None].astype("float32") / 16.0
+    model = keras.Sequential([
+        keras.Input((16, 16, 1)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_a"),
+        keras.layers.MaxPooling2D(name="pool"),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_b"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.fit(x[:1200], d.target[:1200], epochs=5, verbose=0)
+    w = Inspector(model, x[1200:1210], y_true=d.target[1200:1210], faithfulness=True)
+    w.export_samples = [3]
+    path = tmp_path_factory.mktemp("saved-inspector") / "inspector.html"
+    save_html(w, path, title="saved inspector")
+    return path
+
+
+def test_saved_page_shows_faithfulness_that_follows_depth_and_sample(browser, saved_inspector):
+    from .test_report import offline_page
+
+    with offline_page(browser, saved_inspector) as page:
+        insp = page.locator(".nbp-inspector").first
+        insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+        faith = insp.locator(".nbp-faith")
+        deep = faith.inner_text()
+        for name in ("deletion AUC", "insertion AUC", "MuFidelity"):
+            assert name in deep
+        insp.locator(".nbp-depth-slider").fill("0")
+        page.wait_for_function("(t) => document.querySelector('.nbp-faith').innerText !== t",
+                               arg=deep, timeout=10_000)
+        shallow = faith.inner_text()
+        assert "deletion AUC" in shallow
+        number = ".nbp-inspector input[type=number]"
+        page.locator(number).fill("3")
+        page.locator(number).press("Enter")
+        page.wait_for_function("(t) => document.querySelector('.nbp-faith').innerText !== t",
+                               arg=shallow, timeout=10_000)
+        assert "MuFidelity" in faith.inner_text()
+        assert "not saved" not in insp.locator(".nbp-status").inner_text()
+        _shot(insp, "inspector-saved-faithfulness")

@@ -96,6 +96,7 @@ class Explorer(w.VBox):
                 # no layer keeps the input's axes (e.g. a Dense model): maps at the input
                 self.inspector = inspector("saliency")
             w.jslink((self.population, "selected"), (self.inspector, "sample"))
+        self.precision_recall = w.HTML(layout=w.Layout(width="340px"))
         self.confusion = self._task_figure()
         self.curves = self._curves_figure()
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
@@ -117,7 +118,7 @@ class Explorer(w.VBox):
         self.population.layout = w.Layout(width="55%", flex="0 0 55%", min_width="0")
         top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
         bottom = w.HBox([
-            w.VBox([w.HTML(self._task_title()), self.confusion]),
+            w.VBox([w.HTML(self._task_title()), self.confusion, self.precision_recall]),
             w.VBox([w.HTML("<b>Per-epoch curves</b>"), self.curves]),
             w.VBox([w.HTML("<b>Suspected label errors</b>"), self.suspects],
                    layout=w.Layout(width="32%")),
@@ -205,6 +206,7 @@ class Explorer(w.VBox):
 
         cm = confusion_matrix(self._table(), len(self.class_names))
         self._cm_grid.color = cm.astype(float)
+        self.precision_recall.value = _precision_recall_html(cm, self.class_names)
 
     def _curves_figure(self) -> Any:
         import bqplot as bq
@@ -300,3 +302,22 @@ class Explorer(w.VBox):
         box = w.HBox([left, right])
         box.explorers = (left, right)
         return box
+
+
+def _precision_recall_html(cm: np.ndarray, class_names: list[str]) -> str:
+    """Per class precision TP / (TP + FP) and recall TP / (TP + FN) of the shown epoch, as a
+    small table (class names escaped: they are data)."""
+    import html
+
+    from ..metrics import precision_recall
+
+    precision, recall = precision_recall(cm)
+    show = lambda v: "-" if np.isnan(v) else f"{v:.2f}"  # noqa: E731
+    rows = "".join(
+        f"<tr><td>{html.escape(str(name))}</td><td>{show(p)}</td><td>{show(r)}</td></tr>"
+        for name, p, r in zip(class_names, precision, recall))
+    return ('<table class="nbp-precision-recall" style="font-size:11px;border-spacing:8px 0">'
+            '<tr><th>class</th><th title="TP / (TP + FP): of the samples predicted as the '
+            'class, the share that are of it">precision</th><th title="TP / (TP + FN): of '
+            'the samples of the class, the share predicted as it">recall</th></tr>'
+            f"{rows}</table>")
