@@ -202,7 +202,7 @@ class Run:
             path = self.path / epoch_dirname(epoch)
             meta = json.loads((path / "meta.json").read_text())
             table = pd.read_parquet(path / "table.parquet", columns=["loss", "correct"])
-            row = {"epoch": epoch, "probe_loss": float(np.nanmean(table["loss"]))}
+            row = {"epoch": epoch, "probe_loss": float(table["loss"].mean())}  # NaN: no labels
             if table["correct"].notna().any():
                 row["probe_accuracy"] = float(table["correct"].mean())
             row.update({f"train_{k}": v for k, v in (meta.get("logs") or {}).items()})

@@ -7,7 +7,8 @@ import nbperceive as nbp
 from nbperceive.attribution import METHODS
 from nbperceive.errors import ModelError
 
-FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3}, "scorecam": {}}
+FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3},
+                "scorecam": {"layers": "all"}}
 TF_KERAS_VIS_ONLY = {"scorecam", "activation_max"}
 
 

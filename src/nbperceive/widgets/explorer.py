@@ -215,6 +215,8 @@ class Explorer(w.VBox):
         series = [c for c in ("probe_loss", "train_loss", "probe_accuracy", "train_accuracy")
                   if c in hist.columns and hist[c].notna().any()]
         y = np.array([hist[c].to_numpy(dtype=float) for c in series]) if series else []
+        if len(series) == 1:  # bqplot squeezes (1, E) arrays, to () for a single epoch
+            y = y[0]
         lines = bq.Lines(x=hist["epoch"].to_numpy(), y=y, scales={"x": xs, "y": ys},
                          labels=series, display_legend=True, marker="circle")
         return bq.Figure(marks=[lines],
