@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .base import Method
-from .clone import linear_functional
+from .clone import linear_functional, outside_strategy
 from .scorecam import require_tfkv_input
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ class ActivationMax(Method):
         self.norm_weight = float(norm_weight)
 
     def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
+        return outside_strategy(self._explain, engine, xs, labels)
+
+    def _explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
         from tf_keras_vis.activation_maximization import ActivationMaximization
         from tf_keras_vis.activation_maximization.regularizers import Norm, TotalVariation2D
         from tf_keras_vis.utils.scores import CategoricalScore

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .base import Method
-from .clone import layer_name, linear_functional
+from .clone import layer_name, linear_functional, outside_strategy
 
 log = logging.getLogger("nbperceive")
 
@@ -65,6 +65,9 @@ class ScoreCAM(Method):
         return [p for p in candidates if p in self.layers]
 
     def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
+        return outside_strategy(self._explain, engine, xs, labels)
+
+    def _explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
         import keras
         from tf_keras_vis.scorecam import Scorecam
         from tf_keras_vis.utils.scores import CategoricalScore
