@@ -84,3 +84,21 @@ def test_regression_is_explained_on_its_output_value(regression):
         out = model(xt)[:, 0]
     grad = np.abs(tape.gradient(out, xt).numpy()).max(-1)
     np.testing.assert_allclose(e.heatmaps[:, 0, 0], grad, rtol=1e-4, atol=1e-7)
+
+
+def test_a_model_explain_cannot_handle_gets_an_explorer_without_inspector(zoo_digits, tmp_path):
+    """Integer inputs without an Embedding have no gradient anywhere: say so, show the rest."""
+    x, digit = zoo_digits
+    ids = (x.reshape(len(x), -1) > 0.5).astype("int32")[:200]
+    inp = keras.Input((64,), dtype="int32")
+    h = keras.layers.Dense(16, activation="relu", name="hidden")(keras.ops.cast(inp, "float32"))
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax", name="out")(h))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    perceiver = nbp.Perceiver(model, probe=(ids, digit[:200]), run_dir=tmp_path / "i")
+    perceiver.capture()
+    with pytest.raises(nbp.ModelError, match="Embedding"):
+        nbp.explain(model, ids[:1])
+    explorer = nbp.Explorer(perceiver)
+    assert explorer.inspector is None
+    assert explorer.no_inspector.startswith("No inspector for this model:")
+    assert "Embedding" in explorer.no_inspector
