@@ -1,28 +1,114 @@
-"""Loading saved Keras models safely."""
+"""Loading saved Keras models safely.
+
+Every path passes ``safe_mode=True`` (no arbitrary code from the file), and nbperceive refuses
+what older Keras releases let through: it needs a Keras that honours ``safe_mode`` for legacy
+``.h5`` files (3.11.3) and has fixed path traversal in ``.keras`` archives (3.12), and it looks
+for ``Lambda`` layers in ``.h5`` configs itself.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import keras
 
 from .errors import ModelError
 
+MIN_KERAS = (3, 12, 0)
+
+_UNSAFE_ADVICE = (
+    "nbperceive loads only models whose file holds no code. If you trust this file, load it "
+    "yourself with keras.models.load_model(path, safe_mode=False) and pass the model to "
+    "nbperceive; better, replace Lambda layers by a custom layer class registered with "
+    "@keras.saving.register_keras_serializable() and pass it in custom_objects={...}."
+)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)
+
+
+def require_safe_keras(version: str | None = None) -> None:
+    """Refuse a Keras release with known model-loading holes."""
+    version = version or keras.__version__
+    if _version(version) < MIN_KERAS:
+        raise ModelError(
+            f"Keras {version} has known model-loading holes (legacy .h5 files ignore safe_mode "
+            "before 3.11.3; path traversal in .keras archives is fixed in 3.12). Upgrade: "
+            f"pip install 'keras>={'.'.join(map(str, MIN_KERAS))}'."
+        )
+
+
+def _lambda_layers(config: Any) -> list[str]:
+    """Names of every Lambda layer in a (nested) model config."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda":
+                inner = node.get("config", {})
+                found.append(str(inner.get("name", "?")) if isinstance(inner, dict) else "?")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return found
+
+
+def _h5_config(path: Path) -> Any:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+    except OSError as err:
+        raise ModelError(f"{path.name} is not a readable HDF5 model file ({err}).") from err
+    if raw is None:
+        raise ModelError(f"{path.name} holds weights only (no model config); build the model "
+                         "in code and call model.load_weights(path).")
+    return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+
 
 def load_model(path: str | os.PathLike, custom_objects: dict | None = None) -> keras.Model:
-    """Load a ``.keras`` (with ``safe_mode=True``: no arbitrary code) or legacy ``.h5`` model."""
+    """Load a ``.keras`` or legacy ``.h5`` model with ``safe_mode=True`` (no code from the
+    file); Lambda layers and Keras' own refusals become a :class:`ModelError` with advice."""
+    require_safe_keras()
     path = Path(path)
     if not path.exists():
         raise ModelError(f"no model file at {path}.")
     suffix = path.suffix.lower()
-    if suffix == ".keras":
+    if suffix in (".h5", ".hdf5"):
+        lambdas = _lambda_layers(_h5_config(path))
+        if lambdas:
+            raise ModelError(f"{path.name} holds Lambda layer(s) {lambdas}, which run code "
+                             f"stored in the file. {_UNSAFE_ADVICE}")
+    elif suffix != ".keras":
+        raise ModelError(
+            f"cannot load {path.name}: nbperceive loads Keras' .keras files and legacy .h5 "
+            "files. Save with model.save('model.keras'). SavedModel folders and pickles are "
+            "not accepted."
+        )
+    try:
         return keras.models.load_model(path, custom_objects=custom_objects, safe_mode=True,
                                        compile=True)
-    if suffix in (".h5", ".hdf5"):
-        return keras.models.load_model(path, custom_objects=custom_objects, compile=True)
-    raise ModelError(
-        f"cannot load {path.name}: nbperceive loads Keras' .keras files (safe mode) and legacy "
-        ".h5 files. Save with model.save('model.keras'). SavedModel folders and pickles are "
-        "not accepted."
-    )
+    except ValueError as err:
+        message = str(err)
+        if "safe_mode" in message or "Lambda" in message or "unsafe" in message.lower():
+            raise ModelError(f"Keras refused to load {path.name} safely: it holds code "
+                             f"(e.g. a Lambda layer). {_UNSAFE_ADVICE}") from err
+        if "Unknown" in message or "custom_objects" in message:
+            raise ModelError(
+                f"{path.name} uses a layer, loss or metric Keras does not know ({message[:200]}). "
+                "Pass its class: nbp.load_model(path, custom_objects={'Name': Name})."
+            ) from err
+        raise ModelError(f"cannot load {path.name}: {message[:300]}") from err

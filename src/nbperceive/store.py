@@ -524,7 +524,7 @@ class Run:
                 warnings.warn(f"nbperceive: epoch {epoch} left out of the history: {err}",
                               RuntimeWarning, stacklevel=2)
                 continue
-            row = {"epoch": epoch, "probe_loss": float(np.nanmean(table["loss"]))}
+            row = {"epoch": epoch, "probe_loss": float(table["loss"].mean())}  # NaN: no labels
             if table["correct"].notna().any():
                 row["probe_accuracy"] = float(table["correct"].mean())
             row.update({f"train_{k}": v for k, v in (meta.get("logs") or {}).items()})

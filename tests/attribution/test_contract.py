@@ -7,8 +7,9 @@ import nbperceive as nbp
 from nbperceive.attribution import METHODS
 from nbperceive.errors import ModelError
 
-FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3}, "scorecam": {},
-                "integrated_gradients": {"steps": 8}, "rise": {"n_masks": 200}}
+FAST_OPTIONS = {"smoothgrad": {"passes": 3}, "activation_max": {"steps": 3},
+                "scorecam": {"layers": "all"}, "integrated_gradients": {"steps": 8},
+                "rise": {"n_masks": 200}}
 NO_TOKENS = {name for name, cls in METHODS.items() if "tokens" not in cls.input_kinds}
 
 

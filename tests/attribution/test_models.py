@@ -158,9 +158,28 @@ def test_scorecam_on_sequential_and_nested_models(images):
         keras.Input((16, 16, 1)), inner, keras.layers.MaxPooling2D(name="pool"),
         keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax", name="head"),
     ])
-    e = nbp.explain(seq, images, method="scorecam", labels=[1])
+    e = nbp.explain(seq, images, method="scorecam", labels=[1], layers="all")
     assert e.layers == ["inner/in_conv", "pool"] and e.heatmaps.shape == (4, 2, 1, 16, 16)
     assert np.all(np.isfinite(e.heatmaps)) and e.heatmaps.max() > 0
+
+
+def test_scorecam_defaults_to_the_deepest_layer_clamps_max_n_and_prints_nothing(
+        images, capfd):
+    keras.utils.set_random_seed(13)
+    x = keras.Input((16, 16, 1))
+    h = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="three")(x)
+    h = keras.layers.Conv2D(6, 3, padding="same", activation="relu", name="six")(h)
+    model = keras.Model(x, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(h)))
+    capfd.readouterr()
+    deepest = nbp.explain(model, images[:2], method="scorecam", labels=[0])
+    assert deepest.layers == ["six"] and deepest.depths == [2]
+    # max_n above a layer's 3 channels: clamped there, not tf-keras-vis' raw ValueError
+    both = nbp.explain(model, images[:2], method="scorecam", labels=[0], layers="all", max_n=5)
+    assert both.layers == ["three", "six"] and np.isfinite(both.heatmaps).all()
+    full = nbp.explain(model, images[:2], method="scorecam", labels=[0], layers="all")
+    np.testing.assert_allclose(both.heatmaps[:, 0], full.heatmaps[:, 0], rtol=1e-5, atol=1e-7)
+    assert "step" not in capfd.readouterr().out  # no Keras progress bar per masked batch
 
 
 def test_inference_mode_for_dropout_and_batch_norm(images):
@@ -221,5 +240,5 @@ def test_subclassed_model_nested_in_a_functional_one(images):
     assert e.layers == ["inner/sc1", "inner/sc2"] and e.depths == [1, 2]
     direct = nbp.explain(inner, images, method="gradcam", labels=[1])
     np.testing.assert_allclose(e.heatmaps, direct.heatmaps, rtol=1e-5, atol=1e-8)
-    s = nbp.explain(model, images[:1], method="scorecam", labels=[1], max_n=2)
+    s = nbp.explain(model, images[:1], method="scorecam", labels=[1], max_n=2, layers="all")
     assert s.layers == ["inner/sc1", "inner/sc2"] and np.isfinite(s.heatmaps).all()

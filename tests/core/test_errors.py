@@ -108,3 +108,51 @@ def test_unknown_epoch(model, digits, tmp_path):
     nbp.Perceiver(model, probe=(x[:20], y[:20]), run_dir=tmp_path / "r").capture()
     with pytest.raises(nbp.RunError, match=r"recorded epochs are \[0\]"):
         nbp.open_run(tmp_path / "r").snapshot(7)
+
+
+def _lambda_model():
+    x = keras.Input((4,))
+    h = keras.layers.Lambda(lambda t: t * 2.0, name="double")(x)
+    return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+def test_load_model_refuses_code_in_the_file_with_advice_we_can_follow(tmp_path):
+    model = _lambda_model()
+    model.save(tmp_path / "lam.keras")
+    model.save(tmp_path / "lam.h5")
+    for name in ("lam.keras", "lam.h5"):
+        with pytest.raises(nbp.ModelError, match=r"safe_mode=False\) and pass the model"):
+            nbp.load_model(tmp_path / name)
+    with pytest.raises(nbp.ModelError, match=r"holds Lambda layer\(s\) \['double'\]"):
+        nbp.load_model(tmp_path / "lam.h5")  # found by nbperceive itself, before Keras runs
+
+
+def test_load_model_needs_a_keras_without_the_loading_holes():
+    from nbperceive.models import require_safe_keras
+
+    require_safe_keras("3.12.0")
+    for old in ("3.11.2", "3.8.0"):
+        with pytest.raises(nbp.ModelError, match=r"pip install 'keras>=3.12.0'"):
+            require_safe_keras(old)
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_another_keras_backend_is_named_at_import(backend, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import warnings\n"
+            "with warnings.catch_warnings(record=True) as seen:\n"
+            "    warnings.simplefilter('always')\n"
+            "    import nbperceive as nbp\n"
+            "print(seen[0].message)\n"
+            "nbp.open_run  # reading runs needs no TensorFlow\n"
+            "try:\n"
+            "    nbp.Perceiver\n"
+            "except ImportError as err:\n"
+            "    print('refused:', err)\n")
+    env = {**__import__("os").environ, "KERAS_BACKEND": backend}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert f"Keras is set to {backend!r}" in out and "KERAS_BACKEND=tensorflow" in out
+    assert "refused: nbperceive needs Keras' TensorFlow backend" in out

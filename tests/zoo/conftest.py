@@ -20,7 +20,7 @@ def zoo_digits():
 @pytest.fixture(scope="session")
 def zoo_reviews():
     data = datasets.movie_reviews()
-    texts = np.asarray(data.x, dtype=str)
+    texts = np.asarray(data.x, dtype=object)  # Keras fit takes str objects, not numpy "<U"
     return texts[:1200], data.y[:1200]
 
 

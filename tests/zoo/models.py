@@ -128,10 +128,52 @@ def text(task: str, vocabulary: list[str]) -> keras.Model:
     return keras.Model(x, _head(task)(h), name="text")
 
 
+def multi_io(task: str) -> keras.Model:
+    """Two inputs (image, side vector) and two heads (the task's and a value)."""
+    img = keras.Input((8, 8, 1), name="image")
+    side = keras.Input((4,), name="side")
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv")(img)
+    h = keras.layers.GlobalAveragePooling2D(name="gap")(h)
+    s = keras.layers.Dense(8, activation="relu", name="side_dense")(side)
+    h = keras.layers.Concatenate(name="merge")([h, s])
+    return keras.Model([img, side], [_head(task)(h), keras.layers.Dense(1, name="value")(h)],
+                       name="multi_io")
+
+
+def mobilenet(task: str) -> keras.Model:
+    """A keras.applications backbone behind Rescaling and Normalization layers."""
+    backbone = keras.applications.MobileNetV2(weights=None, include_top=False, alpha=0.35,
+                                              input_shape=(32, 32, 3))
+    return keras.Sequential([
+        keras.Input((32, 32, 3)),
+        keras.layers.Rescaling(1 / 16.0, name="rescale"),
+        keras.layers.Normalization(mean=0.3, variance=0.1, name="normalise"),
+        backbone,
+        keras.layers.GlobalAveragePooling2D(name="gap"),
+        _head(task),
+    ], name="mobilenet")
+
+
+def mixed(policy: str):
+    """A Sequential CNN built under a mixed-precision policy (the policy is restored)."""
+
+    def build(task: str) -> keras.Model:
+        before = keras.mixed_precision.global_policy().name
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            return sequential(task)
+        finally:
+            keras.mixed_precision.set_global_policy(before)
+
+    return build
+
+
 IMAGE_KINDS = {"sequential": sequential, "functional": functional, "nested": nested,
                "subclassed": subclassed, "sub_in_functional": sub_in_functional,
                "holds_functional": holds_functional}
 SEQUENCE_KINDS = {"rnn": rnn, "transformer": transformer}
+OTHER_KINDS = {"multi_io": multi_io, "mobilenet": mobilenet,
+               "mixed_float16": mixed("mixed_float16"), "mixed_bfloat16": mixed("mixed_bfloat16")}
 
 
 def labels_for(task: str, y: np.ndarray, x: np.ndarray) -> np.ndarray | None:

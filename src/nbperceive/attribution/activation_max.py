@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from ..errors import ModelError
 from .base import Method
-from .clone import linear_functional
+from .clone import linear_functional, outside_strategy
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -107,6 +107,9 @@ class ActivationMax(Method):
         self.score, self.seed = score, int(seed)
 
     def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
+        return outside_strategy(self._explain, engine, xs, labels)
+
+    def _explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
         self.check_input(engine)
         s = engine.structure
         model = linear_functional(engine.model, s)

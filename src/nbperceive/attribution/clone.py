@@ -63,3 +63,18 @@ def linear_functional(model: Any, structure: Structure) -> keras.Model:
 def layer_name(path: str) -> str:
     """Name of the copied layer for a candidate path (``"inner/conv#2"`` -> ``"conv"``)."""
     return path.rsplit("/", 1)[-1].split("#", 1)[0]
+
+
+def outside_strategy(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn`` outside the caller's ``tf.distribute`` scope. tf-keras-vis makes its own
+    variables (the optimised input, its optimiser's slots) and reads their handles, which
+    distributed variables refuse outside a replica context; a strategy scope is per thread,
+    so a worker thread runs with the default one."""
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy():
+        return fn(*args, **kwargs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()

@@ -6,16 +6,20 @@ A layer is a *candidate* when its output keeps the input's spatial axes (images:
 ``(N, h, w, c)`` map) or time axis (tokens / sequences: ``(N, t, d)``), with more than one
 position.
 
-Input kinds: integer ``(N, T)`` inputs are ``"tokens"`` (they must feed an Embedding, where
-gradients are taken); float ``(N, H, W, C)`` inputs are ``"image"``; float ``(N, F)`` are
-``"vector"``; float ``(N, A, B)`` inputs are an ``"image"`` (H x W, e.g. grayscale MNIST fed to
-Flatten or Reshape) when the model never keeps them as a sequence, else a sequence explained
-per time step (``"tokens"`` kind: heatmaps over the A axis).
+Depths come from tracing the model once under a :class:`~nbperceive.layers.Recorder`: a layer's
+depth is one more than the deepest recorded tensor its inputs are computed from (through ops
+that are no layer, e.g. ``x + 1`` in a subclassed ``call``).
+
+Input kinds: integer ``(N, T)`` inputs and texts ``(N,)`` (a TextVectorization layer inside)
+are ``"tokens"`` (they must feed an Embedding, where gradients are taken); float ``(N, H, W,
+C)`` inputs are ``"image"``; float ``(N, F)`` are ``"vector"``; float ``(N, A, B)`` inputs are
+an ``"image"`` (H x W, e.g. grayscale MNIST fed to Flatten or Reshape) when the model never
+keeps them as a sequence, else a sequence explained per time step (``"tokens"`` kind: heatmaps
+over the A axis).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,16 +53,6 @@ class Structure:
     output_depth: int = 0
     linear_head: str | None = None  # path of the head whose softmax/sigmoid is skipped
     input_specs: list[tuple[tuple, str]] = field(default_factory=list)  # per input
-
-
-def unique_paths(paths: list[str]) -> list[str]:
-    """Make repeated paths (a layer called twice) unique: ``a``, ``a#2``, ..."""
-    seen: Counter[str] = Counter()
-    out = []
-    for p in paths:
-        seen[p] += 1
-        out.append(p if seen[p] == 1 else f"{p}#{seen[p]}")
-    return out
 
 
 def _is_float(t: Any) -> bool:

@@ -158,7 +158,7 @@ class Engine:
                         acts[path] = t
                     return t
 
-                z = run_linear(model_ref(), s, xs, hook)
+                z = ops.cast(run_linear(model_ref(), s, xs, hook), "float32")  # mixed precision
                 logits = to_logits(z, s.output_kind)
                 if method.target == "margin":
                     score = margin(logits, labels)
@@ -172,6 +172,7 @@ class Engine:
                 grads = tape.gradient(score, sources, output_gradients=onehot)
                 out = []
                 for a, g in zip(sources, grads):
+                    a, g = tf.cast(a, tf.float32), tf.cast(g, tf.float32)  # float16/bfloat16
                     g = g[:, None]  # (N, 1, *axes, C)
                     if len(a.shape) == 1 + len(axes):  # no channel axis: add one
                         a, g = a[..., None], g[..., None]
@@ -179,7 +180,8 @@ class Engine:
                 return out
 
             signature = [
-                tf.TensorSpec(a.shape if len(a.shape) == 1 + len(axes) else a.shape[:-1], a.dtype)
+                tf.TensorSpec(a.shape if len(a.shape) == 1 + len(axes) else a.shape[:-1],
+                              tf.float32)
                 for a in sources
             ]
             per_layer = tf.map_fn(label_maps, tf.range(n_labels), fn_output_signature=signature)
@@ -235,7 +237,7 @@ class Engine:
             s, model_ref = self.structure, self._model
 
             def forward(inputs: list[tf.Tensor]) -> tf.Tensor:
-                z = run_linear(model_ref(), s, list(inputs))
+                z = ops.cast(run_linear(model_ref(), s, list(inputs)), "float32")
                 return to_probabilities(to_logits(z, s.output_kind), s.output_kind, s.n_outputs)
 
             self._steps["forward"] = tf.function(forward, reduce_retracing=True, autograph=False)

@@ -178,3 +178,21 @@ def resolve_labels(labels: Any, n_classes: int, probs: np.ndarray | None) -> lis
         if v not in out:
             out.append(v)
     return out
+
+
+def text_tokens(model: Any, texts: Any) -> list[list[str]] | None:
+    """The tokens the model's own TextVectorization layer makes of ``texts``, one list per
+    text (trailing padding dropped); None when the model has no such layer."""
+    from ..layers import iter_layers
+
+    vec = next((layer for layer in iter_layers(model)
+                if isinstance(layer, keras.layers.TextVectorization)), None)
+    if vec is None:
+        return None
+    vocab = [str(v) for v in vec.get_vocabulary()]
+    ids = np.asarray(vec(np.asarray(texts).reshape(-1))).astype(np.int64)
+    rows = []
+    for r in ids.reshape(len(ids), -1):
+        last = int(np.max(np.nonzero(r)[0])) + 1 if np.any(r) else 0
+        rows.append([vocab[i] if 0 <= i < len(vocab) else f"[{i}]" for i in r[:last]])
+    return rows

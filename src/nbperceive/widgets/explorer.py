@@ -79,6 +79,7 @@ class Explorer(w.VBox):
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
         self.inspector = None
+        self.no_inspector = ""  # why a model given has no inspector
         if model is not None and x is not None:
             from .inspector import Inspector
 
@@ -94,8 +95,12 @@ class Explorer(w.VBox):
                 if attribution is not None:
                     raise
                 # no layer keeps the input's axes (e.g. a Dense model): maps at the input
-                self.inspector = inspector("saliency")
-            w.jslink((self.population, "selected"), (self.inspector, "sample"))
+                try:
+                    self.inspector = inspector("saliency")
+                except ModelError as err:  # a model explain cannot handle: no inspector
+                    self.no_inspector = f"No inspector for this model: {err}"
+            if self.inspector is not None:
+                w.jslink((self.population, "selected"), (self.inspector, "sample"))
         self.precision_recall = w.HTML(layout=w.Layout(width="340px"))
         self.confusion = self._task_figure()
         self.curves = self._curves_figure()
@@ -114,6 +119,8 @@ class Explorer(w.VBox):
         right = [w.HTML("<b>Details</b>"), self.details]
         if self.inspector is not None:
             right += [w.HTML("<b>Inspector</b>"), self.inspector]
+        elif self.no_inspector:
+            right += [w.Label(self.no_inspector)]  # a Label shows text, never markup
         # fixed shares: a scatter sized by its content would chase its own resize
         self.population.layout = w.Layout(width="55%", flex="0 0 55%", min_width="0")
         top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
@@ -217,6 +224,8 @@ class Explorer(w.VBox):
         series = [c for c in ("probe_loss", "train_loss", "probe_accuracy", "train_accuracy")
                   if c in hist.columns and hist[c].notna().any()]
         y = np.array([hist[c].to_numpy(dtype=float) for c in series]) if series else []
+        if len(series) == 1:  # bqplot squeezes (1, E) arrays, to () for a single epoch
+            y = y[0]
         lines = bq.Lines(x=hist["epoch"].to_numpy(), y=y, scales={"x": xs, "y": ys},
                          labels=series, display_legend=True, marker="circle")
         return bq.Figure(marks=[lines],

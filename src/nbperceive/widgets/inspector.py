@@ -260,6 +260,11 @@ class Inspector(anywidget.AnyWidget):
 
     def _token_table(self, tokens: Any, vocabulary: Any, batched: bool) -> list[list[str]] | None:
         if tokens is None and vocabulary is None:
+            x = self._primary_x()
+            if self._models and np.asarray(x).dtype.kind in ("U", "S", "O"):
+                from ..attribution.inputs import text_tokens  # the model's own vectoriser
+
+                return text_tokens(self._models[0], x)
             return None
         if tokens is not None:
             if isinstance(tokens, str):
