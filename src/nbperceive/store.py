@@ -315,14 +315,28 @@ class WriterLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise RunError(
-                f"{run_dir} is being recorded by another process (pid {holder}, holding "
-                f"{path}); only one writer per run. Wait for it to finish or stop it, or choose "
-                "another run_dir. Reading the run (open_run) works meanwhile."
-            ) from None
+            raise _held_elsewhere(run_dir, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         return fd
+
+    @classmethod
+    def holder_elsewhere(cls, run_dir: Path) -> str | None:
+        """The pid another process holding ``run_dir``'s lock wrote, else None. Reads only."""
+        path = run_dir / LOCK_NAME
+        if fcntl is None or cls.held_here(run_dir) or not path.is_file():
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            return os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+        finally:
+            os.close(fd)
 
     def holds(self, owner: object) -> bool:
         return self.owner is owner and self._held.get(self.key) is self
@@ -340,6 +354,14 @@ class WriterLock:
     @classmethod
     def held_here(cls, run_dir: Path) -> bool:
         return os.path.realpath(run_dir) in cls._held
+
+
+def _held_elsewhere(run_dir: Path, holder: str) -> RunError:
+    return RunError(
+        f"{run_dir} is being recorded by another process (pid {holder}, holding "
+        f"{run_dir / LOCK_NAME}); a run has one writer. Wait for it to finish or stop it, or "
+        "choose another run_dir. Reading the run (open_run) works meanwhile."
+    )
 
 
 def _list_epochs(path: Path) -> list[int]:
@@ -698,6 +720,9 @@ class RunWriter:
         metadata a resume keeps (None for a new run). Reads only."""
         if not self.path.is_dir():
             return None
+        holder = WriterLock.holder_elsewhere(self.path)
+        if holder is not None:
+            raise _held_elsewhere(self.path, holder)
         epochs = _list_epochs(self.path) + [
             int(m.group(1).split("-")[1]) for m in map(_ASIDE_RE.match, os.listdir(self.path))
             if m]

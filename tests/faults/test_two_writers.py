@@ -13,12 +13,11 @@ import nbperceive as nbp
 from .conftest import spawn, wait_for_line
 
 HOLDER = """
-    import numpy as np, keras
+    import numpy as np
     import nbperceive as nbp
-    from core import models
+    from faults.models import named_cnn
     d = nbp.datasets.digits()
-    keras.utils.set_random_seed(0)
-    p = nbp.Perceiver(models.sequential_cnn(), probe=(d.x[:300, ..., None], d.y[:300]),
+    p = nbp.Perceiver(named_cnn(), probe=(d.x[:300, ..., None], d.y[:300]),
                       run_dir={run!r})
     p.capture(0)
     print("ready", flush=True)
@@ -30,7 +29,7 @@ HOLDER = """
 
 
 def test_a_second_writer_is_refused_and_readers_are_not(tmp_path, digits):
-    from core import models
+    from faults.models import named_cnn
 
     x, y = digits
     run_dir = tmp_path / "run"
@@ -40,7 +39,7 @@ def test_a_second_writer_is_refused_and_readers_are_not(tmp_path, digits):
         files = {name: (run_dir / name).read_bytes() for name in ("run.json", "samples.parquet")}
         for resume in (False, True):
             with pytest.raises(nbp.RunError, match=rf"another process \(pid {proc.pid}"):
-                nbp.Perceiver(models.sequential_cnn(), probe=(x[:300], y[:300]),
+                nbp.Perceiver(named_cnn(), probe=(x[:300], y[:300]),
                               run_dir=run_dir, resume=resume)
         assert {n: (run_dir / n).read_bytes() for n in files} == files  # nothing written
         run = nbp.open_run(run_dir)  # reading needs no lock
@@ -53,7 +52,7 @@ def test_a_second_writer_is_refused_and_readers_are_not(tmp_path, digits):
             proc.wait()
     recorded = nbp.open_run(run_dir).epochs
     assert recorded == list(range(len(recorded)))  # only the holder's epochs, in order
-    p = nbp.Perceiver(models.sequential_cnn(), probe=(x[:300], y[:300]), run_dir=run_dir,
+    p = nbp.Perceiver(named_cnn(), probe=(x[:300], y[:300]), run_dir=run_dir,
                       resume=True)  # the holder died: its lock went with it
     assert p.capture().epoch == recorded[-1]  # continues numbering (epochs_trained)
     p.close()
