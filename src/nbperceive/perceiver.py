@@ -17,9 +17,8 @@ from .capture import Capturer, build_probe, loss_spec
 from .errors import MetadataError, ProbeError
 from .layers import model_inputs
 from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
-from .store import RESERVED_COLUMNS, Run, RunWriter, Snapshot, metadata_frame
+from .store import Run, RunWriter, Snapshot, metadata_frame
 
-__all__ = ["RESERVED_COLUMNS", "Perceiver", "probe_fingerprint", "sample_values"]
 _CHUNK = 4096
 
 
@@ -128,7 +127,7 @@ class Perceiver:
             warnings.warn(
                 f"nbperceive: {bad} of {self.data.n} probe samples have NaN or inf inputs; "
                 "their loss and prediction will be NaN (their vectors are zeroed). Clean or "
-                "drop them, e.g. x[np.isfinite(x).all(axis=(1, 2, 3))].",
+                "drop them: keep = np.isfinite(x.reshape(len(x), -1)).all(1).",
                 RuntimeWarning, stacklevel=2,
             )
         self.probe = build_probe(model, layers, max_width=max_width, seed=seed)

@@ -286,23 +286,25 @@ class WriterLock:
     writer then refuses to write."""
 
     _held: dict[str, WriterLock] = {}
-    _guard = threading.Lock()
+    _guard = threading.RLock()  # re-entrant: a collected writer releases from inside acquire
 
     def __init__(self, key: str, fd: int | None):
         self.key = key
         self.fd = fd
-        self.owner: object | None = None
+        self.owner: object | None = None  # the holding writer's token (not the writer itself)
 
     @classmethod
-    def acquire(cls, run_dir: Path, owner: object) -> WriterLock:
+    def acquire(cls, run_dir: Path, token: object) -> WriterLock:
         key = os.path.realpath(run_dir)
         with cls._guard:
-            lock = cls._held.get(key)
-            if lock is None:
-                lock = cls(key, cls._take(run_dir))
-                cls._held[key] = lock
-            lock.owner = owner
-            return lock
+            while True:
+                lock = cls._held.get(key)
+                if lock is None:
+                    lock = cls(key, cls._take(run_dir))
+                    cls._held[key] = lock
+                lock.owner = token
+                if cls._held.get(key) is lock:  # not released by a collected writer meanwhile
+                    return lock
 
     @staticmethod
     def _take(run_dir: Path) -> int | None:
@@ -338,12 +340,12 @@ class WriterLock:
         finally:
             os.close(fd)
 
-    def holds(self, owner: object) -> bool:
-        return self.owner is owner and self._held.get(self.key) is self
+    def holds(self, token: object) -> bool:
+        return self.owner is token and self._held.get(self.key) is self
 
-    def release(self, owner: object) -> None:
+    def release(self, token: object) -> None:
         with self._guard:
-            if not self.holds(owner):
+            if not self.holds(token):
                 return
             del self._held[self.key]
             self.owner = None
@@ -684,7 +686,8 @@ class RunWriter:
         self._check(signature, overwrite, resume)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._lock = WriterLock.acquire(self.path, self)
+            self._token = object()
+            self._lock = WriterLock.acquire(self.path, self._token)
         except OSError as err:
             raise RunError(f"cannot create the run directory {self.path}: {err.strerror}. "
                            "Free space, fix its permissions, or choose another run_dir.") from err
@@ -780,7 +783,7 @@ class RunWriter:
                         child.unlink(missing_ok=True)
 
     def begin_epoch(self, epoch: int, n_samples: int, dim: int) -> EpochWriter:
-        if not self._lock.holds(self):
+        if not self._lock.holds(self._token):
             raise RunError(
                 f"another Perceiver in this process now records {self.path}; capture with that "
                 "one (a run has one writer)."
@@ -791,7 +794,7 @@ class RunWriter:
         """Release the run for other writers (also done when the process ends)."""
         lock = getattr(self, "_lock", None)
         if lock is not None:
-            lock.release(self)
+            lock.release(self._token)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

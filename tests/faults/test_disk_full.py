@@ -38,7 +38,8 @@ def test_full_tmpfs_skips_epochs_and_training_goes_on(small_tmpfs):
     report = json.loads(out.strip().splitlines()[-1])
     assert report["trained"] == 6  # every epoch trained
     assert report["failures"], "the disk never filled: make the tmpfs smaller"
-    assert all("No space left on device" in f for f in report["failures"]), report["failures"]
+    assert all("No space left on device" in f and "is full" in f for f in report["failures"]), \
+        report["failures"]
     assert any("failed and was skipped; training goes on" in w for w in report["warnings"])
     run = nbp.open_run(run_dir)
     assert run.epochs, "not even epoch 0 fitted: make the tmpfs larger"

@@ -21,7 +21,8 @@ import nbperceive as nbp
 
 from .conftest import spawn, wait_for_line
 
-DELAYS = 3  # kills per write path, each at another random moment
+DELAYS = int(os.environ.get("NBP_FAULT_TRIALS", "3"))  # kills per write path, each at
+# another random moment; raise it (e.g. 20) to hunt a rare window
 
 LOOP = """
     import sys, time
