@@ -143,8 +143,10 @@ def test_kill_9_during_a_write_loses_nothing(path, trial, run_copy, tmp_path):
             proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read()[-2000:]
     done = [line for line in lines if line.startswith("done")]
+    mid_write = list(tmp_path.rglob(".tmp-*"))  # the kill landed inside a write
     CHECKS[path](run_copy, out, done, before)
-    print(f"{path}: killed after {delay:.3f} s, {len(done)} rounds confirmed")
+    print(f"{path}: killed after {delay:.3f} s, {len(done)} rounds confirmed, "
+          f"{'mid-write' if mid_write else 'between writes'}")
 
 
 CAPTURE = """
