@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -42,16 +41,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import MetadataError, RunError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks, one writer per run is then up to the user
-    fcntl = None  # type: ignore[assignment]
+from .runlock import LOCK_NAME, WriterLock, flock, held_elsewhere
 
 FORMAT_VERSION = 1
 _EPOCH_RE = re.compile(r"^epoch-(\d{4,})$")
 _ASIDE_RE = re.compile(r"^\.(?:replaced-|tmp-old-)(epoch-\d{4,})(?:-\d+)?$")  # tmp-old: v0.1
-LOCK_NAME = ".writer.lock"
 _SAMPLES_LOCK = ".samples.lock"
 STALE_SECONDS = 60  # a temporary *file* older than this has no live writer (writes take ms)
 
@@ -240,24 +234,6 @@ def metadata_frame(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
-@contextlib.contextmanager
-def _flock(path: Path, blocking: bool = True) -> Iterator[bool]:
-    """Hold an exclusive flock on ``path`` for the block; yields False if not taken."""
-    if fcntl is None:
-        yield True
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def add_metadata(run: Run | str | os.PathLike, name: str, values: Any) -> pd.Series:
     """Add (or replace) the metadata column ``name`` of a run: one value per probe sample.
 
@@ -268,102 +244,12 @@ def add_metadata(run: Run | str | os.PathLike, name: str, values: Any) -> pd.Ser
     run = run if isinstance(run, Run) else Run(run)
     name = check_column_name(name)
     path = run.path / "samples.parquet"
-    with _flock(run.path / _SAMPLES_LOCK):
+    with flock(run.path / _SAMPLES_LOCK):
         samples = run.samples
         series = metadata_values(name, values, len(samples))
         samples[name] = series.to_numpy() if series.dtype == object else series
         _write_parquet_atomic(samples, path)
     return series
-
-
-# --- the single-writer lock ---------------------------------------------------------------
-
-class WriterLock:
-    """One writer per run directory: an ``flock`` on ``.writer.lock`` held while a
-    :class:`RunWriter` lives, released by the kernel when the process dies (even by kill -9).
-    Readers never take it. Inside one process the newest writer takes the lock over (a
-    notebook cell re-run makes a new Perceiver while the old one still exists); the older
-    writer then refuses to write."""
-
-    _held: dict[str, WriterLock] = {}
-    _guard = threading.RLock()  # re-entrant: a collected writer releases from inside acquire
-
-    def __init__(self, key: str, fd: int | None):
-        self.key = key
-        self.fd = fd
-        self.owner: object | None = None  # the holding writer's token (not the writer itself)
-
-    @classmethod
-    def acquire(cls, run_dir: Path, token: object) -> WriterLock:
-        key = os.path.realpath(run_dir)
-        with cls._guard:
-            while True:
-                lock = cls._held.get(key)
-                if lock is None:
-                    lock = cls(key, cls._take(run_dir))
-                    cls._held[key] = lock
-                lock.owner = token
-                if cls._held.get(key) is lock:  # not released by a collected writer meanwhile
-                    return lock
-
-    @staticmethod
-    def _take(run_dir: Path) -> int | None:
-        if fcntl is None:
-            return None
-        path = run_dir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise _held_elsewhere(run_dir, holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        return fd
-
-    @classmethod
-    def holder_elsewhere(cls, run_dir: Path) -> str | None:
-        """The pid another process holding ``run_dir``'s lock wrote, else None. Reads only."""
-        path = run_dir / LOCK_NAME
-        if fcntl is None or cls.held_here(run_dir) or not path.is_file():
-            return None
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            return None
-        except BlockingIOError:
-            return os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-        finally:
-            os.close(fd)
-
-    def holds(self, token: object) -> bool:
-        return self.owner is token and self._held.get(self.key) is self
-
-    def release(self, token: object) -> None:
-        with self._guard:
-            if not self.holds(token):
-                return
-            del self._held[self.key]
-            self.owner = None
-            if self.fd is not None:
-                os.close(self.fd)
-                self.fd = None
-
-    @classmethod
-    def held_here(cls, run_dir: Path) -> bool:
-        return os.path.realpath(run_dir) in cls._held
-
-
-def _held_elsewhere(run_dir: Path, holder: str) -> RunError:
-    return RunError(
-        f"{run_dir} is being recorded by another process (pid {holder}, holding "
-        f"{run_dir / LOCK_NAME}); a run has one writer. Wait for it to finish or stop it, or "
-        "choose another run_dir. Reading the run (open_run) works meanwhile."
-    )
 
 
 def _list_epochs(path: Path) -> list[int]:
@@ -471,7 +357,7 @@ class Run:
         """A writer killed mid-commit left an epoch aside: put it back, unless a live writer
         (which finishes its own commit) holds the run, or the folder is read-only."""
         try:
-            with _flock(self.path / LOCK_NAME, blocking=False) as free:
+            with flock(self.path / LOCK_NAME, blocking=False) as free:
                 if free:
                     _recover(self.path)
         except OSError:
@@ -700,7 +586,7 @@ class RunWriter:
             elif kept is not None:
                 extra = [c for c in kept.columns if c not in samples.columns]
                 samples = pd.concat([samples, kept[extra].reset_index(drop=True)], axis=1)
-            with _flock(self.path / _SAMPLES_LOCK):
+            with flock(self.path / _SAMPLES_LOCK):
                 _write_parquet_atomic(samples, self.path / "samples.parquet")
             _write_json_atomic(self.path / "run.json", {
                 "format": FORMAT_VERSION,
@@ -725,7 +611,7 @@ class RunWriter:
             return None
         holder = WriterLock.holder_elsewhere(self.path)
         if holder is not None:
-            raise _held_elsewhere(self.path, holder)
+            raise held_elsewhere(self.path, holder)
         epochs = _list_epochs(self.path) + [
             int(m.group(1).split("-")[1]) for m in map(_ASIDE_RE.match, os.listdir(self.path))
             if m]
