@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import traceback
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,9 @@ class PerceiverCallback(keras.callbacks.Callback):
             self.perceiver.capture(epoch, logs)
         except Exception as err:  # the user's training must go on
             detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+                detail += (f" (the disk holding {self.perceiver.run_dir} is full: free space "
+                           "and the next epochs are recorded again)")
             self.failures.append(detail)
             warnings.warn(
                 f"nbperceive: capturing epoch {epoch} failed and was skipped; training goes "

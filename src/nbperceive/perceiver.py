@@ -17,9 +17,8 @@ from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_spe
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
 from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
-from .store import RESERVED_COLUMNS, Run, RunWriter, Snapshot, metadata_frame
+from .store import Run, RunWriter, Snapshot, metadata_frame
 
-__all__ = ["RESERVED_COLUMNS", "Perceiver", "probe_fingerprint", "sample_values"]
 _CHUNK = 4096
 
 
@@ -153,7 +152,7 @@ class Perceiver:
             warnings.warn(
                 f"nbperceive: {bad} of {self.data.n} probe samples have NaN or inf inputs; "
                 "their loss and prediction will be NaN (their vectors are zeroed). Clean or "
-                "drop them, e.g. x[np.isfinite(x).all(axis=(1, 2, 3))].",
+                "drop them: keep = np.isfinite(x.reshape(len(x), -1)).all(1).",
                 RuntimeWarning, stacklevel=2,
             )
         _ensure_built(model)

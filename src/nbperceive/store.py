@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -42,16 +41,11 @@ import numpy as np
 import pandas as pd
 
 from .errors import MetadataError, RunError
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks, one writer per run is then up to the user
-    fcntl = None  # type: ignore[assignment]
+from .runlock import LOCK_NAME, WriterLock, flock, held_elsewhere
 
 FORMAT_VERSION = 1
 _EPOCH_RE = re.compile(r"^epoch-(\d{4,})$")
 _ASIDE_RE = re.compile(r"^\.(?:replaced-|tmp-old-)(epoch-\d{4,})(?:-\d+)?$")  # tmp-old: v0.1
-LOCK_NAME = ".writer.lock"
 _SAMPLES_LOCK = ".samples.lock"
 STALE_SECONDS = 60  # a temporary *file* older than this has no live writer (writes take ms)
 
@@ -242,24 +236,6 @@ def metadata_frame(frame: pd.DataFrame, n: int) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
-@contextlib.contextmanager
-def _flock(path: Path, blocking: bool = True) -> Iterator[bool]:
-    """Hold an exclusive flock on ``path`` for the block; yields False if not taken."""
-    if fcntl is None:
-        yield True
-        return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
 def add_metadata(run: Run | str | os.PathLike, name: str, values: Any) -> pd.Series:
     """Add (or replace) the metadata column ``name`` of a run: one value per probe sample.
 
@@ -270,78 +246,12 @@ def add_metadata(run: Run | str | os.PathLike, name: str, values: Any) -> pd.Ser
     run = run if isinstance(run, Run) else Run(run)
     name = check_column_name(name)
     path = run.path / "samples.parquet"
-    with _flock(run.path / _SAMPLES_LOCK):
+    with flock(run.path / _SAMPLES_LOCK):
         samples = run.samples
         series = metadata_values(name, values, len(samples))
         samples[name] = series.to_numpy() if series.dtype == object else series
         _write_parquet_atomic(samples, path)
     return series
-
-
-# --- the single-writer lock ---------------------------------------------------------------
-
-class WriterLock:
-    """One writer per run directory: an ``flock`` on ``.writer.lock`` held while a
-    :class:`RunWriter` lives, released by the kernel when the process dies (even by kill -9).
-    Readers never take it. Inside one process the newest writer takes the lock over (a
-    notebook cell re-run makes a new Perceiver while the old one still exists); the older
-    writer then refuses to write."""
-
-    _held: dict[str, WriterLock] = {}
-    _guard = threading.Lock()
-
-    def __init__(self, key: str, fd: int | None):
-        self.key = key
-        self.fd = fd
-        self.owner: object | None = None
-
-    @classmethod
-    def acquire(cls, run_dir: Path, owner: object) -> WriterLock:
-        key = os.path.realpath(run_dir)
-        with cls._guard:
-            lock = cls._held.get(key)
-            if lock is None:
-                lock = cls(key, cls._take(run_dir))
-                cls._held[key] = lock
-            lock.owner = owner
-            return lock
-
-    @staticmethod
-    def _take(run_dir: Path) -> int | None:
-        if fcntl is None:
-            return None
-        path = run_dir / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise RunError(
-                f"{run_dir} is being recorded by another process (pid {holder}, holding "
-                f"{path}); only one writer per run. Wait for it to finish or stop it, or choose "
-                "another run_dir. Reading the run (open_run) works meanwhile."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        return fd
-
-    def holds(self, owner: object) -> bool:
-        return self.owner is owner and self._held.get(self.key) is self
-
-    def release(self, owner: object) -> None:
-        with self._guard:
-            if not self.holds(owner):
-                return
-            del self._held[self.key]
-            self.owner = None
-            if self.fd is not None:
-                os.close(self.fd)
-                self.fd = None
-
-    @classmethod
-    def held_here(cls, run_dir: Path) -> bool:
-        return os.path.realpath(run_dir) in cls._held
 
 
 def _list_epochs(path: Path) -> list[int]:
@@ -449,7 +359,7 @@ class Run:
         """A writer killed mid-commit left an epoch aside: put it back, unless a live writer
         (which finishes its own commit) holds the run, or the folder is read-only."""
         try:
-            with _flock(self.path / LOCK_NAME, blocking=False) as free:
+            with flock(self.path / LOCK_NAME, blocking=False) as free:
                 if free:
                     _recover(self.path)
         except OSError:
@@ -665,7 +575,8 @@ class RunWriter:
         self._check(signature, overwrite, resume)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            self._lock = WriterLock.acquire(self.path, self)
+            self._token = object()
+            self._lock = WriterLock.acquire(self.path, self._token)
         except OSError as err:
             raise RunError(f"cannot create the run directory {self.path}: {err.strerror}. "
                            "Free space, fix its permissions, or choose another run_dir.") from err
@@ -678,7 +589,7 @@ class RunWriter:
             elif kept is not None:
                 extra = [c for c in kept.columns if c not in samples.columns]
                 samples = pd.concat([samples, kept[extra].reset_index(drop=True)], axis=1)
-            with _flock(self.path / _SAMPLES_LOCK):
+            with flock(self.path / _SAMPLES_LOCK):
                 _write_parquet_atomic(samples, self.path / "samples.parquet")
             _write_json_atomic(self.path / "run.json", {
                 "format": FORMAT_VERSION,
@@ -701,6 +612,9 @@ class RunWriter:
         metadata a resume keeps (None for a new run). Reads only."""
         if not self.path.is_dir():
             return None
+        holder = WriterLock.holder_elsewhere(self.path)
+        if holder is not None:
+            raise held_elsewhere(self.path, holder)
         epochs = _list_epochs(self.path) + [
             int(m.group(1).split("-")[1]) for m in map(_ASIDE_RE.match, os.listdir(self.path))
             if m]
@@ -758,7 +672,7 @@ class RunWriter:
                         child.unlink(missing_ok=True)
 
     def begin_epoch(self, epoch: int, n_samples: int, dim: int) -> EpochWriter:
-        if not self._lock.holds(self):
+        if not self._lock.holds(self._token):
             raise RunError(
                 f"another Perceiver in this process now records {self.path}; capture with that "
                 "one (a run has one writer)."
@@ -769,7 +683,7 @@ class RunWriter:
         """Release the run for other writers (also done when the process ends)."""
         lock = getattr(self, "_lock", None)
         if lock is not None:
-            lock.release(self)
+            lock.release(self._token)
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -85,3 +85,18 @@ def test_nonfinite_loss_is_recorded_and_warned(digits, tmp_path):
         snap = perceiver.capture()
     assert snap.table["loss"].isna().sum() == 3
     assert np.isfinite(snap.vectors).all()
+
+
+def test_a_superseded_perceivers_callback_warns_and_training_goes_on(digits, tmp_path):
+    """A notebook cell re-run makes a new Perceiver on the same run dir while an old callback
+    is still in a fit call: the old one must not interleave epochs, and must not stop fit."""
+    x, y = digits
+    model = models.sequential_cnn()
+    old = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r")
+    new = nbp.Perceiver(model, probe=(x[:100], y[:100]), run_dir=tmp_path / "r", resume=True)
+    with pytest.warns(RuntimeWarning, match="another Perceiver in this process now records"):
+        history = model.fit(x[:300], y[:300], epochs=2, verbose=0, callbacks=[old.callback()])
+    assert len(history.history["loss"]) == 2
+    assert new.run.epochs == []  # the old writer wrote nothing
+    new.capture(0)
+    assert new.run.epochs == [0]

@@ -30,10 +30,12 @@ def child_env() -> dict[str, str]:
 
 
 def spawn(script: str, **fmt: object) -> subprocess.Popen:
-    """Start ``script`` (dedented, ``{name}`` filled from ``fmt``) in a fresh interpreter."""
-    code = textwrap.dedent(script).format(**fmt)
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=child_env())
+    """Start ``script`` (``{name}`` filled from ``fmt`` if given, dedented) in a fresh
+    interpreter, with this checkout and the tests folder on its path."""
+    code = textwrap.dedent(script.format(**fmt) if fmt else script)
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=child_env())
 
 
 def wait_for_line(proc: subprocess.Popen, prefix: str) -> str:
