@@ -280,3 +280,75 @@ def score_parts(run: Run, k: int = 15, layer: str | None = None,
     return {"table": dyn, "layer": chosen, "epoch": epoch, "epochs": used,
             "neighbour_agreement": agreement, "chance_agreement": chance,
             "neighbour_weight": weight, "k": k, "class_threshold": typical}
+
+
+def suspect_story(run: Run, sample_id: int, ranked: pd.DataFrame | None = None
+                  ) -> dict[str, Any]:
+    """Why one probe sample is (or is not) suspect, for an explorer panel.
+
+    ``ranked``: the result of :func:`suspects` to explain (computed when not given). Returns::
+
+        {"sample_id", "label", "label_name", "pred", "rank" (0 = most suspicious), "suspicion",
+         "parts": {"p_label", "knn_label", "neighbour_weight", "belief", "class_threshold",
+                   "label_quality", "suspicion", "layer", "epoch", "k"},
+         "trajectory": DataFrame, one row per recorded epoch: epoch, p_label, margin, pred,
+                       correct, loss, forgotten (correct at the capture before, wrong now),
+         "neighbours": DataFrame of its k neighbours at (layer, epoch): sample_id, label,
+                       label_name, distance (in the graph's PCA space),
+         "neighbour_labels": {class name: count}}
+
+    ``suspicion = 1 - min(1, belief / class_threshold)`` with ``belief`` the normalised
+    ``p_label * knn_label ** neighbour_weight`` (see the module docstring).
+    """
+    from .neighbours import run_graph
+
+    if ranked is None:
+        ranked = suspects(run)
+    hit = np.flatnonzero(ranked["sample_id"].to_numpy() == int(sample_id))
+    if not len(hit):
+        raise RunError(f"sample_id={sample_id!r} is not a probe sample of {run.path}; ids run "
+                       f"from {ranked['sample_id'].min()} to {ranked['sample_id'].max()}.")
+    rank = int(hit[0])
+    row = ranked.iloc[rank]
+    names = run.class_names
+    label = int(row["label"])
+    samples = run.samples
+    position = int(np.flatnonzero(samples["sample_id"].to_numpy() == int(sample_id))[0])
+    traj = []
+    was_correct = None
+    for e in ranked.attrs.get("epochs", run.epochs):
+        table = pd.read_parquet(run.epoch_path(e) / "table.parquet")
+        probs = _probabilities(table.iloc[[position]], names)[0]
+        others = np.delete(probs, label)
+        correct = bool(table["correct"].iloc[position])
+        traj.append({"epoch": e, "p_label": float(probs[label]),
+                     "margin": float(probs[label] - (others.max() if len(others) else 0.0)),
+                     "pred": int(table["pred"].iloc[position]), "correct": correct,
+                     "loss": float(table["loss"].iloc[position]),
+                     "forgotten": bool(was_correct and not correct) if e > 0 else False})
+        was_correct = correct if e > 0 else None
+    layer, epoch, k = ranked.attrs.get("layer"), ranked.attrs.get("epoch"), ranked.attrs.get("k")
+    nbrs = pd.DataFrame(columns=["sample_id", "label", "label_name", "distance"])
+    counts: dict[str, int] = {}
+    if layer is not None:
+        graph = run_graph(run, epoch, layer, k=k)
+        order = graph.neighbours(k)[position].tolist()
+        by_index = dict(zip(graph.indices[position].tolist(),
+                            graph.distances[position].tolist(), strict=True))
+        nb_labels = samples["label"].to_numpy()[order]
+        nbrs = pd.DataFrame({"sample_id": samples["sample_id"].to_numpy()[order],
+                             "label": nb_labels, "label_name": [names[i] for i in nb_labels],
+                             "distance": [by_index[i] for i in order]})
+        counts = {names[c]: int(n) for c, n in enumerate(np.bincount(nb_labels,
+                                                                      minlength=len(names))) if n}
+    threshold = ranked.attrs.get("class_threshold")
+    parts = {"p_label": float(row["p_label"]), "knn_label": float(row["knn_label"]),
+             "neighbour_weight": float(ranked.attrs.get("neighbour_weight", 0.0)),
+             "belief": float(row["belief"]),
+             "class_threshold": float(threshold[label]) if threshold is not None else np.nan,
+             "label_quality": float(row["label_quality"]), "suspicion": float(row["suspicion"]),
+             "layer": layer, "epoch": epoch, "k": k}
+    return {"sample_id": int(sample_id), "label": label, "label_name": names[label],
+            "pred": int(row["pred"]), "rank": rank, "suspicion": float(row["suspicion"]),
+            "parts": parts, "trajectory": pd.DataFrame(traj), "neighbours": nbrs,
+            "neighbour_labels": counts}
