@@ -268,9 +268,38 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
     return "\n".join(lines)
 
 
+def compact_table(results: Path, seeds=None) -> str:
+    """One row per data set and noise, one column per (probe, length): suspects ± s.e. /
+    loss / cleanlab, bold-free; the README's table."""
+    import pandas as pd
+
+    df = pd.read_json(results, lines=True)
+    if seeds is not None:
+        df = df[df["seed"].isin(seeds)]
+    df = df.drop_duplicates(["dataset", "noise", "seed", "probe", "length"], keep="last")
+    settings = [("train", "short"), ("train", "long"), ("heldout", "short"), ("heldout", "long")]
+    head = ("| data | noise | seeds | " + " | ".join(f"{p} probe, {ln}" for p, ln in settings)
+            + " |")
+    lines = [head, "|" + "---|" * (3 + len(settings))]
+    for (d, n), g in df.groupby(["dataset", "noise"], sort=False):
+        cells = []
+        for p, ln in settings:
+            h = g[(g["probe"] == p) & (g["length"] == ln)]
+            if h.empty:
+                cells.append("-")
+                continue
+            v = h["suspects"].to_numpy(float)
+            se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+            cells.append(f"**{v.mean():.2f}** ±{se:.2f} / {h['loss'].mean():.2f} / "
+                         f"{h['cleanlab'].mean():.2f}")
+        seeds_used = sorted(set(g["seed"]))
+        lines.append(f"| {d} | {n} | {len(seeds_used)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("train", "score", "table", "all"))
+    parser.add_argument("stage", choices=("train", "score", "table", "compact", "all"))
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--noises", nargs="+", default=list(NOISES), choices=NOISES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5, 6])
@@ -292,6 +321,8 @@ def main(argv: list[str] | None = None) -> None:
         score(args.dir, results, args.datasets, args.noises, args.seeds)
     if args.stage in ("table", "all"):
         print(table(results, seeds=args.seeds))
+    if args.stage == "compact":
+        print(compact_table(results, seeds=args.seeds))
 
 
 if __name__ == "__main__":
