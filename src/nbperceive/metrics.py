@@ -280,7 +280,8 @@ def score_parts(run: Run, k: int = 15, layer: str | None = None,
     dyn["suspicion"] = 1.0 - dyn["label_quality"]
     return {"table": dyn, "layer": chosen, "epoch": epoch, "epochs": used,
             "neighbour_agreement": agreement, "chance_agreement": chance,
-            "neighbour_weight": weight, "k": k, "class_threshold": typical}
+            "neighbour_weight": weight, "k": k,
+            "class_threshold": [float(t) for t in typical]}  # pandas attrs: no arrays
 
 
 def suspect_story(run: Run, sample_id: int, ranked: pd.DataFrame | None = None

@@ -118,6 +118,7 @@ def test_suspects_read_only_the_epochs_asked_for(tmp_path):
     assert early.attrs["epochs"] == [0, 1] and early.attrs["epoch"] == 1
     later = run.suspects()
     assert later.attrs["epochs"] == run.epochs
+    assert len(later.nsmallest(3, "aum")) == 3  # attrs hold no arrays that break pandas ops
     with pytest.raises(nbp.errors.RunError, match="epochs="):
         run.suspects(epochs=[7])
     # the story of the top suspect: what the explorer shows under "why"
