@@ -5,7 +5,9 @@ noise (uniform 3 %, uniform 10 %, class-conditional 10 % between confusable clas
 Each cell trains one small model on the noisy training labels while two callbacks record two
 probes: the noisy **training** set and a noisy **held-out** set the model never trains on.
 Each run is scored twice: with the epochs up to ``SHORT`` (before the model memorises the
-flipped training labels) and with all of them (after; the memorised share is printed).
+flipped training labels) and with all of them (after). ``flips fit`` in the table: the share
+of the probe's flipped samples the model predicts as their wrong label at the last epoch read
+(memorisation, on the training probe).
 
 Rankers, precision of the top k (k = number of flipped labels in that probe):
 - ``suspects``: ``run.suspects(epochs=...)`` (nbperceive.metrics);
@@ -243,7 +245,7 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
     lines.append(f"precision@k, mean +/- s.e. over seeds; * = held-out report seeds {held} "
                  f"only (design seeds {list(DESIGN_SEEDS)} excluded)" if held else
                  "precision@k, mean +/- s.e. over design seeds")
-    head = "| data | noise | probe | length | n | " + " | ".join(columns) + \
+    head = "| data | noise | probe | length | n | flips fit | " + " | ".join(columns) + \
         " | ours - best baseline |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     rows = df[~df["seed"].isin(DESIGN_SEEDS)] if held else df
@@ -258,7 +260,7 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
         se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
         mark = "*" if held else ""
         lines.append(f"| {d} | {n} | {p} | {ln} (ep {int(g['epoch'].iloc[0])}) | "
-                     f"{len(g)}{mark} | " + " | ".join(cells)
+                     f"{len(g)}{mark} | {g['memorised'].mean():.2f} | " + " | ".join(cells)
                      + f" | {diff.mean():+.3f} ± {se:.3f} |")
     overall = rows["suspects"] - np.maximum(rows["loss"], rows["cleanlab"])
     lines.append(f"all {len(rows)} cells: ours - best baseline {overall.mean():+.3f} "
