@@ -135,8 +135,9 @@ def main() -> None:
                                          zip(g_a.tolist(), g_e.tolist(), strict=True)]) / 15)
         rows.append(r)
         print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
-    print("\n| N | graph s | suspects cold s | suspects warm s | exact suspects s | cleanlab s "
-          "| precision@k approx / exact / loss | graph recall vs exact |")
+    print("\n| N | graph s | suspects, graph not cached s | suspects, graph cached s "
+          "| suspects, exact search s | cleanlab s | precision@k approx / exact / loss "
+          "| graph recall vs exact |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ex = f"{r['suspects_exact']:.1f}" if "suspects_exact" in r else "-"
