@@ -5,7 +5,9 @@ noise (uniform 3 %, uniform 10 %, class-conditional 10 % between confusable clas
 Each cell trains one small model on the noisy training labels while two callbacks record two
 probes: the noisy **training** set and a noisy **held-out** set the model never trains on.
 Each run is scored twice: with the epochs up to ``SHORT`` (before the model memorises the
-flipped training labels) and with all of them (after; the memorised share is printed).
+flipped training labels) and with all of them (after). ``flips fit`` in the table: the share
+of the probe's flipped samples the model predicts as their wrong label at the last epoch read
+(memorisation, on the training probe).
 
 Rankers, precision of the top k (k = number of flipped labels in that probe):
 - ``suspects``: ``run.suspects(epochs=...)`` (nbperceive.metrics);
@@ -243,7 +245,7 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
     lines.append(f"precision@k, mean +/- s.e. over seeds; * = held-out report seeds {held} "
                  f"only (design seeds {list(DESIGN_SEEDS)} excluded)" if held else
                  "precision@k, mean +/- s.e. over design seeds")
-    head = "| data | noise | probe | length | n | " + " | ".join(columns) + \
+    head = "| data | noise | probe | length | n | flips fit | " + " | ".join(columns) + \
         " | ours - best baseline |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     rows = df[~df["seed"].isin(DESIGN_SEEDS)] if held else df
@@ -258,7 +260,7 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
         se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
         mark = "*" if held else ""
         lines.append(f"| {d} | {n} | {p} | {ln} (ep {int(g['epoch'].iloc[0])}) | "
-                     f"{len(g)}{mark} | " + " | ".join(cells)
+                     f"{len(g)}{mark} | {g['memorised'].mean():.2f} | " + " | ".join(cells)
                      + f" | {diff.mean():+.3f} ± {se:.3f} |")
     overall = rows["suspects"] - np.maximum(rows["loss"], rows["cleanlab"])
     lines.append(f"all {len(rows)} cells: ours - best baseline {overall.mean():+.3f} "
@@ -268,9 +270,38 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
     return "\n".join(lines)
 
 
+def compact_table(results: Path, seeds=None) -> str:
+    """One row per data set and noise, one column per (probe, length): suspects ± s.e. /
+    loss / cleanlab, bold-free; the README's table."""
+    import pandas as pd
+
+    df = pd.read_json(results, lines=True)
+    if seeds is not None:
+        df = df[df["seed"].isin(seeds)]
+    df = df.drop_duplicates(["dataset", "noise", "seed", "probe", "length"], keep="last")
+    settings = [("train", "short"), ("train", "long"), ("heldout", "short"), ("heldout", "long")]
+    head = ("| data | noise | seeds | " + " | ".join(f"{p} probe, {ln}" for p, ln in settings)
+            + " |")
+    lines = [head, "|" + "---|" * (3 + len(settings))]
+    for (d, n), g in df.groupby(["dataset", "noise"], sort=False):
+        cells = []
+        for p, ln in settings:
+            h = g[(g["probe"] == p) & (g["length"] == ln)]
+            if h.empty:
+                cells.append("-")
+                continue
+            v = h["suspects"].to_numpy(float)
+            se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
+            cells.append(f"**{v.mean():.2f}** ±{se:.2f} / {h['loss'].mean():.2f} / "
+                         f"{h['cleanlab'].mean():.2f}")
+        seeds_used = sorted(set(g["seed"]))
+        lines.append(f"| {d} | {n} | {len(seeds_used)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=("train", "score", "table", "all"))
+    parser.add_argument("stage", choices=("train", "score", "table", "compact", "all"))
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--noises", nargs="+", default=list(NOISES), choices=NOISES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5, 6])
@@ -292,6 +323,8 @@ def main(argv: list[str] | None = None) -> None:
         score(args.dir, results, args.datasets, args.noises, args.seeds)
     if args.stage in ("table", "all"):
         print(table(results, seeds=args.seeds))
+    if args.stage == "compact":
+        print(compact_table(results, seeds=args.seeds))
 
 
 if __name__ == "__main__":

@@ -157,6 +157,32 @@ def test_umap_layout_is_cached_and_keeps_neighbours(run, umap_layouts):
     assert t_umap > t_pca + 0.05
 
 
+def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts):
+    # UMAP gets its k-nearest-neighbour graph from the run's cache (nbperceive.neighbours),
+    # the same graph suspects read, instead of searching again.
+    import warnings
+
+    from nbperceive import neighbours
+
+    for epoch in run.epochs:  # project_all built and cached one graph per epoch
+        graph = neighbours.run_graph(run, epoch, None, k=15)
+        assert (run.epoch_path(epoch) / "knn-all-d50-exact.indices.npy").is_file()
+        assert graph.indices.shape == (len(run.samples), 16)
+    # a graph built for suspects (layer hidden2) is reused by a UMAP of that layer
+    ranked = run.suspects(layer="hidden2")
+    epoch = ranked.attrs["epoch"]
+    path = run.epoch_path(epoch) / "knn-hidden2-d50-exact.indices.npy"
+    stamp = path.stat().st_mtime_ns
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        coords = run.project(epoch, "umap", layer="hidden2", **UMAP_FAST)
+    assert path.stat().st_mtime_ns == stamp
+    assert not [w for w in caught if "precomputed_knn" in str(w.message)]
+    x = _vectors(run, epoch, "hidden2")
+    assert trustworthiness(x, coords, n_neighbors=10) > \
+        trustworthiness(x, run.project(epoch, "pca", layer="hidden2"), n_neighbors=10)
+
+
 def test_tsne_layout_aligned_cached_and_keeps_neighbours(run):
     coords = proj.project_all(run, "tsne", epochs=[2, 3], progress=False, **TSNE_FAST)
     assert set(coords) == {2, 3}

@@ -1,34 +1,35 @@
 """Per-run metrics: confusion matrices, training dynamics and label-error suspects.
 
-A label error is a sample whose given label is not its true class. Under label noise that is
-uniform over the other classes, ranking samples by an estimate of p(given label | sample) is
-the best one can do, so ``suspects`` ranks by a better estimate than the model's alone: a
-product of two experts,
+A label error is a sample whose given label is not its true class. ``suspects`` ranks probe
+samples by how little two experts believe the given label, from what the callback recorded:
 
-- the **model**: its probability of the given label (``p_label``; ranking by the last epoch's
-  alone is ranking by loss);
+- the **model**: its probability of the given label averaged over the trained epochs read
+  (``p_label``; a temporal ensemble: a model that memorises a flipped label late still
+  doubted it for most of the run, which the last epoch's loss forgets);
 - the **neighbourhood** (Deep kNN, Bahri et al. 2020): the add-one smoothed share of the
-  sample's ``k`` nearest neighbours, in the perception space of one hidden layer, that carry
-  the same given label (``knn_label``). A mislabelled sample sits inside another label's
-  cluster; the neighbours' labels leave the sample's own label out. The layer is the hidden
-  (non-output) layer whose neighbourhoods agree best with the given labels at the last epoch
-  (``layer=`` to choose). When no hidden layer separates the classes (agreement below
-  ``min_agreement``, e.g. a CNN whose only deep features are pooled conv maps) the
-  neighbourhood is left out and the ranking is by the last epoch's model alone.
+  sample's ``k`` nearest neighbours, in one hidden layer's perception space, that carry the
+  same label (``knn_label``). The layer is the hidden layer whose neighbourhoods agree best
+  with the labels at the last epoch read; the epoch is the one whose neighbours' majority
+  agrees best with that epoch's predictions (it rises while the model learns the clean
+  classes and falls once it fits labels the neighbours contradict). Both are chosen on 1,000
+  samples with exact search; the neighbours of all samples come from the run's cached graph
+  (:mod:`nbperceive.neighbours`, shared with UMAP).
 
-Both experts are read at one recorded epoch (``attrs["epoch"]``): the trained epoch whose
-predictions agree best with the neighbourhoods' majority label. Trained long enough, a model
-memorises the flipped labels and its loss stops finding them (the motivation of AUM); the
-neighbours' vote leaves each sample out, so agreement with it falls once the model fits
-labels its neighbours contradict, and rises while the model still learns the clean classes.
+The neighbourhood enters with an exponent, its measured reliability: ``neighbour_weight`` =
+(agreement - chance) / (1 - chance), the share of neighbours with the same label above what
+random neighbours would give (chance = sum of squared class shares), clipped to [0, 1]. No
+threshold: neighbourhoods without signal get weight ~0 and the ranking becomes the model's.
 
-``suspicion`` = 1 - sqrt(p_label * knn_label): 1 - the geometric mean of the two experts'
-belief in the given label (1 = most suspicious). Training dynamics are reported beside it:
-area under the margin (AUM, Pleiss et al. 2020: p(label) - max p(other), averaged over trained
-epochs) and forgetting events (correct -> wrong between consecutive captures). They are not
-part of the score: averaged over all epochs they include the early ones, where the model has
-not learned the clean samples yet either; on benchmarks/label_errors.py AUM ranks below loss
-after 6 epochs and below ``suspicion`` after 20.
+``belief`` = p_label * knn_label ** neighbour_weight, normalised over the classes; like
+confident learning's per-class thresholds (Northcutt et al. 2021), it is compared with the
+mean belief of the samples given the same label (``class_threshold``), so a class the model
+finds hard does not fill the list: ``label_quality`` = min(1, belief / class_threshold),
+``suspicion`` = 1 - label_quality. Area under the margin (AUM, Pleiss et al. 2020) and
+forgetting events (correct -> wrong between consecutive captures) are reported beside it;
+``suspect_story`` gives one sample's trajectory, neighbours and score parts.
+
+Measured by benchmarks/label_errors.py against final loss and cleanlab over 4 data sets x 3
+noise kinds x 2 training lengths x 2 probes; README "Label errors" has the table.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def training_dynamics(run: Run, epochs: Sequence[int] | None = None,
     })
 
 
-SUBSAMPLE = 2000  # samples used to choose the layer and the epoch of the neighbourhoods
+SUBSAMPLE = 1000  # samples used to choose the layer and the epoch of the neighbourhoods
 
 
 def _votes(neighbours: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -251,7 +252,7 @@ def suspects(run: Run, k: int = 15, layer: str | None = None,
     ``margin``, ``loss``, ``pred``; the run's metadata. ``attrs``: ``layer`` and ``epoch`` of
     the neighbourhoods, ``epochs`` read, ``neighbour_agreement`` (share of neighbours with
     the same label), ``chance_agreement``, ``neighbour_weight``. Cost: one neighbour graph
-    (cached in the run, shared with UMAP) plus exact searches on 2,000 samples.
+    (cached in the run, shared with UMAP) plus exact searches on 1,000 samples.
     """
     _require_single_labels(run)
     parts = score_parts(run, k=k, layer=layer, epochs=epochs, neighbour_search=neighbour_search)
@@ -310,4 +311,77 @@ def score_parts(run: Run, k: int = 15, layer: str | None = None,
     dyn["suspicion"] = 1.0 - dyn["label_quality"]
     return {"table": dyn, "layer": chosen, "epoch": epoch, "epochs": used,
             "neighbour_agreement": agreement, "chance_agreement": chance,
-            "neighbour_weight": weight, "k": k, "class_threshold": typical}
+            "neighbour_weight": weight, "k": k,
+            "class_threshold": [float(t) for t in typical]}  # pandas attrs: no arrays
+
+
+def suspect_story(run: Run, sample_id: int, ranked: pd.DataFrame | None = None
+                  ) -> dict[str, Any]:
+    """Why one probe sample is (or is not) suspect, for an explorer panel.
+
+    ``ranked``: the result of :func:`suspects` to explain (computed when not given). Returns::
+
+        {"sample_id", "label", "label_name", "pred", "rank" (0 = most suspicious), "suspicion",
+         "parts": {"p_label", "knn_label", "neighbour_weight", "belief", "class_threshold",
+                   "label_quality", "suspicion", "layer", "epoch", "k"},
+         "trajectory": DataFrame, one row per recorded epoch: epoch, p_label, margin, pred,
+                       correct, loss, forgotten (correct at the capture before, wrong now),
+         "neighbours": DataFrame of its k neighbours at (layer, epoch): sample_id, label,
+                       label_name, distance (in the graph's PCA space),
+         "neighbour_labels": {class name: count}}
+
+    ``suspicion = 1 - min(1, belief / class_threshold)`` with ``belief`` the normalised
+    ``p_label * knn_label ** neighbour_weight`` (see the module docstring).
+    """
+    from .neighbours import run_graph
+
+    if ranked is None:
+        ranked = suspects(run)
+    hit = np.flatnonzero(ranked["sample_id"].to_numpy() == int(sample_id))
+    if not len(hit):
+        raise RunError(f"sample_id={sample_id!r} is not a probe sample of {run.path}; ids run "
+                       f"from {ranked['sample_id'].min()} to {ranked['sample_id'].max()}.")
+    rank = int(hit[0])
+    row = ranked.iloc[rank]
+    names = run.class_names
+    label = int(row["label"])
+    samples = run.samples
+    position = int(np.flatnonzero(samples["sample_id"].to_numpy() == int(sample_id))[0])
+    traj = []
+    was_correct = None
+    for e in ranked.attrs.get("epochs", run.epochs):
+        table = pd.read_parquet(run.epoch_path(e) / "table.parquet")
+        probs = _probabilities(table.iloc[[position]], names)[0]
+        others = np.delete(probs, label)
+        correct = bool(table["correct"].iloc[position])
+        traj.append({"epoch": e, "p_label": float(probs[label]),
+                     "margin": float(probs[label] - (others.max() if len(others) else 0.0)),
+                     "pred": int(table["pred"].iloc[position]), "correct": correct,
+                     "loss": float(table["loss"].iloc[position]),
+                     "forgotten": bool(was_correct and not correct) if e > 0 else False})
+        was_correct = correct if e > 0 else None
+    layer, epoch, k = ranked.attrs.get("layer"), ranked.attrs.get("epoch"), ranked.attrs.get("k")
+    nbrs = pd.DataFrame(columns=["sample_id", "label", "label_name", "distance"])
+    counts: dict[str, int] = {}
+    if layer is not None:
+        graph = run_graph(run, epoch, layer, k=k)
+        order = graph.neighbours(k)[position].tolist()
+        by_index = dict(zip(graph.indices[position].tolist(),
+                            graph.distances[position].tolist(), strict=True))
+        nb_labels = samples["label"].to_numpy()[order]
+        nbrs = pd.DataFrame({"sample_id": samples["sample_id"].to_numpy()[order],
+                             "label": nb_labels, "label_name": [names[i] for i in nb_labels],
+                             "distance": [by_index[i] for i in order]})
+        counts = {names[c]: int(n) for c, n in enumerate(np.bincount(nb_labels,
+                                                                      minlength=len(names))) if n}
+    threshold = ranked.attrs.get("class_threshold")
+    parts = {"p_label": float(row["p_label"]), "knn_label": float(row["knn_label"]),
+             "neighbour_weight": float(ranked.attrs.get("neighbour_weight", 0.0)),
+             "belief": float(row["belief"]),
+             "class_threshold": float(threshold[label]) if threshold is not None else np.nan,
+             "label_quality": float(row["label_quality"]), "suspicion": float(row["suspicion"]),
+             "layer": layer, "epoch": epoch, "k": k}
+    return {"sample_id": int(sample_id), "label": label, "label_name": names[label],
+            "pred": int(row["pred"]), "rank": rank, "suspicion": float(row["suspicion"]),
+            "parts": parts, "trajectory": pd.DataFrame(traj), "neighbours": nbrs,
+            "neighbour_labels": counts}

@@ -84,20 +84,25 @@ def reduce(vectors: np.ndarray, pre_dims: int) -> np.ndarray:
 
 def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(x)
-    sq = (x.astype(np.float64) ** 2).sum(1)
+    x64 = x.astype(np.float64)
+    sq = (x64**2).sum(1)
+    xt = np.ascontiguousarray(x64.T)
     idx = np.empty((n, k + 1), np.int32)
     dist = np.empty((n, k + 1), np.float32)
-    step = max(1, 2**24 // max(n, 1))  # ~128 MB of float64 distances per block
+    step = max(1, 2**23 // max(n, 1))  # ~64 MB of float64 distances per block
     for start in range(0, n, step):
-        block = x[start : start + step].astype(np.float64)
-        d2 = sq[start : start + step, None] + sq[None, :] - 2.0 * block @ x.T.astype(np.float64)
+        block = x64[start : start + step]
+        d2 = block @ xt
+        d2 *= -2.0
+        d2 += sq[start : start + step, None]
+        d2 += sq[None, :]
         rows = np.arange(len(block))
         d2[rows, start + rows] = -1.0  # the sample itself comes first
         part = np.argpartition(d2, k, axis=1)[:, : k + 1]
-        order = np.take_along_axis(d2, part, 1).argsort(1, kind="stable")
-        part = np.take_along_axis(part, order, 1)
-        idx[start : start + step] = part
-        dist[start : start + step] = np.sqrt(np.maximum(np.take_along_axis(d2, part, 1), 0.0))
+        near = np.take_along_axis(d2, part, 1)
+        order = near.argsort(1, kind="stable")
+        idx[start : start + step] = np.take_along_axis(part, order, 1)
+        dist[start : start + step] = np.sqrt(np.maximum(np.take_along_axis(near, order, 1), 0.0))
     return idx, dist
 
 

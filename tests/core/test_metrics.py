@@ -118,5 +118,31 @@ def test_suspects_read_only_the_epochs_asked_for(tmp_path):
     assert early.attrs["epochs"] == [0, 1] and early.attrs["epoch"] == 1
     later = run.suspects()
     assert later.attrs["epochs"] == run.epochs
+    assert len(later.nsmallest(3, "aum")) == 3  # attrs hold no arrays that break pandas ops
     with pytest.raises(nbp.errors.RunError, match="epochs="):
         run.suspects(epochs=[7])
+    # the story of the top suspect: what the explorer shows under "why"
+    from nbperceive.metrics import suspect_story
+
+    top = int(later.sample_id[0])
+    story = suspect_story(run, top, later)
+    assert story["rank"] == 0 and story["label"] == int(later.label[0])
+    traj = story["trajectory"]
+    assert traj.epoch.tolist() == run.epochs
+    table = run.snapshot(run.epochs[-1]).table.set_index("sample_id")
+    assert traj.p_label.iloc[-1] == pytest.approx(
+        table.loc[top, f"prob_{run.class_names[story['label']]}"], rel=1e-5)
+    assert (traj.margin <= traj.p_label).all()
+    assert traj.forgotten.dtype == bool
+    nbrs = story["neighbours"]
+    assert len(nbrs) == later.attrs["k"] and top not in set(nbrs.sample_id)
+    assert nbrs.distance.is_monotonic_increasing
+    assert sum(story["neighbour_labels"].values()) == len(nbrs)
+    row = later.iloc[0]
+    assert story["parts"]["knn_label"] == pytest.approx(row.knn_label)
+    same = (nbrs.label == story["label"]).sum()
+    assert row.knn_label == pytest.approx((same + 1) / (len(nbrs) + len(run.class_names)))
+    assert story["parts"]["suspicion"] == pytest.approx(
+        1 - min(1.0, story["parts"]["belief"] / story["parts"]["class_threshold"]))
+    with pytest.raises(nbp.errors.RunError, match="sample_id=99999"):
+        suspect_story(run, 99999, later)

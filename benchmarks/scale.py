@@ -1,0 +1,157 @@
+"""Suspects and the neighbour graph at 10k, 70k and 1M probe samples: wall time and growth.
+
+Data: Fashion-MNIST (Debian's 70,000 images) with 3 % of the labels flipped at random; a small
+MLP trains one epoch on the first 60,000 noisy labels while callbacks record probes of 10,000
+and 70,000 real images and, for 1,000,000, the 70,000 real images repeated with random shifts
+of up to 2 pixels (real images, augmented; labels and flips follow the source image). Every
+probe is captured at epoch 0 and 1.
+
+Stages per size: ``graph`` (the approximate neighbour graph of the chosen layer, pynndescent,
+cached in the run), ``suspects cold`` (first call: graph built), ``suspects warm`` (graph from
+the cache), ``cleanlab`` (``find_label_issues`` on the same probabilities), and, up to 70k,
+precision@k with the approximate graph against exact search (brute force). The numba
+compilation of pynndescent (first NN-descent in a process) is timed apart, on 5,000 rows.
+
+Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def record(root: Path, sizes: list[int]) -> dict[int, tuple[Path, np.ndarray]]:
+    """One training, one run per probe size; returns {N: (run dir, flipped positions)}."""
+    import keras
+
+    import nbperceive as nbp
+
+    data = nbp.datasets.fashion_mnist(source="offline")
+    x, y = data.x, data.y  # uint8 (70000, 28, 28)
+    noisy, flipped = nbp.datasets.flip_labels(y, 0.03, 10, seed=0)
+    is_flipped = np.zeros(len(y), bool)
+    is_flipped[flipped] = True
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((28, 28), dtype="uint8"), keras.layers.Rescaling(1 / 255.0),
+        keras.layers.Flatten(), keras.layers.Dense(128, activation="relu", name="hidden1"),
+        keras.layers.Dense(64, activation="relu", name="hidden2"),
+        keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    out, callbacks = {}, []
+    for n in sizes:
+        if n <= len(y):
+            src = np.arange(n)
+            px = x[:n]
+        else:  # repeat the real images with random shifts
+            src = np.concatenate([np.arange(len(y))] * (n // len(y) + 1))[:n]
+            px = np.empty((n, 28, 28), np.uint8)
+            for start in range(0, n, 70_000):
+                part = src[start:start + 70_000]
+                dx, dy = rng.integers(-2, 3, 2) if start >= len(y) else (0, 0)
+                px[start:start + len(part)] = np.roll(x[part], (int(dx), int(dy)), axis=(1, 2))
+        run_dir = root / f"fashion-{n}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        p = nbp.Perceiver(model, probe=(px, noisy[src]), run_dir=run_dir,
+                          class_names=data.class_names, max_width=64, batch_size=1024)
+        callbacks.append(p.callback())
+        out[n] = (run_dir, np.flatnonzero(is_flipped[src]))
+    t0 = time.perf_counter()
+    model.fit(x[:60_000], noisy[:60_000], epochs=1, batch_size=128, verbose=0,
+              callbacks=callbacks)
+    print(f"trained and captured {sizes} in {time.perf_counter() - t0:.0f} s", flush=True)
+    return out
+
+
+def precision(ranked, flipped: np.ndarray) -> float:
+    k = len(flipped)
+    return float(np.isin(ranked["sample_id"].to_numpy()[:k], flipped).mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 70_000, 1_000_000])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/nbp-scale"))
+    parser.add_argument("--exact-max", type=int, default=70_000,
+                        help="largest size also ranked with exact neighbour search")
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    import nbperceive as nbp
+    from nbperceive import neighbours
+    from nbperceive.metrics import _probabilities
+
+    t0 = time.perf_counter()
+    neighbours.knn_graph(np.random.default_rng(0).normal(size=(5000, 20)), 15, method="approx")
+    compile_s = time.perf_counter() - t0
+    print(f"pynndescent first call in this process (numba compile + 5,000 rows): "
+          f"{compile_s:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    neighbours.knn_graph(np.random.default_rng(1).normal(size=(5000, 20)), 15, method="approx")
+    print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
+
+    runs = record(args.dir, args.sizes)
+    rows = []
+    for n, (run_dir, flipped) in runs.items():
+        run = nbp.open_run(run_dir)
+        r = {"n": n}
+        t0 = time.perf_counter()
+        ranked = run.suspects(neighbour_search="approx")
+        r["suspects_cold"] = time.perf_counter() - t0
+        layer, epoch = ranked.attrs["layer"], ranked.attrs["epoch"]
+        t0 = time.perf_counter()
+        neighbours.run_graph(run, epoch, layer, recompute=True, method="approx")
+        r["graph"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ranked = run.suspects(neighbour_search="approx")
+        r["suspects_warm"] = time.perf_counter() - t0
+        r["p_approx"] = precision(ranked, flipped)
+        last = run.snapshot(run.epochs[-1]).table
+        probs = _probabilities(last, run.class_names)
+        from cleanlab.filter import find_label_issues
+
+        t0 = time.perf_counter()
+        find_label_issues(last["label"].to_numpy(), probs / probs.sum(1, keepdims=True))
+        r["cleanlab"] = time.perf_counter() - t0
+        by_loss = last.nlargest(len(flipped), "loss")["sample_id"].to_numpy()
+        r["p_loss"] = float(np.isin(by_loss, flipped).mean())
+        if n <= args.exact_max:
+            t0 = time.perf_counter()
+            exact = run.suspects(neighbour_search="exact")
+            r["suspects_exact"] = time.perf_counter() - t0
+            r["p_exact"] = precision(exact, flipped)
+            g_a = neighbours.run_graph(run, epoch, layer, method="approx").neighbours()
+            g_e = neighbours.run_graph(run, epoch, layer, method="exact").neighbours()
+            r["recall"] = float(np.mean([len(set(a) & set(b)) for a, b in
+                                         zip(g_a.tolist(), g_e.tolist(), strict=True)]) / 15)
+        rows.append(r)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+    print("\n| N | graph s | suspects, graph not cached s | suspects, graph cached s "
+          "| suspects, exact search s | cleanlab s | precision@k approx / exact / loss "
+          "| graph recall vs exact |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        ex = f"{r['suspects_exact']:.1f}" if "suspects_exact" in r else "-"
+        pe = f"{r['p_exact']:.3f}" if "p_exact" in r else "-"
+        rc = f"{r['recall']:.3f}" if "recall" in r else "-"
+        print(f"| {r['n']:,} | {r['graph']:.1f} | {r['suspects_cold']:.1f} | "
+              f"{r['suspects_warm']:.1f} | {ex} | {r['cleanlab']:.2f} | "
+              f"{r['p_approx']:.3f} / {pe} / {r['p_loss']:.3f} | {rc} |")
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        for key in ("graph", "suspects_cold", "suspects_warm"):
+            exp = np.log(b[key] / a[key]) / np.log(b["n"] / a["n"])
+            print(f"growth exponent of {key} between {a['n']:,} and {b['n']:,}: {exp:.2f}")
+
+
+if __name__ == "__main__":
+    main()
