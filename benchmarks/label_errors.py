@@ -272,7 +272,7 @@ def table(results: Path, seeds=None, columns=("suspects", "loss", "cleanlab")) -
 
 def compact_table(results: Path, seeds=None) -> str:
     """One row per data set and noise, one column per (probe, length): suspects ± s.e. /
-    loss / cleanlab, bold-free; the README's table."""
+    loss / cleanlab; the README's table."""
     import pandas as pd
 
     df = pd.read_json(results, lines=True)
@@ -292,7 +292,7 @@ def compact_table(results: Path, seeds=None) -> str:
                 continue
             v = h["suspects"].to_numpy(float)
             se = v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else float("nan")
-            cells.append(f"**{v.mean():.2f}** ±{se:.2f} / {h['loss'].mean():.2f} / "
+            cells.append(f"{v.mean():.2f} ±{se:.2f} / {h['loss'].mean():.2f} / "
                          f"{h['cleanlab'].mean():.2f}")
         seeds_used = sorted(set(g["seed"]))
         lines.append(f"| {d} | {n} | {len(seeds_used)} | " + " | ".join(cells) + " |")
