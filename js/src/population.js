@@ -3,6 +3,7 @@
 import createScatterplot, { createRenderer } from "regl-scatterplot";
 import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
 import { decodeArray, encodeArray } from "./codecs.js";
+import { clipText } from "./details.js";
 import {
   MISSING,
   PALETTE,
@@ -111,40 +112,21 @@ export function webglAvailable() {
   return s.webgl;
 }
 
-const CSS = `
-.nbp-pop{font:12px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;}
-.nbp-pop .nbp-bar{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:0 0 6px}
-.nbp-pop .nbp-bar label{display:flex;gap:4px;align-items:center}
-.nbp-pop .nbp-title{font-weight:600}
-.nbp-pop .nbp-body{display:flex;gap:8px;align-items:stretch}
-.nbp-pop .nbp-plot{position:relative;flex:1 1 auto;min-width:200px;border:1px solid #ddd;border-radius:3px;overflow:hidden;background:#fff}
-.nbp-pop .nbp-plot canvas{display:block;width:0;min-width:100%;height:100%}
-.nbp-pop .nbp-legend{flex:0 0 170px;max-height:100%;overflow:auto}
-.nbp-pop .nbp-legend h4{margin:0 0 4px;font-size:12px}
-.nbp-pop .nbp-legend ul{list-style:none;margin:0 0 10px;padding:0}
-.nbp-pop .nbp-legend li{display:flex;gap:6px;align-items:center;cursor:pointer;padding:1px 2px;border-radius:2px}
-.nbp-pop .nbp-legend li:hover{background:#f0f0f0}
-.nbp-pop .nbp-legend li.nbp-off{opacity:.35;text-decoration:line-through}
-.nbp-pop .nbp-swatch{width:11px;height:11px;border-radius:50%;flex:0 0 auto}
-.nbp-pop .nbp-ramp{height:10px;border-radius:2px;margin:2px 0}
-.nbp-pop .nbp-ramp-labels{display:flex;justify-content:space-between;margin-bottom:10px}
-.nbp-pop .nbp-sizes{display:flex;gap:10px;align-items:flex-end;margin-bottom:10px}
-.nbp-pop .nbp-sizes span{display:flex;flex-direction:column;align-items:center;gap:2px}
-.nbp-pop .nbp-dot{background:#777;border-radius:50%}
-.nbp-pop .nbp-tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.96);border:1px solid #bbb;border-radius:4px;padding:6px;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.2);z-index:10;white-space:normal;overflow-wrap:anywhere}
-.nbp-pop .nbp-tip img{display:block;image-rendering:pixelated;max-width:128px;margin-top:4px}
-.nbp-pop .nbp-tip .nbp-text{margin-top:4px;font-style:italic}
-.nbp-pop .nbp-status{color:#666;margin-top:4px}
-.nbp-pop .nbp-nowebgl{padding:16px;color:#8a1c1c;background:#fff4f4}
-`;
+// Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
 
-function injectStyle(root) {
-  const doc = root.ownerDocument || document;
-  if (doc.getElementById("nbp-population-style")) return;
-  const style = doc.createElement("style");
-  style.id = "nbp-population-style";
-  style.textContent = CSS;
-  doc.head.appendChild(style);
+/** A CSS colour as the browser computes it ("rgb(r, g, b)" / "rgba(...)") as #rrggbb. */
+export function cssToHex(css, fallback = "#ffffff") {
+  const m = /rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:[,\s/]+([\d.]+))?/.exec(css || "");
+  if (!m || (m[4] !== undefined && Number(m[4]) === 0)) return fallback;
+  return "#" + [m[1], m[2], m[3]].map((v) => Math.round(Number(v)).toString(16).padStart(2, "0")).join("");
+}
+
+/** Keys pressed in a view stay in it (JupyterLab would move the active cell on arrow keys). */
+export function keepKeys(node) {
+  node.addEventListener("keydown", (e) => {
+    const runs = e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.metaKey || e.altKey);
+    if (!runs && !e.ctrlKey && !e.metaKey) e.stopPropagation();
+  });
 }
 
 function h(tag, className, text) {
@@ -152,6 +134,12 @@ function h(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text; // always text, never markup
   return node;
+}
+
+/** A text cut to one card line or so (the whole value is in the details panel). */
+function short(text, limit = 120) {
+  const { shown, hidden } = clipText(text, limit);
+  return hidden ? `${shown}…` : shown;
 }
 
 function decodeChannels(raw) {
@@ -165,7 +153,7 @@ function decodeChannels(raw) {
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
   el.appendChild(root);
-  injectStyle(el);
+  keepKeys(root);
 
   const bar = h("div", "nbp-bar");
   const title = h("span", "nbp-title");
@@ -176,12 +164,18 @@ function render({ model, el }) {
   const sizeLabel = h("label", null, "Size ");
   sizeLabel.appendChild(sizeSel);
   const resetBtn = h("button", "nbp-reset", "Reset view");
+  resetBtn.title = "show every point again (after zooming or panning)";
+  // JupyterLab takes shift+drag on an output for "extend the cell selection": with the lasso
+  // tool on, a plain drag lassos (as in jupyter-scatter's toolbar).
+  const lassoBtn = h("button", "nbp-lasso-tool", "Lasso");
+  lassoBtn.title = "lasso tool: drag to select points (off: drag pans; shift+drag lassos)";
+  lassoBtn.setAttribute("aria-pressed", "false");
   const epochLabel = h("label", "nbp-epoch");
   const epochInput = h("input");
   epochInput.type = "range";
   const epochText = h("span");
   epochLabel.append("Epoch ", epochInput, epochText);
-  bar.append(title, colorLabel, sizeLabel, resetBtn, epochLabel);
+  bar.append(title, colorLabel, sizeLabel, lassoBtn, resetBtn, epochLabel);
 
   const body = h("div", "nbp-body");
   const plot = h("div", "nbp-plot");
@@ -209,9 +203,12 @@ function render({ model, el }) {
     w: null,
   };
 
+  // height > 0: the plot's height in px; 0: the plot fills the height its container gives
+  // the view (the Explorer's grid cell), at least --nbp-plot-min-height.
   const setHeight = () => {
-    plot.style.height = `${model.get("height")}px`;
-    legend.style.maxHeight = `${model.get("height")}px`;
+    const px = model.get("height");
+    body.style.height = px > 0 ? `${px}px` : "";
+    body.style.flex = px > 0 ? "0 0 auto" : "";
   };
   setHeight();
 
@@ -241,7 +238,9 @@ function render({ model, el }) {
   // in software WebGL, so none is spent on a size about to change).
   const box = () => {
     const r = plot.getBoundingClientRect();
-    return r.width > 0 ? { width: Math.max(50, Math.round(r.width)), height: model.get("height") } : null;
+    if (!(r.width > 0 && r.height > 0)) return null;
+    const width = Math.max(50, Math.round(r.width)), height = Math.max(50, Math.round(r.height));
+    return { width, height, aspectRatio: width / height };
   };
   const plotId = {};
   let onSized = null;
@@ -253,7 +252,8 @@ function render({ model, el }) {
   const scatterplot = createScatterplot({
     renderer: getRenderer(),
     canvas,
-    ...(box() || { width: 600, height: model.get("height") }),
+    ...(box() || { width: 600, height: 400, aspectRatio: 1.5 }),
+    backgroundColor: cssToHex(getComputedStyle(plot).backgroundColor),
     pointSize: 4,
     pointSizeSelected: 2,
     pointOutlineWidth: 2,
@@ -323,7 +323,11 @@ function render({ model, el }) {
   async function draw({ transition = false } = {}) {
     await sized;
     const t0 = performance.now();
-    track(box() || { width: scatterplot.get("width"), height: scatterplot.get("height") });
+    const b = box();
+    if (b && (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height"))) {
+      await scatterplot.set(b);
+    }
+    track(b || { width: scatterplot.get("width"), height: scatterplot.get("height") });
     const rawX = model.get("x"), rawY = model.get("y");
     const samePlace = state.drawn && rawX === state.rawX && rawY === state.rawY;
     const available = Object.keys(state.channels);
@@ -486,7 +490,9 @@ function render({ model, el }) {
     else if (k) text += ` · ${k.toLocaleString()} selected`;
     const layout = model.get("layout_status");
     if (layout) text += ` · ${layout}`;
-    text += " · drag to pan, wheel to zoom, click to select, shift+drag to lasso";
+    text += lassoBtn.classList.contains("nbp-on")
+      ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
+      : " · drag to pan · wheel to zoom · click to select · shift+drag or Lasso to select many · Esc clears";
     status.textContent = text;
   }
 
@@ -510,7 +516,9 @@ function render({ model, el }) {
           li.dataset.code = String(code);
           const sw = h("span", "nbp-swatch");
           sw.style.background = table[code];
-          li.append(sw, h("span", "nbp-cat", codeLabel(c, code)), h("span", "nbp-count", `(${counts[code]})`));
+          const { shown, hidden } = clipText(codeLabel(c, code), 60); // one line per category
+          li.append(sw, h("span", "nbp-cat", hidden ? `${shown}…` : shown),
+            h("span", "nbp-count", `(${counts[code]})`));
           if (state.hidden.has(code)) li.classList.add("nbp-off");
           li.title = "click to hide / show";
           li.addEventListener("click", () => {
@@ -579,6 +587,37 @@ function render({ model, el }) {
     model.save_changes();
   });
   resetBtn.addEventListener("click", () => scatterplot.reset());
+  const setLassoTool = (on) => {
+    lassoBtn.classList.toggle("nbp-on", on);
+    lassoBtn.setAttribute("aria-pressed", String(on));
+    // the camera holds still meanwhile: a drag draws the lasso instead of panning first
+    scatterplot.set({ mouseMode: on ? "lasso" : "panZoom", cameraIsFixed: on });
+    renderStatus();
+  };
+  lassoBtn.addEventListener("click", () => setLassoTool(!lassoBtn.classList.contains("nbp-on")));
+  // JupyterLab would take a (shift+)mousedown on the output as a cell-selection gesture and
+  // keep the drag from the canvas: the press stays in the plot.
+  const keepPress = (e) => e.stopPropagation();
+  plot.addEventListener("mousedown", keepPress);
+  plot.addEventListener("pointerdown", keepPress);
+  // The WebGL background follows the theme: the plot's background (--nbp-bg) has a tiny
+  // transition, so a theme switch fires transition events, and once it has run its course
+  // the canvas is repainted in the new colour.
+  let themeTimer = 0;
+  const onThemeChange = () => {
+    clearTimeout(themeTimer);
+    themeTimer = setTimeout(applyTheme, 60);
+  };
+  const applyTheme = () => {
+    const bg = cssToHex(getComputedStyle(plot).backgroundColor);
+    if (bg !== root.dataset.background) {
+      root.dataset.background = bg;
+      scatterplot.set({ backgroundColor: bg });
+    }
+  };
+  const THEME_EVENTS = ["transitionrun", "transitionend", "transitioncancel"];
+  for (const ev of THEME_EVENTS) plot.addEventListener(ev, onThemeChange);
+
 
   function renderEpochs() {
     const epochs = model.get("epochs") || [];
@@ -651,11 +690,11 @@ function render({ model, el }) {
     const p = previewOf(i);
     const fields = p && p.info ? Object.entries(p.info) : [];
     for (const [k, v] of fields) {
-      tip.appendChild(h("div", "nbp-tip-field", `${k}: ${typeof v === "number" ? formatNumber(v) : v}`));
+      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${typeof v === "number" ? formatNumber(v) : v}`)));
     }
     const c = currentChannel("color");
     if (c && !fields.some(([k]) => k === model.get("color"))) {
-      tip.appendChild(h("div", "nbp-tip-field", `${model.get("color")}: ${codeLabel(c, c.codes[i])}`));
+      tip.appendChild(h("div", "nbp-tip-field", short(`${model.get("color")}: ${codeLabel(c, c.codes[i])}`)));
     }
     if (p && p.png && !p.url) {
       p.url = URL.createObjectURL(new Blob([p.png], { type: "image/png" }));
@@ -689,8 +728,12 @@ function render({ model, el }) {
     transitions += 1;
     root.dataset.transitions = String(transitions);
   });
-  scatterplot.subscribe("pointOver", (i) => showTip(i));
+  scatterplot.subscribe("pointOver", (i) => {
+    plot.classList.add("nbp-hovering");
+    showTip(i);
+  });
   scatterplot.subscribe("pointOut", () => {
+    plot.classList.remove("nbp-hovering");
     state.hovered = -1;
     tip.style.display = "none";
   });
@@ -726,6 +769,7 @@ function render({ model, el }) {
   const resize = () => {
     const b = box();
     if (!b) return;
+    applyTheme(); // laid out now: the theme's colours can be read
     if (onSized) onSized();
     track(b);
     if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
@@ -774,6 +818,8 @@ function render({ model, el }) {
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     model.off("msg:custom", onCustom);
     plot.removeEventListener("mousemove", onMove);
+    for (const ev of THEME_EVENTS) plot.removeEventListener(ev, onThemeChange);
+    clearTimeout(themeTimer);
     resizer.disconnect();
     scatterplot.destroy();
     shared().plots.delete(plotId);
