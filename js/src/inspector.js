@@ -444,12 +444,13 @@ function render({ model, el }) {
     model.set("shown", s);
     model.set("panels", entry.panels); // last: load() reads everything above
   });
+  const note = safe(() => view.paintStatus()); // keeps a pending message
   const handlers = [
     ["change:sample", fromSaved],
     ...LOAD.map((n) => [`change:${n}`, load]),
     ...PAINT.map((n) => [`change:${n}`, paint]),
     ["change:status", status],
-    ...["sample", "shown", "view_epoch", "model_epoch"].map((n) => [`change:${n}`, status]),
+    ...["sample", "shown", "view_epoch", "model_epoch"].map((n) => [`change:${n}`, note]),
     ["change:error", status],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);

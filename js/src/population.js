@@ -253,7 +253,10 @@ function render({ model, el }) {
     renderer: getRenderer(),
     canvas,
     ...(box() || { width: 600, height: 400, aspectRatio: 1.5 }),
-    backgroundColor: cssToHex(getComputedStyle(plot).backgroundColor),
+    // regl-scatterplot's "background" is the ring around a selected point (the canvas itself
+    // stays transparent over the plot's themed background): the theme's text colour, so the
+    // selected sample stands out on light and dark alike
+    backgroundColor: cssToHex(getComputedStyle(plot).color, "#000000"),
     pointSize: 4,
     pointSizeSelected: 2,
     pointOutlineWidth: 2,
@@ -600,19 +603,19 @@ function render({ model, el }) {
   const keepPress = (e) => e.stopPropagation();
   plot.addEventListener("mousedown", keepPress);
   plot.addEventListener("pointerdown", keepPress);
-  // The WebGL background follows the theme: the plot's background (--nbp-bg) has a tiny
+  // The selection ring follows the theme: the plot's background (--nbp-bg) has a tiny
   // transition, so a theme switch fires transition events, and once it has run its course
-  // the canvas is repainted in the new colour.
+  // the points are redrawn with the new text colour.
   let themeTimer = 0;
   const onThemeChange = () => {
     clearTimeout(themeTimer);
     themeTimer = setTimeout(applyTheme, 60);
   };
   const applyTheme = () => {
-    const bg = cssToHex(getComputedStyle(plot).backgroundColor);
-    if (bg !== root.dataset.background) {
-      root.dataset.background = bg;
-      scatterplot.set({ backgroundColor: bg });
+    const ink = cssToHex(getComputedStyle(plot).color, "#000000");
+    if (ink !== root.dataset.ink) {
+      root.dataset.ink = ink;
+      scatterplot.set({ backgroundColor: ink });
     }
   };
   const THEME_EVENTS = ["transitionrun", "transitionend", "transitioncancel"];

@@ -11,6 +11,7 @@ from PIL import Image
 from . import servers
 from .test_population import ISOLATED_JS as _ISOLATED_WIDE
 from .test_population import canvas_pixels, click_point
+from .test_report import LONG, check_long_value_stays_responsive
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,12 @@ def _png(locator) -> np.ndarray:
 def explorer_page(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila-explorer")
     rec = tmp / "traits.json"
-    nb = servers.write_notebook(tmp, CELLS + [
+    # one 1 MB metadata value, on the first suspect (the test clicks it in the list)
+    long_cell = ("_long = np.array(['short'] * 300, dtype=object)\n"
+                 f"_long[ex.suspects.ids[0]] = ''.join(f'word{{k}} ' for k in range({LONG} // 8))"
+                 f"[:{LONG}]\n"
+                 "ex.add_metadata('long', _long)")
+    nb = servers.write_notebook(tmp, CELLS + [long_cell,
         servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec),
         servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json")])
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
@@ -125,6 +131,12 @@ def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
     rows = page.locator(".nbp-selection tr").count() - 1
     assert rows == min(counts[k], 200)
     servers.screenshot(page, "explorer-voila-cell")
+
+
+def test_a_1mb_value_does_not_freeze_the_live_page(explorer_page):
+    page, _ = explorer_page
+    first = int(page.locator(".nbp-samples .nbp-sample").first.get_attribute("data-sample"))
+    check_long_value_stays_responsive(page, first)
 
 
 def test_curves_and_confusion_matrix_are_drawn(explorer_page):

@@ -330,17 +330,17 @@ def test_lasso_in_lab_selects_the_samples_inside(lab_page, gesture):
 
 
 def _switch_theme(page, theme: str, light: bool) -> None:
-    before = page.evaluate("() => document.querySelector('.nbp-pop').dataset.background")
+    before = page.evaluate("() => document.querySelector('.nbp-pop').dataset.ink")
     page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
                   theme)
     page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'",
                            timeout=30_000)
-    if (before == "#ffffff") == light:
+    if (before != "#ffffff") == light:  # already in that theme
         return
-    # the WebGL background follows the theme's --jp-layout-color1
+    # the selection ring takes the theme's text colour once the theme has switched
     page.wait_for_function(
         "(b) => Array.from(document.querySelectorAll('.nbp-pop'))"
-        ".every((p) => p.dataset.background && p.dataset.background !== b)",
+        ".every((p) => p.dataset.ink && p.dataset.ink !== b)",
         arg=before, timeout=30_000)
 
 
@@ -358,7 +358,7 @@ def test_text_is_legible_in_light_and_dark_themes(lab_page, theme, light):
     print(theme, "contrast:", got)
     assert got["count"] > 50
     assert got["worst"][0]["ratio"] >= 4.5, got["worst"]
-    # the scatter's WebGL background is painted in the theme's layout colour
+    # the scatter shows the theme's layout colour behind its points
     layout = page.evaluate("""() => {
       const probe = document.createElement('div');
       probe.style.background = 'var(--jp-layout-color1)';
