@@ -1,11 +1,15 @@
 // Population view: every sample as a point, drawn by regl-scatterplot (WebGL).
 // Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
-import createScatterplot, { createRenderer } from "regl-scatterplot";
-import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
+// Split by UI part as jupyter-scatter is: population/renderer.js (shared WebGL renderer,
+// KD-tree, WebGL probe), population/legend.js, population/dom.js (helpers, theme colours,
+// keys); this file wires the plot, tools, tooltip and the model together.
+// Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
+import createScatterplot from "regl-scatterplot";
 import { decodeArray, encodeArray } from "./codecs.js";
-import { clipText } from "./details.js";
+import { cssToHex, h, keepKeys, short } from "./population/dom.js";
+import { renderLegend as drawLegend } from "./population/legend.js";
+import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
 import {
-  MISSING,
   PALETTE,
   codeLabel,
   colorTable,
@@ -18,129 +22,11 @@ import {
   rgba,
   sizeTable,
   spreadTable,
-  viridis,
   visibleIndices,
 } from "./scales.js";
 
-// One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
-// anywidget loads this module once per widget (a blob URL each), so module-level variables
-// are not shared between plots: the renderer lives on globalThis instead.
-const SHARED = "__nbperceivePopulation";
-function shared() {
-  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null, plots: new Map() };
-  return globalThis[SHARED];
-}
-function getRenderer() {
-  const s = shared();
-  // Our own canvas, sized to the largest live plot (not to the window, regl-scatterplot's
-  // default): every frame clears and copies the renderer's whole float framebuffer.
-  if (!s.renderer) s.renderer = createRenderer({ canvas: document.createElement("canvas") });
-  return s.renderer;
-}
-/** Size the shared renderer to the largest plot in `plots` (id -> {width, height}, CSS px). */
-function fitRenderer() {
-  const s = shared();
-  let width = 1, height = 1;
-  for (const b of s.plots.values()) {
-    width = Math.max(width, b.width);
-    height = Math.max(height, b.height);
-  }
-  const c = s.renderer.canvas;
-  const dpr = window.devicePixelRatio || 1;
-  if (c.width !== Math.floor(width * dpr) || c.height !== Math.floor(height * dpr)) {
-    s.renderer.resize(width, height);
-  }
-}
-
-// The KD-tree regl-scatterplot searches for hover, click and lasso, built from our typed arrays
-// (regl-scatterplot would first turn every point into a small array and, from 1M points on,
-// structured-clone those to a worker). Large sets build in a worker, off the main thread.
-const KDBush = createKDBushClass();
-const INDEX_NODE_SIZE = 64; // what regl-scatterplot uses (KDBush's default)
-const INDEX_WORKER_FROM = 200_000;
-function indexHere(x, y) {
-  const index = new KDBush(x.length, INDEX_NODE_SIZE);
-  for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);
-  index.finish();
-  return index.data;
-}
-function indexInWorker(x, y) {
-  const source =
-    `const KDBush = (${createKDBushClass.toString()})();` +
-    `onmessage = (e) => { const { x, y, nodeSize } = e.data;` +
-    ` const index = new KDBush(x.length, nodeSize);` +
-    ` for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);` +
-    ` index.finish(); postMessage(index.data, [index.data]); };`;
-  return new Promise((resolve, reject) => {
-    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-    const worker = new Worker(url, { name: "nbperceive-kdbush" });
-    URL.revokeObjectURL(url);
-    worker.onmessage = (e) => {
-      worker.terminate();
-      resolve(e.data);
-    };
-    worker.onerror = (e) => {
-      worker.terminate();
-      reject(e);
-    };
-    const xs = x.slice(), ys = y.slice(); // ours stay usable: the copies move to the worker
-    worker.postMessage({ x: xs, y: ys, nodeSize: INDEX_NODE_SIZE }, [xs.buffer, ys.buffer]);
-  });
-}
-export async function spatialIndex(x, y) {
-  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") return indexHere(x, y);
-  try {
-    return await indexInWorker(x, y);
-  } catch {
-    return indexHere(x, y); // e.g. a page whose policy forbids blob workers
-  }
-}
-
-/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
-export function webglAvailable() {
-  const s = shared();
-  if (s.webgl === null) {
-    try {
-      const probe = document.createElement("canvas");
-      const gl = probe.getContext("webgl");
-      s.webgl = Boolean(gl);
-      gl?.getExtension("WEBGL_lose_context")?.loseContext(); // give the context back at once
-    } catch {
-      s.webgl = false;
-    }
-  }
-  return s.webgl;
-}
-
-// Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
-
-/** A CSS colour as the browser computes it ("rgb(r, g, b)" / "rgba(...)") as #rrggbb. */
-export function cssToHex(css, fallback = "#ffffff") {
-  const m = /rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:[,\s/]+([\d.]+))?/.exec(css || "");
-  if (!m || (m[4] !== undefined && Number(m[4]) === 0)) return fallback;
-  return "#" + [m[1], m[2], m[3]].map((v) => Math.round(Number(v)).toString(16).padStart(2, "0")).join("");
-}
-
-/** Keys pressed in a view stay in it (JupyterLab would move the active cell on arrow keys). */
-export function keepKeys(node) {
-  node.addEventListener("keydown", (e) => {
-    const runs = e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.metaKey || e.altKey);
-    if (!runs && !e.ctrlKey && !e.metaKey) e.stopPropagation();
-  });
-}
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text; // always text, never markup
-  return node;
-}
-
-/** A text cut to one card line or so (the whole value is in the details panel). */
-function short(text, limit = 120) {
-  const { shown, hidden } = clipText(text, limit);
-  return hidden ? `${shown}…` : shown;
-}
+export { cssToHex, keepKeys } from "./population/dom.js";
+export { spatialIndex, webglAvailable } from "./population/renderer.js";
 
 function decodeChannels(raw) {
   const out = {};
@@ -499,74 +385,13 @@ function render({ model, el }) {
     status.textContent = text;
   }
 
-  // --- legend --------------------------------------------------------------------------------
+  // --- legend (population/legend.js) ------------------------------------------------------------
   function renderLegend() {
-    legend.replaceChildren();
-    const c = currentChannel("color");
-    const colorName = model.get("color");
-    if (colorName) {
-      legend.appendChild(h("h4", "nbp-legend-color-title", `Colour: ${colorName}`));
-      if (!c) legend.appendChild(h("div", null, "loading…"));
-      else if (c.kind === "categorical") {
-        const counts = new Uint32Array(256);
-        for (const code of c.codes) counts[code] += 1;
-        const ul = h("ul", "nbp-legend-color");
-        const table = colorTable(c);
-        const codes = c.categories.map((_, i) => i);
-        if (counts[MISSING]) codes.push(MISSING);
-        for (const code of codes) {
-          const li = h("li");
-          li.dataset.code = String(code);
-          const sw = h("span", "nbp-swatch");
-          sw.style.background = table[code];
-          const { shown, hidden } = clipText(codeLabel(c, code), 60); // one line per category
-          li.append(sw, h("span", "nbp-cat", hidden ? `${shown}…` : shown),
-            h("span", "nbp-count", `(${counts[code]})`));
-          if (state.hidden.has(code)) li.classList.add("nbp-off");
-          li.title = "click to hide / show";
-          li.addEventListener("click", () => {
-            if (state.hidden.has(code)) state.hidden.delete(code);
-            else state.hidden.add(code);
-            li.classList.toggle("nbp-off", state.hidden.has(code));
-            applyFilter();
-          });
-          ul.appendChild(li);
-        }
-        legend.appendChild(ul);
-      } else {
-        const ramp = h("div", "nbp-ramp nbp-legend-color");
-        const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${viridis(t)} ${t * 100}%`);
-        ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
-        const labels = h("div", "nbp-ramp-labels");
-        const [below, above] = c.clipped || [false, false];
-        labels.append(
-          h("span", "nbp-min", (below ? "≤ " : "") + formatNumber(c.domain[0])),
-          h("span", "nbp-max", (above ? "≥ " : "") + formatNumber(c.domain[1])),
-        );
-        legend.append(ramp, labels);
-      }
-    }
-    const s = currentChannel("size");
-    const sizeName = model.get("size");
-    if (sizeName) {
-      legend.appendChild(h("h4", "nbp-legend-size-title", `Size: ${sizeName}`));
-      if (!s) legend.appendChild(h("div", null, "loading…"));
-      else {
-        const row = h("div", "nbp-sizes nbp-legend-size");
-        const sizes = sizeTable(s, model.get("point_size"));
-        const codes = s.kind === "categorical"
-          ? s.categories.map((_, i) => i).slice(0, 6)
-          : [0, Math.round((MISSING - 1) / 2), MISSING - 1];
-        for (const code of codes) {
-          const item = h("span");
-          const dot = h("span", "nbp-dot");
-          dot.style.width = dot.style.height = `${Math.max(2, sizes[code])}px`;
-          item.append(dot, h("span", null, codeLabel(s, code)));
-          row.appendChild(item);
-        }
-        legend.appendChild(row);
-      }
-    }
+    drawLegend(legend, {
+      color: currentChannel("color"), size: currentChannel("size"),
+      colorName: model.get("color"), sizeName: model.get("size"),
+      pointSize: model.get("point_size"), hiddenCodes: state.hidden, onToggle: applyFilter,
+    });
   }
 
   // --- dropdowns and epoch scrubber ------------------------------------------------------------

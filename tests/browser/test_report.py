@@ -367,6 +367,26 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
         servers.screenshot(page, "report-explorer-epoch0")
 
 
+@pytest.mark.parametrize("width", [800, 1400, 1920])
+def test_explorer_report_reflows_without_overlap(browser, explorer_report, width):
+    from .test_explorer_lab import FIGURE_FITS_JS, OFF_CANVAS_JS, OVERLAP_JS, PANELS
+
+    with offline_page(browser, explorer_report[0]) as page:
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        figures = page.locator(".nbp-explorer .bqplot")
+        figures.first.wait_for(timeout=30_000)
+        for k in range(figures.count()):
+            figures.nth(k).scroll_into_view_if_needed()
+            figures.nth(k).evaluate(FIGURE_FITS_JS, timeout=10_000)
+        got = page.evaluate(OVERLAP_JS, PANELS)
+        assert got["panels"] >= 8 and got["cells"] == 100
+        assert got["overlaps"] == [] and got["outside"] == [] and got["cellsOut"] == 0, got
+        off = page.evaluate(OFF_CANVAS_JS)
+        assert [p["off"] for p in off] == [0], off
+        servers.screenshot(page, f"report-explorer-{width}")
+
+
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
     # a damaged library (truncated gzip) must leave a readable message, not a blank page
     text = explorer_report[0].read_text(encoding="utf-8")

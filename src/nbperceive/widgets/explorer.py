@@ -26,6 +26,7 @@ from .selection import SelectionView
 
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
+HEADROOM = 1.5  # the curves' scales reach this far above their data: room for the legend
 
 
 class Explorer(w.VBox):
@@ -168,8 +169,14 @@ class Explorer(w.VBox):
 
         hist = self.run.history()
         xs = bq.LinearScale()
-        # loss on the left axis, accuracy (0..1) on the right: their units differ
-        scales = {"loss": bq.LinearScale(min=0.0), "accuracy": bq.LinearScale(min=0.0, max=1.0)}
+        # loss on the left axis, accuracy (0..1) on the right: their units differ. Both
+        # scales leave the top third free, where the legend sits, so it covers no line.
+        losses = [hist[c].to_numpy(dtype=float) for c in ("probe_loss", "train_loss")
+                  if c in hist.columns]
+        top = np.nanmax(np.concatenate(losses)) if losses and np.isfinite(
+            np.concatenate(losses)).any() else 1.0
+        scales = {"loss": bq.LinearScale(min=0.0, max=float(top) * HEADROOM),
+                  "accuracy": bq.LinearScale(min=0.0, max=HEADROOM)}
         colours = {"probe_loss": "#1f77b4", "train_loss": "#17becf",
                    "probe_accuracy": "#d62728", "train_accuracy": "#ff7f0e"}
         marks, used = [], set()
@@ -193,8 +200,9 @@ class Explorer(w.VBox):
                                 tick_format=".2~f"))
         if "accuracy" in used:
             axes.append(bq.Axis(scale=scales["accuracy"], orientation="vertical",
-                                side="right", label="accuracy", tick_format=".0%"))
-        return bq.Figure(marks=marks, axes=axes, legend_location="right",
+                                side="right", label="accuracy", tick_format=".0%",
+                                tick_values=[0.0, 0.25, 0.5, 0.75, 1.0]))
+        return bq.Figure(marks=marks, axes=axes, legend_location="top-right",
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 50},
                          layout=_figure_layout())
 
