@@ -26,7 +26,7 @@ from .selection import SelectionView
 
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
-HEADROOM = 1.5  # the curves' scales reach this far above their data: room for the legend
+LOSS_COLOUR, ACCURACY_COLOUR = "#1f77b4", "#d62728"  # the curves' lines and axis labels
 
 
 class Explorer(w.VBox):
@@ -169,16 +169,12 @@ class Explorer(w.VBox):
 
         hist = self.run.history()
         xs = bq.LinearScale()
-        # loss on the left axis, accuracy (0..1) on the right: their units differ. Both
-        # scales leave the top third free, where the legend sits, so it covers no line.
-        losses = [hist[c].to_numpy(dtype=float) for c in ("probe_loss", "train_loss")
-                  if c in hist.columns]
-        top = np.nanmax(np.concatenate(losses)) if losses and np.isfinite(
-            np.concatenate(losses)).any() else 1.0
-        scales = {"loss": bq.LinearScale(min=0.0, max=float(top) * HEADROOM),
-                  "accuracy": bq.LinearScale(min=0.0, max=HEADROOM)}
-        colours = {"probe_loss": "#1f77b4", "train_loss": "#17becf",
-                   "probe_accuracy": "#d62728", "train_accuracy": "#ff7f0e"}
+        # loss on the left axis (blue), accuracy (0..1) on the right (red): their units
+        # differ. Solid: the probe, dashed: training. The axis labels say so, instead of a
+        # legend that would sit on some run's lines.
+        scales = {"loss": bq.LinearScale(min=0.0), "accuracy": bq.LinearScale(min=0.0, max=1.0)}
+        colours = {"probe_loss": LOSS_COLOUR, "train_loss": LOSS_COLOUR,
+                   "probe_accuracy": ACCURACY_COLOUR, "train_accuracy": ACCURACY_COLOUR}
         marks, used = [], set()
         for name, colour in colours.items():
             if name not in hist.columns:
@@ -191,18 +187,19 @@ class Explorer(w.VBox):
             marks.append(bq.Lines(
                 x=hist["epoch"].to_numpy()[ok], y=hist[name].to_numpy(dtype=float)[ok],
                 scales={"x": xs, "y": scales[kind]}, labels=[name], colors=[colour],
-                display_legend=True, marker="circle", marker_size=24,
+                marker="circle", marker_size=24,
                 line_style="dashed" if name.startswith("train") else "solid"))
         axes = [bq.Axis(scale=xs, label="epoch", tick_format="d",
                         tick_values=hist["epoch"].to_numpy())]
         if "loss" in used:
-            axes.append(bq.Axis(scale=scales["loss"], orientation="vertical", label="loss",
-                                tick_format=".2~f"))
+            axes.append(bq.Axis(scale=scales["loss"], orientation="vertical",
+                                label="loss (solid: probe, dashed: train)",
+                                label_color=LOSS_COLOUR, tick_format=".2~f"))
         if "accuracy" in used:
             axes.append(bq.Axis(scale=scales["accuracy"], orientation="vertical",
-                                side="right", label="accuracy", tick_format=".0%",
-                                tick_values=[0.0, 0.25, 0.5, 0.75, 1.0]))
-        return bq.Figure(marks=marks, axes=axes, legend_location="top-right",
+                                side="right", label="accuracy (solid: probe, dashed: train)",
+                                label_color=ACCURACY_COLOUR, tick_format=".0%"))
+        return bq.Figure(marks=marks, axes=axes,
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 50},
                          layout=_figure_layout())
 
