@@ -2,7 +2,9 @@
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 
-const views = ["population.js", "inspector.js", "details.js", "sample_list.js", "selection.js"].filter((f) => readdirSync("src").includes(f));
+// nbperceive.css: every view's styles, one file (each widget's anywidget `_css`).
+const views = ["population.js", "inspector.js", "details.js", "sample_list.js", "selection.js",
+  "nbperceive.css"].filter((f) => readdirSync("src").includes(f));
 await build({
   entryPoints: views.map((f) => `src/${f}`),
   bundle: true,

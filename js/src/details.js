@@ -1,18 +1,13 @@
 // The details panel: ground truth, prediction, loss and metadata of the selected sample, read
 // from the rows the selection view holds (`source`) at the population view's epoch, so it
 // works the same live and in a saved report. Every value is set with textContent.
+import { formatNumber } from "./scales.js";
 import { modelOf, rowOf, tableAt } from "./tables.js";
 
-const CSS = `
-.nbp-details { font: 13px/1.4 system-ui, sans-serif; color: #222; padding: 4px 6px; }
-.nbp-details table { border-collapse: collapse; margin-top: 4px; }
-.nbp-details th { text-align: left; font-weight: 600; padding: 1px 10px 1px 0; color: #444;
-  vertical-align: top; }
-.nbp-details td { padding: 1px 0; overflow-wrap: anywhere; max-width: 360px; }
-.nbp-details .nbp-empty { color: #666; font-style: italic; }
-.nbp-details .nbp-ok { color: #1a7f37; }
-.nbp-details .nbp-wrong { color: #c62828; }
-`;
+// Values longer than this show cut, with a "show all" button: laying out one 100 KB value in
+// the table took the page 25 s (1 MB: minutes). The whole value opens in a read-only text box.
+export const SHOWN_CHARS = 400;
+
 const SHOWN_FIRST = ["sample_id", "label", "pred", "loss"];
 
 /** A number or text as the panel shows it (4 significant digits for fractions). */
@@ -20,7 +15,7 @@ export function formatValue(v) {
   if (v === null || v === undefined) return "—";
   if (typeof v === "number") {
     if (!Number.isFinite(v)) return "—";
-    return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(4)));
+    return Number.isInteger(v) ? String(v) : formatNumber(v, 4);
   }
   return String(v);
 }
@@ -54,6 +49,40 @@ export function detailItems(row, columns, names, index) {
   return { title, items };
 }
 
+/** The first `limit` characters of a long text and how many were left out (0: none). */
+export function clipText(text, limit = SHOWN_CHARS) {
+  const s = String(text);
+  return s.length > limit ? { shown: s.slice(0, limit), hidden: s.length - limit }
+    : { shown: s, hidden: 0 };
+}
+
+/** A table cell for `text`: cut to SHOWN_CHARS with a toggle to see (and copy) all of it. */
+export function valueCell(text, limit = SHOWN_CHARS) {
+  const td = el("td");
+  const { shown, hidden } = clipText(text, limit);
+  if (!hidden) {
+    td.textContent = shown;
+    return td;
+  }
+  const short = el("span", "nbp-clipped", `${shown}…`);
+  const more = el("button", "nbp-more", `show all (${String(text).length.toLocaleString("en-US")} characters)`);
+  let full = null;
+  more.onclick = () => {
+    if (!full) {
+      full = el("textarea", "nbp-full");
+      full.readOnly = true;
+      full.rows = 8;
+      full.value = String(text); // a text box lays out a long value cheaply, and copies it
+    }
+    const open = full.isConnected;
+    if (open) full.replaceWith(short);
+    else short.replaceWith(full);
+    more.textContent = open ? `show all (${String(text).length.toLocaleString("en-US")} characters)` : "show less";
+  };
+  td.append(short, more);
+  return td;
+}
+
 /** A new element with a class and text content (never markup). */
 export function el(tag, className, text) {
   const e = document.createElement(tag);
@@ -63,10 +92,8 @@ export function el(tag, className, text) {
 }
 
 async function render({ model, el: root }) {
-  const style = el("style");
-  style.textContent = CSS;
   const box = el("div", "nbp-details");
-  root.append(style, box);
+  root.append(box);
   const source = await modelOf(model, model.get("source"));
   const population = await modelOf(source, source.get("population"));
 
@@ -88,7 +115,7 @@ async function render({ model, el: root }) {
     const t = el("table");
     for (const [name, text] of items) {
       const tr = el("tr");
-      tr.append(el("th", "", name), el("td", "", text));
+      tr.append(el("th", "", name), valueCell(text));
       t.append(tr);
     }
     box.append(t);

@@ -17,7 +17,7 @@ import {
 } from "./inspector/arrays.js";
 
 const CSS = `
-.nbp-inspector { font: 13px/1.4 system-ui, sans-serif; color: #222; padding: 6px; }
+.nbp-inspector { font: 13px/1.4 system-ui, sans-serif; padding: 6px; }
 .nbp-inspector .nbp-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center;
   margin-bottom: 6px; }
 .nbp-inspector label { display: inline-flex; gap: 4px; align-items: center; }
@@ -28,11 +28,9 @@ const CSS = `
 .nbp-inspector .nbp-panel { display: flex; flex-direction: column; gap: 4px; min-width: 260px;
   max-width: 560px; }
 .nbp-inspector .nbp-title { font-weight: 600; }
-.nbp-inspector .nbp-ok { color: #1a7f37; }
-.nbp-inspector .nbp-wrong { color: #c62828; }
-.nbp-inspector canvas.nbp-view { image-rendering: pixelated; border: 1px solid #ccc;
+.nbp-inspector canvas.nbp-view { image-rendering: pixelated; border: 1px solid var(--nbp-border);
   align-self: flex-start; }
-.nbp-inspector .nbp-tokens { line-height: 1.9; border: 1px solid #ddd; padding: 6px;
+.nbp-inspector .nbp-tokens { line-height: 1.9; border: 1px solid var(--nbp-border-soft); padding: 6px;
   max-height: 260px; overflow: auto; white-space: normal; }
 .nbp-inspector .nbp-token { padding: 1px 2px; margin: 0 1px; border-radius: 3px;
   white-space: pre; }
@@ -40,7 +38,7 @@ const CSS = `
 .nbp-inspector .nbp-col { display: flex; flex-direction: column; gap: 4px; }
 .nbp-inspector .nbp-row .nbp-bars { min-width: 200px; }
 .nbp-inspector .nbp-row .nbp-col { max-width: 360px; }
-.nbp-inspector .nbp-faith { font-size: 12px; color: #444; white-space: pre-line; }
+.nbp-inspector .nbp-faith { font-size: 12px; color: var(--nbp-fg-muted); white-space: pre-line; }
 .nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
 .nbp-inspector .nbp-depth input { flex: 1; }
 .nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
@@ -48,12 +46,13 @@ const CSS = `
 .nbp-inspector .nbp-bar-name { cursor: pointer; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; max-width: 12em; }
 .nbp-inspector .nbp-bar-name.nbp-selected { font-weight: 700; text-decoration: underline; }
-.nbp-inspector .nbp-bar { height: 9px; background: #4a78c2; }
-.nbp-inspector .nbp-bar.nbp-true { background: #1a7f37; }
+.nbp-inspector .nbp-bar { height: 9px; background: var(--nbp-bar); }
+.nbp-inspector .nbp-bar.nbp-true { background: var(--nbp-ok); }
 .nbp-inspector .nbp-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px;
-  color: #555; }
-.nbp-inspector .nbp-status { color: #555; min-height: 1em; }
-.nbp-inspector .nbp-error { color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;
+  color: var(--nbp-fg-muted); }
+.nbp-inspector .nbp-status { color: var(--nbp-fg-muted); min-height: 1em; }
+.nbp-inspector .nbp-error { color: var(--nbp-error-fg); background: var(--nbp-error-bg);
+  border: 1px solid var(--nbp-error-border);
   padding: 4px 8px; white-space: pre-wrap; }
 `;
 
@@ -134,8 +133,10 @@ class InspectorView {
     this.panelBox = h("div", "nbp-panels");
     this.colorbar = h("div", "nbp-colorbar");
     this.status = h("div", "nbp-status");
+    this.epochNote = h("div", "nbp-epoch-note");
     this.error = h("div", "nbp-error");
-    this.root.append(this.truth, this.panelBox, this.colorbar, this.status, this.error);
+    this.root.append(this.epochNote, this.truth, this.panelBox, this.colorbar, this.status,
+      this.error);
     el.append(this.root);
   }
 
@@ -412,6 +413,19 @@ class InspectorView {
     this.error.style.display = err ? "" : "none";
     if (err) this.pending = "";
     this.status.textContent = err ? "" : busy;
+    // Views agree on one sample: with none selected (nothing clicked yet, Esc) or one whose
+    // maps a saved report lacks, no other sample's maps stay on screen.
+    const s = m.get("sample");
+    const saved = Object.keys(m.get("saved") || {});
+    const blank = s < 0 || (saved.length > 0 && s !== m.get("shown") && !saved.includes(String(s)));
+    this.root.classList.toggle("nbp-blank", blank);
+    if (s < 0 && !err) this.status.textContent = "no sample selected: click a point or a list entry";
+    // ... and on one epoch: the maps come from the model as it is now, not an earlier epoch's
+    const viewEpoch = m.get("view_epoch"), modelEpoch = m.get("model_epoch");
+    const other = !blank && viewEpoch >= 0 && modelEpoch >= 0 && viewEpoch !== modelEpoch;
+    this.epochNote.textContent = other ? `These heatmaps come from the model after epoch ` +
+      `${modelEpoch} (the one in memory), not from epoch ${viewEpoch} shown in the scatter.` : "";
+    this.epochNote.style.display = other ? "" : "none";
   }
 }
 
@@ -463,11 +477,13 @@ function render({ model, el }) {
     model.set("shown", s);
     model.set("panels", entry.panels); // last: load() reads everything above
   });
+  const note = safe(() => view.paintStatus()); // keeps a pending message
   const handlers = [
     ["change:sample", fromSaved],
     ...LOAD.map((n) => [`change:${n}`, load]),
     ...PAINT.map((n) => [`change:${n}`, paint]),
     ["change:status", status],
+    ...["sample", "shown", "view_epoch", "model_epoch"].map((n) => [`change:${n}`, note]),
     ["change:error", status],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);

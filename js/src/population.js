@@ -1,10 +1,15 @@
 // Population view: every sample as a point, drawn by regl-scatterplot (WebGL).
 // Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
-import createScatterplot, { createRenderer } from "regl-scatterplot";
-import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
+// Split by UI part as jupyter-scatter is: population/renderer.js (shared WebGL renderer,
+// KD-tree, WebGL probe), population/legend.js, population/dom.js (helpers, theme colours,
+// keys); this file wires the plot, tools, tooltip and the model together.
+// Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
+import createScatterplot from "regl-scatterplot";
 import { decodeArray, encodeArray } from "./codecs.js";
+import { cssToHex, h, keepKeys, short } from "./population/dom.js";
+import { renderLegend as drawLegend } from "./population/legend.js";
+import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
 import {
-  MISSING,
   PALETTE,
   codeLabel,
   colorTable,
@@ -17,142 +22,11 @@ import {
   rgba,
   sizeTable,
   spreadTable,
-  viridis,
   visibleIndices,
 } from "./scales.js";
 
-// One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
-// anywidget loads this module once per widget (a blob URL each), so module-level variables
-// are not shared between plots: the renderer lives on globalThis instead.
-const SHARED = "__nbperceivePopulation";
-function shared() {
-  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null, plots: new Map() };
-  return globalThis[SHARED];
-}
-function getRenderer() {
-  const s = shared();
-  // Our own canvas, sized to the largest live plot (not to the window, regl-scatterplot's
-  // default): every frame clears and copies the renderer's whole float framebuffer.
-  if (!s.renderer) s.renderer = createRenderer({ canvas: document.createElement("canvas") });
-  return s.renderer;
-}
-/** Size the shared renderer to the largest plot in `plots` (id -> {width, height}, CSS px). */
-function fitRenderer() {
-  const s = shared();
-  let width = 1, height = 1;
-  for (const b of s.plots.values()) {
-    width = Math.max(width, b.width);
-    height = Math.max(height, b.height);
-  }
-  const c = s.renderer.canvas;
-  const dpr = window.devicePixelRatio || 1;
-  if (c.width !== Math.floor(width * dpr) || c.height !== Math.floor(height * dpr)) {
-    s.renderer.resize(width, height);
-  }
-}
-
-// The KD-tree regl-scatterplot searches for hover, click and lasso, built from our typed arrays
-// (regl-scatterplot would first turn every point into a small array and, from 1M points on,
-// structured-clone those to a worker). Large sets build in a worker, off the main thread.
-const KDBush = createKDBushClass();
-const INDEX_NODE_SIZE = 64; // what regl-scatterplot uses (KDBush's default)
-const INDEX_WORKER_FROM = 200_000;
-function indexHere(x, y) {
-  const index = new KDBush(x.length, INDEX_NODE_SIZE);
-  for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);
-  index.finish();
-  return index.data;
-}
-function indexInWorker(x, y) {
-  const source =
-    `const KDBush = (${createKDBushClass.toString()})();` +
-    `onmessage = (e) => { const { x, y, nodeSize } = e.data;` +
-    ` const index = new KDBush(x.length, nodeSize);` +
-    ` for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);` +
-    ` index.finish(); postMessage(index.data, [index.data]); };`;
-  return new Promise((resolve, reject) => {
-    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-    const worker = new Worker(url, { name: "nbperceive-kdbush" });
-    URL.revokeObjectURL(url);
-    worker.onmessage = (e) => {
-      worker.terminate();
-      resolve(e.data);
-    };
-    worker.onerror = (e) => {
-      worker.terminate();
-      reject(e);
-    };
-    const xs = x.slice(), ys = y.slice(); // ours stay usable: the copies move to the worker
-    worker.postMessage({ x: xs, y: ys, nodeSize: INDEX_NODE_SIZE }, [xs.buffer, ys.buffer]);
-  });
-}
-export async function spatialIndex(x, y) {
-  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") return indexHere(x, y);
-  try {
-    return await indexInWorker(x, y);
-  } catch {
-    return indexHere(x, y); // e.g. a page whose policy forbids blob workers
-  }
-}
-
-/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
-export function webglAvailable() {
-  const s = shared();
-  if (s.webgl === null) {
-    try {
-      const probe = document.createElement("canvas");
-      const gl = probe.getContext("webgl");
-      s.webgl = Boolean(gl);
-      gl?.getExtension("WEBGL_lose_context")?.loseContext(); // give the context back at once
-    } catch {
-      s.webgl = false;
-    }
-  }
-  return s.webgl;
-}
-
-const CSS = `
-.nbp-pop{font:12px/1.35 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;}
-.nbp-pop .nbp-bar{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:0 0 6px}
-.nbp-pop .nbp-bar label{display:flex;gap:4px;align-items:center}
-.nbp-pop .nbp-title{font-weight:600}
-.nbp-pop .nbp-body{display:flex;gap:8px;align-items:stretch}
-.nbp-pop .nbp-plot{position:relative;flex:1 1 auto;min-width:200px;border:1px solid #ddd;border-radius:3px;overflow:hidden;background:#fff}
-.nbp-pop .nbp-plot canvas{display:block;width:0;min-width:100%;height:100%}
-.nbp-pop .nbp-legend{flex:0 0 170px;max-height:100%;overflow:auto}
-.nbp-pop .nbp-legend h4{margin:0 0 4px;font-size:12px}
-.nbp-pop .nbp-legend ul{list-style:none;margin:0 0 10px;padding:0}
-.nbp-pop .nbp-legend li{display:flex;gap:6px;align-items:center;cursor:pointer;padding:1px 2px;border-radius:2px}
-.nbp-pop .nbp-legend li:hover{background:#f0f0f0}
-.nbp-pop .nbp-legend li.nbp-off{opacity:.35;text-decoration:line-through}
-.nbp-pop .nbp-swatch{width:11px;height:11px;border-radius:50%;flex:0 0 auto}
-.nbp-pop .nbp-ramp{height:10px;border-radius:2px;margin:2px 0}
-.nbp-pop .nbp-ramp-labels{display:flex;justify-content:space-between;margin-bottom:10px}
-.nbp-pop .nbp-sizes{display:flex;gap:10px;align-items:flex-end;margin-bottom:10px}
-.nbp-pop .nbp-sizes span{display:flex;flex-direction:column;align-items:center;gap:2px}
-.nbp-pop .nbp-dot{background:#777;border-radius:50%}
-.nbp-pop .nbp-tip{position:absolute;pointer-events:none;background:rgba(255,255,255,.96);border:1px solid #bbb;border-radius:4px;padding:6px;max-width:260px;box-shadow:0 1px 4px rgba(0,0,0,.2);z-index:10;white-space:normal;overflow-wrap:anywhere}
-.nbp-pop .nbp-tip img{display:block;image-rendering:pixelated;max-width:128px;margin-top:4px}
-.nbp-pop .nbp-tip .nbp-text{margin-top:4px;font-style:italic}
-.nbp-pop .nbp-status{color:#666;margin-top:4px}
-.nbp-pop .nbp-nowebgl{padding:16px;color:#8a1c1c;background:#fff4f4}
-`;
-
-function injectStyle(root) {
-  const doc = root.ownerDocument || document;
-  if (doc.getElementById("nbp-population-style")) return;
-  const style = doc.createElement("style");
-  style.id = "nbp-population-style";
-  style.textContent = CSS;
-  doc.head.appendChild(style);
-}
-
-function h(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text; // always text, never markup
-  return node;
-}
+export { cssToHex, keepKeys } from "./population/dom.js";
+export { spatialIndex, webglAvailable } from "./population/renderer.js";
 
 function decodeChannels(raw) {
   const out = {};
@@ -165,7 +39,7 @@ function decodeChannels(raw) {
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
   el.appendChild(root);
-  injectStyle(el);
+  keepKeys(root);
 
   const bar = h("div", "nbp-bar");
   const title = h("span", "nbp-title");
@@ -176,12 +50,18 @@ function render({ model, el }) {
   const sizeLabel = h("label", null, "Size ");
   sizeLabel.appendChild(sizeSel);
   const resetBtn = h("button", "nbp-reset", "Reset view");
+  resetBtn.title = "show every point again (after zooming or panning)";
+  // JupyterLab takes shift+drag on an output for "extend the cell selection": with the lasso
+  // tool on, a plain drag lassos (as in jupyter-scatter's toolbar).
+  const lassoBtn = h("button", "nbp-lasso-tool", "Lasso");
+  lassoBtn.title = "lasso tool: drag to select points (off: drag pans; shift+drag lassos)";
+  lassoBtn.setAttribute("aria-pressed", "false");
   const epochLabel = h("label", "nbp-epoch");
   const epochInput = h("input");
   epochInput.type = "range";
   const epochText = h("span");
   epochLabel.append("Epoch ", epochInput, epochText);
-  bar.append(title, colorLabel, sizeLabel, resetBtn, epochLabel);
+  bar.append(title, colorLabel, sizeLabel, lassoBtn, resetBtn, epochLabel);
 
   const body = h("div", "nbp-body");
   const plot = h("div", "nbp-plot");
@@ -209,9 +89,12 @@ function render({ model, el }) {
     w: null,
   };
 
+  // height > 0: the plot's height in px; 0: the plot fills the height its container gives
+  // the view (the Explorer's grid cell), at least --nbp-plot-min-height.
   const setHeight = () => {
-    plot.style.height = `${model.get("height")}px`;
-    legend.style.maxHeight = `${model.get("height")}px`;
+    const px = model.get("height");
+    body.style.height = px > 0 ? `${px}px` : "";
+    body.style.flex = px > 0 ? "0 0 auto" : "";
   };
   setHeight();
 
@@ -241,7 +124,9 @@ function render({ model, el }) {
   // in software WebGL, so none is spent on a size about to change).
   const box = () => {
     const r = plot.getBoundingClientRect();
-    return r.width > 0 ? { width: Math.max(50, Math.round(r.width)), height: model.get("height") } : null;
+    if (!(r.width > 0 && r.height > 0)) return null;
+    const width = Math.max(50, Math.round(r.width)), height = Math.max(50, Math.round(r.height));
+    return { width, height, aspectRatio: width / height };
   };
   const plotId = {};
   let onSized = null;
@@ -253,7 +138,11 @@ function render({ model, el }) {
   const scatterplot = createScatterplot({
     renderer: getRenderer(),
     canvas,
-    ...(box() || { width: 600, height: model.get("height") }),
+    ...(box() || { width: 600, height: 400, aspectRatio: 1.5 }),
+    // regl-scatterplot's "background" is the ring around a selected point (the canvas itself
+    // stays transparent over the plot's themed background): the theme's text colour, so the
+    // selected sample stands out on light and dark alike
+    backgroundColor: cssToHex(getComputedStyle(plot).color, "#000000"),
     pointSize: 4,
     pointSizeSelected: 2,
     pointOutlineWidth: 2,
@@ -323,7 +212,11 @@ function render({ model, el }) {
   async function draw({ transition = false } = {}) {
     await sized;
     const t0 = performance.now();
-    track(box() || { width: scatterplot.get("width"), height: scatterplot.get("height") });
+    const b = box();
+    if (b && (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height"))) {
+      await scatterplot.set(b);
+    }
+    track(b || { width: scatterplot.get("width"), height: scatterplot.get("height") });
     const rawX = model.get("x"), rawY = model.get("y");
     const samePlace = state.drawn && rawX === state.rawX && rawY === state.rawY;
     const available = Object.keys(state.channels);
@@ -486,76 +379,19 @@ function render({ model, el }) {
     else if (k) text += ` · ${k.toLocaleString()} selected`;
     const layout = model.get("layout_status");
     if (layout) text += ` · ${layout}`;
-    text += " · drag to pan, wheel to zoom, click to select, shift+drag to lasso";
+    text += lassoBtn.classList.contains("nbp-on")
+      ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
+      : " · drag to pan · wheel to zoom · click to select · shift+drag or Lasso to select many · Esc clears";
     status.textContent = text;
   }
 
-  // --- legend --------------------------------------------------------------------------------
+  // --- legend (population/legend.js) ------------------------------------------------------------
   function renderLegend() {
-    legend.replaceChildren();
-    const c = currentChannel("color");
-    const colorName = model.get("color");
-    if (colorName) {
-      legend.appendChild(h("h4", "nbp-legend-color-title", `Colour: ${colorName}`));
-      if (!c) legend.appendChild(h("div", null, "loading…"));
-      else if (c.kind === "categorical") {
-        const counts = new Uint32Array(256);
-        for (const code of c.codes) counts[code] += 1;
-        const ul = h("ul", "nbp-legend-color");
-        const table = colorTable(c);
-        const codes = c.categories.map((_, i) => i);
-        if (counts[MISSING]) codes.push(MISSING);
-        for (const code of codes) {
-          const li = h("li");
-          li.dataset.code = String(code);
-          const sw = h("span", "nbp-swatch");
-          sw.style.background = table[code];
-          li.append(sw, h("span", "nbp-cat", codeLabel(c, code)), h("span", "nbp-count", `(${counts[code]})`));
-          if (state.hidden.has(code)) li.classList.add("nbp-off");
-          li.title = "click to hide / show";
-          li.addEventListener("click", () => {
-            if (state.hidden.has(code)) state.hidden.delete(code);
-            else state.hidden.add(code);
-            li.classList.toggle("nbp-off", state.hidden.has(code));
-            applyFilter();
-          });
-          ul.appendChild(li);
-        }
-        legend.appendChild(ul);
-      } else {
-        const ramp = h("div", "nbp-ramp nbp-legend-color");
-        const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${viridis(t)} ${t * 100}%`);
-        ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
-        const labels = h("div", "nbp-ramp-labels");
-        const [below, above] = c.clipped || [false, false];
-        labels.append(
-          h("span", "nbp-min", (below ? "≤ " : "") + formatNumber(c.domain[0])),
-          h("span", "nbp-max", (above ? "≥ " : "") + formatNumber(c.domain[1])),
-        );
-        legend.append(ramp, labels);
-      }
-    }
-    const s = currentChannel("size");
-    const sizeName = model.get("size");
-    if (sizeName) {
-      legend.appendChild(h("h4", "nbp-legend-size-title", `Size: ${sizeName}`));
-      if (!s) legend.appendChild(h("div", null, "loading…"));
-      else {
-        const row = h("div", "nbp-sizes nbp-legend-size");
-        const sizes = sizeTable(s, model.get("point_size"));
-        const codes = s.kind === "categorical"
-          ? s.categories.map((_, i) => i).slice(0, 6)
-          : [0, Math.round((MISSING - 1) / 2), MISSING - 1];
-        for (const code of codes) {
-          const item = h("span");
-          const dot = h("span", "nbp-dot");
-          dot.style.width = dot.style.height = `${Math.max(2, sizes[code])}px`;
-          item.append(dot, h("span", null, codeLabel(s, code)));
-          row.appendChild(item);
-        }
-        legend.appendChild(row);
-      }
-    }
+    drawLegend(legend, {
+      color: currentChannel("color"), size: currentChannel("size"),
+      colorName: model.get("color"), sizeName: model.get("size"),
+      pointSize: model.get("point_size"), hiddenCodes: state.hidden, onToggle: applyFilter,
+    });
   }
 
   // --- dropdowns and epoch scrubber ------------------------------------------------------------
@@ -579,6 +415,37 @@ function render({ model, el }) {
     model.save_changes();
   });
   resetBtn.addEventListener("click", () => scatterplot.reset());
+  const setLassoTool = (on) => {
+    lassoBtn.classList.toggle("nbp-on", on);
+    lassoBtn.setAttribute("aria-pressed", String(on));
+    // the camera holds still meanwhile: a drag draws the lasso instead of panning first
+    scatterplot.set({ mouseMode: on ? "lasso" : "panZoom", cameraIsFixed: on });
+    renderStatus();
+  };
+  lassoBtn.addEventListener("click", () => setLassoTool(!lassoBtn.classList.contains("nbp-on")));
+  // JupyterLab would take a (shift+)mousedown on the output as a cell-selection gesture and
+  // keep the drag from the canvas: the press stays in the plot.
+  const keepPress = (e) => e.stopPropagation();
+  plot.addEventListener("mousedown", keepPress);
+  plot.addEventListener("pointerdown", keepPress);
+  // The selection ring follows the theme: the plot's background (--nbp-bg) has a tiny
+  // transition, so a theme switch fires transition events, and once it has run its course
+  // the points are redrawn with the new text colour.
+  let themeTimer = 0;
+  const onThemeChange = () => {
+    clearTimeout(themeTimer);
+    themeTimer = setTimeout(applyTheme, 60);
+  };
+  const applyTheme = () => {
+    const ink = cssToHex(getComputedStyle(plot).color, "#000000");
+    if (ink !== root.dataset.ink) {
+      root.dataset.ink = ink;
+      scatterplot.set({ backgroundColor: ink });
+    }
+  };
+  const THEME_EVENTS = ["transitionrun", "transitionend", "transitioncancel"];
+  for (const ev of THEME_EVENTS) plot.addEventListener(ev, onThemeChange);
+
 
   function renderEpochs() {
     const epochs = model.get("epochs") || [];
@@ -651,11 +518,11 @@ function render({ model, el }) {
     const p = previewOf(i);
     const fields = p && p.info ? Object.entries(p.info) : [];
     for (const [k, v] of fields) {
-      tip.appendChild(h("div", "nbp-tip-field", `${k}: ${typeof v === "number" ? formatNumber(v) : v}`));
+      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${typeof v === "number" ? formatNumber(v) : v}`)));
     }
     const c = currentChannel("color");
     if (c && !fields.some(([k]) => k === model.get("color"))) {
-      tip.appendChild(h("div", "nbp-tip-field", `${model.get("color")}: ${codeLabel(c, c.codes[i])}`));
+      tip.appendChild(h("div", "nbp-tip-field", short(`${model.get("color")}: ${codeLabel(c, c.codes[i])}`)));
     }
     if (p && p.png && !p.url) {
       p.url = URL.createObjectURL(new Blob([p.png], { type: "image/png" }));
@@ -689,8 +556,12 @@ function render({ model, el }) {
     transitions += 1;
     root.dataset.transitions = String(transitions);
   });
-  scatterplot.subscribe("pointOver", (i) => showTip(i));
+  scatterplot.subscribe("pointOver", (i) => {
+    plot.classList.add("nbp-hovering");
+    showTip(i);
+  });
   scatterplot.subscribe("pointOut", () => {
+    plot.classList.remove("nbp-hovering");
     state.hovered = -1;
     tip.style.display = "none";
   });
@@ -726,6 +597,7 @@ function render({ model, el }) {
   const resize = () => {
     const b = box();
     if (!b) return;
+    applyTheme(); // laid out now: the theme's colours can be read
     if (onSized) onSized();
     track(b);
     if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
@@ -774,6 +646,8 @@ function render({ model, el }) {
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     model.off("msg:custom", onCustom);
     plot.removeEventListener("mousemove", onMove);
+    for (const ev of THEME_EVENTS) plot.removeEventListener(ev, onThemeChange);
+    clearTimeout(themeTimer);
     resizer.disconnect();
     scatterplot.destroy();
     shared().plots.delete(plotId);

@@ -1,21 +1,12 @@
 // A clickable list of samples: a click sets `selected` to the entry's sample id in the page
 // (linked views follow without a kernel). Entry texts are set with textContent, never markup.
-const CSS = `
-.nbp-samples { font: 12px/1.35 system-ui, sans-serif; border: 1px solid #ccc; overflow: auto; }
-.nbp-samples .nbp-sample { padding: 2px 6px; cursor: pointer; white-space: nowrap;
-  overflow: hidden; text-overflow: ellipsis; }
-.nbp-samples .nbp-sample:hover { background: #eef3fb; }
-.nbp-samples .nbp-sample.nbp-current { background: #2b6cb0; color: #fff; }
-.nbp-samples .nbp-empty { padding: 2px 6px; color: #666; font-style: italic; }
-`;
+// Styles: js/src/nbperceive.css.
 
 function render({ model, el }) {
-  const style = document.createElement("style");
-  style.textContent = CSS;
   const box = document.createElement("div");
   box.className = "nbp-samples";
   box.setAttribute("role", "listbox");
-  el.append(style, box);
+  el.append(box);
 
   const draw = () => {
     const ids = model.get("ids");

@@ -18,6 +18,9 @@ export const PALETTE = [
   "#fabfd2", "#d7b5a6", "#86bcb6", "#499894",
 ];
 
+// Colours of a True/False column (Tableau's green and red).
+export const BOOL_COLORS = { true: "#59a14f", false: "#e15759" };
+
 function hex(rgb) {
   return "#" + rgb.map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
 }
@@ -34,6 +37,12 @@ export function viridis(t) {
 export function colorTable(channel) {
   const table = new Array(256).fill(MISSING_COLOR);
   if (channel.kind === "categorical") {
+    const cats = channel.categories.map(String);
+    if (cats.length === 2 && cats.includes("True") && cats.includes("False")) {
+      // a yes/no column ("correct"): False red, True green, whatever their order
+      cats.forEach((c, i) => (table[i] = c === "True" ? BOOL_COLORS.true : BOOL_COLORS.false));
+      return table;
+    }
     channel.categories.forEach((_, i) => {
       if (i < MISSING) table[i] = PALETTE[i % PALETTE.length];
     });
@@ -68,16 +77,26 @@ export function codeLabel(channel, code) {
   return formatNumber(codeValue(channel, code));
 }
 
-export function formatNumber(v) {
+/**
+ * A number as people read it: `digits` significant digits, never e-notation (6.83e-5 reads
+ * "0.0000683", 1234567.8 reads "1,234,568"); below 1e-9 it reads "≈0" (or "≈-0").
+ */
+export function formatNumber(v, digits = 3) {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
-  return String(Number(v.toPrecision(3)));
+  if (a === 0) return "0";
+  if (a < 1e-9) return v < 0 ? "≈-0" : "≈0";
+  const r = Number(v.toPrecision(digits));
+  if (a >= 10 ** digits) return Math.round(v).toLocaleString("en-US");
+  const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(Math.abs(r))));
+  return r.toFixed(Math.min(20, decimals)).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
 }
 
 /**
- * Map x, y into regl-scatterplot's clip space [-1, 1], keeping the aspect ratio (one scale
- * for both axes) and centring. Non-finite coordinates go far outside the view.
+ * Map x, y into regl-scatterplot's clip space [-1, 1], each axis over its own range (the view
+ * sets its data aspect ratio to the canvas's, so the points fill whatever box the plot gets
+ * and all of them are in view at first draw and after "Reset view"). Non-finite coordinates
+ * go far outside the view.
  * `out` ({x, y} of the same length) is filled instead of allocating new arrays.
  */
 export function normalizeXY(x, y, margin = 0.05, out = null) {
@@ -92,13 +111,13 @@ export function normalizeXY(x, y, margin = 0.05, out = null) {
   }
   if (!(x1 >= x0)) { x0 = -1; x1 = 1; }
   if (!(y1 >= y0)) { y0 = -1; y1 = 1; }
-  const span = Math.max(x1 - x0, y1 - y0) || 1;
-  const s = (2 * (1 - margin)) / span;
+  const sx = (2 * (1 - margin)) / (x1 - x0 || 1);
+  const sy = (2 * (1 - margin)) / (y1 - y0 || 1);
   const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
   const reuse = out && out.x && out.x.length === n && out.y.length === n;
   const nx = reuse ? out.x : new Float32Array(n), ny = reuse ? out.y : new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const a = (x[i] - cx) * s, b = (y[i] - cy) * s;
+    const a = (x[i] - cx) * sx, b = (y[i] - cy) * sy;
     nx[i] = Number.isFinite(a) ? a : 10;
     ny[i] = Number.isFinite(b) ? b : 10;
   }

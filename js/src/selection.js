@@ -2,19 +2,9 @@
 // confusion-matrix cell (label r, prediction c) to those samples. All in the page, from the
 // saved values of every sample, so it works without a kernel. Cells are set as textContent.
 import { decodeArray, encodeArray } from "./codecs.js";
-import { className, el, formatValue } from "./details.js";
+import { className, clipText, el, formatValue } from "./details.js";
 import { modelOf, numbers, rowOf, tableAt } from "./tables.js";
 
-const CSS = `
-.nbp-selection { font: 13px/1.4 system-ui, sans-serif; color: #222; }
-.nbp-selection .nbp-summary { margin: 2px 0 6px; }
-.nbp-selection .nbp-empty { color: #666; font-style: italic; }
-.nbp-selection .nbp-rows { max-height: 260px; overflow: auto; }
-.nbp-selection table { border-collapse: collapse; font-size: 12px; }
-.nbp-selection th, .nbp-selection td { padding: 1px 8px 1px 0; text-align: left;
-  white-space: nowrap; max-width: 280px; overflow: hidden; text-overflow: ellipsis; }
-.nbp-selection th { position: sticky; top: 0; background: #fff; }
-`;
 
 /** Samples whose (label, pred) is one of `cells` ([[label, pred], ...]), ascending. */
 export function samplesInCells(label, pred, cells) {
@@ -22,6 +12,16 @@ export function samplesInCells(label, pred, cells) {
   const out = [];
   for (let i = 0; i < label.length; i++) if (want.has(`${label[i]},${pred[i]}`)) out.push(i);
   return Uint32Array.from(out);
+}
+
+/** Confusion counts: rows[label][pred] over n classes (labels or predictions outside: left out). */
+export function confusionRows(label, pred, n) {
+  const rows = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < label.length; i++) {
+    const r = label[i], c = pred[i];
+    if (r >= 0 && r < n && c >= 0 && c < n) rows[r][c] += 1;
+  }
+  return rows;
 }
 
 /** bqplot's `selected` of a grid ([[r, c], ...], a flat typed array, or {data, shape}) as pairs. */
@@ -60,13 +60,11 @@ export function summaryText(table, names, rows) {
 }
 
 async function render({ model, el: root }) {
-  const style = el("style");
-  style.textContent = CSS;
   const box = el("div", "nbp-selection");
   const summary = el("div", "nbp-summary");
   const rowsBox = el("div", "nbp-rows");
   box.append(summary, rowsBox);
-  root.append(style, box);
+  root.append(box);
   const population = await modelOf(model, model.get("population"));
   const grid = await modelOf(model, model.get("grid"));
 
@@ -92,7 +90,10 @@ async function render({ model, el: root }) {
       const row = rowOf(table, columns, i);
       if (!row) continue;
       const tr = el("tr");
-      for (const c of columns) tr.append(el("td", "", formatValue(row[c])));
+      for (const c of columns) {
+        const { shown, hidden } = clipText(formatValue(row[c]), 80); // cells are one line
+        tr.append(el("td", "", hidden ? `${shown}…` : shown));
+      }
       t.append(tr);
     }
     rowsBox.append(t);
@@ -109,7 +110,18 @@ async function render({ model, el: root }) {
     population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
     population.save_changes();
   };
+  // A saved report scrubs epochs without a kernel: the confusion matrix follows the epoch
+  // from that epoch's rows (live, the kernel sends it), so a cell click selects what it shows.
+  const onEpoch = () => {
+    if (!grid || !Object.keys(model.get("epoch_tables") || {}).length) return;
+    const label = numbers(currentTable(), "label");
+    const pred = numbers(currentTable(), "pred");
+    const n = (grid.get("color") || []).length;
+    if (label && pred && n) grid.set("color", confusionRows(label, pred, n));
+  };
   draw();
+  onEpoch();
+  population.on("change:epoch", onEpoch);
   const mine = ["change:table", "change:epoch_tables", "change:columns", "change:class_names",
     "change:max_rows"];
   for (const ev of mine) model.on(ev, draw);
@@ -120,6 +132,7 @@ async function render({ model, el: root }) {
     for (const ev of mine) model.off(ev, draw);
     population.off("change:selection", draw);
     population.off("change:epoch", draw);
+    population.off("change:epoch", onEpoch);
     if (grid) grid.off("change:selected", onCell);
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { className, detailItems, formatValue } from "../src/details.js";
+import { SHOWN_CHARS, className, clipText, detailItems, formatValue } from "../src/details.js";
+import { confusionRows } from "../src/selection.js";
 import { rowOf } from "../src/tables.js";
 
 const view = (typed) => ({ view: new DataView(typed.buffer), dtype: typed.constructor.name
@@ -71,5 +72,26 @@ describe("selection view", async () => {
     expect(summaryText(table, ["a", "b", "c"], [1, 2, 3])).toBe(
       "3 samples · accuracy 66.7% · mean loss 2 · labels b: 2, c: 1");
     expect(summaryText(table, [], [])).toBe("");
+  });
+});
+
+describe("long values", () => {
+  it("cuts a long text to the shown characters and counts the rest", () => {
+    const long = "x".repeat(1_000_000);
+    expect(clipText(long)).toEqual({ shown: "x".repeat(SHOWN_CHARS), hidden: 1_000_000 - SHOWN_CHARS });
+    expect(clipText("short")).toEqual({ shown: "short", hidden: 0 });
+    expect(clipText("abcdef", 3)).toEqual({ shown: "abc", hidden: 3 });
+  });
+
+  it("formats small numbers without e-notation", () => {
+    expect(formatValue(6.83e-7)).toBe("0.000000683");
+    expect(formatValue(0.5)).toBe("0.5");
+  });
+});
+
+describe("confusion counts of a saved epoch", () => {
+  it("counts label x prediction pairs and leaves out-of-range classes", () => {
+    const rows = confusionRows(Int32Array.of(0, 0, 1, 2, 5), Int32Array.of(0, 1, 1, 2, 0), 3);
+    expect(rows.map((r) => Array.from(r))).toEqual([[1, 1, 0], [0, 1, 0], [0, 0, 1]]);
   });
 });

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 // What regl-scatterplot's draw() runs when it is given no index (its own source module,
 // called as draw() calls it).
 import createKdbush from "regl-scatterplot/src/kdbush.js";
-import { spatialIndex } from "../src/population.js";
+import { cssToHex, spatialIndex } from "../src/population.js";
+
+describe("cssToHex", () => {
+  it("reads the browser's computed colours, and falls back on transparent or unknown", () => {
+    expect(cssToHex("rgb(33, 33, 33)")).toBe("#212121");
+    expect(cssToHex("rgba(255, 255, 255, 1)")).toBe("#ffffff");
+    expect(cssToHex("rgba(0, 0, 0, 0)", "#abcdef")).toBe("#abcdef");
+    expect(cssToHex("", "#123456")).toBe("#123456");
+  });
+});
 
 describe("spatialIndex", () => {
   it("builds the KD-tree regl-scatterplot would build from the same points, byte for byte", async () => {

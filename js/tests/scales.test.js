@@ -23,12 +23,12 @@ const continuous = { kind: "continuous", domain: [2, 12] };
 const categorical = { kind: "categorical", categories: ["cat", "dog", "<b>x</b>"] };
 
 describe("normalizeXY", () => {
-  it("fits the points into clip space keeping the aspect ratio and centring", () => {
+  it("fits each axis into clip space on its own and centres it", () => {
     const { x, y } = normalizeXY(Float32Array.of(0, 10, 5), Float32Array.of(0, 2, 1), 0);
     expect(Array.from(x)).toEqual([-1, 1, 0]);
-    // y spans 2 of the 10 units of the longer axis: same scale, centred
-    expect(y[0]).toBeCloseTo(-0.2);
-    expect(y[1]).toBeCloseTo(0.2);
+    // y spans only 2 units but fills the height too: the plot wastes no space
+    expect(y[0]).toBeCloseTo(-1);
+    expect(y[1]).toBeCloseTo(1);
     expect(y[2]).toBeCloseTo(0);
   });
 
@@ -92,7 +92,11 @@ describe("labels", () => {
 
   it("formats numbers compactly", () => {
     expect(formatNumber(0.123456)).toBe("0.123");
-    expect(formatNumber(123456)).toBe("1.23e+5");
+    expect(formatNumber(123456)).toBe("123,456");
+    // legends and cards never show e-notation
+    expect(formatNumber(6.83e-5)).toBe("0.0000683");
+    expect(formatNumber(-2.5e-4, 2)).toBe("-0.00025");
+    expect(formatNumber(1e-12)).toBe("≈0");
     expect(formatNumber(0)).toBe("0");
   });
 });

@@ -119,9 +119,6 @@ _PAGE = """<!DOCTYPE html>
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px 24px; }}
 .nbp-report-note {{ color: #666; font-size: 12px; margin: 4px 0 12px; }}
-/* a canvas sized by its width attribute widens a flex box that sizes it: keep it out of the
-   intrinsic width so the scatter does not grow (and clear) on every resize */
-.nbp-pop .nbp-plot canvas {{ width: 0; min-width: 100%; }}
 </style>
 </head>
 <body>

@@ -11,6 +11,7 @@ from PIL import Image
 from . import servers
 from .test_population import ISOLATED_JS as _ISOLATED_WIDE
 from .test_population import canvas_pixels, click_point
+from .test_report import LONG, check_long_value_stays_responsive
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,12 @@ def _png(locator) -> np.ndarray:
 def explorer_page(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila-explorer")
     rec = tmp / "traits.json"
-    nb = servers.write_notebook(tmp, CELLS + [
+    # one 1 MB metadata value, on the first suspect (the test clicks it in the list)
+    long_cell = ("_long = np.array(['short'] * 300, dtype=object)\n"
+                 f"_long[ex.suspects.ids[0]] = ''.join(f'word{{k}} ' for k in range({LONG} // 8))"
+                 f"[:{LONG}]\n"
+                 "ex.add_metadata('long', _long)")
+    nb = servers.write_notebook(tmp, CELLS + [long_cell,
         servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec),
         servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json")])
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
@@ -61,8 +67,7 @@ def explorer_page(browser, tmp_path_factory):
     with servers.voila_server(nb) as server:
         page.goto(server.url + "/", timeout=180_000)  # Voila runs the notebook first
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=120_000)
-        page.wait_for_selector(".nbp-inspector canvas", timeout=60_000)
-        page.wait_for_timeout(500)
+        page.wait_for_selector(".nbp-inspector .nbp-status", timeout=60_000)
         yield page, rec
         servers.screenshot(page, "explorer-voila-end")
     context.close()
@@ -71,7 +76,10 @@ def explorer_page(browser, tmp_path_factory):
 def test_clicking_a_dot_analyses_that_sample(explorer_page):
     page, rec = explorer_page
     servers.screenshot(page, "explorer-voila-start")
-    before = _png(page.locator(".nbp-inspector canvas").first)
+    # nothing clicked yet: no view shows a sample (the inspector used to show sample 0)
+    assert page.locator(".nbp-inspector .nbp-status").inner_text().startswith(
+        "no sample selected")
+    assert not page.locator(".nbp-inspector .nbp-panels").is_visible()
     candidates = [i for i in page.evaluate(ISOLATED_JS) if i != 0]
     i = candidates[0]
     click_point(page, i)
@@ -80,9 +88,9 @@ def test_clicking_a_dot_analyses_that_sample(explorer_page):
     page.wait_for_function(
         "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
         arg=i, timeout=30_000)
-    page.wait_for_timeout(500)
-    after = _png(page.locator(".nbp-inspector canvas").first)
-    assert before.shape != after.shape or np.abs(before - after).mean() > 1.0
+    canvas = page.locator(".nbp-inspector canvas").first
+    canvas.wait_for(timeout=30_000)
+    assert _png(canvas).std() > 10  # the sample's maps are drawn
     servers.screenshot(page, "explorer-after-click")
 
 
@@ -127,6 +135,12 @@ def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
     servers.screenshot(page, "explorer-voila-cell")
 
 
+def test_a_1mb_value_does_not_freeze_the_live_page(explorer_page):
+    page, _ = explorer_page
+    first = int(page.locator(".nbp-samples .nbp-sample").first.get_attribute("data-sample"))
+    check_long_value_stays_responsive(page, first)
+
+
 def test_curves_and_confusion_matrix_are_drawn(explorer_page):
     page, _ = explorer_page
     # bqplot draws the figures as SVG: one line per series, one cell per class pair
@@ -137,8 +151,7 @@ def test_curves_and_confusion_matrix_are_drawn(explorer_page):
 def test_in_jupyterlab_a_click_reaches_the_inspector_and_python(page, lab):
     lab(CELLS)
     page.wait_for_selector(".jp-OutputArea-output .nbp-pop[data-draws]", timeout=120_000)
-    page.wait_for_selector(".jp-OutputArea-output .nbp-inspector canvas", timeout=60_000)
-    page.wait_for_timeout(500)
+    page.wait_for_selector(".jp-OutputArea-output .nbp-inspector .nbp-status", timeout=60_000)
     page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
     servers.screenshot(page, "explorer-lab-start")
     assert (canvas_pixels(page).min(axis=-1) < 200).sum() > 500  # points are drawn

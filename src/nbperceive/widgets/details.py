@@ -22,6 +22,7 @@ class Details(anywidget.AnyWidget):
     """Row ``selected`` of ``source``'s table, formatted in the page."""
 
     _esm = STATIC / "details.js"
+    _css = STATIC / "nbperceive.css"  # every view's styles (js/src/nbperceive.css)
 
     selected = t.Int(-1).tag(sync=True)
     source = t.Instance(w.Widget).tag(sync=True, **w.widget_serialization)

@@ -26,6 +26,7 @@ from .selection import SelectionView
 
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
+LOSS_COLOUR, ACCURACY_COLOUR = "#1f77b4", "#d62728"  # the curves' lines and axis labels
 
 
 class Explorer(w.VBox):
@@ -101,7 +102,10 @@ class Explorer(w.VBox):
                     self.no_inspector = f"No inspector for this model: {err}"
             if self.inspector is not None:
                 w.jslink((self.population, "selected"), (self.inspector, "sample"))
-        self.precision_recall = w.HTML(layout=w.Layout(width="340px"))
+                # the model in memory is the trained one: its maps belong to the last epoch
+                self.inspector.model_epoch = int(run.epochs[-1])
+                w.jslink((self.population, "epoch"), (self.inspector, "view_epoch"))
+        self.precision_recall = w.HTML()
         self.confusion = self._task_figure()
         self.curves = self._curves_figure()
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
@@ -121,16 +125,12 @@ class Explorer(w.VBox):
             right += [w.HTML("<b>Inspector</b>"), self.inspector]
         elif self.no_inspector:
             right += [w.Label(self.no_inspector)]  # a Label shows text, never markup
-        # fixed shares: a scatter sized by its content would chase its own resize
-        self.population.layout = w.Layout(width="55%", flex="0 0 55%", min_width="0")
-        top = w.HBox([self.population, w.VBox(right, layout=w.Layout(width="45%"))])
-        bottom = w.HBox([
-            w.VBox([w.HTML(self._task_title()), self.confusion, self.precision_recall]),
-            w.VBox([w.HTML("<b>Per-epoch curves</b>"), self.curves]),
-            w.VBox([w.HTML("<b>Suspected label errors</b>"), self.suspects],
-                   layout=w.Layout(width="32%")),
-        ])
-        super().__init__([top, bottom, w.HTML("<b>Selection</b>"), self.selection_view])
+        super().__init__(_layout(self.population, right, [
+            (self._task_title(), w.VBox([self.confusion, self.precision_recall]),
+             "nbp-ex-figure"),
+            ("<b>Per-epoch curves</b>", self.curves, "nbp-ex-figure"),
+            ("<b>Suspected label errors</b>", self.suspects, "nbp-ex-suspects"),
+        ], self.selection_view))
         self.add_class("nbp-explorer")
         for name, values in (metadata or {}).items():
             self.add_metadata(name, values)
@@ -181,14 +181,16 @@ class Explorer(w.VBox):
 
         names = self.class_names
         n = len(names)
+        # rows and columns named by class (a cell click reports indices, as before); the
+        # colour ramp stops at a mid blue so the black counts stay legible on every cell
         self._cm_grid = bq.GridHeatMap(
             color=np.zeros((n, n)),
-            row=list(range(n)), column=list(range(n)),
+            row=[str(c) for c in names], column=[str(c) for c in names],
             scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
-                    "color": bq.ColorScale(scheme="Blues")},
+                    "color": bq.ColorScale(colors=["#f7fbff", "#9ecae1", "#4292c6"])},
             interactions={"click": "select"},  # js/src/selection.js selects the samples
             selected_style={"stroke": "orange", "stroke-width": "3"},
-            display_format=".0f", font_style={"font-size": "10px"},
+            display_format=".0f", font_style={"font-size": "10px", "fill": "#000"},
         )
         axes = [bq.Axis(scale=self._cm_grid.scales["column"], label="prediction"),
                 bq.Axis(scale=self._cm_grid.scales["row"], orientation="vertical",
@@ -196,7 +198,7 @@ class Explorer(w.VBox):
         self._update_confusion()
         return bq.Figure(marks=[self._cm_grid], axes=axes, padding_y=0.0,
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
-                         layout=w.Layout(width="340px", height="320px"))
+                         layout=_figure_layout())
 
     def _update_confusion(self) -> None:
         from ..metrics import confusion_matrix
@@ -220,21 +222,39 @@ class Explorer(w.VBox):
 
         hist = self.run.history()
         xs = bq.LinearScale()
-        ys = bq.LinearScale(min=0.0)
-        series = [c for c in ("probe_loss", "train_loss", "probe_accuracy", "train_accuracy")
-                  if c in hist.columns and hist[c].notna().any()]
-        y = np.array([hist[c].to_numpy(dtype=float) for c in series]) if series else []
-        if len(series) == 1:  # bqplot squeezes (1, E) arrays, to () for a single epoch
-            y = y[0]
-        lines = bq.Lines(x=hist["epoch"].to_numpy(), y=y, scales={"x": xs, "y": ys},
-                         labels=series, display_legend=True, marker="circle")
-        return bq.Figure(marks=[lines],
-                         axes=[bq.Axis(scale=xs, label="epoch", tick_format="d",
-                                       tick_values=hist["epoch"].to_numpy()),
-                               bq.Axis(scale=ys, orientation="vertical")],
-                         legend_location="top-right",
-                         fig_margin={"top": 10, "bottom": 40, "left": 45, "right": 10},
-                         layout=w.Layout(width="340px", height="320px"))
+        # loss on the left axis (blue), accuracy (0..1) on the right (red): their units
+        # differ. Solid: the probe, dashed: training. The axis labels say so, instead of a
+        # legend that would sit on some run's lines.
+        scales = {"loss": bq.LinearScale(min=0.0), "accuracy": bq.LinearScale(min=0.0, max=1.0)}
+        colours = {"probe_loss": LOSS_COLOUR, "train_loss": LOSS_COLOUR,
+                   "probe_accuracy": ACCURACY_COLOUR, "train_accuracy": ACCURACY_COLOUR}
+        marks, used = [], set()
+        for name, colour in colours.items():
+            if name not in hist.columns:
+                continue
+            ok = hist[name].notna().to_numpy()  # e.g. no training loss before the first epoch
+            if not ok.any():
+                continue
+            kind = name.split("_", 1)[1]
+            used.add(kind)
+            marks.append(bq.Lines(
+                x=hist["epoch"].to_numpy()[ok], y=hist[name].to_numpy(dtype=float)[ok],
+                scales={"x": xs, "y": scales[kind]}, labels=[name], colors=[colour],
+                marker="circle", marker_size=24,
+                line_style="dashed" if name.startswith("train") else "solid"))
+        axes = [bq.Axis(scale=xs, label="epoch", tick_format="d",
+                        tick_values=hist["epoch"].to_numpy())]
+        if "loss" in used:
+            axes.append(bq.Axis(scale=scales["loss"], orientation="vertical",
+                                label="loss (solid: probe, dashed: train)",
+                                label_color=LOSS_COLOUR, tick_format=".2~f"))
+        if "accuracy" in used:
+            axes.append(bq.Axis(scale=scales["accuracy"], orientation="vertical",
+                                side="right", label="accuracy (solid: probe, dashed: train)",
+                                label_color=ACCURACY_COLOUR, tick_format=".0%"))
+        return bq.Figure(marks=marks, axes=axes,
+                         fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 50},
+                         layout=_figure_layout())
 
     def _fill_suspects(self) -> None:
         try:
@@ -244,7 +264,7 @@ class Explorer(w.VBox):
         names = self.class_names
         self.suspects.set_items([
             (int(r.sample_id), f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model "
-                               f"says {names[int(r.pred)]} (suspicion {r.suspicion:.2f})")
+                               f"says {names[int(r.pred)]} (suspicion {_suspicion(r.suspicion)})")
             for r in ranked.head(SUSPECTS_LISTED).itertuples()])
 
     # --- reactions -------------------------------------------------------------------------
@@ -302,13 +322,14 @@ class Explorer(w.VBox):
             self.inspector.export_samples = previous
 
     @classmethod
-    def compare(cls, a: Any, b: Any, **kwargs: Any) -> w.HBox:
+    def compare(cls, a: Any, b: Any, **kwargs: Any) -> w.Box:
         """Two explorers side by side (e.g. Dense vs CNN on the same probe), selection linked."""
         left, right = cls(a, **kwargs), cls(b, **kwargs)
         if len(left.run.samples) != len(right.run.samples):
             raise RunError("compare needs two runs over the same probe samples.")
         w.jslink((left.population, "selected"), (right.population, "selected"))
-        box = w.HBox([left, right])
+        box = w.Box([left, right])
+        box.add_class("nbp-compare")  # side by side when there is room, else one above the other
         box.explorers = (left, right)
         return box
 
@@ -330,3 +351,41 @@ def _precision_recall_html(cm: np.ndarray, class_names: list[str]) -> str:
             'class, the share that are of it">precision</th><th title="TP / (TP + FN): of '
             'the samples of the class, the share predicted as it">recall</th></tr>'
             f"{rows}</table>")
+
+
+def _figure_layout() -> w.Layout:
+    """bqplot figures fill their panel's width (nbperceive.css sets the panel's bounds)."""
+    return w.Layout(width="100%", height="300px", min_width="0")
+
+
+def _layout(population: Any, side: list[Any], panels: list[tuple[str, Any, str]],
+            selection: Any) -> list[Any]:
+    """The Explorer's boxes; js/src/nbperceive.css lays them out (CSS grid and flex-wrap with
+    minimum widths), so panels reflow at any width instead of overlapping."""
+    population.height = 0  # the scatter fills its grid cell
+    population.add_class("nbp-ex-scatter")
+    side_box = w.VBox(side)
+    side_box.add_class("nbp-ex-side")
+    top = w.Box([population, side_box])
+    top.add_class("nbp-ex-top")
+    boxes = []
+    for title, widget, kind in panels:
+        box = w.VBox([w.HTML(title), widget])  # title: our own markup
+        box.add_class("nbp-ex-panel")
+        box.add_class(kind)
+        boxes.append(box)
+    bottom = w.Box(boxes)
+    bottom.add_class("nbp-ex-bottom")
+    return [top, bottom, w.HTML("<b>Selection</b>"), selection]
+
+
+def _suspicion(value: float) -> str:
+    """A suspicion score with enough digits to tell near-1 scores apart (0.9987, not 1.00)."""
+    v = float(value)
+    if not np.isfinite(v):
+        return "n/a"
+    for digits in range(2, 8):  # the fewest digits that do not round up to a whole number
+        text = f"{v:.{digits}f}"
+        if float(text) != round(v) or v == round(v):
+            return text.rstrip("0").rstrip(".") if v == round(v) else text
+    return f"{v:.7f}"

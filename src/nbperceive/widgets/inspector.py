@@ -76,6 +76,7 @@ class Inspector(anywidget.AnyWidget):
     """One sample, its prediction and its heatmaps (every depth x label), for 1 or 2 models."""
 
     _esm = STATIC / "inspector.js"
+    _css = STATIC / "nbperceive.css"  # every view's styles (js/src/nbperceive.css)
 
     # what to compute (a change asks the kernel to recompute)
     method = t.Unicode("gradcam").tag(sync=True)
@@ -83,7 +84,11 @@ class Inspector(anywidget.AnyWidget):
     input_name = t.Unicode("").tag(sync=True)
     inputs = t.List(t.Unicode()).tag(sync=True)
     sample = t.Int(0).tag(sync=True)
-    shown = t.Int(0).tag(sync=True)  # the sample on screen (sample=-1 from a link keeps it)
+    shown = t.Int(0).tag(sync=True)  # the sample on screen (sample=-1: none selected)
+    # the epoch of the model that made the maps, and the one a linked scatter shows (-1: not
+    # known); the page says so when they differ
+    model_epoch = t.Int(-1).tag(sync=True)
+    view_epoch = t.Int(-1).tag(sync=True)
     n_samples = t.Int(1).tag(sync=True)
 
     # what to show (pure front-end)

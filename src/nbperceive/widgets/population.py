@@ -40,6 +40,7 @@ class PopulationView(anywidget.AnyWidget):
     """Scatter of a table's rows: ``PopulationView(df, x="x", y="y", color="loss")``."""
 
     _esm = STATIC / "population.js"
+    _css = STATIC / "nbperceive.css"  # every view's styles (js/src/nbperceive.css)
 
     x = t.Any(np.zeros(0, np.float32)).tag(sync=True, **array_serialization)
     y = t.Any(np.zeros(0, np.float32)).tag(sync=True, **array_serialization)
@@ -270,6 +271,7 @@ class PopulationView(anywidget.AnyWidget):
     def info(self, index: int) -> dict[str, Any]:
         """The hover card's fields of one sample (label, pred, correct, loss when present)."""
         row = self._data.iloc[int(index)]
+        names = list(getattr(self._run, "class_names", None) or [])
         out = {}
         for col in INFO_COLUMNS:
             if col in self._data.columns:
@@ -277,6 +279,10 @@ class PopulationView(anywidget.AnyWidget):
                 out[col] = value.item() if hasattr(value, "item") else value
                 if isinstance(out[col], float) and not np.isfinite(out[col]):
                     out[col] = None
+                # classes by name, as the details panel shows them
+                if col in ("label", "pred") and isinstance(out[col], int) \
+                        and 0 <= out[col] < len(names):
+                    out[col] = str(names[out[col]])
         return out
 
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list) -> None:

@@ -22,6 +22,7 @@ class SampleList(anywidget.AnyWidget):
     """``SampleList([(sample_id, text), ...])``; ``selected`` is the last clicked sample id."""
 
     _esm = STATIC / "sample_list.js"
+    _css = STATIC / "nbperceive.css"  # every view's styles (js/src/nbperceive.css)
 
     ids = t.List(t.Int()).tag(sync=True)
     texts = t.List(t.Unicode()).tag(sync=True)

@@ -51,6 +51,7 @@ class SelectionView(anywidget.AnyWidget):
     """Summary and table of ``population.selection``; cell clicks on ``grid`` select samples."""
 
     _esm = STATIC / "selection.js"
+    _css = STATIC / "nbperceive.css"  # every view's styles (js/src/nbperceive.css)
 
     population = t.Instance(w.DOMWidget).tag(sync=True, **w.widget_serialization)
     grid = t.Instance(w.Widget, allow_none=True).tag(sync=True, **w.widget_serialization)

@@ -1,0 +1,94 @@
+// The WebGL side shared by every population view on a page: one regl-scatterplot renderer,
+// the KD-tree index (built in a worker for large sets) and a WebGL probe.
+import { createRenderer } from "regl-scatterplot";
+import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
+
+// One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
+// anywidget loads this module once per widget (a blob URL each), so module-level variables
+// are not shared between plots: the renderer lives on globalThis instead.
+const SHARED = "__nbperceivePopulation";
+export function shared() {
+  globalThis[SHARED] = globalThis[SHARED] || { renderer: null, webgl: null, plots: new Map() };
+  return globalThis[SHARED];
+}
+export function getRenderer() {
+  const s = shared();
+  // Our own canvas, sized to the largest live plot (not to the window, regl-scatterplot's
+  // default): every frame clears and copies the renderer's whole float framebuffer.
+  if (!s.renderer) s.renderer = createRenderer({ canvas: document.createElement("canvas") });
+  return s.renderer;
+}
+/** Size the shared renderer to the largest plot in `plots` (id -> {width, height}, CSS px). */
+export function fitRenderer() {
+  const s = shared();
+  let width = 1, height = 1;
+  for (const b of s.plots.values()) {
+    width = Math.max(width, b.width);
+    height = Math.max(height, b.height);
+  }
+  const c = s.renderer.canvas;
+  const dpr = window.devicePixelRatio || 1;
+  if (c.width !== Math.floor(width * dpr) || c.height !== Math.floor(height * dpr)) {
+    s.renderer.resize(width, height);
+  }
+}
+
+// The KD-tree regl-scatterplot searches for hover, click and lasso, built from our typed arrays
+// (regl-scatterplot would first turn every point into a small array and, from 1M points on,
+// structured-clone those to a worker). Large sets build in a worker, off the main thread.
+const KDBush = createKDBushClass();
+const INDEX_NODE_SIZE = 64; // what regl-scatterplot uses (KDBush's default)
+const INDEX_WORKER_FROM = 200_000;
+function indexHere(x, y) {
+  const index = new KDBush(x.length, INDEX_NODE_SIZE);
+  for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);
+  index.finish();
+  return index.data;
+}
+function indexInWorker(x, y) {
+  const source =
+    `const KDBush = (${createKDBushClass.toString()})();` +
+    `onmessage = (e) => { const { x, y, nodeSize } = e.data;` +
+    ` const index = new KDBush(x.length, nodeSize);` +
+    ` for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);` +
+    ` index.finish(); postMessage(index.data, [index.data]); };`;
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    const worker = new Worker(url, { name: "nbperceive-kdbush" });
+    URL.revokeObjectURL(url);
+    worker.onmessage = (e) => {
+      worker.terminate();
+      resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(e);
+    };
+    const xs = x.slice(), ys = y.slice(); // ours stay usable: the copies move to the worker
+    worker.postMessage({ x: xs, y: ys, nodeSize: INDEX_NODE_SIZE }, [xs.buffer, ys.buffer]);
+  });
+}
+export async function spatialIndex(x, y) {
+  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") return indexHere(x, y);
+  try {
+    return await indexInWorker(x, y);
+  } catch {
+    return indexHere(x, y); // e.g. a page whose policy forbids blob workers
+  }
+}
+
+/** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
+export function webglAvailable() {
+  const s = shared();
+  if (s.webgl === null) {
+    try {
+      const probe = document.createElement("canvas");
+      const gl = probe.getContext("webgl");
+      s.webgl = Boolean(gl);
+      gl?.getExtension("WEBGL_lose_context")?.loseContext(); // give the context back at once
+    } catch {
+      s.webgl = false;
+    }
+  }
+  return s.webgl;
+}

@@ -1,0 +1,389 @@
+"""The Explorer as a user meets it in real JupyterLab: themes, sizes, keys and the lasso.
+
+One Lab server and one page for the module (Lab's start and the two recorded runs are the slow
+part), opened 800 px wide so the first draw happens in a narrow window. The notebook shows an
+Explorer of a real 1,000-sample digits run and ``Explorer.compare`` of two runs. Measurements
+(contrast ratios, points off the canvas) are printed for the report (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from . import servers
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CELLS = [
+    f"""import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+sys.path.insert(0, {str(ROOT / "tests")!r})
+from core.models import digits_perceiver
+import nbperceive as nbp
+p1 = digits_perceiver("run1", widths=(8,), epochs=2, n_probe=1000)
+p2 = digits_perceiver("run2", widths=(8, 16), epochs=2, n_probe=1000)
+ex = nbp.Explorer(p1)
+ex""",
+    "cmp = nbp.Explorer.compare(p1, p2)\ncmp",
+]
+
+WIDGETS = ".nbp-pop, .nbp-details, .nbp-selection, .nbp-samples, .nbp-inspector"
+
+# WCAG contrast of every visible text in nbperceive's views against what is painted behind it
+# (backgrounds of the element and its ancestors composited, opacity folded into the colour).
+CONTRAST_JS = """(selector) => {
+  const parse = (s) => {
+    const m = (s.match(/[\\d.]+/g) || ["0", "0", "0", "0"]).map(Number);
+    return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 };
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a), a: 1 });
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const behind = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.push(e);
+    let c = { r: 255, g: 255, b: 255, a: 1 };
+    for (const e of chain.reverse()) {
+      const p = parse(getComputedStyle(e).backgroundColor);
+      if (p.a > 0) c = over(p, c);
+    }
+    return c;
+  };
+  const opacity = (el) => {
+    let o = 1;
+    for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+    return o;
+  };
+  const out = [];
+  for (const root of document.querySelectorAll(selector)) {
+    for (const el of [root, ...root.querySelectorAll("*")]) {
+      if (["OPTION", "SCRIPT", "STYLE", "CANVAS"].includes(el.tagName)) continue;
+      const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3)
+        .map((n) => n.textContent.trim()).join("");
+      if (!text || el.getClientRects().length === 0) continue;
+      const cs = getComputedStyle(el);
+      if (cs.visibility === "hidden") continue;
+      const bg = behind(el);
+      const fg = parse(cs.color);
+      const ink = over({ ...fg, a: fg.a * opacity(el) }, bg);
+      const [l1, l2] = [lum(ink), lum(bg)].sort((a, b) => b - a);
+      out.push({ ratio: (l1 + 0.05) / (l2 + 0.05), text: text.slice(0, 40),
+                 cls: el.className && String(el.className) });
+    }
+  }
+  out.sort((a, b) => a.ratio - b.ratio);
+  return { count: out.length, worst: out.slice(0, 3) };
+}"""
+
+# Points of every scatter on the page that lie outside its canvas (screen positions).
+OFF_CANVAS_JS = """() => Array.from(document.querySelectorAll('.nbp-plot canvas'), (c) => {
+  const r = c.getBoundingClientRect();
+  const plot = c.parentElement.getBoundingClientRect();
+  const n = Number(c.closest('.nbp-pop').dataset.points);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const [x, y] = c.nbpScreenPosition(i);
+    if (!(x >= 0 && x <= r.width && y >= 0 && y <= r.height)) off += 1;
+  }
+  return { n, off, width: r.width, height: r.height, plotWidth: plot.width,
+           plotHeight: plot.height };
+})"""
+
+# Every scatter's canvas has taken its plot's size (after a window resize, once re-laid out).
+SETTLED_JS = """() => {
+  const plots = Array.from(document.querySelectorAll('.nbp-plot'));
+  return plots.length >= 3 && plots.every((p) => {
+    const c = p.querySelector('canvas');
+    const a = p.getBoundingClientRect(), b = c.getBoundingClientRect();
+    return a.width > 0 && Math.abs(a.width - b.width) < 3 && Math.abs(a.height - b.height) < 3;
+  });
+}"""
+
+PANELS = (".nbp-explorer .nbp-plot, .nbp-explorer .nbp-legend, .nbp-explorer .nbp-details, "
+          ".nbp-explorer .nbp-inspector, .nbp-explorer .nbp-ex-panel, "
+          ".nbp-explorer .nbp-selection")
+# Pairs of panel boxes that overlap, panels wider than their explorer, and confusion-matrix
+# cells drawn outside their figure.
+OVERLAP_JS = """(selector) => {
+  const boxes = Array.from(document.querySelectorAll(selector))
+    .filter((e) => e.getClientRects().length)
+    .map((e) => ({ e, r: e.getBoundingClientRect(), name: e.className.split(' ')[0] }));
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.e.contains(b.e) || b.e.contains(a.e)) continue;
+    const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+    const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+    if (w > 1 && h > 1) overlaps.push(`${a.name} x ${b.name} (${w.toFixed(0)}x${h.toFixed(0)})`);
+  }
+  const outside = [];
+  for (const b of boxes) {
+    const ex = b.e.closest('.nbp-explorer').getBoundingClientRect();
+    if (b.r.left < ex.left - 1 || b.r.right > ex.right + 1) outside.push(b.name);
+  }
+  let cellsOut = 0, cells = 0;
+  const figures = [];
+  for (const fig of document.querySelectorAll('.nbp-explorer .bqplot')) {
+    const f = fig.getBoundingClientRect();
+    let out = 0;
+    for (const c of fig.querySelectorAll('.heatmapcell')) {
+      const r = c.getBoundingClientRect();
+      cells += 1;
+      if (r.right > f.right + 1 || r.left < f.left - 1) out += 1;
+    }
+    cellsOut += out;
+    figures.push([Math.round(f.left), Math.round(f.width), out]);
+  }
+  return { overlaps, outside, cells, cellsOut, figures, panels: boxes.length,
+           page: document.documentElement.clientWidth };
+}"""
+
+
+# Resolves once every cell of this bqplot figure lies inside it (it re-lays out after a resize).
+FIGURE_FITS_JS = """(fig) => new Promise((resolve) => {
+  const fits = () => {
+    const f = fig.getBoundingClientRect();
+    return Array.from(fig.querySelectorAll('.heatmapcell')).every((c) => {
+      const r = c.getBoundingClientRect();
+      return r.right <= f.right + 1 && r.left >= f.left - 1;
+    });
+  };
+  const poll = () => (fits() ? resolve(true) : requestAnimationFrame(poll));
+  poll();
+})"""
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, tmp_path_factory):
+    """(page, eval_json) with the notebook run in JupyterLab, first drawn 800 px wide."""
+    tmp = tmp_path_factory.mktemp("lab-explorer")
+    servers.write_notebook(tmp, CELLS)
+    server = servers.lab_server(tmp)
+    # every cell laid out (Lab 4 skips the layout of cells scrolled out of view by default)
+    tracker = tmp / ".jupyter-state" / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True, exist_ok=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    context = browser.new_context(viewport={"width": 800, "height": 1000})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    with server:
+        servers.lab_open_and_run(page, server, "nb.ipynb", timeout=120)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.nbp-pop[data-draws]').length >= 3",
+            timeout=240_000)
+        page.wait_for_function(SETTLED_JS, timeout=30_000)
+        yield page, lambda expr: servers.lab_eval_json(page, expr)
+    context.close()
+
+
+def settle(page, width: int, height: int = 1000) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(f"() => document.documentElement.clientWidth <= {width}")
+    page.wait_for_function(SETTLED_JS, timeout=30_000)
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def test_every_point_is_on_the_canvas_at_first_draw_and_after_reset(lab_page):
+    page, _ = lab_page
+    first = page.evaluate(OFF_CANVAS_JS)
+    print("800 px, first draw:", first)
+    assert [p["n"] for p in first] == [1000, 1000, 1000]
+    assert [p["off"] for p in first] == [0, 0, 0]
+    # the canvas fills its plot (no fixed height, nothing left empty)
+    for p in first:
+        assert abs(p["width"] - p["plotWidth"]) < 3 and abs(p["height"] - p["plotHeight"]) < 3
+    # zoom into the first scatter: points leave the canvas; Reset view brings all back
+    canvas = page.locator(".nbp-plot canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4)
+    for _ in range(5):
+        page.mouse.wheel(0, -300)
+    page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off > 100", timeout=10_000)
+    page.locator(".nbp-reset").first.click()
+    page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
+    settle(page, 1400)
+    wide = page.evaluate(OFF_CANVAS_JS)
+    print("1400 px:", wide)
+    assert [p["off"] for p in wide] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("width", [800, 1400, 1920])
+def test_panels_reflow_without_overlapping(lab_page, width):
+    page, _ = lab_page
+    settle(page, width)
+    # bqplot re-lays a figure out a little after a resize (debounced), and only once it is
+    # in view: bring each into view, as a user scrolling down would, and wait for that
+    figures = page.locator(".nbp-explorer .bqplot")
+    for k in range(figures.count()):
+        figures.nth(k).scroll_into_view_if_needed()
+        try:
+            figures.nth(k).evaluate(FIGURE_FITS_JS, timeout=10_000)
+        except Exception:  # noqa: BLE001 - the assertions below say what is wrong
+            pass
+    try:
+        page.wait_for_function(
+            f"(sel) => {{ const g = ({OVERLAP_JS})(sel); return g.cellsOut === 0"
+            " && g.overlaps.length === 0 && g.outside.length === 0; }", arg=PANELS,
+            timeout=10_000)
+    except Exception:  # noqa: BLE001 - the assertions below say what is wrong
+        pass
+    got = page.evaluate(OVERLAP_JS, PANELS)
+    print(width, "px:", got)
+    assert got["panels"] >= 20  # explorer + the two compared: every panel is on the page
+    assert got["overlaps"] == []
+    assert got["outside"] == []
+    assert got["cells"] >= 300 and got["cellsOut"] == 0  # 3 confusion matrices, 10 x 10
+    servers.screenshot(page, f"explorer-lab-{width}")
+
+
+def test_arrow_keys_on_the_epoch_slider_stay_in_the_widget(lab_page):
+    page, _ = lab_page
+    settle(page, 1400)
+    slider = page.locator(".nbp-epoch input").first
+    slider.scroll_into_view_if_needed()
+    before = page.evaluate(
+        "() => [window.jupyterapp.shell.currentWidget.content.activeCellIndex,"
+        " document.querySelector('.jp-WindowedPanel-outer').scrollTop]")
+    value = slider.input_value()
+    slider.focus()
+    page.keyboard.press("ArrowLeft" if value != "0" else "ArrowRight")
+    page.wait_for_function("(v) => document.querySelector('.nbp-epoch input').value !== v",
+                           arg=value, timeout=5_000)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    after = page.evaluate(
+        "() => [window.jupyterapp.shell.currentWidget.content.activeCellIndex,"
+        " document.querySelector('.jp-WindowedPanel-outer').scrollTop]")
+    assert after == before  # Lab's active cell and the notebook's scroll did not move
+
+
+def _inside(poly_js: str) -> str:
+    return f"""() => {{
+      const c = document.querySelector('.nbp-plot canvas');
+      const n = Number(c.closest('.nbp-pop').dataset.points);
+      const poly = {poly_js};
+      const inPoly = ([x, y]) => {{
+        let inside = false;
+        for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {{
+          const [xi, yi] = poly[i], [xj, yj] = poly[j];
+          if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi)
+            inside = !inside;
+        }}
+        return inside;
+      }};
+      const out = [];
+      for (let i = 0; i < n; i++) if (inPoly(c.nbpScreenPosition(i))) out.push(i);
+      return out;
+    }}"""
+
+
+@pytest.mark.parametrize("gesture", ["shift+drag", "lasso tool"])
+def test_lasso_in_lab_selects_the_samples_inside(lab_page, gesture):
+    page, eval_json = lab_page
+    settle(page, 1400)
+    canvas = page.locator(".nbp-plot canvas").first
+    canvas.scroll_into_view_if_needed()
+    page.keyboard.press("Escape")
+    status = "() => document.querySelector('.nbp-pop .nbp-status').textContent"
+    page.wait_for_function(f"() => !/[\\d,]+ selected/.test(({status})())", timeout=5_000)
+    box = canvas.bounding_box()
+    w, h = box["width"], box["height"]
+    # a square around the middle, in canvas px
+    square = [(w * 0.35, h * 0.35), (w * 0.65, h * 0.35), (w * 0.65, h * 0.65),
+              (w * 0.35, h * 0.65)]
+    expected = page.evaluate(_inside(json.dumps(square)))
+    assert 20 < len(expected) < 1000
+    tool = page.locator(".nbp-lasso-tool").first
+    if gesture == "lasso tool":
+        tool.click()
+        assert tool.get_attribute("aria-pressed") == "true"
+    else:
+        page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + square[0][0], box["y"] + square[0][1])
+    page.mouse.down()
+    for x, y in square[1:] + square[:1]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    page.mouse.up()
+    if gesture == "lasso tool":
+        tool.click()
+    else:
+        page.keyboard.up("Shift")
+    page.wait_for_function(f"() => /[\\d,]+ selected/.test(({status})())", timeout=10_000)
+    got = eval_json("sorted(int(i) for i in ex.population.selection)")
+    # regl-scatterplot samples the drawn path: allow a point or two on the edge
+    assert len(set(got) ^ set(expected)) <= 3, (len(got), len(expected))
+
+
+def _switch_theme(page, theme: str, light: bool) -> None:
+    before = page.evaluate("() => document.querySelector('.nbp-pop').dataset.ink")
+    page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
+                  theme)
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'",
+                           timeout=30_000)
+    if (before != "#ffffff") == light:  # already in that theme
+        return
+    # the selection ring takes the theme's text colour once the theme has switched
+    page.wait_for_function(
+        "(b) => Array.from(document.querySelectorAll('.nbp-pop'))"
+        ".every((p) => p.dataset.ink && p.dataset.ink !== b)",
+        arg=before, timeout=30_000)
+
+
+@pytest.mark.parametrize("theme,light", [("JupyterLab Light", True), ("JupyterLab Dark", False)])
+def test_text_is_legible_in_light_and_dark_themes(lab_page, theme, light):
+    page, eval_json = lab_page
+    settle(page, 1400)
+    _switch_theme(page, theme, light)
+    # one sample on screen at the last epoch, so details and inspector hold text
+    page.keyboard.press("Escape")
+    eval_json("setattr(ex.population, 'epoch', ex.population.epochs[-1]) or 0")
+    eval_json("setattr(ex.population, 'selected', 7) or 0")
+    page.wait_for_function(
+        "() => document.querySelector('.nbp-details')?.textContent.includes('sample7')",
+        timeout=30_000)
+    got = page.evaluate(CONTRAST_JS, WIDGETS)
+    print(theme, "contrast:", got)
+    assert got["count"] > 50
+    assert got["worst"][0]["ratio"] >= 4.5, got["worst"]
+    # the scatter shows the theme's layout colour behind its points
+    layout = page.evaluate("""() => {
+      const probe = document.createElement('div');
+      probe.style.background = 'var(--jp-layout-color1)';
+      document.body.append(probe);
+      const c = getComputedStyle(probe).backgroundColor;
+      probe.remove();
+      return c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    }""")
+    png = page.locator(".nbp-plot canvas").first.screenshot()
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    values, counts = np.unique(pixels, axis=0, return_counts=True)
+    painted = values[counts.argmax()]
+    print(theme, "layout colour", layout, "scatter background", painted.tolist())
+    assert np.abs(painted - np.array(layout)).max() <= 2
+    # the README's pictures (docs/img): the whole first explorer, in a window tall enough
+    settle(page, 1400, 2000)
+    ex = page.locator(".nbp-explorer").first
+    ex.scroll_into_view_if_needed()
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    ex.screenshot(path=str(servers.ARTIFACTS / f"explorer-lab-{'light' if light else 'dark'}.png"))
+    settle(page, 1400)
+
+
+def test_no_console_errors(lab_page):
+    page, _ = lab_page
+    assert page.console_errors == []
