@@ -157,13 +157,16 @@ def test_umap_layout_is_cached_and_keeps_neighbours(run, umap_layouts):
     assert t_umap > t_pca + 0.05
 
 
-def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts):
+def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts, tmp_path):
     # UMAP gets its k-nearest-neighbour graph from the run's cache (nbperceive.neighbours),
     # the same graph suspects read, instead of searching again.
+    import shutil
     import warnings
 
     from nbperceive import neighbours
 
+    # a copy: the layouts this test caches must not look "already computed" to other tests
+    run = Run(shutil.copytree(run.path, tmp_path / "copy"))
     for epoch in run.epochs:  # project_all built and cached one graph per epoch
         graph = neighbours.run_graph(run, epoch, None, k=15)
         assert (run.epoch_path(epoch) / "knn-all-d50-exact.indices.npy").is_file()
