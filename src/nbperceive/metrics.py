@@ -34,7 +34,6 @@ noise kinds x 2 training lengths x 2 probes; README "Label errors" has the table
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -102,16 +101,6 @@ def _used_epochs(run: Run, epochs: Sequence[int] | None) -> list[int]:
     return sorted(set(int(e) for e in epochs))
 
 
-def _snapshot(run: Run, epoch: int) -> Snapshot:
-    """One epoch's table and vectors without the metadata join (ranking needs neither)."""
-    from .store import Snapshot
-
-    path = run.epoch_path(epoch)
-    meta = json.loads((path / "meta.json").read_text())
-    return Snapshot(epoch=epoch, path=path, table=pd.read_parquet(path / "table.parquet"),
-                    meta=meta)
-
-
 def _trained(epochs: list[int]) -> list[int]:
     return [e for e in epochs if e > 0] or epochs
 
@@ -130,7 +119,7 @@ def training_dynamics(run: Run, epochs: Sequence[int] | None = None,
     forgetting events, and the margin, loss and prediction of the last of them."""
     trained = _trained(_used_epochs(run, epochs))
     labels = _checked_labels(run)
-    snaps = _snaps or {e: _snapshot(run, e) for e in trained}
+    snaps = _snaps or {e: run.snapshot(e, metadata=False) for e in trained}
     all_margins, correct = [], []
     for epoch in trained:
         last = snaps[epoch].table
@@ -273,7 +262,7 @@ def score_parts(run: Run, k: int = 15, layer: str | None = None,
 
     used = _used_epochs(run, epochs)
     trained = _trained(used)
-    snaps = {e: _snapshot(run, e) for e in trained}
+    snaps = {e: run.snapshot(e, metadata=False) for e in trained}
     dyn = training_dynamics(run, used, _snaps=snaps)
     labels = dyn["label"].to_numpy()
     n, n_classes = len(labels), len(run.class_names)
@@ -350,7 +339,7 @@ def suspect_story(run: Run, sample_id: int, ranked: pd.DataFrame | None = None
     traj = []
     was_correct = None
     for e in ranked.attrs.get("epochs", run.epochs):
-        table = pd.read_parquet(run.epoch_path(e) / "table.parquet")
+        table = run.snapshot(e, metadata=False).table
         probs = _probabilities(table.iloc[[position]], names)[0]
         others = np.delete(probs, label)
         correct = bool(table["correct"].iloc[position])

@@ -391,8 +391,9 @@ class Run:
             )
         return path
 
-    def snapshot(self, epoch: int | None = None) -> Snapshot:
-        """The snapshot of ``epoch`` (default: the latest), with metadata columns joined."""
+    def snapshot(self, epoch: int | None = None, metadata: bool = True) -> Snapshot:
+        """The snapshot of ``epoch`` (default: the latest), with metadata columns joined
+        (``metadata=False``: the recorded table alone, e.g. for rankings that need none)."""
         epochs = self.epochs
         if epoch is None:
             if not epochs:
@@ -409,6 +410,8 @@ class Run:
         if rows is not None and len(table) != rows:
             raise _damaged(path / "table.parquet",
                            ValueError(f"{len(table)} rows, meta.json says {rows}"))
+        if not metadata:
+            return Snapshot(epoch=epoch, path=path, table=table, meta=meta)
         samples = self.samples
         if len(samples) != len(table):
             raise RunError(
