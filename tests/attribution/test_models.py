@@ -108,6 +108,24 @@ def test_token_inputs_with_masking_get_heatmaps_over_tokens():
     assert np.all(e.heatmaps[0, 1, :, 3:] == 0) and e.heatmaps[0, 1, :, :3].max() > 0
 
 
+def test_string_input_conv1d_text_model_gets_gradcam_at_every_depth():
+    # the Explorer's default method on a TextVectorization + Embedding + Conv1D model: the
+    # gradient at the Conv1D, taken through the substituted Embedding output, lost its rank
+    keras.utils.set_random_seed(9)
+    texts = np.array(["a good film", "a bad film here", "so so", "good good good"], dtype=str)
+    vec = keras.layers.TextVectorization(max_tokens=50, output_sequence_length=8)
+    vec.adapt(texts)
+    inp = keras.Input((), dtype="string")
+    h = keras.layers.Embedding(50, 4, name="emb")(vec(inp))
+    h = keras.layers.Conv1D(4, 3, activation="relu", name="conv")(h)
+    out = keras.layers.Dense(2, activation="softmax", name="out")(
+        keras.layers.GlobalMaxPooling1D()(h))
+    model = keras.Model(inp, out)
+    e = nbp.explain(model, texts[:2], method="gradcam")
+    assert e.layers == ["emb", "conv"] and e.labels == [0, 1]
+    assert e.heatmaps.shape[:3] == (2, 2, 2) and np.isfinite(e.heatmaps).all()
+
+
 def test_probability_outputs_without_known_softmax_use_log_probs(images):
     """A model whose last layer is not a known softmax but outputs probabilities."""
     base = cnn(seed=9)

@@ -172,6 +172,9 @@ class Engine:
                 grads = tape.gradient(score, sources, output_gradients=onehot)
                 out = []
                 for a, g in zip(sources, grads):
+                    # a gradient through a substituted source (token models) can lose its static
+                    # shape inside map_fn; it always has the activation's shape
+                    g = tf.ensure_shape(g, a.shape)
                     a, g = tf.cast(a, tf.float32), tf.cast(g, tf.float32)  # float16/bfloat16
                     g = g[:, None]  # (N, 1, *axes, C)
                     if len(a.shape) == 1 + len(axes):  # no channel axis: add one
