@@ -172,18 +172,19 @@ def run_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K
     if method not in _METHODS:
         raise RunError(f"unknown neighbour search {method!r}; choose one of {_METHODS}.")
     pre_dims = PRE_DIMS if pre_dims is None else int(pre_dims)
-    snap = run.snapshot(epoch)
-    vectors = snap.layer_vectors(layer) if layer else snap.vectors
+    epoch = run.resolve_epoch(epoch)
+    epoch_path = run.epoch_path(epoch)
+    vectors = run.vectors(epoch, layer)
     n = len(vectors)
     k = int(max(1, min(k, n - 1)))
     kinds = ("exact", "approx") if method == "auto" else (method,)
     if not recompute:
         for kind in kinds:
-            cached = _load(cache_paths(snap.path, layer, pre_dims, kind), n, kind)
+            cached = _load(cache_paths(epoch_path, layer, pre_dims, kind), n, kind)
             if cached is not None and cached.k >= k:
                 return cached.head(k)
     graph = knn_graph(reduce(vectors, pre_dims), k, method=method)
-    paths = cache_paths(snap.path, layer, pre_dims, graph.method)
+    paths = cache_paths(epoch_path, layer, pre_dims, graph.method)
     # distances first: whoever finds the indices file finds the matching distances
     save_array_atomic(paths[1], graph.distances)
     save_array_atomic(paths[0], graph.indices)

@@ -296,7 +296,7 @@ class Snapshot:
 
     epoch: int
     path: Path
-    table: pd.DataFrame
+    table: pd.DataFrame | None  # None where only the vectors were read (Run.vectors)
     meta: dict[str, Any]
     _vectors: np.ndarray | None = field(default=None, repr=False)
 
@@ -391,18 +391,31 @@ class Run:
             )
         return path
 
-    def snapshot(self, epoch: int | None = None, metadata: bool = True) -> Snapshot:
-        """The snapshot of ``epoch`` (default: the latest), with metadata columns joined
-        (``metadata=False``: the recorded table alone, e.g. for rankings that need none)."""
+    def resolve_epoch(self, epoch: int | None = None) -> int:
+        """The recorded epoch ``epoch`` names: None or -1 is the latest, -2 the one before."""
         epochs = self.epochs
         if epoch is None:
             if not epochs:
                 raise RunError(f"{self.path} holds no completed epoch yet.")
-            epoch = epochs[-1]
+            return epochs[-1]
         if epoch < 0:
             if -epoch > len(epochs):
                 raise RunError(f"epoch {epoch} is out of range; recorded epochs are {epochs}.")
-            epoch = epochs[epoch]
+            return epochs[epoch]
+        return int(epoch)
+
+    def vectors(self, epoch: int | None = None, layer: str | None = None) -> np.ndarray:
+        """float32 perception vectors of ``epoch`` (memory-mapped), all layers or one layer's
+        block, checked against meta.json, without reading the per-sample table."""
+        epoch = self.resolve_epoch(epoch)
+        path = self.epoch_path(epoch)
+        snap = Snapshot(epoch=epoch, path=path, table=None, meta=read_json(path / "meta.json"))
+        return snap.vectors if layer is None else snap.layer_vectors(layer)
+
+    def snapshot(self, epoch: int | None = None, metadata: bool = True) -> Snapshot:
+        """The snapshot of ``epoch`` (default: the latest), with metadata columns joined
+        (``metadata=False``: the recorded table alone, e.g. for rankings that need none)."""
+        epoch = self.resolve_epoch(epoch)
         path = self.epoch_path(epoch)
         meta = read_json(path / "meta.json")
         table = read_parquet(path / "table.parquet")

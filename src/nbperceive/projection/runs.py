@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectionError, RunError
-from ..store import Run, Snapshot, epoch_dirname, save_array_atomic
+from ..store import Run, epoch_dirname, save_array_atomic
 from .align import procrustes_align, to_box
 from .fit import _DEFAULTS, _as_matrix, _check_method, _pca, embed
 
@@ -62,11 +62,7 @@ def _previous(run: Run, epoch: int) -> int | None:
 
 
 def _vectors(run: Run, epoch: int, layer: str | None) -> np.ndarray:
-    path = run.path / epoch_dirname(epoch)
-    meta = json.loads((path / "meta.json").read_text())
-    snap = Snapshot(epoch=epoch, path=path, table=None, meta=meta)  # type: ignore[arg-type]
-    vectors = snap.vectors if layer is None else snap.layer_vectors(layer)
-    return np.asarray(vectors, dtype=np.float32)
+    return np.asarray(run.vectors(epoch, layer), dtype=np.float32)
 
 
 def _load_cached(path: Path, n: int | None = None) -> np.ndarray | None:
