@@ -12,7 +12,14 @@ the cache), ``cleanlab`` (``find_label_issues`` on the same probabilities), and,
 precision@k with the approximate graph against exact search (brute force). The numba
 compilation of pynndescent (first NN-descent in a process) is timed apart, on 5,000 rows.
 
-Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]``.
+Stage ``umap`` (``--stages umap``): the UMAP layout of the last epoch as the explorer refines
+it: up to ``landmarks`` (50,000) samples fitted whole, above that a landmark sample fitted and
+the rest placed on the shared graph (nbperceive.projection.landmarks); up to ``--exact-max``
+also the whole-set UMAP of the same vectors, and the share of 15 nearest neighbours each
+layout keeps (on 5,000 random samples).
+
+Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
+[--stages suspects umap]``.
 """
 
 from __future__ import annotations
@@ -84,11 +91,11 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/nbp-scale"))
     parser.add_argument("--exact-max", type=int, default=70_000,
                         help="largest size also ranked with exact neighbour search")
+    parser.add_argument("--stages", nargs="+", default=["suspects", "umap"],
+                        choices=["suspects", "umap"])
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
-    import nbperceive as nbp
     from nbperceive import neighbours
-    from nbperceive.metrics import _probabilities
 
     t0 = time.perf_counter()
     neighbours.knn_graph(np.random.default_rng(0).normal(size=(5000, 20)), 15, method="approx")
@@ -100,6 +107,65 @@ def main() -> None:
     print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
 
     runs = record(args.dir, args.sizes)
+    if "suspects" in args.stages:
+        suspects_table(runs, args.exact_max)
+    if "umap" in args.stages:
+        umap_table(runs, args.exact_max)
+
+
+def knn_kept(x: np.ndarray, coords: np.ndarray, rows: np.ndarray, k: int = 15) -> float:
+    """Share of the k nearest neighbours (in ``x``) of each of ``rows`` kept in ``coords``."""
+    from sklearn.neighbors import NearestNeighbors
+
+    def near(a):
+        return NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(
+            a[rows], return_distance=False)[:, 1:]
+    a, b = near(x), near(coords)
+    return float(np.mean([len(set(i) & set(j)) / k for i, j in zip(a, b, strict=True)]))
+
+
+def umap_table(runs: dict, full_max: int) -> None:
+    import nbperceive as nbp
+    from nbperceive.projection.fit import _pre_reduce
+
+    rows = []
+    for n, (run_dir, _) in runs.items():
+        run = nbp.open_run(run_dir)
+        epoch = run.epochs[-1]
+        r = {"n": n}
+        t0 = time.perf_counter()
+        coords = run.project(epoch, "umap", recompute=True)
+        r["umap"] = time.perf_counter() - t0
+        x = _pre_reduce(np.asarray(run.vectors(epoch)), 50)
+        sample = np.random.default_rng(0).choice(n, min(n, 5000), replace=False)
+        r["kept"] = knn_kept(x, coords, sample)
+        r["kept_pca"] = knn_kept(x, run.project(epoch, "pca"), sample)
+        if n <= full_max:
+            t0 = time.perf_counter()
+            whole = run.project(epoch, "umap", recompute=True, landmarks=n)
+            r["umap_whole"] = time.perf_counter() - t0
+            r["kept_whole"] = knn_kept(x, whole, sample)
+        rows.append(r)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+    print("\n| N | UMAP as the explorer refines it, s | whole-set UMAP s | 15-NN kept: "
+          "explorer's / whole-set / PCA |")
+    print("|---|---|---|---|")
+    for r in rows:
+        whole = f"{r['umap_whole']:.1f}" if "umap_whole" in r else "-"
+        kw = f"{r['kept_whole']:.3f}" if "kept_whole" in r else "-"
+        print(f"| {r['n']:,} | {r['umap']:.1f} | {whole} | {r['kept']:.3f} / {kw} / "
+              f"{r['kept_pca']:.3f} |")
+    if len(rows) > 1:
+        a, b = rows[0], rows[-1]
+        exp = np.log(b["umap"] / a["umap"]) / np.log(b["n"] / a["n"])
+        print(f"growth exponent of umap between {a['n']:,} and {b['n']:,}: {exp:.2f}")
+
+
+def suspects_table(runs: dict, exact_max: int) -> None:
+    import nbperceive as nbp
+    from nbperceive import neighbours
+    from nbperceive.metrics import _probabilities
+
     rows = []
     for n, (run_dir, flipped) in runs.items():
         run = nbp.open_run(run_dir)
@@ -124,7 +190,7 @@ def main() -> None:
         r["cleanlab"] = time.perf_counter() - t0
         by_loss = last.nlargest(len(flipped), "loss")["sample_id"].to_numpy()
         r["p_loss"] = float(np.isin(by_loss, flipped).mean())
-        if n <= args.exact_max:
+        if n <= exact_max:
             t0 = time.perf_counter()
             exact = run.suspects(neighbour_search="exact")
             r["suspects_exact"] = time.perf_counter() - t0

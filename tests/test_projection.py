@@ -186,6 +186,60 @@ def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts, tmp_path):
         trustworthiness(x, run.project(epoch, "pca", layer="hidden2"), n_neighbors=10)
 
 
+def _knn_kept(x: np.ndarray, coords: np.ndarray, k: int = 15) -> float:
+    """Mean share of each sample's k nearest neighbours in ``x`` that stay so in ``coords``."""
+    from sklearn.neighbors import NearestNeighbors
+
+    def knn(a):
+        return NearestNeighbors(n_neighbors=k + 1).fit(a).kneighbors(a, return_distance=False)
+    a, b = knn(x)[:, 1:], knn(coords)[:, 1:]
+    return float(np.mean([len(set(i) & set(j)) / k for i, j in zip(a, b, strict=True)]))
+
+
+def test_umap_of_more_samples_than_landmarks_fits_a_sample_and_places_the_rest(
+        run, umap_layouts, tmp_path):
+    # Above `landmarks` samples UMAP fits a sample; the rest sit among their graph neighbours.
+    # On these 1,000 samples a 250-landmark layout keeps most of the full UMAP's neighbourhoods
+    # (measured 0.41 vs 0.55 full and 0.20 PCA on 1,797 digits with 400 landmarks) and far more
+    # than PCA's; the landmarks themselves keep their fitted positions.
+    import shutil
+
+    from nbperceive.projection import landmarks
+
+    run = Run(shutil.copytree(run.path, tmp_path / "copy"))
+    aligned, _ = umap_layouts
+    coords = run.project(3, "umap", landmarks=250, **UMAP_FAST)
+    assert coords.shape == (len(run.samples), 2) and np.isfinite(coords).all()
+    assert (run.epoch_path(3) / proj.cache_name("umap", landmarks=250, **UMAP_FAST)).is_file()
+    x = _vectors(run, 3)
+    kept, full, pca = (_knn_kept(x, c) for c in (coords, aligned[3], run.project(3, "pca")))
+    print(f"kNN kept: 250 landmarks {kept:.3f}, full UMAP {full:.3f}, PCA {pca:.3f}")
+    assert kept > 0.6 * full and kept > pca + 0.05
+    chosen = landmarks.choose(len(x), 250, 0)
+    rest = np.setdiff1d(np.arange(len(x)), chosen)
+    # a placed sample lies closer to its own graph neighbours than to random samples
+    from nbperceive import neighbours
+
+    graph = neighbours.run_graph(run, 3, None, k=15)
+    near = np.linalg.norm(coords[rest, None] - coords[graph.indices[rest, 1:]], axis=2).mean()
+    far = np.linalg.norm(coords[rest, None] - coords[np.random.default_rng(0).integers(
+        0, len(x), (len(rest), 15))], axis=2).mean()
+    assert near < 0.5 * far
+
+
+def test_landmark_placement_reaches_samples_the_graph_cannot():
+    # two components, landmarks only in the first: the second is placed by the PCA fallback
+    from nbperceive.projection import landmarks
+
+    idx = np.array([[1, 2], [0, 2], [0, 1], [4, 5], [3, 5], [3, 4]])
+    dist = np.ones((6, 2), np.float32)
+    fallback = np.arange(12, dtype=np.float64).reshape(6, 2)
+    out = landmarks.place(idx, dist, np.array([0, 1]), np.array([[0.0, 0.0], [2.0, 2.0]]),
+                          fallback)
+    np.testing.assert_allclose(out[2], [1.0, 1.0])  # mean of its two placed neighbours
+    assert np.isfinite(out).all() and len(np.unique(out[3:], axis=0)) == 3
+
+
 def test_tsne_layout_aligned_cached_and_keeps_neighbours(run):
     coords = proj.project_all(run, "tsne", epochs=[2, 3], progress=False, **TSNE_FAST)
     assert set(coords) == {2, 3}

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectionError
+from .landmarks import LANDMARKS
 
 METHODS = ("pca", "umap", "tsne")
 PRE_DIMS = 50
@@ -16,7 +17,7 @@ MIN_SAMPLES_REFINED = 10
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "pca": {"pre_dims": PRE_DIMS},
     "umap": {"pre_dims": PRE_DIMS, "n_neighbors": 15, "min_dist": 0.1, "metric": "euclidean",
-             "n_epochs": None, "random_state": 0},
+             "n_epochs": None, "random_state": 0, "landmarks": LANDMARKS},
     "tsne": {"pre_dims": PRE_DIMS, "perplexity": 30, "n_jobs": 1, "random_state": 0},
 }
 _umap_compiled = False  # set once a UMAP fit finished in this process
@@ -159,5 +160,6 @@ def embed(
         raise ProjectionError(f"init must have shape ({len(x)}, 2), got {np.shape(init)}.")
     reduced = _pre_reduce(x, pre_dims)
     if method == "umap":
+        params.pop("landmarks")  # a run layout's sampling (projection.runs); embed fits all rows
         return _fit_umap(reduced, init, params)
     return _fit_tsne(reduced, init, params, report)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ProjectionError, RunError
+from ..errors import ProjectionError
 from ..store import Run, epoch_dirname, save_array_atomic
 from .align import procrustes_align, to_box
 from .fit import _DEFAULTS, _as_matrix, _check_method, _pca, embed
@@ -42,16 +42,7 @@ def _open(run: Run | str | os.PathLike) -> Run:
 
 
 def _resolve_epoch(run: Run, epoch: int | None) -> int:
-    epochs = run.epochs
-    if not epochs:
-        raise RunError(f"{run.path} holds no completed epoch yet; nothing to lay out.")
-    if epoch is None:
-        return epochs[-1]
-    epoch = int(epoch)
-    if epoch < 0:
-        if -epoch > len(epochs):
-            raise RunError(f"epoch {epoch} is out of range; recorded epochs are {epochs}.")
-        return epochs[epoch]
+    epoch = run.resolve_epoch(epoch)
     run.epoch_path(epoch)  # raises RunError naming the recorded epochs
     return epoch
 
@@ -155,12 +146,32 @@ def project_run(
         # scatter it again (measured on digits: median displacement 0.32 -> 0.24, same
         # trustworthiness).
         fit_params.setdefault("early_exaggeration_iter", 0)
-    if method == "umap":
-        fit_params.update(_shared_graph(run, epoch, layer, params))
-    coords = embed(vectors, method, init=reference, report=report, **fit_params)
+    if method == "umap" and len(vectors) > int({**_DEFAULTS["umap"], **params}["landmarks"]):
+        coords = _landmark_umap(run, epoch, layer, vectors, reference, fit_params)
+    else:
+        if method == "umap":
+            fit_params.update(_shared_graph(run, epoch, layer, params))
+        coords = embed(vectors, method, init=reference, report=report, **fit_params)
     coords = to_box(procrustes_align(coords, reference))
     save_array_atomic(path, coords)
     return coords
+
+
+def _landmark_umap(run: Run, epoch: int, layer: str | None, vectors: np.ndarray,
+                   reference: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    """UMAP of a landmark sample, the other samples placed on the run's neighbour graph
+    (see :mod:`.landmarks`)."""
+    from ..neighbours import run_graph
+    from . import landmarks
+
+    merged = {**_DEFAULTS["umap"], **params}
+    chosen = landmarks.choose(len(vectors), int(merged["landmarks"]), merged["random_state"])
+    fitted = embed(np.asarray(vectors[chosen]), "umap", init=reference[chosen], **params)
+    fitted = procrustes_align(fitted, reference[chosen])
+    k = min(int(merged["n_neighbors"]), len(vectors) - 1)
+    graph = run_graph(run, epoch, layer, k=k, pre_dims=int(merged["pre_dims"]))
+    # column 0 of the graph is the sample itself
+    return landmarks.place(graph.indices[:, 1:], graph.distances[:, 1:], chosen, fitted, reference)
 
 
 def _shared_graph(run: Run, epoch: int, layer: str | None, params: dict[str, Any]
