@@ -107,10 +107,28 @@ def main() -> None:
     print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
 
     runs = record(args.dir, args.sizes)
+    capture_table(runs)
     if "suspects" in args.stages:
         suspects_table(runs, args.exact_max)
     if "umap" in args.stages:
         umap_table(runs, args.exact_max)
+
+
+def capture_table(runs: dict) -> None:
+    """Seconds of each probe's capture (recorded in its meta.json) and their growth in N."""
+    import nbperceive as nbp
+
+    secs = {}
+    for n, (run_dir, _) in runs.items():
+        run = nbp.open_run(run_dir)
+        secs[n] = [run.snapshot(e, metadata=False).meta["capture_seconds"] for e in run.epochs]
+        print(f"capture, N={n:,}: " + ", ".join(f"epoch {e} {t:.1f} s" for e, t in
+                                                zip(run.epochs, secs[n], strict=True)) +
+              f" ({1e6 * secs[n][-1] / n:.1f} us/sample)", flush=True)
+    if len(secs) > 1:
+        (a, ta), (b, tb) = min(secs.items()), max(secs.items())
+        print(f"growth exponent of capture between {a:,} and {b:,}: "
+              f"{np.log(tb[-1] / ta[-1]) / np.log(b / a):.2f}")
 
 
 def knn_kept(x: np.ndarray, coords: np.ndarray, rows: np.ndarray, k: int = 15) -> float:
