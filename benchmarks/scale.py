@@ -13,7 +13,7 @@ precision@k with the approximate graph against exact search (brute force). The n
 compilation of pynndescent (first NN-descent in a process) is timed apart, on 5,000 rows.
 
 Stage ``umap`` (``--stages umap``): the UMAP layout of the last epoch as the explorer refines
-it: up to ``landmarks`` (50,000) samples fitted whole, above that a landmark sample fitted and
+it: up to ``landmarks`` (20,000) samples fitted whole, above that a landmark sample fitted and
 the rest placed on the shared graph (nbperceive.projection.landmarks); up to ``--exact-max``
 also the whole-set UMAP of the same vectors, and the share of 15 nearest neighbours each
 layout keeps (on 5,000 random samples).

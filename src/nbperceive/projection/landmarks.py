@@ -1,6 +1,7 @@
 """UMAP for more samples than UMAP can fit in time: fit a landmark sample, place the rest.
 
-Above :data:`LANDMARKS` samples, UMAP (umap-learn) fits a random sample of that many; every
+Above :data:`LANDMARKS` samples, UMAP (umap-learn) fits a random sample of that many (on their
+exact neighbour graph, searched by brute force as :mod:`nbperceive.neighbours` does); every
 other sample is then placed at the weighted mean of the positions of its neighbours in the
 run's neighbour graph (the one ``suspects`` shares, see :mod:`nbperceive.neighbours`), in
 rounds: a sample with no placed neighbour yet waits for the next round. Weights follow UMAP's
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LANDMARKS = 50_000  # samples UMAP fits itself; the rest are placed on the graph
+LANDMARKS = 20_000  # samples UMAP fits (their graph searched exactly: no numba NN-descent)
 _MAX_ROUNDS = 64
 
 

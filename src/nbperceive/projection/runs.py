@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import ProjectionError
 from ..store import Run, epoch_dirname, save_array_atomic
 from .align import procrustes_align, to_box
-from .fit import _DEFAULTS, _as_matrix, _check_method, _pca, embed
+from .fit import _DEFAULTS, _as_matrix, _check_method, _pca, _pre_reduce, embed
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.]+")
 
@@ -161,12 +161,17 @@ def _landmark_umap(run: Run, epoch: int, layer: str | None, vectors: np.ndarray,
                    reference: np.ndarray, params: dict[str, Any]) -> np.ndarray:
     """UMAP of a landmark sample, the other samples placed on the run's neighbour graph
     (see :mod:`.landmarks`)."""
-    from ..neighbours import run_graph
+    from ..neighbours import knn_graph, run_graph
     from . import landmarks
 
     merged = {**_DEFAULTS["umap"], **params}
     chosen = landmarks.choose(len(vectors), int(merged["landmarks"]), merged["random_state"])
-    fitted = embed(np.asarray(vectors[chosen]), "umap", init=reference[chosen], **params)
+    x = np.asarray(vectors[chosen])
+    k = min(int(merged["n_neighbors"]), len(chosen) - 1)
+    own = knn_graph(_pre_reduce(_as_matrix(x), int(merged["pre_dims"])), k, method="exact")
+    knn = (np.ascontiguousarray(own.indices[:, :k]), np.ascontiguousarray(own.distances[:, :k]),
+           None)  # UMAP counts the sample itself among its n_neighbors columns
+    fitted = embed(x, "umap", init=reference[chosen], **{**params, "precomputed_knn": knn})
     fitted = procrustes_align(fitted, reference[chosen])
     k = min(int(merged["n_neighbors"]), len(vectors) - 1)
     graph = run_graph(run, epoch, layer, k=k, pre_dims=int(merged["pre_dims"]))
