@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,48 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None) -> k
                 "Pass its class: nbp.load_model(path, custom_objects={'Name': Name})."
             ) from err
         raise ModelError(f"cannot load {path.name}: {message[:300]}") from err
+
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """Load a weights-only ``.weights.h5`` file (``model.save_weights``) into ``model``, in
+    place. Such a file holds arrays and no config, so no code from it runs; any other file
+    (a pickle, a full model) is refused. The architecture must match the one saved."""
+    require_safe_keras()
+    path = Path(path)
+    if not path.name.endswith(WEIGHTS_SUFFIX):
+        raise ModelError(f"{path.name} is not a Keras weights file ({WEIGHTS_SUFFIX}); "
+                         "nbperceive loads weights only from files written by "
+                         "model.save_weights (use nbp.load_model for whole models).")
+    if not path.is_file():
+        raise ModelError(f"no weights file at {path}.")
+    try:
+        with warnings.catch_warnings():  # the file may hold optimizer slots the copy lacks
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(path)
+    except (ValueError, KeyError, OSError) as err:
+        raise ModelError(
+            f"the weights in {path} do not fit model {model.name!r} ({type(err).__name__}: "
+            f"{str(err)[:200]}); pass the model (same layers) that was recorded.") from err
+    return model
+
+
+def clone(model: keras.Model) -> keras.Model:
+    """A new model with ``model``'s architecture and its own variables (Functional or
+    Sequential: ``keras.models.clone_model``); the weights are copied too."""
+    try:
+        copy = keras.models.clone_model(model)
+    except Exception as err:  # subclassed models carry no config to rebuild from
+        raise ModelError(
+            f"model {model.name!r} cannot be copied ({type(err).__name__}: {str(err)[:160]}); "
+            "build a fresh instance of it yourself and load the epoch's weights into it "
+            "with nbp.models.load_weights(fresh, run.weights_path(epoch)).") from err
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def model_at(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """A copy of ``model`` holding the weights saved at ``path`` (``model`` is untouched)."""
+    return load_weights(clone(model), path)
