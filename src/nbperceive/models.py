@@ -158,3 +158,41 @@ def clone(model: keras.Model) -> keras.Model:
 def model_at(model: keras.Model, path: str | os.PathLike) -> keras.Model:
     """A copy of ``model`` holding the weights saved at ``path`` (``model`` is untouched)."""
     return load_weights(clone(model), path)
+
+
+class EpochModels:
+    """``model`` as it was after each recorded epoch of ``run`` that kept weights.
+
+    The model in memory stands for ``final_epoch`` (default: the run's last epoch). Other
+    epochs load into one copy of it, made once: swapping weights into the same variables
+    keeps every compiled pass traced for that copy (the attribution engine's included),
+    instead of tracing a new model per epoch.
+    """
+
+    def __init__(self, run: Any, model: keras.Model, final_epoch: int | None = None):
+        self.run = run
+        self.model = model
+        self.final_epoch = int(run.epochs[-1] if final_epoch is None else final_epoch)
+        self._copy: keras.Model | None = None
+        self._loaded: int | None = None
+
+    @property
+    def epochs(self) -> list[int]:
+        """Epochs whose model can be had: those with saved weights, and the final one."""
+        return sorted({*self.run.weight_epochs, self.final_epoch})
+
+    def at(self, epoch: int) -> keras.Model | None:
+        """The model after ``epoch`` (the one in memory for the final epoch), or None when
+        the run kept no weights for it."""
+        epoch = int(epoch)
+        if epoch == self.final_epoch:
+            return self.model
+        if epoch not in self.run.weight_epochs:
+            return None
+        if self._copy is None:
+            self._copy = clone(self.model)
+        if self._loaded != epoch:
+            self._loaded = None  # a failed load leaves the copy's weights undefined
+            load_weights(self._copy, self.run.weights_path(epoch))
+            self._loaded = epoch
+        return self._copy
