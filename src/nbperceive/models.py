@@ -118,6 +118,22 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None) -> k
 WEIGHTS_SUFFIX = ".weights.h5"
 
 
+def save_weights(model: keras.Model, path: str | os.PathLike) -> None:
+    """Write ``model``'s weights to ``path`` (``.weights.h5``, Keras' weights-only HDF5)
+    without its optimizer's slots (Adam's would triple the file): what a model needs to
+    predict and be explained, not to resume training."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        try:
+            from keras.src.saving import saving_lib
+
+            saving_lib.save_weights_only(model, str(path), objects_to_skip=[optimizer])
+            return
+        except (ImportError, AttributeError, TypeError):  # another Keras: the public way
+            Path(path).unlink(missing_ok=True)
+    model.save_weights(path)
+
+
 def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
     """Load a weights-only ``.weights.h5`` file (``model.save_weights``) into ``model``, in
     place. Such a file holds arrays and no config, so no code from it runs; any other file

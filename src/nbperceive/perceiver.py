@@ -16,6 +16,7 @@ import pandas as pd
 from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_specs, loss_spec
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
+from .models import save_weights
 from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
 from .store import (
     WEIGHTS_FILE,
@@ -322,7 +323,7 @@ class Perceiver:
             return {"skipped": reason}
         started = time.perf_counter()
         try:
-            size = writer.add_file(WEIGHTS_FILE, lambda path: self.model.save_weights(path))
+            size = writer.add_file(WEIGHTS_FILE, lambda path: save_weights(self.model, path))
         except Exception as err:  # the user's training must go on, and so does the capture
             reason = f"saving failed: {type(err).__name__}: {err}"
             warnings.warn(f"nbperceive: epoch {epoch} is recorded without model weights; "

@@ -389,11 +389,8 @@ class Inspector(anywidget.AnyWidget):
         self.weight_epochs = self._epochs.epochs
         wanted = int(change["new"])
         epoch = wanted if wanted in self.weight_epochs else self._epochs.final_epoch
-        if epoch == self.model_epoch:
-            return
-        previous, self.model_epoch = self.model_epoch, epoch
-        if not self._refresh():
-            self.model_epoch = previous
+        if epoch != self.model_epoch:
+            self._refresh(epoch=epoch)  # model_epoch changes with the maps, not before
 
     def _model(self, i: int, epoch: int) -> Any:
         """Model ``i`` as it was after ``epoch`` (``epoch`` -1 or no run: as it is)."""
@@ -404,12 +401,15 @@ class Inspector(anywidget.AnyWidget):
             return model
         return self._models[i]
 
-    def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> bool:
-        """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
+    def _refresh(self, raise_errors: bool = False, reset_label: bool = False,
+                 epoch: int | None = None) -> bool:
+        """Compute (or fetch from cache) the shown sample for every model (model 0 as after
+        ``epoch``, default: the shown one) and sync the traits."""
         self.status = "computing"
         s = self.shown
+        epoch = self.model_epoch if epoch is None else epoch
         try:
-            panels = [self._panel(i) for i in range(max(1, len(self._models)))]
+            panels = [self._panel(i, epoch=epoch) for i in range(max(1, len(self._models)))]
             image, tokens = self._sample_view(s, panels[0])
         except Exception as exc:  # shown in the cell instead of a blank
             self.status = ""
@@ -428,6 +428,7 @@ class Inspector(anywidget.AnyWidget):
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
             self.panels = panels
+            self.model_epoch = epoch
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
             if len(panels) > 1:
                 self.depth_b = _keep_depth(self.depth_b, old[1] if len(old) > 1 else None,
