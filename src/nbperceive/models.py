@@ -192,6 +192,31 @@ class EpochModels:
         self._copy: keras.Model | None = None
         self._loaded: int | None = None
 
+    @classmethod
+    def matching(cls, run: Any, model: keras.Model, x: Any, n: int = 16) -> EpochModels:
+        """Like the constructor, with the epoch of ``model`` found from its predictions: the
+        latest epoch whose recorded probabilities of the first ``n`` probe samples ``x``
+        it reproduces (a ``save_best_only`` checkpoint is not the last epoch); the last
+        epoch when none matches or the run records no probabilities."""
+        import numpy as np
+
+        first = [v[:n] for v in x] if isinstance(x, (list, tuple)) else (
+            {k: v[:n] for k, v in x.items()} if isinstance(x, dict) else x[:n])
+        try:
+            out = model(first, training=False)
+            probs = np.asarray(out[0] if isinstance(out, (list, tuple)) else out, np.float64)
+        except Exception:  # a model that cannot run on the probe as given: assume the last
+            return cls(run, model)
+        for epoch in reversed(run.epochs):
+            table = run.snapshot(epoch, metadata=False).table
+            cols = [c for c in table.columns if str(c).startswith("prob_")]
+            if not cols:
+                break
+            recorded = table[cols].to_numpy(np.float64)[: len(probs)]
+            if recorded.shape == probs.shape and np.allclose(probs, recorded, atol=1e-4):
+                return cls(run, model, epoch)
+        return cls(run, model)
+
     @property
     def epochs(self) -> list[int]:
         """Epochs whose model can be had: those with saved weights, and the final one."""

@@ -155,6 +155,9 @@ def test_an_epoch_without_weights_keeps_the_final_model_and_a_saved_page_moves(p
     ins.sample = 3
     ins.view_epoch = 1
     assert ins.model_epoch == 2  # the page names both epochs (browser test)
+    # a model saved at an earlier epoch (a best-only checkpoint) is known for what it is
+    early = nbp.open_run(tmp_path / "run").model_at(0, perceiver.model)
+    assert nbp.Inspector(early, perceiver.data.x[0], run=tmp_path / "run").model_epoch == 0
     ins.export_samples = [3, 4]
     saved = ins._export_traits()["saved"]
     entry = saved["3"]

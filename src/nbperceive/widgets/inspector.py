@@ -53,7 +53,7 @@ COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
 SAVED_EPOCHS = 4  # earlier epochs (besides the final one) whose maps a saved page carries
-EPOCH_MAPS_BYTES = 400_000  # at most this many bytes of earlier epochs' maps in a saved page
+EPOCH_MAPS_BYTES = 250_000  # at most this many bytes of earlier epochs' maps in a saved page
 EPOCH_LABELS = 3  # labels per earlier-epoch map in a saved page: the truth and the top ones
 
 
@@ -164,10 +164,10 @@ class Inspector(anywidget.AnyWidget):
         if x is None:
             raise ProbeError("pass the sample(s) to inspect: Inspector(model, x)")
         self._explanation = explanation
-        self._epochs = self._epoch_models(run)
         self._faithfulness = _faithfulness_metrics(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
+        self._epochs = self._epoch_models(run)
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
         self._y_true = self._truths(y_true)
@@ -237,7 +237,8 @@ class Inspector(anywidget.AnyWidget):
         from ..models import EpochModels
         from ..store import Run, open_run
 
-        return EpochModels(run if isinstance(run, Run) else open_run(run), self._models[0])
+        run = run if isinstance(run, Run) else open_run(run)
+        return EpochModels.matching(run, self._models[0], self._x)
 
     def _as_batch(self, x: Any) -> tuple[Any, bool]:
         """``x`` as a batch, and whether it came as one (a single sample gets a batch axis)."""
