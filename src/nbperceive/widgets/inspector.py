@@ -521,6 +521,8 @@ class Inspector(anywidget.AnyWidget):
         if len(earlier) > SAVED_EPOCHS:
             picks = np.linspace(0, len(earlier) - 1, SAVED_EPOCHS).round().astype(int)
             earlier = [earlier[i] for i in dict.fromkeys(picks.tolist())]
+        for entry in saved.values():
+            entry["epoch"] = final  # the epoch of the model that made entry["panels"]
         budget = EPOCH_MAPS_BYTES
         for key, entry in saved.items():
             s = int(key)
@@ -538,7 +540,6 @@ class Inspector(anywidget.AnyWidget):
                 budget -= size
                 by_epoch[str(epoch)] = [panel]
             if by_epoch:
-                entry["epoch"] = final  # the epoch of the model that made entry["panels"]
                 entry["epochs"] = by_epoch
             if budget <= 0:
                 break
