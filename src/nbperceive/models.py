@@ -152,8 +152,9 @@ def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
             model.load_weights(path)
     except (ValueError, KeyError, OSError) as err:
         raise ModelError(
-            f"the weights in {path} do not fit model {model.name!r} ({type(err).__name__}: "
-            f"{str(err)[:200]}); pass the model (same layers) that was recorded.") from err
+            f"cannot load {path} into model {model.name!r} ({type(err).__name__}: "
+            f"{str(err)[:200]}): the file is damaged, or the model's layers differ from the "
+            "recorded one's; pass the model that was recorded, or re-record the run.") from err
     return model
 
 

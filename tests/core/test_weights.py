@@ -44,6 +44,13 @@ def test_each_epochs_weights_give_that_epochs_predictions(digits, tmp_path):
     # the user's model is untouched by loading an earlier epoch
     np.testing.assert_allclose(model.predict(x[:64], verbose=0),
                                _probs(run.snapshot(2).table), atol=1e-5)
+    # a damaged file is an error naming it, and leaves the model alone
+    path = run.weights_path(1)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(nbp.ModelError, match="epoch-0001/model.weights.h5 .*damaged"):
+        run.model_at(1, model)
+    with pytest.raises(nbp.ModelError, match="not a Keras weights file"):
+        nbp.models.load_weights(model, run.epoch_path(1) / "table.parquet")
 
 
 def test_budget_keeps_the_first_epochs_and_says_why(digits, tmp_path):
