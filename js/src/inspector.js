@@ -428,6 +428,8 @@ class InspectorView {
     this.epochNote.textContent = blank ? "" : text;
     this.epochNote.style.display = blank || !text ? "none" : "";
     this.epochNote.dataset.epoch = String(m.get("model_epoch"));
+    this.epochNote.classList.toggle("nbp-other", m.get("view_epoch") >= 0 &&
+      m.get("view_epoch") !== m.get("model_epoch"));
     this.root.dataset.modelEpoch = String(m.get("model_epoch"));
   }
 
