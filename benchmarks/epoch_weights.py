@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from capture import cnn, timed  # noqa: E402
 
 import nbperceive as nbp  # noqa: E402
-from capture import cnn, timed  # noqa: E402
 
 
 def main(epochs: int = 4) -> None:
