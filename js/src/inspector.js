@@ -15,6 +15,7 @@ import {
   toRGBA,
   topK,
 } from "./inspector/arrays.js";
+import { epochNote } from "./inspector/epochs.js";
 
 const CSS = `
 .nbp-inspector { font: 13px/1.4 system-ui, sans-serif; padding: 6px; }
@@ -420,12 +421,29 @@ class InspectorView {
     const blank = s < 0 || (saved.length > 0 && s !== m.get("shown") && !saved.includes(String(s)));
     this.root.classList.toggle("nbp-blank", blank);
     if (s < 0 && !err) this.status.textContent = "no sample selected: click a point or a list entry";
-    // ... and on one epoch: the maps come from the model as it is now, not an earlier epoch's
-    const viewEpoch = m.get("view_epoch"), modelEpoch = m.get("model_epoch");
-    const other = !blank && viewEpoch >= 0 && modelEpoch >= 0 && viewEpoch !== modelEpoch;
-    this.epochNote.textContent = other ? `These heatmaps come from the model after epoch ` +
-      `${modelEpoch} (the one in memory), not from epoch ${viewEpoch} shown in the scatter.` : "";
-    this.epochNote.style.display = other ? "" : "none";
+    // ... and on one epoch: say which epoch's model made the maps, and why when it is not
+    // the epoch the scrubber shows
+    const page = Object.keys(m.get("saved") || {}).length > 0;
+    const text = epochNote(m.get("view_epoch"), m.get("model_epoch"), this.epochsAt(s), page);
+    this.epochNote.textContent = blank ? "" : text;
+    this.epochNote.style.display = blank || !text ? "none" : "";
+    this.epochNote.dataset.epoch = String(m.get("model_epoch"));
+    this.epochNote.classList.toggle("nbp-other", m.get("view_epoch") >= 0 &&
+      m.get("view_epoch") !== m.get("model_epoch"));
+    this.root.dataset.modelEpoch = String(m.get("model_epoch"));
+  }
+
+  // Epochs whose maps can be shown for sample s: a saved page's for that sample, else the
+  // epochs the run kept weights for (null: not known, no run).
+  epochsAt(s) {
+    const saved = this.model.get("saved") || {};
+    const entry = saved[String(s)];
+    if (entry && entry.epoch !== undefined) {
+      return [...Object.keys(entry.epochs || {}).map(Number), entry.epoch];
+    }
+    if (Object.keys(saved).length) return null;
+    const kept = this.model.get("weight_epochs") || [];
+    return kept.length ? kept : null;
   }
 }
 
@@ -460,30 +478,38 @@ function render({ model, el }) {
   }
   // A saved report has no kernel: it carries the maps of some samples in `saved` and shows
   // them when a linked view (or the sample box) asks for one; live, `saved` is empty.
+  // Each saved sample may carry maps of earlier epochs (entry.epochs[e], made by the model
+  // after epoch e; entry.panels by the model after entry.epoch): the scrubber picks them.
   const fromSaved = safe(() => {
     const saved = model.get("saved") || {};
     const keys = Object.keys(saved);
     const s = model.get("sample");
-    if (!keys.length || s < 0 || s === model.get("shown")) return;
+    if (!keys.length || s < 0) return;
     const entry = saved[String(s)];
     if (!entry) {
+      if (s === model.get("shown")) return;
       const some = keys.slice(0, 12).join(", ") + (keys.length > 12 ? ", …" : "");
       view.pending = `sample ${s}: its heatmaps are not saved in this report (saved: ${some})`;
       view.paintStatus();
       return;
     }
+    const atEpoch = (entry.epochs || {})[String(model.get("view_epoch"))];
+    const epoch = atEpoch ? model.get("view_epoch") : entry.epoch ?? model.get("model_epoch");
+    if (s === model.get("shown") && epoch === model.get("model_epoch")) return;
     for (const name of ["image", "tokens", "y_true"]) model.set(name, entry[name]);
     model.set("y_true_labels", entry.y_true_labels || []);
     model.set("shown", s);
-    model.set("panels", entry.panels); // last: load() reads everything above
+    model.set("model_epoch", epoch);
+    model.set("panels", atEpoch || entry.panels); // last: load() reads everything above
   });
   const note = safe(() => view.paintStatus()); // keeps a pending message
   const handlers = [
     ["change:sample", fromSaved],
+    ["change:view_epoch", fromSaved],
     ...LOAD.map((n) => [`change:${n}`, load]),
     ...PAINT.map((n) => [`change:${n}`, paint]),
     ["change:status", status],
-    ...["sample", "shown", "view_epoch", "model_epoch"].map((n) => [`change:${n}`, note]),
+    ...["sample", "shown", "view_epoch", "model_epoch", "weight_epochs"].map((n) => [`change:${n}`, note]),
     ["change:error", status],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { epochNote } from "../src/inspector/epochs.js";
 import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
 import {
   clampIndex, decode, mapAt, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
@@ -81,5 +82,20 @@ describe("predictions", () => {
     expect(prediction(new Float32Array([0.2])).cls).toBe(0);
     expect(probabilityOf(new Float32Array([0.2]), 1)).toBeCloseTo(0.2);
     expect(topK(new Float32Array([0.1, 0.7, 0.2]), 2).map((r) => r.cls)).toEqual([1, 2]);
+  });
+});
+
+describe("epochNote", () => {
+  it("names the epoch of the model that made the maps", () => {
+    expect(epochNote(3, 3, [0, 3])).toBe("Heatmaps of the model after epoch 3.");
+    expect(epochNote(-1, 5, null)).toBe("Heatmaps of the model after epoch 5.");
+    expect(epochNote(2, -1, null)).toBe("");
+  });
+  it("says when the scrubber's epoch has no weights, or is being computed", () => {
+    expect(epochNote(1, 3, [0, 3])).toMatch(/^Epoch 1 has no saved weights, so .* after epoch 3, not from epoch 1/);
+    expect(epochNote(1, 3, [])).toMatch(/^Epoch 1 has no saved weights in this run/);
+    expect(epochNote(0, 3, [0, 3])).toBe("Computing the heatmaps of epoch 0…");
+    expect(epochNote(1, 3, [0, 3], true)).toMatch(/^This page does not carry this sample's heatmaps at epoch 1/);
+    expect(epochNote(0, 3, null)).toMatch(/after epoch 3 \(the one in memory\), not from epoch 0/);
   });
 });

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,128 @@ def load_model(path: str | os.PathLike, custom_objects: dict | None = None) -> k
                 "Pass its class: nbp.load_model(path, custom_objects={'Name': Name})."
             ) from err
         raise ModelError(f"cannot load {path.name}: {message[:300]}") from err
+
+
+WEIGHTS_SUFFIX = ".weights.h5"
+
+
+def save_weights(model: keras.Model, path: str | os.PathLike) -> None:
+    """Write ``model``'s weights to ``path`` (``.weights.h5``, Keras' weights-only HDF5)
+    without its optimizer's slots (Adam's would triple the file): what a model needs to
+    predict and be explained, not to resume training."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        try:
+            from keras.src.saving import saving_lib
+
+            saving_lib.save_weights_only(model, str(path), objects_to_skip=[optimizer])
+            return
+        except (ImportError, AttributeError, TypeError):  # another Keras: the public way
+            Path(path).unlink(missing_ok=True)
+    model.save_weights(path)
+
+
+def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """Load a weights-only ``.weights.h5`` file (``model.save_weights``) into ``model``, in
+    place. Such a file holds arrays and no config, so no code from it runs; any other file
+    (a pickle, a full model) is refused. The architecture must match the one saved."""
+    require_safe_keras()
+    path = Path(path)
+    if not path.name.endswith(WEIGHTS_SUFFIX):
+        raise ModelError(f"{path.name} is not a Keras weights file ({WEIGHTS_SUFFIX}); "
+                         "nbperceive loads weights only from files written by "
+                         "model.save_weights (use nbp.load_model for whole models).")
+    if not path.is_file():
+        raise ModelError(f"no weights file at {path}.")
+    try:
+        with warnings.catch_warnings():  # the file may hold optimizer slots the copy lacks
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(path)
+    except (ValueError, KeyError, OSError) as err:
+        raise ModelError(
+            f"cannot load {path} into model {model.name!r} ({type(err).__name__}: "
+            f"{str(err)[:200]}): the file is damaged, or the model's layers differ from the "
+            "recorded one's; pass the model that was recorded, or re-record the run.") from err
+    return model
+
+
+def clone(model: keras.Model) -> keras.Model:
+    """A new model with ``model``'s architecture and its own variables (Functional or
+    Sequential: ``keras.models.clone_model``); the weights are copied too."""
+    try:
+        copy = keras.models.clone_model(model)
+    except Exception as err:  # subclassed models carry no config to rebuild from
+        raise ModelError(
+            f"model {model.name!r} cannot be copied ({type(err).__name__}: {str(err)[:160]}); "
+            "build a fresh instance of it yourself and load the epoch's weights into it "
+            "with nbp.models.load_weights(fresh, run.weights_path(epoch)).") from err
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def model_at(model: keras.Model, path: str | os.PathLike) -> keras.Model:
+    """A copy of ``model`` holding the weights saved at ``path`` (``model`` is untouched)."""
+    return load_weights(clone(model), path)
+
+
+class EpochModels:
+    """``model`` as it was after each recorded epoch of ``run`` that kept weights.
+
+    The model in memory stands for ``final_epoch`` (default: the run's last epoch). Other
+    epochs load into one copy of it, made once: swapping weights into the same variables
+    keeps every compiled pass traced for that copy (the attribution engine's included),
+    instead of tracing a new model per epoch.
+    """
+
+    def __init__(self, run: Any, model: keras.Model, final_epoch: int | None = None):
+        self.run = run
+        self.model = model
+        self.final_epoch = int(run.epochs[-1] if final_epoch is None else final_epoch)
+        self._copy: keras.Model | None = None
+        self._loaded: int | None = None
+
+    @classmethod
+    def matching(cls, run: Any, model: keras.Model, x: Any, n: int = 16) -> EpochModels:
+        """Like the constructor, with the epoch of ``model`` found from its predictions: the
+        latest epoch whose recorded probabilities of the first ``n`` probe samples ``x``
+        it reproduces (a ``save_best_only`` checkpoint is not the last epoch); the last
+        epoch when none matches or the run records no probabilities."""
+        import numpy as np
+
+        first = [v[:n] for v in x] if isinstance(x, (list, tuple)) else (
+            {k: v[:n] for k, v in x.items()} if isinstance(x, dict) else x[:n])
+        try:
+            out = model(first, training=False)
+            probs = np.asarray(out[0] if isinstance(out, (list, tuple)) else out, np.float64)
+        except Exception:  # a model that cannot run on the probe as given: assume the last
+            return cls(run, model)
+        for epoch in reversed(run.epochs):
+            table = run.snapshot(epoch, metadata=False).table
+            cols = [c for c in table.columns if str(c).startswith("prob_")]
+            if not cols:
+                break
+            recorded = table[cols].to_numpy(np.float64)[: len(probs)]
+            if recorded.shape == probs.shape and np.allclose(probs, recorded, atol=1e-4):
+                return cls(run, model, epoch)
+        return cls(run, model)
+
+    @property
+    def epochs(self) -> list[int]:
+        """Epochs whose model can be had: those with saved weights, and the final one."""
+        return sorted({*self.run.weight_epochs, self.final_epoch})
+
+    def at(self, epoch: int) -> keras.Model | None:
+        """The model after ``epoch`` (the one in memory for the final epoch), or None when
+        the run kept no weights for it."""
+        epoch = int(epoch)
+        if epoch == self.final_epoch:
+            return self.model
+        if epoch not in self.run.weight_epochs:
+            return None
+        if self._copy is None:
+            self._copy = clone(self.model)
+        if self._loaded != epoch:
+            self._loaded = None  # a failed load leaves the copy's weights undefined
+            load_weights(self._copy, self.run.weights_path(epoch))
+            self._loaded = epoch
+        return self._copy

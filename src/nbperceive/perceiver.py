@@ -16,10 +16,36 @@ import pandas as pd
 from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_specs, loss_spec
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
+from .models import save_weights
 from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
-from .store import Run, RunWriter, Snapshot, metadata_frame
+from .store import (
+    WEIGHTS_FILE,
+    EpochWriter,
+    Run,
+    RunWriter,
+    Snapshot,
+    epoch_dirname,
+    metadata_frame,
+)
 
 _CHUNK = 4096
+WEIGHTS_BUDGET = 64 * 2**20
+"""``keep_weights="auto"``: keep each captured epoch's weights while the run's weight files
+stay under this many bytes (a small CNN of 100k parameters needs 0.4 MB per epoch)."""
+
+
+def _weights_budget(keep: bool | int | str) -> int | None:
+    """Bytes of model weights a run may keep (None: no limit, 0: none)."""
+    if keep is True:
+        return None
+    if keep is False:
+        return 0
+    if keep == "auto":
+        return WEIGHTS_BUDGET
+    if isinstance(keep, (int, np.integer)) and not isinstance(keep, bool) and keep >= 0:
+        return int(keep)
+    raise ModelError(f"keep_weights must be True, False, 'auto' or a byte budget (an int >= "
+                     f"0), got {keep!r}.")
 
 
 def _is_dataset(obj: Any) -> bool:
@@ -116,6 +142,12 @@ class Perceiver:
     >>> perceiver = Perceiver(model, probe=(x_val, y_val), metadata=df, run_dir="runs/mnist")
     >>> model.fit(x, y, epochs=5, callbacks=[perceiver.callback()])
     >>> perceiver.run.snapshot().table
+
+    ``keep_weights`` saves the model's weights with every captured epoch
+    (``model.weights.h5``, Keras' weights-only format), so heatmaps can be shown at any
+    recorded epoch (``run.model_at(epoch, model)``): ``"auto"`` keeps them while the run's
+    weight files stay under ``WEIGHTS_BUDGET`` (64 MB), an int sets that budget in bytes,
+    True keeps every epoch's, False none.
     """
 
     def __init__(
@@ -132,8 +164,10 @@ class Perceiver:
         overwrite: bool = False,
         resume: bool = False,
         seed: int = 0,
+        keep_weights: bool | int | str = "auto",
     ):
         self.model = model
+        self._weights_budget = _weights_budget(keep_weights)
         self.preview = preview
         declared = declared_inputs(model)
         input_shapes = [tuple(t.shape) for t in declared] if declared else None
@@ -184,6 +218,11 @@ class Perceiver:
         self.epoch = existing[-1] if existing else -1  # last captured epoch number
         self.epochs_trained = existing[-1] if existing else 0
         self._capturer = self._new_capturer()
+        self._weights_bytes = sum(  # what a resumed run's earlier epochs already hold
+            (self.run_dir / epoch_dirname(e) / WEIGHTS_FILE).stat().st_size
+            for e in existing if (self.run_dir / epoch_dirname(e) / WEIGHTS_FILE).is_file())
+        self._budget_warned = False
+        self._last_weights = 0
 
     def _signature(self) -> dict[str, Any]:
         return {
@@ -249,6 +288,7 @@ class Perceiver:
                 "capture_seconds": time.perf_counter() - started,
                 "class_names": self.class_names,
             }
+            meta["weights"] = self._save_weights(writer, epoch)  # after capture_seconds
             writer.commit(table, meta)
         except BaseException:
             writer.abort()
@@ -261,6 +301,38 @@ class Perceiver:
             )
         self.epoch = epoch
         return self.run.snapshot(epoch)
+
+    def _save_weights(self, writer: EpochWriter, epoch: int) -> dict[str, Any]:
+        """Save the model's weights into the epoch being written, within the budget. Never
+        raises: a failure is a warning, and the epoch is recorded without weights."""
+        budget = self._weights_budget
+        if budget == 0:
+            return {"skipped": "keep_weights=False"}
+        estimate = max(self._last_weights, sum(  # the last file's size, once there is one
+            int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in self.model.weights))
+        if budget is not None and self._weights_bytes + estimate > budget:
+            reason = (f"the weights budget of {budget / 2**20:.0f} MB is spent "
+                      f"({self._weights_bytes / 2**20:.1f} MB kept, {estimate / 2**20:.1f} MB "
+                      "per epoch)")
+            if not self._budget_warned:
+                self._budget_warned = True
+                warnings.warn(
+                    f"nbperceive: epoch {epoch} and later are recorded without model weights: "
+                    f"{reason}. Pass keep_weights=<bytes> or keep_weights=True to keep more, "
+                    "keep_weights=False to keep none.", RuntimeWarning, stacklevel=3)
+            return {"skipped": reason}
+        started = time.perf_counter()
+        try:
+            size = writer.add_file(WEIGHTS_FILE, lambda path: save_weights(self.model, path))
+        except Exception as err:  # the user's training must go on, and so does the capture
+            reason = f"saving failed: {type(err).__name__}: {err}"
+            warnings.warn(f"nbperceive: epoch {epoch} is recorded without model weights; "
+                          f"{reason}", RuntimeWarning, stacklevel=3)
+            return {"skipped": reason}
+        self._weights_bytes += size
+        self._last_weights = size
+        return {"file": WEIGHTS_FILE, "bytes": size,
+                "seconds": time.perf_counter() - started}
 
     def _new_capturer(self) -> Capturer:
         if self.data.dataset is not None:

@@ -9,6 +9,8 @@ Layout (no pickle anywhere; arrays are ``.npy`` read with ``allow_pickle=False``
         table.parquet     sample_id, label, pred, correct, loss, prob_<class>...
         vectors.npy       float32 (N, D) perception vectors
         meta.json         epoch, Keras logs, layer layout of D, timings
+        model.weights.h5  the model's weights after that epoch (Keras' own format, no
+                          pickle; when the Perceiver keeps weights: see ``keep_weights``)
         proj-*.npy        cached 2-D projections (written by nbperceive.projection)
 
       .writer.lock        held (flock) by the one process that records into the run
@@ -32,7 +34,7 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +49,7 @@ FORMAT_VERSION = 1
 _EPOCH_RE = re.compile(r"^epoch-(\d{4,})$")
 _ASIDE_RE = re.compile(r"^\.(?:replaced-|tmp-old-)(epoch-\d{4,})(?:-\d+)?$")  # tmp-old: v0.1
 _SAMPLES_LOCK = ".samples.lock"
+WEIGHTS_FILE = "model.weights.h5"  # Keras' weights-only HDF5 (model.save_weights): no code
 STALE_SECONDS = 60  # a temporary *file* older than this has no live writer (writes take ms)
 
 RESERVED_COLUMNS = ("sample_id", "label", "pred", "correct", "loss", "residual",
@@ -321,6 +324,13 @@ class Snapshot:
         return self._vectors
 
     @property
+    def weights_path(self) -> Path | None:
+        """The model's weights after this epoch (``model.weights.h5``), or None when the run
+        kept none for it (``keep_weights`` off or its budget spent, or saving failed)."""
+        path = self.path / WEIGHTS_FILE
+        return path if path.is_file() else None
+
+    @property
     def layout(self) -> list[dict[str, Any]]:
         """Which columns of ``vectors`` belong to which layer: name, start, stop, width."""
         return list(self.meta.get("layout", []))
@@ -390,6 +400,33 @@ class Run:
                 f"epoch {epoch} is not in {self.path}; recorded epochs are {self.epochs}."
             )
         return path
+
+    @property
+    def weight_epochs(self) -> list[int]:
+        """The recorded epochs whose model weights the run kept, ascending."""
+        return [e for e in self.epochs if (self.path / epoch_dirname(e) / WEIGHTS_FILE).is_file()]
+
+    def weights_path(self, epoch: int) -> Path:
+        """The weights file of ``epoch`` (``model.weights.h5``); :class:`RunError` saying why
+        when the run kept none for it."""
+        path = self.epoch_path(epoch) / WEIGHTS_FILE
+        if not path.is_file():
+            meta = read_json(self.epoch_path(epoch) / "meta.json")
+            why = (meta.get("weights") or {}).get("skipped") or \
+                "the run was recorded with keep_weights=False"
+            raise RunError(
+                f"epoch {epoch} of {self.path} has no saved weights ({why}); epochs with "
+                f"weights: {self.weight_epochs}. Record with Perceiver(..., keep_weights=True) "
+                "to keep every epoch's weights.")
+        return path
+
+    def model_at(self, epoch: int, model: Any) -> Any:
+        """A copy of ``model`` (same architecture, e.g. the one you trained) holding the
+        weights it had after ``epoch``; ``model`` itself is untouched. See
+        :func:`nbperceive.models.model_at`."""
+        from .models import model_at
+
+        return model_at(model, self.weights_path(epoch))
 
     def resolve_epoch(self, epoch: int | None = None) -> int:
         """The recorded epoch ``epoch`` names: None or -1 is the latest, -2 the one before."""
@@ -520,6 +557,7 @@ class EpochWriter:
     def __init__(self, run_dir: Path, epoch: int, n_samples: int, dim: int):
         self.run_dir = run_dir
         self.epoch = epoch
+        self.extra: list[str] = []  # files added by add_file, fsynced at commit
         self.tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{epoch_dirname(epoch)}-", dir=run_dir))
         try:
             os.chmod(self.tmp, DIR_MODE)
@@ -532,13 +570,28 @@ class EpochWriter:
             self.abort()
             raise
 
+    def add_file(self, name: str, write: Callable[[Path], None]) -> int:
+        """Let ``write(path)`` create the file ``name`` of this epoch (e.g. the model's
+        weights); it becomes visible with the epoch at :meth:`commit`. If ``write`` fails,
+        whatever it left is removed and the error raised (the epoch can still be committed).
+        Returns the file's size in bytes."""
+        path = self.tmp / name
+        try:
+            write(path)
+            size = path.stat().st_size
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        self.extra.append(name)
+        return size
+
     def commit(self, table: pd.DataFrame, meta: dict[str, Any]) -> Path:
         self.vectors.flush()
         del self.vectors
         table.to_parquet(self.tmp / "table.parquet", index=False)
         with open(self.tmp / "meta.json", "w") as f:
             json.dump(meta, f, indent=1, default=_json_default)
-        for name in ("vectors.npy", "table.parquet", "meta.json"):
+        for name in ("vectors.npy", "table.parquet", "meta.json", *self.extra):
             with open(self.tmp / name, "rb") as f:
                 os.fsync(f.fileno())
         final = self.run_dir / epoch_dirname(self.epoch)

@@ -60,7 +60,7 @@ def explorer_page(browser, tmp_path_factory):
                  f"[:{LONG}]\n"
                  "ex.add_metadata('long', _long)")
     nb = servers.write_notebook(tmp, CELLS + [long_cell,
-        servers.trait_recorder_source("ex.inspector", ["sample", "shown"], rec),
+        servers.trait_recorder_source("ex.inspector", ["sample", "shown", "model_epoch"], rec),
         servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json")])
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
@@ -146,6 +146,41 @@ def test_curves_and_confusion_matrix_are_drawn(explorer_page):
     # bqplot draws the figures as SVG: one line per series, one cell per class pair
     assert page.locator(".nbp-explorer svg .line").count() >= 2
     assert page.locator(".nbp-explorer svg rect").count() >= 100
+
+
+SCRUB_JS = """(e) => {
+    const input = document.querySelector('.nbp-epoch input');
+    input.value = String(e);
+    input.dispatchEvent(new Event('input'));
+    input.dispatchEvent(new Event('change'));
+}"""
+NOTE = ".nbp-inspector .nbp-epoch-note"
+
+
+def scrub_and_wait(page, epoch: int, note: str) -> np.ndarray:
+    """Move the explorer's epoch scrubber to ``epoch``; wait until the inspector's note says
+    ``note``; return the inspector's heatmap canvas as pixels."""
+    page.evaluate(SCRUB_JS, epoch)
+    page.wait_for_function("([sel, text]) => document.querySelector(sel)?.textContent === text",
+                           arg=[NOTE, note], timeout=60_000)
+    page.wait_for_timeout(200)  # the canvas is painted in the same task as the note
+    return _png(page.locator(".nbp-inspector canvas").first)
+
+
+def test_the_epoch_scrubber_moves_the_inspectors_heatmaps(explorer_page):
+    """Live: the kernel recomputes the shown sample's maps with the weights of the epoch the
+    scrubber shows, and the inspector names that epoch."""
+    page, rec = explorer_page
+    i = [j for j in page.evaluate(ISOLATED_JS) if j != 0][1]
+    click_point(page, i)
+    servers.wait_for_file_json(rec, lambda d: d["shown"] == i, timeout=60)
+    last = scrub_and_wait(page, 4, "Heatmaps of the model after epoch 4.")
+    first = scrub_and_wait(page, 0, "Heatmaps of the model after epoch 0.")
+    assert servers.wait_for_file_json(rec, lambda d: d["model_epoch"] == 0, timeout=30)
+    assert np.abs(first - last).max() > 40, "epoch 0's heatmap looks like epoch 4's"
+    servers.screenshot(page, "explorer-voila-inspector-epoch0")
+    again = scrub_and_wait(page, 4, "Heatmaps of the model after epoch 4.")
+    assert np.abs(again - last).max() <= 2  # the same maps as before, from the cache
 
 
 def test_in_jupyterlab_a_click_reaches_the_inspector_and_python(page, lab):

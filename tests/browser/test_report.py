@@ -98,6 +98,12 @@ def check_long_value_stays_responsive(page, sample: int) -> None:
     page.locator(".nbp-details .nbp-clipped").wait_for(timeout=5_000)
 
 
+def inspector_pixels(page) -> np.ndarray:
+    """The inspector's heatmap canvas as RGB pixels."""
+    png = page.locator(".nbp-inspector canvas.nbp-view").first.screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
 def open_offline(browser, path):
     """A page showing ``path`` from file:// with every non-file request aborted and recorded."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -360,11 +366,24 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
             "'.nbp-explorer .heatmapcell_label'), (t) => Number(t.textContent))) === want",
             arg=json.dumps(cm0.astype(int).ravel().tolist(), separators=(",", ":")),
             timeout=10_000)
-        # ... and the inspector says its maps come from the trained model, not epoch 0
-        note = page.locator(".nbp-inspector .nbp-epoch-note")
-        assert note.is_visible()
-        assert "not from epoch 0" in note.inner_text()
+        # ... and so does the inspector: the page carries epoch 0's maps of this suspect
+        page.wait_for_function(
+            "(sel) => document.querySelector(sel)?.textContent === "
+            "'Heatmaps of the model after epoch 0.'", arg=".nbp-inspector .nbp-epoch-note",
+            timeout=10_000)
+        epoch0_maps = inspector_pixels(page)
         servers.screenshot(page, "report-explorer-epoch0")
+        page.evaluate("""() => {
+            const input = document.querySelector('.nbp-epoch input');
+            input.value = '3';
+            input.dispatchEvent(new Event('input'));
+            input.dispatchEvent(new Event('change'));
+        }""")
+        page.wait_for_function(
+            "(sel) => document.querySelector(sel)?.textContent === "
+            "'Heatmaps of the model after epoch 3.'", arg=".nbp-inspector .nbp-epoch-note",
+            timeout=10_000)
+        assert np.abs(inspector_pixels(page) - epoch0_maps).max() > 40
 
 
 @pytest.mark.parametrize("width", [800, 1400, 1920])

@@ -77,8 +77,9 @@ def test_arrays_are_plain_npy_without_pickle(tmp_path):
     for npy in snap.path.glob("*.npy"):
         arr = np.load(npy, allow_pickle=False)  # raises if an object array had been written
         assert arr.dtype.kind == "f"
-    assert sorted(p.name for p in snap.path.iterdir()) == ["meta.json", "table.parquet",
-                                                           "vectors.npy"]
+    assert sorted(p.name for p in snap.path.iterdir()) == ["meta.json", "model.weights.h5",
+                                                           "table.parquet", "vectors.npy"]
+    assert snap.weights_path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # HDF5, not a pickle
 
 
 def test_reader_in_another_process_sees_epochs_as_they_land(tmp_path):

@@ -106,3 +106,64 @@ def test_add_metadata_from_values_and_functions(perceiver):
         ex.add_metadata("short", np.arange(3))
     with pytest.raises(nbp.MetadataError, match="records"):
         ex.add_metadata("loss", np.arange(200))
+
+
+def _recorded_probs(run, epoch, sample):
+    table = run.snapshot(epoch).table
+    return table[[c for c in table.columns if c.startswith("prob_")]].to_numpy()[sample]
+
+
+def test_inspector_follows_the_epoch_scrubber_with_that_epochs_weights(perceiver):
+    from nbperceive.attribution.explain import _ENGINES
+    from nbperceive.widgets.serializers import array_from_json
+
+    ex = nbp.Explorer(perceiver)
+    ins, run = ex.inspector, perceiver.run
+    assert ins.weight_epochs == [0, 1, 2] and ins.model_epoch == 2
+    ins.sample = 7
+    final = array_from_json(ins.panels[0]["heatmaps"])
+    ins.view_epoch = 0  # what the jslinked scrubber does in the page
+    assert ins.model_epoch == 0 and not ins.error
+    # the maps come from the model as it was at epoch 0: its probabilities are the recorded ones
+    np.testing.assert_allclose(array_from_json(ins.panels[0]["probabilities"]),
+                               _recorded_probs(run, 0, 7), atol=1e-5)
+    assert np.abs(array_from_json(ins.panels[0]["heatmaps"]).astype(int) - final).max() > 0
+    copy = ins._epochs.at(0)
+    engine = next(iter(_ENGINES[copy].values()))
+    traced = {k: f.experimental_get_tracing_count() for k, f in engine._steps.items()}
+    ins.view_epoch = 1  # weights swapped into the same copy: nothing traced again
+    assert ins.model_epoch == 1
+    np.testing.assert_allclose(array_from_json(ins.panels[0]["probabilities"]),
+                               _recorded_probs(run, 1, 7), atol=1e-5)
+    assert {k: f.experimental_get_tracing_count() for k, f in engine._steps.items()} == traced
+    cached = len(ins._cache)
+    ins.view_epoch = 0  # cached per (epoch, sample)
+    ins.view_epoch = 2
+    assert len(ins._cache) == cached and ins.model_epoch == 2
+    np.testing.assert_array_equal(array_from_json(ins.panels[0]["heatmaps"]), final)
+
+
+def test_an_epoch_without_weights_keeps_the_final_model_and_a_saved_page_moves(perceiver,
+                                                                                tmp_path):
+    import shutil
+
+    shutil.copytree(perceiver.run_dir, tmp_path / "run")
+    (tmp_path / "run" / "epoch-0001" / "model.weights.h5").unlink()
+    ex = nbp.Explorer(tmp_path / "run", model=perceiver.model, x=perceiver.data.x[0])
+    ins = ex.inspector
+    assert ins.weight_epochs == [0, 2]
+    ins.sample = 3
+    ins.view_epoch = 1
+    assert ins.model_epoch == 2  # the page names both epochs (browser test)
+    # a model saved at an earlier epoch (a best-only checkpoint) is known for what it is
+    early = nbp.open_run(tmp_path / "run").model_at(0, perceiver.model)
+    assert nbp.Inspector(early, perceiver.data.x[0], run=tmp_path / "run").model_epoch == 0
+    ins.export_samples = [3, 4]
+    saved = ins._export_traits()["saved"]
+    entry = saved["3"]
+    assert entry["epoch"] == 2 and list(entry["epochs"]) == ["0"]
+    (panel,) = entry["epochs"]["0"]
+    label = int(perceiver.data.y[3]) if perceiver.data.y is not None else None
+    assert len(panel["labels"]) == 3 and label in panel["labels"]
+    np.testing.assert_allclose(np.frombuffer(panel["probabilities"]["view"], np.float32),
+                               _recorded_probs(nbp.open_run(tmp_path / "run"), 0, 3), atol=1e-5)

@@ -86,9 +86,11 @@ class Explorer(w.VBox):
 
 
             def inspector(method: str) -> Inspector:
+                # the model in memory is the trained one (the last epoch's); earlier epochs'
+                # maps come from the weights the run kept (the scrubber picks the epoch)
                 return Inspector(model, x, y_true=run.samples["label"].to_numpy(),
                                  class_names=self.class_names, tokens=tokens,
-                                 vocabulary=vocabulary, method=method)
+                                 vocabulary=vocabulary, method=method, run=run)
 
             try:
                 self.inspector = inspector(attribution or "gradcam")
@@ -102,8 +104,6 @@ class Explorer(w.VBox):
                     self.no_inspector = f"No inspector for this model: {err}"
             if self.inspector is not None:
                 w.jslink((self.population, "selected"), (self.inspector, "sample"))
-                # the model in memory is the trained one: its maps belong to the last epoch
-                self.inspector.model_epoch = int(run.epochs[-1])
                 w.jslink((self.population, "epoch"), (self.inspector, "view_epoch"))
         self.precision_recall = w.HTML()
         self.confusion = self._task_figure()

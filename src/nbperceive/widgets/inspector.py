@@ -19,6 +19,14 @@ registry (every method that draws a heatmap for the model's kind of input).
 
 Linked to the population view: ``ipywidgets.jslink((population, "selected"),
 (inspector, "sample"))``.
+
+Across epochs: ``Inspector(model, x, run=run)`` (the Explorer does this) follows
+``view_epoch`` (jslinked to the scatter's epoch scrubber): the maps are recomputed with the
+weights the run kept for that epoch (``Perceiver(keep_weights=...)``), swapped into one copy
+of the model, and cached per (epoch, sample); ``model_epoch`` says which epoch's model made
+the maps on screen, and the page says so, and says when an epoch has no saved weights. A saved
+page carries the maps of a few saved samples at up to ``SAVED_EPOCHS`` recorded epochs
+(within ``EPOCH_MAPS_BYTES``), so its scrubber moves them too.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ FAITHFULNESS = ("deletion", "insertion", "mufidelity")
 COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
+SAVED_EPOCHS = 4  # earlier epochs (besides the final one) whose maps a saved page carries
+EPOCH_MAPS_BYTES = 250_000  # at most this many bytes of earlier epochs' maps in a saved page
+EPOCH_LABELS = 3  # labels per earlier-epoch map in a saved page: the truth and the top ones
 
 
 def quantize(maps: np.ndarray) -> np.ndarray:
@@ -89,6 +100,7 @@ class Inspector(anywidget.AnyWidget):
     # known); the page says so when they differ
     model_epoch = t.Int(-1).tag(sync=True)
     view_epoch = t.Int(-1).tag(sync=True)
+    weight_epochs = t.List(t.Int()).tag(sync=True)  # epochs whose model can make maps
     n_samples = t.Int(1).tag(sync=True)
 
     # what to show (pure front-end)
@@ -133,6 +145,7 @@ class Inspector(anywidget.AnyWidget):
         max_labels: int = MAX_LABELS,
         explanation: Any = None,
         faithfulness: bool | Sequence[str] = False,
+        run: Any = None,
         **kwargs: Any,
     ) -> None:
         if models is not None and model is not None:
@@ -154,6 +167,7 @@ class Inspector(anywidget.AnyWidget):
         self._faithfulness = _faithfulness_metrics(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
+        self._epochs = self._epoch_models(run)
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
         self._y_true = self._truths(y_true)
@@ -185,9 +199,13 @@ class Inspector(anywidget.AnyWidget):
             self._check_sample(sample)
             self.sample = int(sample)
             self.shown = int(sample)
+            if self._epochs is not None:
+                self.weight_epochs = self._epochs.epochs
+                self.model_epoch = self._epochs.final_epoch
             self._refresh(raise_errors=True)
         self.observe(self._on_compute_change, names=["method", "input_name"])
         self.observe(self._on_sample_change, names=["sample"])
+        self.observe(self._on_view_epoch, names=["view_epoch"])
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -210,6 +228,18 @@ class Inspector(anywidget.AnyWidget):
         return cls(x=x, models=[model_a, model_b], **kwargs)
 
     # ---- input handling -----------------------------------------------------------------
+    def _epoch_models(self, run: Any) -> Any:
+        if run is None:
+            return None
+        if len(self._models) != 1:
+            raise ModelError("run= makes the Inspector follow the epochs of one model's run; "
+                             "pass exactly one model (model=...)")
+        from ..models import EpochModels
+        from ..store import Run, open_run
+
+        run = run if isinstance(run, Run) else open_run(run)
+        return EpochModels.matching(run, self._models[0], self._x)
+
     def _as_batch(self, x: Any) -> tuple[Any, bool]:
         """``x`` as a batch, and whether it came as one (a single sample gets a batch axis)."""
         if isinstance(x, (list, tuple, dict)) and not _is_numeric_list(x):
@@ -352,12 +382,35 @@ class Inspector(anywidget.AnyWidget):
         if not self._refresh(reset_label=True):
             self.shown = previous
 
-    def _refresh(self, raise_errors: bool = False, reset_label: bool = False) -> bool:
-        """Compute (or fetch from cache) the shown sample for every model and sync the traits."""
+    def _on_view_epoch(self, change: dict[str, Any]) -> None:
+        """The scrubber moved: show the maps of that epoch's model (the final model, and a
+        note on the page, when the run kept no weights for it)."""
+        if self._epochs is None or self._syncing:
+            return
+        self.weight_epochs = self._epochs.epochs
+        wanted = int(change["new"])
+        epoch = wanted if wanted in self.weight_epochs else self._epochs.final_epoch
+        if epoch != self.model_epoch:
+            self._refresh(epoch=epoch)  # model_epoch changes with the maps, not before
+
+    def _model(self, i: int, epoch: int) -> Any:
+        """Model ``i`` as it was after ``epoch`` (``epoch`` -1 or no run: as it is)."""
+        if i == 0 and self._epochs is not None and epoch >= 0:
+            model = self._epochs.at(epoch)
+            if model is None:
+                raise ModelError(f"the run kept no weights for epoch {epoch}")
+            return model
+        return self._models[i]
+
+    def _refresh(self, raise_errors: bool = False, reset_label: bool = False,
+                 epoch: int | None = None) -> bool:
+        """Compute (or fetch from cache) the shown sample for every model (model 0 as after
+        ``epoch``, default: the shown one) and sync the traits."""
         self.status = "computing"
         s = self.shown
+        epoch = self.model_epoch if epoch is None else epoch
         try:
-            panels = [self._panel(i) for i in range(max(1, len(self._models)))]
+            panels = [self._panel(i, epoch=epoch) for i in range(max(1, len(self._models)))]
             image, tokens = self._sample_view(s, panels[0])
         except Exception as exc:  # shown in the cell instead of a blank
             self.status = ""
@@ -376,6 +429,7 @@ class Inspector(anywidget.AnyWidget):
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
             self.panels = panels
+            self.model_epoch = epoch
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
             if len(panels) > 1:
                 self.depth_b = _keep_depth(self.depth_b, old[1] if len(old) > 1 else None,
@@ -411,17 +465,23 @@ class Inspector(anywidget.AnyWidget):
             return image, [str(int(v)) for v in np.asarray(self._primary_x(name)[s]).reshape(-1)]
         return image, []
 
-    def _panel(self, i: int, s: int | None = None) -> dict[str, Any]:
-        """Model ``i``'s maps of sample ``s`` (default: the shown one), cached."""
+    def _panel(self, i: int, s: int | None = None, epoch: int | None = None,
+               labels: list[int] | None = None) -> dict[str, Any]:
+        """Model ``i``'s maps of sample ``s`` (default: the shown one) made by its model after
+        ``epoch`` (default: the one shown), for ``labels`` (default: all), cached."""
         s = self.shown if s is None else s
-        key = (i, self.method, self.input_name, s)
+        epoch = self.model_epoch if epoch is None else epoch
+        final = self._epochs is None or epoch == self._epochs.final_epoch
+        key = (i, epoch if i == 0 and not final else -1, self.method, self.input_name, s,
+               None if labels is None else tuple(labels))
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        if self._explanation is not None and self.method == self._explanation.method and i == 0:
+        if self._explanation is not None and self.method == self._explanation.method and \
+                i == 0 and final and labels is None:
             expl, row = self._explanation, s
         else:
-            expl, row = self._explain(self._models[i], s), 0
+            expl, row = self._explain(self._model(i, epoch), s, labels), 0
         panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model",
                             self._faithfulness)
         self._cache[key] = panel
@@ -434,11 +494,12 @@ class Inspector(anywidget.AnyWidget):
         """What a saved report carries: the maps of the shown sample and of
         ``export_samples``, so a page without a kernel can switch between them."""
         saved: dict[str, Any] = {}
+        final = self._epochs.final_epoch if self._epochs is not None else None
         for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples]):
             if not 0 <= s < self._n:
                 continue
-            try:
-                panels = [self._panel(i, s) for i in range(max(1, len(self._models)))]
+            try:  # the final model's maps; earlier epochs' in entry["epochs"]
+                panels = [self._panel(i, s, final) for i in range(max(1, len(self._models)))]
                 image, tokens = self._sample_view(s, panels[0])
             except NbPerceiveError as exc:  # one sample that cannot be explained: skip it
                 log.warning("Inspector: sample %d left out of the report: %s", s, exc)
@@ -446,17 +507,69 @@ class Inspector(anywidget.AnyWidget):
             y_true = int(self._y_true[s]) if self._y_true is not None else -1
             saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
                              "y_true_labels": self._true_set(s), "panels": panels}
+        self._export_epochs(saved)
         return {"saved": saved}
+
+    def _export_epochs(self, saved: dict[str, Any]) -> None:
+        """Give the saved samples (in order, while ``EPOCH_MAPS_BYTES`` lasts) their maps at
+        up to ``SAVED_EPOCHS`` earlier epochs with weights, spread over the run, each for the
+        true label and the top predicted ones at that epoch (``entry["epochs"][str(e)]``)."""
+        if self._epochs is None or not saved:
+            return
+        final = self._epochs.final_epoch
+        earlier = [e for e in self._epochs.epochs if e != final]
+        if len(earlier) > SAVED_EPOCHS:
+            picks = np.linspace(0, len(earlier) - 1, SAVED_EPOCHS).round().astype(int)
+            earlier = [earlier[i] for i in dict.fromkeys(picks.tolist())]
+        for entry in saved.values():
+            entry["epoch"] = final  # the epoch of the model that made entry["panels"]
+        budget = EPOCH_MAPS_BYTES
+        for key, entry in saved.items():
+            s = int(key)
+            by_epoch: dict[str, Any] = {}
+            for epoch in earlier:
+                try:
+                    panel = self._panel(0, s, epoch, self._export_labels(s, epoch))
+                except NbPerceiveError as exc:
+                    log.warning("Inspector: epoch %d of sample %d left out: %s", epoch, s, exc)
+                    continue
+                size = len(panel["heatmaps"]["view"])
+                if size > budget:
+                    budget = 0
+                    break
+                budget -= size
+                by_epoch[str(epoch)] = [panel]
+            if by_epoch:
+                entry["epochs"] = by_epoch
+            if budget <= 0:
+                break
+
+    def _export_labels(self, s: int, epoch: int) -> list[int]:
+        """The labels a saved page keeps of an earlier epoch's maps: the true one and the
+        classes that epoch's model ranks highest."""
+        model = self._model(0, epoch)
+        x1 = _take(self._x, s)
+        probs = np.asarray(model(x1, training=False)).reshape(-1)
+        if probs.size == 1:
+            return [0, 1]
+        labels = [] if self._y_true is None or self._y_true[s] < 0 else [int(self._y_true[s])]
+        for c in np.argsort(-probs):
+            if len(labels) >= EPOCH_LABELS:
+                break
+            if int(c) not in labels:
+                labels.append(int(c))
+        return sorted(labels)
 
     def _true_set(self, s: int) -> list[int]:
         sets = getattr(self, "_y_sets", None)
         return [] if sets is None else [int(i) for i in np.flatnonzero(sets[s])]
 
-    def _explain(self, model: Any, s: int) -> Any:
+    def _explain(self, model: Any, s: int, labels: list[int] | None = None) -> Any:
         from ..attribution import explain
 
         x1 = _take(self._x, s)
-        return explain(model, x1, method=self.method, labels=self._labels_for(model, x1, s),
+        labels = self._labels_for(model, x1, s) if labels is None else labels
+        return explain(model, x1, method=self.method, labels=labels,
                        input=self.input_name or None)
 
     def _labels_for(self, model: Any, x1: Any, s: int) -> list[int] | None:

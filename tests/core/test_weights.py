@@ -1,0 +1,106 @@
+"""Each captured epoch keeps the model's weights (within a budget), and they load back."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import nbperceive as nbp
+
+
+def _probe_model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8, 8, 1)),
+                              keras.layers.Conv2D(8, 3, activation="relu", name="conv"),
+                              keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def _probs(table):
+    return table[[c for c in table.columns if c.startswith("prob_")]].to_numpy()
+
+
+def test_each_epochs_weights_give_that_epochs_predictions(digits, tmp_path):
+    x, y = digits
+    model = _probe_model()
+    perceiver = nbp.Perceiver(model, probe=(x[:64], y[:64]), run_dir=tmp_path / "r")
+    model.fit(x[:600], y[:600], epochs=2, verbose=0, callbacks=[perceiver.callback()])
+    run = nbp.open_run(tmp_path / "r")
+    assert run.weight_epochs == [0, 1, 2]
+    first = _probs(run.snapshot(0).table)
+    for epoch in run.epochs:
+        recorded = _probs(run.snapshot(epoch).table)
+        again = run.model_at(epoch, model).predict(x[:64], verbose=0)
+        np.testing.assert_allclose(again, recorded, atol=1e-5)
+    assert np.abs(_probs(run.snapshot(2).table) - first).max() > 0.01  # training moved them
+    assert run.snapshot(1).meta["weights"]["bytes"] == run.weights_path(1).stat().st_size
+    # the user's model is untouched by loading an earlier epoch
+    np.testing.assert_allclose(model.predict(x[:64], verbose=0),
+                               _probs(run.snapshot(2).table), atol=1e-5)
+    # a damaged file is an error naming it, and leaves the model alone
+    path = run.weights_path(1)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(nbp.ModelError, match="epoch-0001/model.weights.h5 .*damaged"):
+        run.model_at(1, model)
+    with pytest.raises(nbp.ModelError, match="not a Keras weights file"):
+        nbp.models.load_weights(model, run.epoch_path(1) / "table.parquet")
+
+
+def test_budget_keeps_the_first_epochs_and_says_why(digits, tmp_path):
+    x, y = digits
+    model = _probe_model()
+    perceiver = nbp.Perceiver(model, probe=(x[:32], y[:32]), run_dir=tmp_path / "r",
+                              keep_weights=30_000)  # one file of this model is ~20 kB
+    with pytest.warns(RuntimeWarning, match="without model weights.*budget") as seen:
+        model.fit(x[:300], y[:300], epochs=2, verbose=0, callbacks=[perceiver.callback()])
+    assert len([w for w in seen if "budget" in str(w.message)]) == 1  # once, not per epoch
+    run = perceiver.run
+    assert run.weight_epochs == [0]
+    assert sum(run.weights_path(e).stat().st_size for e in run.weight_epochs) <= 30_000
+    with pytest.raises(nbp.RunError, match="epoch 2 .* no saved weights .*budget"):
+        run.weights_path(2)
+
+
+def test_keep_weights_false_and_bad_values(digits, tmp_path):
+    x, y = digits
+    model = _probe_model()
+    perceiver = nbp.Perceiver(model, probe=(x[:32], y[:32]), run_dir=tmp_path / "r",
+                              keep_weights=False)
+    perceiver.capture()
+    assert perceiver.run.weight_epochs == []
+    assert not list((tmp_path / "r").rglob("*.h5"))
+    with pytest.raises(nbp.ModelError, match="keep_weights"):
+        nbp.Perceiver(model, probe=(x[:32], y[:32]), run_dir=tmp_path / "s", keep_weights=-1)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # h5py, EFBIG
+def test_a_weights_file_that_cannot_be_written_never_stops_training(digits, tmp_path):
+    """A real write failure: a file-size limit (RLIMIT_FSIZE) below the weights file's size
+    but above every other file of the epoch, so only the weights fail (EFBIG)."""
+    x, y = digits
+    model = _probe_model()
+    perceiver = nbp.Perceiver(model, probe=(x[:16], y[:16]), run_dir=tmp_path / "r")
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() fails instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (12_000, old_limit[1]))
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            history = model.fit(x[:200], y[:200], epochs=2, verbose=0,
+                                callbacks=[perceiver.callback()])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert len(history.history["loss"]) == 2
+    run = perceiver.run
+    assert run.epochs == [0, 1, 2] and run.weight_epochs == []
+    assert any("recorded without model weights; saving failed" in str(w.message) for w in seen)
+    assert "saving failed" in run.snapshot(1).meta["weights"]["skipped"]
+    assert not [p for p in (tmp_path / "r").rglob("*") if p.name.startswith(".tmp-")]
