@@ -7,7 +7,7 @@ import { COLORMAP_NAMES, cssColor, lut } from "./inspector/colormaps.js";
 import {
   clampIndex,
   decode,
-  mapAt,
+  mapOf,
   overlay,
   prediction,
   probabilityOf,
@@ -222,6 +222,11 @@ class InspectorView {
     this.paint();
   }
 
+  /** The axes a panel's maps are drawn at: the input's (older pages: the maps' own). */
+  mapAxes(p) {
+    return p.input_axes || p.heat.shape.slice(2);
+  }
+
   buildPanel(p, i) {
     const box = h("div", "nbp-panel");
     box.dataset.panel = String(i);
@@ -242,8 +247,7 @@ class InspectorView {
       view = h("div", "nbp-tokens");
       p.spans = [];
       const tokens = this.model.get("tokens") || [];
-      const axes = p.heat.shape.slice(2);
-      const n = Math.min(tokens.length, axes.reduce((a, b) => a * b, 1));
+      const n = Math.min(tokens.length, this.mapAxes(p).reduce((a, b) => a * b, 1));
       for (let t = 0; t < n; t++) {
         const s = h("span", "nbp-token", tokens[t]); // textContent: tokens are data, never markup
         p.spans.push(s);
@@ -339,7 +343,7 @@ class InspectorView {
       }
       p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
       p.faithText.dataset.depth = String(depth);
-      const weights = mapAt(p.heat, depth, k < 0 ? 0 : k);
+      const weights = mapOf(p, depth, k < 0 ? 0 : k, this.mapAxes(p));
       if (p.spans) this.paintTokens(p, weights, table, opacity);
       else this.paintImage(p, weights, table, opacity);
       this.paintBars(p, label, truth);

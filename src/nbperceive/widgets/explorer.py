@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
 from .details import Details
+from .maps import REPORT_DEPTHS
 from .population import PopulationView
 from .sample_list import SampleList
 from .selection import SelectionView
@@ -300,24 +301,26 @@ class Explorer(w.VBox):
         return sample_values(fn, self.perceiver.data)
 
     def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
-                  samples: Sequence[int] | None = None) -> Any:
+                  samples: Sequence[int] | None = None,
+                  depths: int | None = REPORT_DEPTHS) -> Any:
         """One self-contained HTML file of these views (no kernel, no network needed).
 
         The page shows every sample's details; the inspector carries the heatmaps of the
         listed suspects, the clicked and the lasso-selected samples (the first
-        ``SELECTION_SAVED``), plus ``samples`` when given.
+        ``SELECTION_SAVED``), plus ``samples`` when given, at ``depths`` depths of the network
+        spread from the shallowest to the deepest (plus the one on screen; ``None``: all).
         """
         from ..report import save_html
 
         if self.inspector is None:
-            return save_html(self, path, title=title)
+            return save_html(self, path, title=title, depths=depths)
         saved = [*self.suspects.ids, self.population.selected,
                  *np.asarray(self.population.selection)[:SELECTION_SAVED].tolist(),
                  *(samples or [])]
         previous = self.inspector.export_samples
         self.inspector.export_samples = [int(s) for s in saved if s >= 0]
         try:
-            return save_html(self, path, title=title)
+            return save_html(self, path, title=title, depths=depths)
         finally:
             self.inspector.export_samples = previous
 

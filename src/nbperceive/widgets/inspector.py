@@ -34,6 +34,8 @@ import numpy as np
 import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
+from .maps import REPORT_DEPTHS, native_maps, pack_maps, pick_depths, take_depths
+from .maps import quantize as quantize  # noqa: F401 - re-exported
 from .serializers import array_to_json
 
 log = logging.getLogger(__name__)
@@ -44,11 +46,6 @@ FAITHFULNESS = ("deletion", "insertion", "mufidelity")
 COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
-
-
-def quantize(maps: np.ndarray) -> np.ndarray:
-    """Maps already scaled to [0, 1] (``Explanation.normalized``) as uint8 0..255."""
-    return np.round(np.clip(np.nan_to_num(maps), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def image_pixels(sample: np.ndarray) -> np.ndarray:
@@ -395,7 +392,7 @@ class Inspector(anywidget.AnyWidget):
         if kind == "image":
             src = self._display[s] if self._display is not None else self._primary_x(name)[s]
             pixels = image_pixels(src)
-            maps = panel["heatmaps"]["shape"][2:4]
+            maps = panel["input_axes"][:2]
             if list(pixels.shape[:2]) != maps:
                 raise ProbeError(
                     f"the image to show is {pixels.shape[0]}x{pixels.shape[1]} but the heatmaps "
@@ -430,9 +427,23 @@ class Inspector(anywidget.AnyWidget):
         return panel
 
     # ---- saved reports ------------------------------------------------------------------
-    def _export_traits(self) -> dict[str, Any]:
+    def _export_traits(self, options: Any = None) -> dict[str, Any]:
         """What a saved report carries: the maps of the shown sample and of
-        ``export_samples``, so a page without a kernel can switch between them."""
+        ``export_samples``, so a page without a kernel can switch between them, at the depths
+        ``options.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
+        spread over the network plus the one on screen; None: all)."""
+        count = getattr(options, "depths", REPORT_DEPTHS)
+        shown = [self.depth, self.depth_b]
+        chosen: dict[int, list[int]] = {}  # panel -> carried depth indices
+
+        def budget(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for i, p in enumerate(panels):
+                n = len(p["layers"])
+                keep = chosen.setdefault(i, pick_depths(n, count, [shown[min(i, 1)] % n]))
+                out.append(take_depths(p, keep))
+            return out
+
         saved: dict[str, Any] = {}
         for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples]):
             if not 0 <= s < self._n:
@@ -445,8 +456,14 @@ class Inspector(anywidget.AnyWidget):
                 continue
             y_true = int(self._y_true[s]) if self._y_true is not None else -1
             saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
-                             "y_true_labels": self._true_set(s), "panels": panels}
-        return {"saved": saved}
+                             "y_true_labels": self._true_set(s), "panels": budget(panels)}
+        out: dict[str, Any] = {"saved": saved, "panels": budget(list(self.panels))}
+        # the depth on screen, as an index into the carried depths
+        for i, trait in enumerate(("depth", "depth_b")):
+            if i in chosen:
+                depth = getattr(self, trait) % max(1, len(self.panels[i]["layers"]))
+                out[trait] = chosen[i].index(depth) if depth in chosen[i] else len(chosen[i]) - 1
+        return out
 
     def _true_set(self, s: int) -> list[int]:
         sets = getattr(self, "_y_sets", None)
@@ -511,7 +528,8 @@ def _scores(expl: Any, row: int, metrics: tuple[str, ...]) -> dict[str, Any]:
 
 def _panel_from(expl: Any, row: int, title: str,
                 metrics: tuple[str, ...] = ()) -> dict[str, Any]:
-    maps = quantize(expl.normalized()[row])  # (L, K, *axes)
+    # (L, K, *input_axes) -> each depth at its layer's own size (the page upsamples)
+    blocks = native_maps(expl.normalized()[row], getattr(expl, "map_axes", None))
     probs = np.asarray(expl.probabilities[row], dtype=np.float32).reshape(-1)
     pred = int(probs.argmax()) if probs.size > 1 else int(probs[0] >= 0.5)
     panel = {
@@ -522,7 +540,8 @@ def _panel_from(expl: Any, row: int, title: str,
         "layers": [str(v) for v in expl.layers],
         "depths": [int(v) for v in expl.depths],
         "labels": [int(v) for v in expl.labels],
-        "heatmaps": array_to_json(maps),
+        **pack_maps(blocks),  # heatmaps, map_shapes
+        "input_axes": [int(v) for v in expl.heatmaps.shape[3:]],  # the page upsamples to these
         "probabilities": array_to_json(probs),
         "prediction": pred,
     }

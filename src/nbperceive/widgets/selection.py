@@ -22,23 +22,26 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from .serializers import array_to_json
+from .serializers import compact_to_json
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
 HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
+PROBABILITY_PREFIX = "prob_"  # the Perceiver's per-class probability columns (store.py)
 
 
 def column_payload(values: pd.Series) -> dict[str, Any]:
-    """A column for the page: numbers as one binary float64/int32 array, the rest as text."""
-    if pd.api.types.is_bool_dtype(values):
-        return {"numbers": array_to_json(values.to_numpy(dtype=np.int32)), "bool": True}
+    """A column for the page: numbers as one compact binary array (the smallest integer type,
+    the recorded ``prob_*`` columns quantised to uint16, other floats float32:
+    :func:`compact_to_json`), the rest as text."""
+    if pd.api.types.is_bool_dtype(values) and values.notna().all():
+        return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
-        a = values.to_numpy()
-        if a.min(initial=0) >= -(2**31) and a.max(initial=0) < 2**31:
-            return {"numbers": array_to_json(a.astype(np.int32))}
-    if pd.api.types.is_numeric_dtype(values):
-        return {"numbers": array_to_json(values.to_numpy(dtype=np.float64))}
+        return {"numbers": compact_to_json(values.to_numpy())}
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
+        return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
+                                           probabilities=probabilities)}
     return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
 
 
