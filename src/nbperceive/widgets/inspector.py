@@ -104,6 +104,8 @@ class Inspector(anywidget.AnyWidget):
     y_true = t.Int(-1).tag(sync=True)
     # multi-label ground truth: every true label of the shown sample (y_true is then -1)
     y_true_labels = t.List(t.Int()).tag(sync=True)
+    # a multi-label model (independent sigmoids): the page predicts every label at p >= 0.5
+    multi_label = t.Bool(False).tag(sync=True)
     panels = t.List(t.Dict()).tag(sync=True)
     # saved reports only: {str(sample): {image, tokens, y_true, panels}} shown without a kernel
     saved = t.Dict().tag(sync=True)
@@ -372,6 +374,7 @@ class Inspector(anywidget.AnyWidget):
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
+            self.multi_label = getattr(self, "_y_sets", None) is not None
             self.panels = panels
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
             if len(panels) > 1:

@@ -7,7 +7,8 @@ the view holds every sample's values (``table``: numbers as binary columns, text
 references the population view and the bqplot confusion grid (widget references). A lasso
 (the population's ``selection``) redraws the summary (count, accuracy, mean loss, label mix)
 and the table; a click on a grid cell (label r, prediction c) selects those samples in the
-population view.
+population view. For a multi-label run the grid is one label's 2x2 (``confusion_label``), which
+the page recounts when another label is picked.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class SelectionView(anywidget.AnyWidget):
     # saved reports that scrub epochs: {str(epoch): table}, chosen by the population's epoch
     epoch_tables = t.Dict().tag(sync=True)
     max_rows = t.Int(MAX_ROWS).tag(sync=True)
+    # multi-label runs: the label (index into class_names) whose 2x2 the grid shows (rows:
+    # label_<name> 0/1, columns: prob_<name> >= 0.5); -1: a confusion of classes (rows:
+    # label, columns: pred)
+    confusion_label = t.Int(-1).tag(sync=True)
 
     def __init__(self, data: pd.DataFrame, population: w.DOMWidget, grid: w.Widget | None = None,
                  class_names: list[str] | None = None, **kwargs: Any) -> None:
