@@ -20,7 +20,8 @@ from . import models, table
 COMBOS = [(kind, "multiclass") for kind in [*models.IMAGE_KINDS, *models.SEQUENCE_KINDS]]
 COMBOS += [(kind, task) for kind in ("sequential", "subclassed")
            for task in ("binary", "multilabel", "regression", "regression2", "none")]
-COMBOS += [("functional", "onehot"), ("functional", "logits"), ("text", "binary"),
+COMBOS += [("functional", "onehot"), ("functional", "logits"), ("functional", "binary_logits"),
+           ("text", "binary"),
            ("multi_io", "multiclass"), ("mixed_float16", "multiclass"),
            ("mixed_bfloat16", "binary"), ("mobilenet", "binary")]
 
@@ -116,6 +117,10 @@ def test_whole_path(kind, task, zoo_digits, zoo_reviews, tmp_path):
             assert {"hamming_accuracy", "label_0", "prob_2"} <= set(t.columns)
         elif task != "none":
             assert np.isfinite(t["loss"]).all()
+        if task == "binary_logits":  # probabilities are the sigmoid of the linear unit
+            z = model.predict(probe_x, verbose=0)[:, 0]
+            np.testing.assert_allclose(t.filter(like="prob_").to_numpy()[:, 1],
+                                       1 / (1 + np.exp(-z)), atol=1e-5)
         assert len(r.history()) == 2
 
     def project():
@@ -135,7 +140,10 @@ def test_whole_path(kind, task, zoo_digits, zoo_reviews, tmp_path):
             e = nbp.explain(model, first, method="saliency")
         assert np.isfinite(e.heatmaps).all() and e.heatmaps.shape[0] == 2
         n_units = models.HEADS[task][0]
-        assert len(e.labels) == (2 if n_units == 1 and task == "binary" else n_units)
+        assert len(e.labels) == (2 if n_units == 1 and task.startswith("binary") else n_units)
+        if task == "binary_logits":  # a linear unit trained with from_logits: its sigmoid
+            p = 1 / (1 + np.exp(-np.asarray(model(first, training=False))[:, 0]))
+            np.testing.assert_allclose(e.probabilities[:, 1], p, atol=1e-5)
 
     def inspector():
         truth = probe_y[0] if isinstance(probe_y, list) else probe_y  # the first head's
