@@ -448,9 +448,10 @@ class Inspector(anywidget.AnyWidget):
             return out
 
         saved: dict[str, Any] = {}
-        for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples]):
-            if not 0 <= s < self._n:
-                continue
+        wanted = [s for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples])
+                  if 0 <= s < self._n]
+        self._prefetch(wanted)
+        for s in wanted:
             try:
                 panels = [self._panel(i, s) for i in range(max(1, len(self._models)))]
                 image, tokens = self._sample_view(s, panels[0])
@@ -471,6 +472,32 @@ class Inspector(anywidget.AnyWidget):
     def _true_set(self, s: int) -> list[int]:
         sets = getattr(self, "_y_sets", None)
         return [] if sets is None else [int(i) for i in np.flatnonzero(sets[s])]
+
+    def _prefetch(self, samples: list[int]) -> None:
+        """Explain the uncached ``samples`` in one batched call per model (a report's dozens of
+        samples cost one compiled pass per batch, not one per sample). Samples whose labels
+        differ (top labels of a wide head) or that fail are left to :meth:`_panel`."""
+        from ..attribution import explain
+
+        for i, model in enumerate(self._models):
+            if i == 0 and self._explanation is not None and \
+                    self.method == self._explanation.method:
+                continue  # the given explanation holds them
+            todo = [s for s in samples if (i, self.method, self.input_name, s) not in self._cache]
+            if len(todo) < 2 or self._labels is None and \
+                    _n_outputs(model, _take(self._x, todo[0])) > min(self._max_labels, MAX_LABELS):
+                continue
+            try:
+                expl = explain(model, _take_rows(self._x, todo), method=self.method,
+                               labels=self._labels, input=self.input_name or None)
+            except NbPerceiveError:
+                continue  # one by one instead: a sample that fails is skipped alone
+            title = self._titles[i] if i < len(self._titles) else "model"
+            for row, s in enumerate(todo):
+                self._cache[(i, self.method, self.input_name, s)] = _panel_from(
+                    expl, row, title, self._faithfulness)
+            while len(self._cache) > max(_CACHE_SIZE, len(todo)):
+                self._cache.popitem(last=False)
 
     def _explain(self, model: Any, s: int) -> Any:
         from ..attribution import explain
@@ -606,6 +633,16 @@ def _length(x: Any) -> int:
     if isinstance(x, (list, tuple)):
         return len(x[0])
     return int(x.shape[0])
+
+
+def _take_rows(x: Any, rows: list[int]) -> Any:
+    """Rows ``rows`` of a batch, a list of batches or a dict of batches."""
+    idx = np.asarray(rows, dtype=np.int64)
+    if isinstance(x, dict):
+        return {k: np.asarray(v)[idx] for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(v)[idx] for v in x]
+    return np.asarray(x)[idx]
 
 
 def _take(x: Any, s: int) -> Any:
