@@ -6,15 +6,21 @@ bqplot, ...) into one HTML file. It opens offline, from ``file://``, without a k
 views draw, hover, click, lasso and links between views (``jslink``) work in the page, while
 anything that needs Python (e.g. heatmaps of another sample) shows the last saved result.
 
-How it loads: the widget state travels as JSON with ``<``, ``>``, ``&`` escaped as ``\\u003c``
-etc., so no sample text can close its ``<script>`` tag; the libraries travel gzipped in base64
-(or as escaped JSON strings with ``compress=False``). A small loader evaluates require.js and
-the HTML manager at global scope, and each widget library inside a function whose ``define``
-names its modules (``define("bqplot", deps, factory)``), so require.js never sees an anonymous
-``define`` outside a file it loaded ("Mismatched anonymous define()").
+How it loads: with ``compress=True`` (the default) the widget state's JSON and one blob of
+every binary buffer (raw bytes, identical buffers once: :func:`pack_buffers`) travel gzipped,
+as do the libraries, each written in base85 text that holds no ``<`` (so no sample text can
+close its ``<script>`` tag); the loader decompresses them with ``DecompressionStream`` and
+hands the widget manager its usual state script. With ``compress=False`` the state travels
+as JSON with ``<``, ``>``, ``&`` escaped as ``\\u003c`` etc., the libraries as escaped JSON
+strings. What a page carries is budgeted by :class:`ExportOptions` (e.g. how many depths of
+heatmaps). A small loader evaluates require.js and the HTML manager at global scope, and each
+widget library inside a function whose ``define`` names its modules (``define("bqplot",
+deps, factory)``), so require.js never sees an anonymous ``define`` outside a file it loaded
+("Mismatched anonymous define()").
 
 A widget that answers requests through its kernel can save what a page without kernel needs
-instead by defining ``_export_traits() -> {trait: value}`` (see :func:`_apply_export_traits`).
+instead by defining ``_export_traits(options) -> {trait: value}`` (or without ``options``; see
+:func:`export_overrides`).
 """
 
 from __future__ import annotations
