@@ -7,6 +7,7 @@ The model x step table is printed at the end of the session (see conftest.py).
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import keras
@@ -84,9 +85,11 @@ def test_whole_path(kind, task, zoo_digits, zoo_reviews, tmp_path):
     if kind in ("subclassed", "holds_functional"):
         model(_rows(train_x, slice(0, 1)))  # a subclassed model is built by its first call
     results = table.RESULTS.setdefault(f"{kind} / {task}", {})
+    seconds = table.SECONDS.setdefault(f"{kind} / {task}", {})
     state: dict = {}
 
     def step(name, fn):
+        start = time.perf_counter()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", RuntimeWarning)  # a skipped capture is a failure
@@ -100,6 +103,7 @@ def test_whole_path(kind, task, zoo_digits, zoo_reviews, tmp_path):
                 results[name] = f"✖ {type(err).__name__}: {str(err)[:150]}"
         except Exception as err:  # noqa: BLE001 - the table shows what broke
             results[name] = f"✖ {type(err).__name__}: {str(err)[:150]}"
+        seconds[name] = time.perf_counter() - start
 
     def fit():
         probe = probe_x if probe_y is None else (probe_x, probe_y)

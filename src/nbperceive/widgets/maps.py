@@ -24,18 +24,27 @@ def quantize(maps: np.ndarray) -> np.ndarray:
     return np.round(np.clip(np.nan_to_num(maps), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def _upsampling(n: int, size: int) -> np.ndarray:
+    """(size, n) matrix of a 1-D linear upsampling from ``n`` to ``size`` points with
+    half-pixel centres and clamped ends: what ``tf.image.resize(..., "bilinear")`` does along
+    one axis (and ``upsample`` in ``js/src/inspector/arrays.js``)."""
+    at = np.clip((np.arange(size) + 0.5) * n / size - 0.5, 0, n - 1)
+    lo = np.floor(at).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    m = np.zeros((size, n))
+    np.add.at(m, (np.arange(size), lo), 1 - (at - lo))
+    np.add.at(m, (np.arange(size), hi), at - lo)
+    return m
+
+
 def _resample_axis(a: np.ndarray, axis: int, n: int) -> np.ndarray:
-    """``a`` with ``axis`` resampled to ``n`` points, read at the centres of ``n`` cells: the
-    inverse of a half-pixel-centre bilinear upsampling, up to the interpolation between the
-    two nearest input cells."""
+    """``a`` with ``axis`` brought back to the ``n`` points it was upsampled from: the least-
+    squares inverse of :func:`_upsampling` (exact for maps that upsampling made)."""
     size = a.shape[axis]
     if size == n:
         return a
-    at = np.clip((np.arange(n) + 0.5) * size / n - 0.5, 0, size - 1)
-    lo = np.floor(at).astype(np.int64)
-    hi = np.minimum(lo + 1, size - 1)
-    frac = (at - lo).reshape([-1 if i == axis else 1 for i in range(a.ndim)])
-    return np.take(a, lo, axis=axis) * (1 - frac) + np.take(a, hi, axis=axis) * frac
+    inverse = np.linalg.pinv(_upsampling(n, size))  # (n, size)
+    return np.moveaxis(np.tensordot(inverse, np.moveaxis(a, axis, 0), axes=1), 0, axis)
 
 
 def native_maps(maps: np.ndarray, map_axes: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
