@@ -6,8 +6,11 @@ every method and faithfulness metric that xplique also has, time per sample for 
 label* (xplique called once per layer and label, which is how it does that work), against the
 floor (bare compiled passes doing the same number of forward / backward passes, nothing else).
 xplique is imported from its separate target (XPLIQUE_TARGET, default /opt/xplique-ref; see
-scripts/setup.sh); without it part 2 prints ours and the floor only.
-Run: nice -n 10 .venv/bin/python benchmarks/attribution.py
+scripts/setup.sh); without it part 2 prints ours and the floor only. Part 3: one sample on
+``MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10)``, GradCAM at every depth x
+every label: ours, tf-keras-vis looping its layers (all labels per call) and the floor
+(forward + one backward pass per label to the same layers).
+Run: nice -n 10 .venv/bin/python benchmarks/attribution.py [--only-backbone]
 """
 
 from __future__ import annotations
@@ -73,6 +76,13 @@ def raw_floor(model: keras.Model, n_labels: int) -> tuple:
             h = model.get_layer(name)(h)
             acts.append(h)
         return acts, tf.matmul(gap(h), head.kernel) + head.bias
+
+    return floor_passes(forward, n_labels)
+
+
+def floor_passes(forward, n_labels: int) -> tuple:
+    """Compiled ``forward(x) -> (activations, logits)`` alone, and with one backward pass per
+    label from the logits to every activation."""
 
     @tf.function
     def only_forward(x: tf.Tensor) -> tf.Tensor:
@@ -300,18 +310,76 @@ def compare_methods(model: keras.Model, xs: np.ndarray, repeats: int, xq: object
               f"{t_ours / t_floor:9.1f}x", flush=True)
 
 
+# ---- part 3: a deep backbone, every depth x every label of one sample -----------------
+def backbone_floor(model: keras.Model, layers: list[str], n_labels: int) -> tuple:
+    """Bare compiled passes on the backbone: forward alone, and forward + one backward pass
+    per label to every candidate layer (the same tensors ours differentiates)."""
+    head = model.get_layer("predictions")
+    probe = keras.Model(model.inputs, [model.get_layer(n).output for n in layers] + [head.input])
+
+    def forward(x: tf.Tensor) -> tuple:
+        *acts, pooled = probe(x, training=False)
+        return acts, tf.matmul(pooled, head.kernel) + head.bias  # logits: softmax skipped
+
+    return floor_passes(forward, n_labels)
+
+
+def compare_backbone(x1: np.ndarray, repeats: int) -> None:
+    """MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10): one sample, GradCAM at
+    every depth x every label. tf-keras-vis does the same work by looping its layers, each
+    call scoring all labels (the sample repeated once per label, one batch per layer)."""
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10)
+    start = time.perf_counter()
+    first = nbp.explain(model, x1, method="gradcam")
+    cold = time.perf_counter() - start
+    n_labels = first.heatmaps.shape[2]
+    layers = [n for n in first.layers if n in {layer.name for layer in model.layers}]
+    gradcam = Gradcam(model, model_modifier=ReplaceToLinear(), clone=True)
+    batch = np.repeat(x1, n_labels, 0)
+    score = CategoricalScore(list(range(n_labels)))
+
+    def reference() -> list:
+        return [gradcam(score, batch, penultimate_layer=name, normalize_cam=False)
+                for name in layers]
+
+    only_forward, with_backward = backbone_floor(model, layers, n_labels)
+    xt = tf.constant(x1)
+    reference()
+    only_forward(xt)
+    with_backward(xt)
+    ours, theirs, fwd, floor = best_of_interleaved(
+        [lambda: nbp.explain(model, x1, method="gradcam"), reference,
+         lambda: only_forward(xt).numpy(),
+         lambda: [g.numpy() for gs in with_backward(xt) for g in gs]], repeats)
+    print(f"-- MobileNetV2 (32x32, 10 classes, weights=None): 1 sample, {len(first.layers)} "
+          f"depths x {n_labels} labels ({len(layers)} of them layers tf-keras-vis can name)")
+    print(f"nbperceive gradcam, every depth x label: {ours:.3f} s (first call incl. tracing "
+          f"{cold:.1f} s)")
+    print(f"tf-keras-vis Gradcam, {len(layers)} layers x {n_labels} labels (one call per layer):"
+          f" {theirs:.3f} s -> ours is {theirs / ours:.1f}x faster")
+    print(f"floor: bare forward {fwd:.4f} s; forward + {n_labels} backward passes {floor:.4f} s"
+          f" -> ours is {ours / floor:.2f}x the floor, tf-keras-vis {theirs / floor:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 16, 256])
     parser.add_argument("--method-sizes", type=int, nargs="+", default=[1])
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--method-repeats", type=int, default=2)
+    parser.add_argument("--backbone-repeats", type=int, default=3)
+    parser.add_argument("--only-backbone", action="store_true", help="part 3 alone")
     args = parser.parse_args()
 
     images, labels = mnist_data()
     order = np.random.default_rng(0).permutation(len(labels))  # the file is sorted by class
     images, labels = images[order], labels[order]
     x = (images.reshape(-1, 28, 28, 1) / 255.0).astype("float32")
+    rgb = np.pad(x[4500:4501], ((0, 0), (2, 2), (2, 2), (0, 0))).repeat(3, -1)  # 32x32x3
+    if args.only_backbone:
+        compare_backbone(rgb, args.backbone_repeats)
+        return
     model = build_model(x[:4000], labels[:4000])
     print("model: small CNN (3 conv, 2 pool), 10 classes, trained 1 epoch on 4,000 real MNIST")
     for n in args.sizes:
@@ -319,6 +387,7 @@ def main() -> None:
     xq = load_xplique()
     for n in args.method_sizes:
         compare_methods(model, x[4300 : 4300 + n], args.method_repeats, xq, CHAIN)
+    compare_backbone(rgb, args.backbone_repeats)
 
 
 if __name__ == "__main__":

@@ -91,8 +91,10 @@ def sources(text: str) -> dict[str, str]:
     tags.feed(text)
     out = {}
     for attrs, body in tags.scripts:
-        if attrs.get("type") == "application/gzip+base64":
-            out[attrs["id"]] = gzip.decompress(base64.b64decode(body)).decode("utf-8")
+        if attrs.get("type") == report.PACKED_MIME:
+            packed = report.unbase85(body, int(attrs["data-bytes"]))
+            data = gzip.decompress(packed)
+            out[attrs["id"]] = data if attrs["id"] == "nbp-buffers" else data.decode("utf-8")
         elif attrs.get("id"):
             out[attrs["id"]] = json.loads(body)
     return out
@@ -113,6 +115,27 @@ def test_every_library_the_widgets_use_is_inlined(saved, tmp_path, compress):
     assert all(name.endswith(".woff2") for name in by_id["nbp-fonts"])
 
 
+def saved_state(text: str) -> dict:
+    """The widget state a page hands the HTML manager (a compressed page's loader restores
+    it: the JSON plus every buffer's bytes from the one blob)."""
+    return report.read_state(text)
+
+
+def test_compressed_page_restores_the_state_and_buffers_it_packed(saved):
+    _, text, view, box = saved
+    plain = saved_state(report.to_html(box, compress=False))
+    packed = saved_state(text)
+    assert packed["state"].keys() == plain["state"].keys()
+    for model_id, entry in plain["state"].items():
+        assert packed["state"][model_id]["state"] == entry["state"]
+        assert packed["state"][model_id].get("buffers", []) == entry.get("buffers", [])
+    # identical buffers are stored once in the blob
+    blob = sources(text)["nbp-buffers"]
+    total = sum(len(base64.b64decode(b["data"])) for e in plain["state"].values()
+                for b in e.get("buffers", []))
+    assert len(blob) <= total
+
+
 def test_compressed_file_is_much_smaller(saved):
     _, text, _, box = saved
     plain = report.to_html(box, compress=False)
@@ -125,13 +148,13 @@ def test_sample_text_cannot_end_a_script_tag(saved):
     tags.feed(text)
     # the parser sees exactly the scripts the report wrote: no text closed one early
     kinds = [a.get("type", "text/javascript") for a, _ in tags.scripts]
-    assert kinds.count("application/vnd.jupyter.widget-state+json") == 1
+    ids = [a.get("id") for a, _ in tags.scripts]
+    assert kinds.count("application/vnd.jupyter.widget-state+json") + ids.count("nbp-state") == 1
     assert kinds.count("application/vnd.jupyter.widget-view+json") == 1
     assert len(tags.scripts) == len(re.findall(r"</script>", text))
     assert "<script>window.__xss" not in text and "<!--" not in text
     # ... and the text comes back unchanged from the state
-    state = next(json.loads(body) for a, body in tags.scripts
-                 if a.get("type") == "application/vnd.jupyter.widget-state+json")
+    state = saved_state(text)
     entry = state["state"][view.model_id]["state"]
     assert XSS in entry["channels"]["note"]["categories"]
     assert isinstance(entry["_esm"], str) and len(entry["_esm"]) > 1000
@@ -145,10 +168,7 @@ def test_title_is_text(saved):
 
 def test_links_between_included_widgets_travel_with_the_state(saved):
     _, text, view, _ = saved
-    tags = Tags()
-    tags.feed(text)
-    state = next(json.loads(body) for a, body in tags.scripts
-                 if a.get("type") == "application/vnd.jupyter.widget-state+json")["state"]
+    state = saved_state(text)["state"]
     links = [s["state"] for s in state.values() if s["model_name"] == "LinkModel"]
     assert [ln["source"][0] for ln in links] == [f"IPY_MODEL_{view.model_id}"]
 

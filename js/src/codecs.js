@@ -35,8 +35,20 @@ export function decodeArray(value) {
   if (!Number.isInteger(n)) throw new Error(`nbperceive: ${bytes} bytes is not a whole ${value.dtype} array`);
   const expected = (value.shape || [n]).reduce((a, b) => a * b, 1);
   if (expected !== n) throw new Error(`nbperceive: shape ${value.shape} does not match ${n} values`);
-  if (offset % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(buffer, offset, n);
-  return new Ctor(buffer.slice(offset, offset + bytes));
+  const typed = offset % Ctor.BYTES_PER_ELEMENT === 0
+    ? new Ctor(buffer, offset, n) : new Ctor(buffer.slice(offset, offset + bytes));
+  return value.range ? dequantize(typed, value.range) : typed;
+}
+
+export const QUANTIZED_STEPS = 65534; // serializers.py: uint16 steps over [lo, hi] ...
+export const QUANTIZED_MISSING = 65535; // ... and the code of NaN
+
+/** uint16 steps over `range` [lo, hi] (a quantised float column) as a Float32Array. */
+export function dequantize(q, [lo, hi]) {
+  const out = new Float32Array(q.length);
+  const step = (hi - lo) / QUANTIZED_STEPS;
+  for (let i = 0; i < q.length; i++) out[i] = q[i] === QUANTIZED_MISSING ? NaN : lo + q[i] * step;
+  return out;
 }
 
 /** Encode a typed array as {view, dtype, shape} for model.set (sent as a binary buffer). */

@@ -7,7 +7,7 @@ import { COLORMAP_NAMES, cssColor, lut } from "./inspector/colormaps.js";
 import {
   clampIndex,
   decode,
-  mapAt,
+  mapOf,
   overlay,
   prediction,
   probabilityOf,
@@ -223,6 +223,11 @@ class InspectorView {
     this.paint();
   }
 
+  /** The axes a panel's maps are drawn at: the input's (older pages: the maps' own). */
+  mapAxes(p) {
+    return p.input_axes || p.heat.shape.slice(2);
+  }
+
   buildPanel(p, i) {
     const box = h("div", "nbp-panel");
     box.dataset.panel = String(i);
@@ -243,8 +248,7 @@ class InspectorView {
       view = h("div", "nbp-tokens");
       p.spans = [];
       const tokens = this.model.get("tokens") || [];
-      const axes = p.heat.shape.slice(2);
-      const n = Math.min(tokens.length, axes.reduce((a, b) => a * b, 1));
+      const n = Math.min(tokens.length, this.mapAxes(p).reduce((a, b) => a * b, 1));
       for (let t = 0; t < n; t++) {
         const s = h("span", "nbp-token", tokens[t]); // textContent: tokens are data, never markup
         p.spans.push(s);
@@ -313,8 +317,12 @@ class InspectorView {
     const label = m.get("label");
     const truth = m.get("y_true");
     const truths = m.get("y_true_labels") || [];
+    const multi = m.get("multi_label");
     this.truth.replaceChildren();
-    if (truths.length) {
+    if (multi) {
+      const names = truths.map((c) => this.className(c)).join(", ");
+      this.truth.append("ground truth: ", h("b", "", names || "no label"));
+    } else if (truths.length) {
       this.truth.append("ground truth: ", h("b", "", truths.map((c) => this.className(c)).join(", ")));
     } else if (truth >= 0) {
       this.truth.append("ground truth: ", h("b", "", this.className(truth)));
@@ -325,13 +333,21 @@ class InspectorView {
       const depth = clampIndex(m.get(p.trait), p.layers.length);
       p.slider.value = String(depth);
       p.depthText.textContent = `${p.layers[depth]} (depth ${p.depths[depth]}, ${depth + 1}/${p.layers.length})`;
-      const pr = prediction(p.probs);
-      p.pred.replaceChildren(
-        "prediction: ",
-        h("b", truth < 0 ? "" : pr.cls === truth ? "nbp-ok" : "nbp-wrong", this.className(pr.cls)),
-        ` (p=${pr.p.toFixed(3)})`,
-      );
-      if (truth >= 0) p.pred.append(` · p(true)=${probabilityOf(p.probs, truth).toFixed(3)}`);
+      if (multi) {
+        // every label the model gives p >= 0.5; right when it is exactly the true set
+        const said = Array.from(p.probs.keys()).filter((c) => p.probs[c] >= 0.5);
+        const exact = said.length === truths.length && said.every((c) => truths.includes(c));
+        p.pred.replaceChildren("prediction: ", h("b", exact ? "nbp-ok" : "nbp-wrong",
+          said.map((c) => this.className(c)).join(", ") || "no label"));
+      } else {
+        const pr = prediction(p.probs);
+        p.pred.replaceChildren(
+          "prediction: ",
+          h("b", truth < 0 ? "" : pr.cls === truth ? "nbp-ok" : "nbp-wrong", this.className(pr.cls)),
+          ` (p=${pr.p.toFixed(3)})`,
+        );
+        if (truth >= 0) p.pred.append(` · p(true)=${probabilityOf(p.probs, truth).toFixed(3)}`);
+      }
       const k = p.labels.indexOf(label);
       p.box.dataset.depth = String(depth);
       p.box.dataset.label = String(label);
@@ -340,10 +356,10 @@ class InspectorView {
       }
       p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
       p.faithText.dataset.depth = String(depth);
-      const weights = mapAt(p.heat, depth, k < 0 ? 0 : k);
+      const weights = mapOf(p, depth, k < 0 ? 0 : k, this.mapAxes(p));
       if (p.spans) this.paintTokens(p, weights, table, opacity);
       else this.paintImage(p, weights, table, opacity);
-      this.paintBars(p, label, truth);
+      this.paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : []);
     }
     this.paintColorbar(table);
     this.paintStatus();
@@ -371,21 +387,22 @@ class InspectorView {
     });
   }
 
-  paintBars(p, label, truth) {
+  paintBars(p, label, truths) {
     const rows = topK(p.probs, 5);
-    if (truth >= 0 && !rows.some((r) => r.cls === truth)) {
-      rows.push({ cls: truth, p: probabilityOf(p.probs, truth) });
+    for (const t of truths) {
+      if (!rows.some((r) => r.cls === t)) rows.push({ cls: t, p: probabilityOf(p.probs, t) });
     }
     p.bars.replaceChildren();
     for (const r of rows) {
-      const name = h("span", "nbp-bar-name", `${this.className(r.cls)}${r.cls === truth ? " ✓" : ""}`);
+      const isTrue = truths.includes(r.cls);
+      const name = h("span", "nbp-bar-name", `${this.className(r.cls)}${isTrue ? " ✓" : ""}`);
       if (r.cls === label) name.classList.add("nbp-selected");
       name.title = "show the heatmap for this class";
       name.onclick = () => {
         if (p.labels.includes(r.cls)) this.set("label", r.cls);
       };
       const track = h("div");
-      const bar = h("div", r.cls === truth ? "nbp-bar nbp-true" : "nbp-bar");
+      const bar = h("div", isTrue ? "nbp-bar nbp-true" : "nbp-bar");
       bar.style.width = `${Math.max(0, Math.min(1, r.p)) * 100}%`;
       track.append(bar);
       p.bars.append(name, track, h("span", "", r.p.toFixed(3)));
@@ -448,7 +465,7 @@ class InspectorView {
 }
 
 const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
-const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "method", "sample",
+const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "multi_label", "method", "sample",
   "shown", "input_name"];
 
 function render({ model, el }) {

@@ -24,6 +24,16 @@ export function confusionRows(label, pred, n) {
   return rows;
 }
 
+/** The (row, column) of every sample in the confusion grid: (label, pred) of a classifier;
+ * for a multi-label run's label `picked`, (label_<picked>, prob_<picked> >= 0.5) as 0/1. */
+export function gridAxes(table, picked) {
+  if (!picked) return { label: numbers(table, "label"), pred: numbers(table, "pred") };
+  const truth = numbers(table, `label_${picked}`);
+  const prob = numbers(table, `prob_${picked}`);
+  if (!truth || !prob) return { label: null, pred: null };
+  return { label: truth, pred: Uint8Array.from(prob, (p) => (p >= 0.5 ? 1 : 0)) };
+}
+
 /** bqplot's `selected` of a grid ([[r, c], ...], a flat typed array, or {data, shape}) as pairs. */
 export function cellPairs(value) {
   if (value == null) return [];
@@ -42,15 +52,19 @@ export function summaryText(table, names, rows) {
   const pred = numbers(table, "pred");
   const loss = numbers(table, "loss");
   const parts = [`${rows.length} samples`];
-  if (label && pred) {
-    const right = rows.reduce((n, i) => n + (label[i] === pred[i] ? 1 : 0), 0);
+  // recorded hits (multi-label: exact match of every label); none without labels (NaN)
+  const recorded = numbers(table, "correct");
+  const correct = recorded && rows.some((i) => Number.isFinite(recorded[i])) ? recorded : null;
+  if (correct || (label && pred)) {
+    const hit = correct ? (i) => correct[i] === 1 : (i) => label[i] === pred[i];
+    const right = rows.reduce((n, i) => n + (hit(i) ? 1 : 0), 0);
     parts.push(`accuracy ${((100 * right) / rows.length).toFixed(1)}%`);
   }
   if (loss) {
     const finite = rows.map((i) => loss[i]).filter(Number.isFinite);
     if (finite.length) parts.push(`mean loss ${formatValue(finite.reduce((a, b) => a + b, 0) / finite.length)}`);
   }
-  if (label) {
+  if (label && rows.some((i) => label[i] >= 0)) {
     const counts = new Map();
     for (const i of rows) counts.set(label[i], (counts.get(label[i]) || 0) + 1);
     const mix = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 5);
@@ -69,6 +83,11 @@ async function render({ model, el: root }) {
   const grid = await modelOf(model, model.get("grid"));
 
   const currentTable = () => tableAt(model, population);
+  // the multi-label run's picked label ("" for a confusion of classes)
+  const picked = () => {
+    const k = model.get("confusion_label");
+    return k >= 0 ? (model.get("class_names") || [])[k] ?? "" : "";
+  };
   const draw = () => {
     const table = currentTable();
     const columns = model.get("columns");
@@ -104,24 +123,29 @@ async function render({ model, el: root }) {
   const onCell = () => {
     const cells = cellPairs(grid.get("selected"));
     if (!cells.length) return;
-    const label = numbers(currentTable(), "label");
-    const pred = numbers(currentTable(), "pred");
+    const { label, pred } = gridAxes(currentTable(), picked());
     if (!label || !pred) return;
     population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
     population.save_changes();
   };
   // A saved report scrubs epochs without a kernel: the confusion matrix follows the epoch
   // from that epoch's rows (live, the kernel sends it), so a cell click selects what it shows.
-  const onEpoch = () => {
-    if (!grid || !Object.keys(model.get("epoch_tables") || {}).length) return;
-    const label = numbers(currentTable(), "label");
-    const pred = numbers(currentTable(), "pred");
+  // A multi-label run's picked label is recounted here too (live and saved alike).
+  const recount = () => {
+    const { label, pred } = gridAxes(currentTable(), picked());
     const n = (grid.get("color") || []).length;
     if (label && pred && n) grid.set("color", confusionRows(label, pred, n));
+  };
+  const onEpoch = () => {
+    if (grid && Object.keys(model.get("epoch_tables") || {}).length) recount();
+  };
+  const onPicked = () => {
+    if (grid && picked()) recount();
   };
   draw();
   onEpoch();
   population.on("change:epoch", onEpoch);
+  model.on("change:confusion_label", onPicked);
   const mine = ["change:table", "change:epoch_tables", "change:columns", "change:class_names",
     "change:max_rows"];
   for (const ev of mine) model.on(ev, draw);
@@ -133,6 +157,7 @@ async function render({ model, el: root }) {
     population.off("change:selection", draw);
     population.off("change:epoch", draw);
     population.off("change:epoch", onEpoch);
+    model.off("change:confusion_label", onPicked);
     if (grid) grid.off("change:selected", onCell);
   };
 }

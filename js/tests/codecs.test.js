@@ -10,6 +10,15 @@ function wire(typed, shape) {
 const typedName = (t) => t.constructor.name.replace("Array", "").toLowerCase();
 
 describe("decodeArray", () => {
+  it("reads a quantised column (uint16 steps over its range, 65535 = NaN) as float32", () => {
+    const out = decodeArray({ ...wire(Uint16Array.of(0, 32767, 65534, 65535), [4]), range: [-1, 1] });
+    expect(out).toBeInstanceOf(Float32Array);
+    expect(out[0]).toBe(-1);
+    expect(out[1]).toBeCloseTo(0, 4);
+    expect(out[2]).toBe(1);
+    expect(Number.isNaN(out[3])).toBe(true);
+  });
+
   it("reads float32, uint8, uint16 and uint32 buffers at an offset without losing values", () => {
     for (const t of [
       Float32Array.of(1.5, -2.25, 3e7),

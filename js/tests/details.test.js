@@ -47,7 +47,7 @@ describe("details panel", () => {
 });
 
 describe("selection view", async () => {
-  const { cellPairs, samplesInCells, summaryText } = await import("../src/selection.js");
+  const { cellPairs, gridAxes, samplesInCells, summaryText } = await import("../src/selection.js");
 
   it("reads bqplot's selected cells in any of its shapes", () => {
     expect(cellPairs([[1, 2], [3, 4]])).toEqual([[1, 2], [3, 4]]);
@@ -72,6 +72,23 @@ describe("selection view", async () => {
     expect(summaryText(table, ["a", "b", "c"], [1, 2, 3])).toBe(
       "3 samples · accuracy 66.7% · mean loss 2 · labels b: 2, c: 1");
     expect(summaryText(table, [], [])).toBe("");
+  });
+
+  it("puts a multi-label run's samples in the picked label's 2x2 (truth x p >= 0.5)", () => {
+    const table = {
+      label: { numbers: view(new Int32Array([-1, -1, -1, -1])) },
+      pred: { numbers: view(new Int32Array([-1, -1, -1, -1])) },
+      label_even: { numbers: view(new Uint8Array([1, 0, 1, 0])) },
+      prob_even: { numbers: view(new Float32Array([0.9, 0.7, 0.2, 0.1])) },
+      correct: { numbers: view(new Uint8Array([1, 0, 0, 1])), bool: true },
+    };
+    const { label, pred } = gridAxes(table, "even");
+    expect(Array.from(label)).toEqual([1, 0, 1, 0]);
+    expect(Array.from(pred)).toEqual([1, 1, 0, 0]);
+    expect(Array.from(samplesInCells(label, pred, [[1, 0]]))).toEqual([2]); // missed "even"
+    expect(gridAxes(table, "").label).toBe(table.label.decoded);
+    // accuracy from the recorded exact match, no "labels -1" mix
+    expect(summaryText(table, [], [0, 1, 2, 3])).toBe("4 samples · accuracy 50.0%");
   });
 });
 

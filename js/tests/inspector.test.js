@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { epochNote } from "../src/inspector/epochs.js";
 import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
 import {
-  clampIndex, decode, mapAt, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
+  clampIndex, decode, mapAt, mapOf, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
 } from "../src/inspector/arrays.js";
 
 function binary(typed, shape) {
@@ -40,6 +40,34 @@ describe("mapAt", () => {
     expect(Array.from(mapAt(heat, -1, 0))).toEqual([100, 101, 102, 103]);
     expect(clampIndex(7, 3)).toBe(2);
     expect(clampIndex(1, 3)).toBe(1);
+  });
+});
+
+describe("mapOf", () => {
+  // two labels; depth 0 at 4x4 (input size), depth 1 at its own 2x2, depth 2 at 1x1
+  const d0 = Array.from({ length: 32 }, (_, i) => i);
+  const d1 = [0, 255, 0, 255, 10, 20, 30, 40];
+  const d2 = [7, 200];
+  const panel = {
+    labels: [3, 5],
+    map_shapes: [[4, 4], [2, 2], [1, 1]],
+    heat: { data: new Uint8Array([...d0, ...d1, ...d2]), shape: [42] },
+  };
+  it("reads a depth at the input size as it is", () => {
+    expect(Array.from(mapOf(panel, 0, 1, [4, 4]))).toEqual(d0.slice(16));
+  });
+  it("upsamples a smaller map bilinearly to the input's axes", () => {
+    const m = Array.from(mapOf(panel, 1, 0, [4, 4]));
+    expect(m).toHaveLength(16);
+    // corners keep the source cells, the middle columns blend 0 and 255
+    expect([m[0], m[3], m[12], m[15]]).toEqual([0, 255, 0, 255]);
+    expect(m[1]).toBe(64);
+    expect(m[2]).toBe(191);
+    expect(Array.from(mapOf(panel, -1, 1, [4, 4]))).toEqual(new Array(16).fill(200));
+  });
+  it("reads the plain (L, K, *axes) block of older pages", () => {
+    const heat = { data: new Uint8Array([1, 2, 3, 4]), shape: [1, 2, 2] };
+    expect(Array.from(mapOf({ heat, labels: [0, 1] }, 0, 1, [2]))).toEqual([3, 4]);
   });
 });
 

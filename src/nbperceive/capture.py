@@ -201,7 +201,8 @@ class LossSpec:
         return total
 
 
-def _from_logits(loss: Any) -> bool:
+def from_logits(loss: Any) -> bool:
+    """The Keras loss object takes logits (``from_logits=True``); strings and functions do not."""
     if loss is None:
         return False
     if isinstance(loss, str):
@@ -219,6 +220,16 @@ def compiled_loss(model: keras.Model) -> Any:
     return getattr(model, "loss", None)
 
 
+def first_loss(model: keras.Model) -> Any:
+    """The compiled loss of the model's (first) output (None when it is not compiled)."""
+    loss = compiled_loss(model)
+    if isinstance(loss, dict):
+        return next(iter(loss.values()), None)
+    if isinstance(loss, (list, tuple)):
+        return loss[0] if loss else None
+    return loss
+
+
 def loss_spec(model: keras.Model, n_outputs: int) -> LossSpec:
     """Per-sample version of ``model``'s compiled loss (one per output, with weights)."""
     loss = compiled_loss(model)
@@ -234,7 +245,7 @@ def loss_spec(model: keras.Model, n_outputs: int) -> LossSpec:
     if isinstance(weights, dict):
         weights = [weights.get(n, 1.0) for n in getattr(model, "output_names", [])]
     weights = list(weights) if weights else [1.0] * len(losses)
-    flags = [_from_logits(item) for item in losses]
+    flags = [from_logits(item) for item in losses]
     return LossSpec(identifiers=losses, weights=[float(w) for w in weights],
                     from_logits=bool(flags and flags[0]))
 

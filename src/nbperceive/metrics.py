@@ -55,6 +55,14 @@ def confusion_matrix(table: pd.DataFrame, n_classes: int) -> np.ndarray:
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
+def label_confusion(table: pd.DataFrame, name: str) -> np.ndarray:
+    """int64 (2, 2) counts of one label of a multi-label run: rows the truth (no, yes) from
+    ``label_<name>``, columns the prediction (``prob_<name>`` below / at least 0.5)."""
+    truth = table[f"label_{name}"].to_numpy().astype(np.int64)
+    pred = (table[f"prob_{name}"].to_numpy() >= 0.5).astype(np.int64)
+    return np.bincount(truth * 2 + pred, minlength=4).reshape(2, 2)
+
+
 def precision_recall(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per class, from a confusion matrix (rows: label, columns: prediction):
     precision = TP / (TP + FP), the share of the samples predicted as the class that truly are

@@ -13,7 +13,15 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .capture import Capturer, batch_spec, build_probe, compiled_loss, input_specs, loss_spec
+from .capture import (
+    Capturer,
+    batch_spec,
+    build_probe,
+    compiled_loss,
+    first_loss,
+    input_specs,
+    loss_spec,
+)
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
 from .models import save_weights
@@ -119,15 +127,6 @@ _NOT_COMPILED = (
 )
 
 
-def _first_loss(model: keras.Model) -> Any:
-    loss = compiled_loss(model)
-    if isinstance(loss, dict):
-        return next(iter(loss.values()), None)
-    if isinstance(loss, (list, tuple)):
-        return loss[0] if loss else None
-    return loss
-
-
 def _ensure_built(model: keras.Model) -> None:
     """A model never called has no weights yet (a subclassed model's layers get their shapes
     only from a first call): say how to build it."""
@@ -196,7 +195,7 @@ class Perceiver:
             raise ModelError(_NOT_COMPILED.format(name=model.name))
         self.loss = loss_spec(model, self.probe.n_outputs)
         output_shape = self.probe.output_shapes[0]
-        self.labels: LabelKind = label_kind(_first_loss(model), output_shape, self.data.first_y)
+        self.labels: LabelKind = label_kind(first_loss(model), output_shape, self.data.first_y)
         n_classes = max(self.labels.n_classes, 2) if self.labels.kind in ("binary",) \
             else self.labels.n_classes
         if class_names is not None and len(class_names) != n_classes:

@@ -6,15 +6,21 @@ bqplot, ...) into one HTML file. It opens offline, from ``file://``, without a k
 views draw, hover, click, lasso and links between views (``jslink``) work in the page, while
 anything that needs Python (e.g. heatmaps of another sample) shows the last saved result.
 
-How it loads: the widget state travels as JSON with ``<``, ``>``, ``&`` escaped as ``\\u003c``
-etc., so no sample text can close its ``<script>`` tag; the libraries travel gzipped in base64
-(or as escaped JSON strings with ``compress=False``). A small loader evaluates require.js and
-the HTML manager at global scope, and each widget library inside a function whose ``define``
-names its modules (``define("bqplot", deps, factory)``), so require.js never sees an anonymous
-``define`` outside a file it loaded ("Mismatched anonymous define()").
+How it loads: with ``compress=True`` (the default) the widget state's JSON and one blob of
+every binary buffer (raw bytes, identical buffers once: :func:`pack_buffers`) travel gzipped,
+as do the libraries, each written in base85 text that holds no ``<`` (so no sample text can
+close its ``<script>`` tag); the loader decompresses them with ``DecompressionStream`` and
+hands the widget manager its usual state script. With ``compress=False`` the state travels
+as JSON with ``<``, ``>``, ``&`` escaped as ``\\u003c`` etc., the libraries as escaped JSON
+strings. What a page carries is budgeted by :class:`ExportOptions` (e.g. how many depths of
+heatmaps). A small loader evaluates require.js and the HTML manager at global scope, and each
+widget library inside a function whose ``define`` names its modules (``define("bqplot",
+deps, factory)``), so require.js never sees an anonymous ``define`` outside a file it loaded
+("Mismatched anonymous define()").
 
 A widget that answers requests through its kernel can save what a page without kernel needs
-instead by defining ``_export_traits() -> {trait: value}`` (see :func:`_apply_export_traits`).
+instead by defining ``_export_traits(options) -> {trait: value}`` (or without ``options``; see
+:func:`export_overrides`).
 """
 
 from __future__ import annotations
@@ -22,20 +28,32 @@ from __future__ import annotations
 import base64
 import gzip
 import html
+import inspect
 import json
 import math
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import ReportError
+from .widgets.maps import REPORT_DEPTHS
 
 STATIC = Path(__file__).resolve().parent / "static"
 # loaders copied from npm into static/ by js/copy-assets.mjs (see js/package.json "build")
 REQUIRE_JS = "require.js"
 EMBED_AMD_JS = "embed-amd.js"
 EMBED_FONTS = "embed-amd-fonts.js"  # JSON {hashed font file name: base64} (Font Awesome woff2)
+# a compressed page's scripts: gzip, written as text of 85 characters that need no escaping
+# in HTML or a script (no < > & / \\ quotes or backquote): the loader decodes them
+PACKED_MIME = "application/gzip+base85"
+BASE85 = "".join(c for c in map(chr, range(33, 127)) if c not in "<>&/\\\"'`=")
+_BASE85_TABLE = np.frombuffer(BASE85.encode("ascii"), dtype=np.uint8)
+_BASE85_INDEX = np.zeros(128, dtype=np.uint64)
+_BASE85_INDEX[_BASE85_TABLE] = np.arange(85, dtype=np.uint64)
 # widget modules the HTML manager defines itself
 BUILTIN_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                    "@jupyter-widgets/output"}
@@ -45,15 +63,59 @@ _LOADER = r"""
   "use strict";
   var globalEval = eval;
   var json = function (id) { return JSON.parse(document.getElementById(id).textContent); };
-  // a script's source: JSON text, or gzip + base64 (decompressed by the browser)
+  // a gzip + base85 script's bytes (decoded here, decompressed by the browser): every 5
+  // characters of ALPHABET are 4 bytes, big-endian; data-bytes says how many are real
+  var ALPHABET = %(alphabet)s;
+  var digit = new Uint8Array(128);
+  for (var a = 0; a < ALPHABET.length; a++) digit[ALPHABET.charCodeAt(a)] = a;
+  var unpack = function (id) {
+    var el = document.getElementById(id);
+    var text = el.textContent.trim();
+    var n = Number(el.getAttribute("data-bytes"));
+    var words = new Uint8Array(text.length / 5 * 4);
+    for (var i = 0, o = 0; i < text.length; i += 5, o += 4) {
+      var v = 0;
+      for (var j = 0; j < 5; j++) v = v * 85 + digit[text.charCodeAt(i + j)];
+      words[o] = v >>> 24; words[o + 1] = (v >>> 16) & 255;
+      words[o + 2] = (v >>> 8) & 255; words[o + 3] = v & 255;
+    }
+    var bytes = words.subarray(0, n);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
+  };
+  // a script's source: JSON text, or gzip + base64
   var source = function (id) {
     var el = document.getElementById(id);
     if (el.type === "application/json") return Promise.resolve(JSON.parse(el.textContent));
-    var bin = atob(el.textContent.trim());
-    var bytes = new Uint8Array(bin.length);
-    for (var k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Response(stream).text();
+    return unpack(id).then(function (b) { return new TextDecoder().decode(b); });
+  };
+  var base64 = function (bytes) {
+    var parts = [];
+    for (var k = 0; k < bytes.length; k += 0x8000) {
+      parts.push(String.fromCharCode.apply(null, bytes.subarray(k, k + 0x8000)));
+    }
+    return btoa(parts.join(""));
+  };
+  // A compressed page keeps the widget state (JSON) and every binary buffer (one blob) gzipped:
+  // give each buffer its bytes back (base64, as the HTML manager reads them) and hand the
+  // manager the state script it looks for.
+  var restoreState = function () {
+    if (!document.getElementById("nbp-state")) return Promise.resolve();
+    return Promise.all([source("nbp-state"), unpack("nbp-buffers")]).then(function (r) {
+      var state = JSON.parse(r[0]);
+      var blob = r[1];
+      Object.keys(state.state).forEach(function (id) {
+        (state.state[id].buffers || []).forEach(function (b) {
+          b.data = base64(blob.subarray(b.offset, b.offset + b.length));
+          delete b.offset;
+          delete b.length;
+        });
+      });
+      var tag = document.createElement("script");
+      tag.type = "application/vnd.jupyter.widget-state+json";
+      tag.textContent = JSON.stringify(state);
+      document.body.appendChild(tag);
+    });
   };
   var fail = function (err) {
     var p = document.createElement("p");
@@ -89,7 +151,7 @@ _LOADER = r"""
   var names = json("nbp-modules");
   var ids = ["nbp-src-require", "nbp-src-embed"].concat(
     names.map(function (name, i) { return "nbp-src-module-" + i; }));
-  Promise.all(ids.map(source)).then(function (src) {
+  Promise.all(ids.map(source).concat([restoreState()])).then(function (src) {
     globalEval(src[0] + "\n//# sourceURL=nbperceive/require.js\n");
     // each widget library's anonymous define() gets its module name
     names.forEach(function (name, i) {
@@ -154,7 +216,19 @@ def script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def widget_state(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True)
+class ExportOptions:
+    """What a saved page carries; every widget's ``_export_traits(options)`` reads it.
+
+    ``depths``: how many depths of the network the inspector's heatmaps carry per sample
+    (spread from the shallowest to the deepest, plus the one on screen); ``None``: all.
+    """
+
+    depths: int | None = REPORT_DEPTHS
+
+
+def widget_state(widget: Any, options: ExportOptions | None = None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(manager state, view spec) of ``widget``, every widget it refers to and their jslinks."""
     import ipywidgets
     from ipywidgets.embed import dependency_state, embed_data
@@ -165,12 +239,24 @@ def widget_state(widget: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     # every trait, defaults included: anywidget keeps _esm, _view_name... as class defaults
     state = dependency_state([widget], drop_defaults=False)
     for model_id, entry in state.items():
-        _apply_export_traits(ipywidgets.widgets.widget._instances.get(model_id), entry)
+        _apply_export_traits(ipywidgets.widgets.widget._instances.get(model_id), entry,
+                             options or ExportOptions())
     data = embed_data(views=[widget], state=state)
     return data["manager_state"], data["view_specs"][0]
 
 
-def _apply_export_traits(widget: Any, entry: dict[str, Any]) -> None:
+def export_overrides(widget: Any, options: ExportOptions | None = None) -> dict[str, Any]:
+    """The trait values ``widget`` saves instead of its live ones ({} without a hook); a hook
+    may take the :class:`ExportOptions` (``_export_traits(options)``) or nothing."""
+    hook = getattr(widget, "_export_traits", None)
+    if not callable(hook):
+        return {}
+    takes_options = bool(inspect.signature(hook).parameters)
+    return (hook(options or ExportOptions()) if takes_options else hook()) or {}
+
+
+def _apply_export_traits(widget: Any, entry: dict[str, Any],
+                         options: ExportOptions | None = None) -> None:
     """Let a widget save other trait values than its live ones (the live widget is untouched).
 
     A widget that answers requests through its kernel (e.g. hover previews fetched by custom
@@ -178,8 +264,7 @@ def _apply_export_traits(widget: Any, entry: dict[str, Any]) -> None:
     kernel needs instead (e.g. every preview inline). Values go through the trait's own
     serializer; bytes and memoryviews travel as base64 buffers like every embedded state.
     """
-    hook = getattr(widget, "_export_traits", None)
-    overrides = hook() if callable(hook) else None
+    overrides = export_overrides(widget, options)
     if not overrides:
         return
     from ipywidgets.widgets.widget import _remove_buffers
@@ -238,13 +323,92 @@ def needed_modules(state: dict[str, Any]) -> list[str]:
 def _source_tag(tag_id: str, text: str, compress: bool) -> str:
     if not compress:
         return f'<script type="application/json" id="{tag_id}">{script_json(text)}</script>'
-    packed = base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0))
-    return (f'<script type="application/gzip+base64" id="{tag_id}">{packed.decode("ascii")}'
-            "</script>")
+    return _gzip_tag(tag_id, text.encode("utf-8"))
+
+
+def base85(data: bytes) -> str:
+    """``data`` as text of :data:`BASE85` (5 characters per 4 bytes, big-endian, the last word
+    zero-padded): 6% less than base64's 4 per 3, and no character of it can end a script."""
+    pad = (-len(data)) % 4
+    words = np.frombuffer(data + b"\0" * pad, dtype=">u4").astype(np.uint64)
+    digits = np.empty((len(words), 5), dtype=np.uint8)
+    for j in range(4, -1, -1):
+        digits[:, j] = (words % 85).astype(np.uint8)
+        words //= 85
+    return _BASE85_TABLE[digits].tobytes().decode("ascii")
+
+
+def unbase85(text: str, n: int) -> bytes:
+    """The ``n`` bytes that :func:`base85` wrote as ``text``."""
+    digits = _BASE85_INDEX[np.frombuffer(text.strip().encode("ascii"), np.uint8)]
+    words = np.zeros(len(digits) // 5, dtype=np.uint64)
+    for j in range(5):
+        words = words * 85 + digits[j::5]
+    return words.astype(">u4").tobytes()[:n]
+
+
+def _gzip_tag(tag_id: str, data: bytes) -> str:
+    packed = gzip.compress(data, compresslevel=9, mtime=0)
+    return (f'<script type="{PACKED_MIME}" id="{tag_id}" data-bytes="{len(packed)}">'
+            f"{base85(packed)}</script>")
+
+
+def pack_buffers(state: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """``state`` with every binary buffer moved into one blob: each buffer entry keeps its
+    ``path`` and gets ``offset``/``length`` into the blob instead of base64 ``data``, so the
+    page can gzip the raw bytes (base64 text compresses poorly); the loader undoes it."""
+    blob = bytearray()
+    at: dict[bytes, int] = {}  # identical buffers (a column every epoch shares) stored once
+    models = {}
+    for model_id, entry in state["state"].items():
+        buffers = []
+        for b in entry.get("buffers", []):
+            raw = base64.b64decode(b["data"]) if b.get("encoding") == "base64" else \
+                bytes.fromhex(b["data"])
+            if raw not in at:
+                at[raw] = len(blob)
+                blob += raw
+            buffers.append({"encoding": "base64", "path": b["path"], "offset": at[raw],
+                            "length": len(raw)})
+        models[model_id] = {**entry, "buffers": buffers} if buffers else entry
+    return {**state, "state": models}, bytes(blob)
+
+
+def read_state(page: str) -> dict[str, Any]:
+    """The widget state a saved page hands the widget manager (for checks and tools): the
+    escaped JSON, or a compressed page's JSON with every buffer's bytes back from the blob."""
+    import re
+
+    plain = re.search(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)'
+                      r"</script>", page, re.S)
+    if plain:
+        return json.loads(plain.group(1))
+    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-buffers)"'
+    packed = {m.group(1): gzip.decompress(unbase85(m.group(3), int(m.group(2))))
+              for m in re.finditer(tag + r' data-bytes="(\d+)">(.*?)</script>', page, re.S)}
+    if len(packed) != 2:
+        raise ReportError("this page holds no nbperceive widget state")
+    state, blob = json.loads(packed["nbp-state"]), packed["nbp-buffers"]
+    for entry in state["state"].values():
+        for b in entry.get("buffers", []):
+            start, length = b.pop("offset"), b.pop("length")
+            b["data"] = base64.b64encode(blob[start : start + length]).decode("ascii")
+    return state
+
+
+def state_tags(state: dict[str, Any], compress: bool = True) -> list[str]:
+    """The saved widget state as page scripts: escaped JSON, or (``compress``) the JSON and
+    one blob of every binary buffer, each gzipped (the loader restores the manager's state)."""
+    if not compress:
+        return [f'<script type="application/vnd.jupyter.widget-state+json">{script_json(state)}'
+                "</script>"]
+    packed, blob = pack_buffers(state)
+    return [_gzip_tag("nbp-state", script_json(packed).encode("utf-8")),
+            _gzip_tag("nbp-buffers", blob)]
 
 
 def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
-    """What a page needs to draw saved widget ``state`` with no network: the escaped state,
+    """What a page needs to draw saved widget ``state`` with no network: the state,
     require.js, the HTML manager, every widget library the state uses, the icon fonts and the
     loader that wires them (used by :func:`to_html` and the notebook export)."""
     modules = needed_modules(state)
@@ -252,19 +416,20 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
     sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
     fonts = json.loads(_static(EMBED_FONTS))
     return "\n".join([
-        f'<script type="application/vnd.jupyter.widget-state+json">{script_json(state)}</script>',
+        *state_tags(state, compress),
         *[_source_tag(i, text, compress) for i, text in sources],
         f'<script type="application/json" id="nbp-fonts">{script_json(fonts)}</script>',
         f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
-        f"<script>{_LOADER}</script>",
+        f"<script>{_LOADER % {'alphabet': json.dumps(BASE85)}}</script>",
     ])
 
 
-def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True) -> str:
+def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True,
+            depths: int | None = REPORT_DEPTHS) -> str:
     """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
     from . import __version__
 
-    state, view = widget_state(widget)
+    state, view = widget_state(widget, ExportOptions(depths=depths))
     return _PAGE.format(
         version=__version__,
         title=html.escape(title),
@@ -275,19 +440,22 @@ def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True
 
 
 def save_html(
-    widget: Any, path: str | os.PathLike, title: str = "nbperceive report", compress: bool = True
+    widget: Any, path: str | os.PathLike, title: str = "nbperceive report", compress: bool = True,
+    depths: int | None = REPORT_DEPTHS,
 ) -> Path:
     """Write ``widget`` (an Explorer, PopulationView, Inspector, any ipywidget) to one HTML file.
 
     The file holds everything it needs (no CDN, no kernel): open it in a browser, attach it to
-    an e-mail or publish it as a static page. ``compress`` stores the JavaScript libraries
-    gzipped (about 2.5x smaller file; the browser unpacks them with ``DecompressionStream``).
+    an e-mail or publish it as a static page. ``compress`` stores the JavaScript libraries, the
+    widget state and its binary buffers gzipped (the browser unpacks them with
+    ``DecompressionStream``). ``depths``: how many depths of the network the inspector's saved
+    heatmaps carry per sample (spread over it, plus the one on screen; ``None``: every depth).
     Returns the path written.
     """
     from .store import atomic_file
 
     out = Path(path)
-    page = to_html(widget, title=title, compress=compress)
+    page = to_html(widget, title=title, compress=compress, depths=depths)
     with atomic_file(out, "w") as f:  # a reader never sees half a report
         f.write(page)
     return out

@@ -298,3 +298,66 @@ def test_saved_page_shows_faithfulness_that_follows_depth_and_sample(browser, sa
         assert "MuFidelity" in faith.inner_text()
         assert "not saved" not in insp.locator(".nbp-status").inner_text()
         _shot(insp, "inspector-saved-faithfulness")
+
+
+@pytest.fixture(scope="module")
+def saved_multilabel(tmp_path_factory):
+    """A saved Inspector page of a multi-label model (three sigmoids: small digit, even digit,
+    digit with a loop) on a sample with two true labels."""
+    import keras
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from nbperceive.report import save_html
+    from nbperceive.widgets.inspector import Inspector
+
+    keras.utils.set_random_seed(0)
+    d = load_digits()
+    x = d.images[..., None].astype("float32") / 16.0
+    y = np.stack([d.target < 5, d.target % 2 == 0, np.isin(d.target, [0, 6, 8, 9])], 1)
+    y = y.astype("float32")
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="sigmoid"),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    model.fit(x[:1200], y[:1200], epochs=5, verbose=0)
+    sample = int(np.flatnonzero(y[1200:1210].sum(1) == 2)[0])
+    names = ["small", "even", "loop"]
+    w = Inspector(model, x[1200:1210], y_true=y[1200:1210], class_names=names, sample=sample)
+    path = tmp_path_factory.mktemp("saved-multilabel") / "inspector.html"
+    save_html(w, path, title="multi-label inspector")
+    truth = [names[i] for i in np.flatnonzero(y[1200 + sample])]
+    said = [names[i] for i in np.flatnonzero(model.predict(x[1200 + sample][None], verbose=0)[0]
+                                              >= 0.5)]
+    return path, truth, said
+
+
+def test_saved_multilabel_inspector_shows_every_true_label(browser, saved_multilabel):
+    from .test_report import offline_page
+
+    path, truth, said = saved_multilabel
+    with offline_page(browser, path) as page:
+        insp = page.locator(".nbp-inspector").first
+        insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+        # every true label of the multi-hot row, not an argmax of it
+        assert insp.locator(".nbp-truth").inner_text() == f"ground truth: {', '.join(truth)}"
+        pred = insp.locator(".nbp-pred").inner_text()
+        assert pred == f"prediction: {', '.join(said) or 'no label'}"
+        ticked = [t.removesuffix(" ✓") for t in insp.locator(".nbp-bar-name").all_inner_texts()
+                  if t.endswith(" ✓")]
+        assert sorted(ticked) == sorted(truth)
+        assert insp.locator(".nbp-bar.nbp-true").count() == len(truth)
+        assert _pixels_std(insp.locator("canvas.nbp-view").first) > 10
+        _shot(insp, "inspector-saved-multilabel")
+
+
+def _pixels_std(locator) -> float:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return float(np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).std())

@@ -59,11 +59,13 @@ def explorer_report(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("report-explorer")
     note = np.array([XSS] * 300)  # whichever sample is shown, its note is a <script>
-    p = digits_perceiver(tmp / "run", widths=(8, 16), epochs=3, metadata={"note": note},
+    p = digits_perceiver(tmp / "run", widths=(8, 16, 16), epochs=3, metadata={"note": note},
                          preview=True)
     ex = nbp.Explorer(p)
     ex.add_metadata("long", long_values(300, ex.suspects.ids[0]))
-    path = ex.save_html(tmp / "explorer.html", title="Digits explorer")
+    assert ex.inspector.panels[0]["layers"] == ["conv1", "conv2", "conv3"]
+    # two of the three depths: the shallowest and the deepest (the one on screen)
+    path = ex.save_html(tmp / "explorer.html", title="Digits explorer", depths=2)
     return path, list(ex.suspects.ids), p.run
 
 
@@ -266,6 +268,18 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
                                arg=s, timeout=10_000)
         canvas.wait_for(timeout=10_000)  # the saved maps are on screen
         assert pixels(canvas).std() > 10
+        # the report carries two depths (depths=2): the slider steps over those, and the map
+        # of each carried depth is drawn
+        slider = page.locator(".nbp-inspector .nbp-depth-slider").first
+        depth_text = page.locator(".nbp-inspector .nbp-depth-text").first
+        assert slider.get_attribute("max") == "1"
+        assert depth_text.inner_text().startswith("conv3") and "2/2" in depth_text.inner_text()
+        deep = pixels(canvas)
+        slider.evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+        page.wait_for_function("(t) => t.textContent.startsWith('conv1')",
+                               arg=depth_text.element_handle(), timeout=10_000)
+        shallow = pixels(canvas)
+        assert shallow.std() > 10 and np.abs(shallow - deep).mean() > 1
         status = page.locator(".nbp-inspector .nbp-status").inner_text()
         assert "not saved" not in status
         assert page.locator(".nbp-samples .nbp-current").get_attribute("data-sample") == str(s)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nbperceive as nbp
+from nbperceive.widgets.serializers import array_from_json
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,8 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     saved = ex.selection_view.table  # numbers as binary columns, text as text
     assert saved["note"]["texts"][0] == "<script>alert(1)</script>"
     table = perceiver.run.snapshot().table
-    loss = np.frombuffer(saved["loss"]["numbers"]["view"], dtype=np.float64)
-    np.testing.assert_allclose(loss, table["loss"].to_numpy())
+    loss = array_from_json(saved["loss"]["numbers"])  # float32: what the page shows
+    np.testing.assert_allclose(loss, table["loss"].to_numpy(), rtol=1e-6)
     assert {"label", "pred", "sample_id"} <= set(saved) and "x" not in saved
     # a saved report scrubs epochs: every epoch's rows travel in the selection view only
     exported = ex.selection_view._export_traits()["epoch_tables"]
@@ -39,7 +40,7 @@ def test_selection_view_holds_every_row_and_references_its_views(perceiver):
     ex = nbp.Explorer(perceiver)
     view = ex.selection_view
     assert view.population is ex.population and view.grid is ex._cm_grid
-    label = np.frombuffer(view.table["label"]["numbers"]["view"], dtype=np.int32)
+    label = array_from_json(view.table["label"]["numbers"])
     np.testing.assert_array_equal(label, ex.population.data["label"].to_numpy())
     assert view.table["note"]["texts"][0] == "<script>alert(1)</script>"
     ex.population.selection = np.array([2, 0, 2], dtype=np.uint32)
@@ -62,7 +63,7 @@ def test_epoch_scrub_updates_the_confusion_matrix(perceiver):
     assert not np.array_equal(ex._cm_grid.color, last)  # the model changed between 0 and 2
     # the page's details and selection table read epoch 0's predictions now
     epoch0 = perceiver.run.snapshot(0).table["pred"].to_numpy()
-    pred = np.frombuffer(ex.selection_view.table["pred"]["numbers"]["view"], dtype=np.int32)
+    pred = array_from_json(ex.selection_view.table["pred"]["numbers"])
     np.testing.assert_array_equal(pred, epoch0)
 
 

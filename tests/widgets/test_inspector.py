@@ -408,3 +408,8 @@ def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
     w.sample = 7  # what the live widget computes for sample 7 is what the report carries
     assert w.panels[0]["heatmaps"]["view"] == entry["panels"][0]["heatmaps"]["view"]
     assert w.image == entry["image"]
+    # the report's samples are explained in one batch: the same maps as one sample alone
+    alone = Inspector.compare(model, other, x, y_true=y, sample=7)
+    for i in range(2):
+        a = decode_array(alone.panels[i]["heatmaps"]).astype(int)
+        np.testing.assert_allclose(decode_array(entry["panels"][i]["heatmaps"]), a, atol=1)

@@ -10,6 +10,7 @@ HEADS = {  # task -> (units, activation, loss)
     "onehot": (10, "softmax", "categorical_crossentropy"),
     "logits": (10, None, keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
     "binary": (1, "sigmoid", "binary_crossentropy"),
+    "binary_logits": (1, None, keras.losses.BinaryCrossentropy(from_logits=True)),
     "multilabel": (3, "sigmoid", "binary_crossentropy"),
     "regression": (1, None, "mse"),
     "regression2": (2, None, "huber"),
@@ -182,7 +183,7 @@ def labels_for(task: str, y: np.ndarray, x: np.ndarray) -> np.ndarray | None:
         return y
     if task == "onehot":
         return keras.utils.to_categorical(y, 10)
-    if task == "binary":
+    if task in ("binary", "binary_logits"):
         return (y < 5).astype(np.int64)  # shape (N,), what fit accepts
     if task == "multilabel":  # small digit, even digit, digit with a loop
         return np.stack([y < 5, y % 2 == 0, np.isin(y, [0, 6, 8, 9])], 1).astype(np.float32)

@@ -5,6 +5,7 @@ from __future__ import annotations
 STEPS = ["perceiver+fit", "open_run", "project", "suspects", "explain", "inspector",
          "explorer", "save_html"]
 RESULTS: dict[str, dict[str, str]] = {}
+SECONDS: dict[str, dict[str, float]] = {}  # wall time of each step (the zoo's time budget)
 
 
 def render() -> str:
@@ -19,4 +20,6 @@ def render() -> str:
             if len(mark) > 1:
                 notes.append(f"  {name} / {step}: {mark[2:]}")
         lines.append(" | ".join([name.ljust(width), *cells]))
-    return "\n".join(lines + notes)
+    times = [f"  {name}: " + ", ".join(f"{step} {t:.1f} s" for step, t in steps.items())
+             for name, steps in SECONDS.items()]
+    return "\n".join(lines + notes + (["seconds per step:", *times] if times else []))

@@ -36,8 +36,9 @@ def regression(zoo_digits):
 
 def test_multilabel_records_every_label(multilabel, tmp_path):
     model, x, y = multilabel
-    snap = nbp.Perceiver(model, probe=(x, y), class_names=["small", "even", "loop"],
-                         run_dir=tmp_path / "m").capture()
+    perceiver = nbp.Perceiver(model, probe=(x, y), class_names=["small", "even", "loop"],
+                              run_dir=tmp_path / "m")
+    snap = perceiver.capture()
     t = snap.table
     p = model.predict(x, verbose=0)
     np.testing.assert_allclose(t[["prob_small", "prob_even", "prob_loop"]], p, atol=1e-6)
@@ -54,6 +55,23 @@ def test_multilabel_records_every_label(multilabel, tmp_path):
     e = nbp.explain(model, x[:3], method="gradcam")
     assert e.labels == [0, 1, 2]
     np.testing.assert_allclose(e.probabilities, p[:3], atol=1e-6)  # sigmoids, not a softmax
+
+    # the explorer: a 2x2 per label (truth x p >= 0.5), the label picked in a dropdown that
+    # the page's selection view follows; the inspector gets the multi-hot truth
+    explorer = nbp.Explorer(perceiver)
+    assert explorer.label_picker.options == ("small", "even", "loop")
+    for i, name in enumerate(["small", "even", "loop"]):
+        explorer.label_picker.value = name
+        truth, said = y[:, i].astype(bool), p[:, i] >= 0.5
+        want = [[np.sum(~truth & ~said), np.sum(~truth & said)],
+                [np.sum(truth & ~said), np.sum(truth & said)]]
+        np.testing.assert_array_equal(explorer._cm_grid.color, want)
+    assert explorer.selection_view.confusion_label == 0  # then jslinked to the picker
+    assert "even" in explorer.precision_recall.value
+    explorer.population.selected = sample
+    assert explorer.inspector.multi_label
+    explorer.inspector.sample = sample
+    assert explorer.inspector.y_true_labels == [int(i) for i in np.flatnonzero(y[sample])]
 
 
 def test_regression_records_residuals_and_shows_predicted_vs_true(regression, tmp_path):

@@ -34,6 +34,50 @@ export function mapAt(heat, depth, k) {
   return heat.data.subarray(start, start + size);
 }
 
+/** One map of a panel at the input's axes `axes`: depth `depth`, label index `k`. A panel's
+ * `heatmaps` holds each depth at its layer's own size (`map_shapes[d]`, a (K, *shape) block
+ * after the previous depths'); smaller maps are upsampled here, bilinear with half-pixel
+ * centres as the kernel's tf.image.resize. Without `map_shapes`: (L, K, *axes) as is. */
+export function mapOf(panel, depth, k, axes) {
+  const shapes = panel.map_shapes;
+  if (!shapes) return mapAt(panel.heat, depth, k);
+  const d = clampIndex(depth, shapes.length);
+  const K = panel.labels.length;
+  const sizeOf = (s) => s.reduce((a, b) => a * b, 1);
+  let start = 0;
+  for (let i = 0; i < d; i++) start += K * sizeOf(shapes[i]);
+  const shape = shapes[d];
+  const size = sizeOf(shape);
+  start += clampIndex(k, K) * size;
+  const map = panel.heat.data.subarray(start, start + size);
+  return upsample(map, shape, axes);
+}
+
+/** A 1-D or 2-D uint8 map of `shape` resized to `axes` (bilinear, half-pixel centres). */
+export function upsample(map, shape, axes) {
+  const [h, w] = shape.length > 1 ? shape : [shape[0], 1];
+  const [H, W] = axes.length > 1 ? axes : [axes[0], 1];
+  if (h === H && w === W) return map;
+  const out = new Uint8Array(H * W);
+  const coord = (i, n, N) => Math.min(Math.max((i + 0.5) * n / N - 0.5, 0), n - 1);
+  for (let y = 0; y < H; y++) {
+    const fy = coord(y, h, H);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    const ty = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const fx = coord(x, w, W);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const tx = fx - x0;
+      const top = map[y0 * w + x0] * (1 - tx) + map[y0 * w + x1] * tx;
+      const bottom = map[y1 * w + x0] * (1 - tx) + map[y1 * w + x1] * tx;
+      out[y * W + x] = Math.round(top * (1 - ty) + bottom * ty);
+    }
+  }
+  return out;
+}
+
 /** An index into n items; negative or out-of-range values mean the last one. */
 export function clampIndex(i, n) {
   return Number.isInteger(i) && i >= 0 && i < n ? i : n - 1;

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from keras.src import tree
 
-from ..errors import ModelError
+from ..errors import ModelError, NbPerceiveError
 from ..layers import LeafCall, Recorder, head_squash
 from .inputs import input_names
 
@@ -68,17 +68,31 @@ _REGRESSION_LOSSES = ("mse", "mae", "mape", "msle", "mean_squared", "mean_absolu
                       "log_cosh", "logcosh", "poisson", "cosine")
 
 
-def _is_regression(model: Any) -> bool:
-    """Compiled with a loss of values (mse, mae, huber, ...), not of classes."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, dict):
-        loss = next(iter(loss.values()), None)
-    elif isinstance(loss, (list, tuple)):
-        loss = loss[0] if loss else None
+def _first_loss(model: Any) -> tuple[Any, str]:
+    """The compiled loss of the (first) output and its lower-case name."""
+    from ..capture import first_loss
+
+    loss = first_loss(model)
     name = loss if isinstance(loss, str) else (
         getattr(loss, "name", None) or getattr(loss, "__name__", "") or type(loss).__name__)
-    name = str(name).lower()
+    return loss, str(name).lower()
+
+
+def _is_regression(model: Any) -> bool:
+    """Compiled with a loss of values (mse, mae, huber, ...), not of classes."""
+    loss, name = _first_loss(model)
     return loss is not None and any(key in name for key in _REGRESSION_LOSSES)
+
+
+def _binary_logits(model: Any) -> bool:
+    """Compiled with a binary cross-entropy on logits: a linear output is a sigmoid's input."""
+    from ..capture import from_logits
+
+    loss, name = _first_loss(model)
+    try:
+        return "binary" in name and from_logits(loss)
+    except NbPerceiveError:  # a loss capture refuses: not for explain to judge
+        return False
 
 
 def _output_kind(squash: str, model: Any, xs: list[np.ndarray]) -> str:
@@ -86,6 +100,8 @@ def _output_kind(squash: str, model: Any, xs: list[np.ndarray]) -> str:
         return squash
     if _is_regression(model):
         return "values"
+    if _binary_logits(model):
+        return "sigmoid"  # the raw output is the logit (one unit: classes 0/1)
     probs = np.asarray(model(xs if len(xs) > 1 else xs[0], training=False), np.float64)
     in_unit = probs.min() >= 0.0 and probs.max() <= 1.0
     if in_unit and probs.shape[-1] > 1 and np.allclose(probs.sum(-1), 1.0, atol=1e-4):

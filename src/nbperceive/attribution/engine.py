@@ -86,6 +86,8 @@ class Engine:
         self.structure = structure
         self.batch_size = int(batch_size)
         self._steps: dict[tuple, Any] = {}
+        # each method's source layers' own map axes, (h, w) | (t,) | (f,), noted when traced
+        self._map_axes: dict[type, list[tuple[int, ...]]] = {}
 
     @property
     def model(self) -> Any:
@@ -165,6 +167,9 @@ class Engine:
                 else:
                     score = tf.gather(logits, labels, axis=1)
             sources = [acts[p] for p in wanted]
+            found = [tuple(a.shape[1 : 1 + len(axes)]) for a in sources]
+            if all(d is not None for f in found for d in f):  # static sizes only
+                self._map_axes[type(method)] = [tuple(int(d) for d in f) for f in found]
             n_labels = tf.shape(labels)[0]
 
             def label_maps(k: tf.Tensor) -> list[tf.Tensor]:
@@ -267,6 +272,7 @@ class Engine:
     ) -> Explanation:
         default_layers, default_depths = self.layer_names(method)
         s = self.structure
+        axes = self._map_axes.get(type(method)) if layers is None else None
         return Explanation(
             method=method.name,
             heatmaps=heatmaps,
@@ -277,4 +283,5 @@ class Engine:
             input_kind=s.input_kind,
             probabilities=probs,
             panels=panels,
+            map_axes=axes if axes is not None and len(axes) == heatmaps.shape[1] else None,
         )

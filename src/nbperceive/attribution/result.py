@@ -32,6 +32,9 @@ class Explanation:
     probabilities: np.ndarray
     faithfulness: np.ndarray | None = None
     panels: dict[str, np.ndarray] | None = None
+    # each depth's map axes at its layer's own resolution, before upsampling (None: not known,
+    # or the input's); the Inspector ships maps at that size and the page upsamples them
+    map_axes: list[tuple[int, ...]] | None = None
     # set by ``explain``: scores the maps against the model (faithfulness.Scorer)
     scorer: Any = field(default=None, repr=False, compare=False)
 

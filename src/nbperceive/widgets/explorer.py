@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
 from .details import Details
+from .maps import REPORT_DEPTHS
 from .population import PopulationView
 from .sample_list import SampleList
 from .selection import SelectionView
@@ -85,10 +86,13 @@ class Explorer(w.VBox):
             from .inspector import Inspector
 
 
+            truth = self._multi_hot()
+            truth = truth if truth is not None else run.samples["label"].to_numpy()
+
             def inspector(method: str) -> Inspector:
                 # the model in memory is the trained one (the last epoch's); earlier epochs'
                 # maps come from the weights the run kept (the scrubber picks the epoch)
-                return Inspector(model, x, y_true=run.samples["label"].to_numpy(),
+                return Inspector(model, x, y_true=truth,
                                  class_names=self.class_names, tokens=tokens,
                                  vocabulary=vocabulary, method=method, run=run)
 
@@ -110,6 +114,10 @@ class Explorer(w.VBox):
         self.curves = self._curves_figure()
         self.selection_view = SelectionView(self._table(), self.population, grid=self._cm_grid,
                                             class_names=self.class_names)
+        if getattr(self, "label_picker", None) is not None:
+            # the page recounts the picked label's 2x2 and selects a cell's samples itself
+            self.selection_view.confusion_label = self.label_picker.index
+            w.jslink((self.label_picker, "index"), (self.selection_view, "confusion_label"))
         self.selection_view.tables_by_epoch = self._tables_by_epoch
         self.details = Details(source=self.selection_view, layout=w.Layout(min_width="260px"))
         w.jslink((self.population, "selected"), (self.details, "selected"))
@@ -149,13 +157,33 @@ class Explorer(w.VBox):
         return not any(str(c).startswith("prob_") for c in table.columns) and \
             table["label"].dtype.kind == "f"
 
+    def _multilabel_names(self) -> list[str]:
+        """The labels of a multi-label run (one ``label_<name>`` column each), else []."""
+        table = self._table()
+        names = [str(c) for c in self.class_names]
+        columns = [f"label_{n}" for n in names] + [f"prob_{n}" for n in names]
+        if not names or (table["label"] >= 0).any() or not set(columns) <= set(table.columns):
+            return []
+        return names
+
+    def _multi_hot(self) -> np.ndarray | None:
+        """(N, C) true labels of a multi-label run (None for other runs)."""
+        names = self._multilabel_names()
+        if not names:
+            return None
+        return self._table()[[f"label_{n}" for n in names]].to_numpy().astype(np.int64)
+
     def _task_title(self) -> str:
         if self._is_regression():
             return "<b>Predicted vs true</b> (first output)"
+        if self._multilabel_names():
+            return "<b>Confusion per label</b> (pick the label, click a cell)"
         return "<b>Confusion matrix</b> (click a cell)"
 
     def _task_figure(self) -> Any:
-        """The confusion matrix of a classifier, predicted-vs-true of a regression."""
+        """The confusion matrix of a classifier (of the picked label, multi-label),
+        predicted-vs-true of a regression."""
+        self.label_picker = None
         if self._is_regression():
             self._cm_grid = None
             return self._regression_figure()
@@ -179,7 +207,9 @@ class Explorer(w.VBox):
     def _confusion_figure(self) -> Any:
         import bqplot as bq
 
-        names = self.class_names
+        multilabel = self._multilabel_names()
+        # multi-label: one 2x2 per label (no / yes), the label picked in `label_picker`
+        names = ["no", "yes"] if multilabel else self.class_names
         n = len(names)
         # rows and columns named by class (a cell click reports indices, as before); the
         # colour ramp stops at a mid blue so the black counts stay legible on every cell
@@ -195,13 +225,21 @@ class Explorer(w.VBox):
         axes = [bq.Axis(scale=self._cm_grid.scales["column"], label="prediction"),
                 bq.Axis(scale=self._cm_grid.scales["row"], orientation="vertical",
                         label="label")]
+        self.label_picker = None
+        if multilabel:
+            self.label_picker = w.Dropdown(options=multilabel, value=multilabel[0],
+                                           description="label", layout=w.Layout(width="220px"))
         self._update_confusion()
-        return bq.Figure(marks=[self._cm_grid], axes=axes, padding_y=0.0,
-                         fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
-                         layout=_figure_layout())
+        figure = bq.Figure(marks=[self._cm_grid], axes=axes, padding_y=0.0,
+                           fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
+                           layout=_figure_layout())
+        if self.label_picker is None:
+            return figure
+        self.label_picker.observe(lambda _: self._update_confusion(), names="value")
+        return w.VBox([self.label_picker, figure])
 
     def _update_confusion(self) -> None:
-        from ..metrics import confusion_matrix
+        from ..metrics import confusion_matrix, label_confusion
 
         if self._cm_grid is None:  # regression: predicted vs true of this epoch
             table = self._table()
@@ -213,6 +251,13 @@ class Explorer(w.VBox):
             self._diagonal.x = self._diagonal.y = np.array([both.min(), both.max()])
             return
 
+        if self.label_picker is not None:  # multi-label: the picked label's 2x2
+            table, names = self._table(), self._multilabel_names()
+            per_label = [label_confusion(table, n) for n in names]
+            self._cm_grid.color = per_label[names.index(self.label_picker.value)].astype(float)
+            self.precision_recall.value = _precision_recall_html(
+                np.array([[0]]), names, per_label=per_label)
+            return
         cm = confusion_matrix(self._table(), len(self.class_names))
         self._cm_grid.color = cm.astype(float)
         self.precision_recall.value = _precision_recall_html(cm, self.class_names)
@@ -300,24 +345,26 @@ class Explorer(w.VBox):
         return sample_values(fn, self.perceiver.data)
 
     def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
-                  samples: Sequence[int] | None = None) -> Any:
+                  samples: Sequence[int] | None = None,
+                  depths: int | None = REPORT_DEPTHS) -> Any:
         """One self-contained HTML file of these views (no kernel, no network needed).
 
         The page shows every sample's details; the inspector carries the heatmaps of the
         listed suspects, the clicked and the lasso-selected samples (the first
-        ``SELECTION_SAVED``), plus ``samples`` when given.
+        ``SELECTION_SAVED``), plus ``samples`` when given, at ``depths`` depths of the network
+        spread from the shallowest to the deepest (plus the one on screen; ``None``: all).
         """
         from ..report import save_html
 
         if self.inspector is None:
-            return save_html(self, path, title=title)
+            return save_html(self, path, title=title, depths=depths)
         saved = [*self.suspects.ids, self.population.selected,
                  *np.asarray(self.population.selection)[:SELECTION_SAVED].tolist(),
                  *(samples or [])]
         previous = self.inspector.export_samples
         self.inspector.export_samples = [int(s) for s in saved if s >= 0]
         try:
-            return save_html(self, path, title=title)
+            return save_html(self, path, title=title, depths=depths)
         finally:
             self.inspector.export_samples = previous
 
@@ -334,14 +381,21 @@ class Explorer(w.VBox):
         return box
 
 
-def _precision_recall_html(cm: np.ndarray, class_names: list[str]) -> str:
+def _precision_recall_html(cm: np.ndarray, class_names: list[str],
+                           per_label: list[np.ndarray] | None = None) -> str:
     """Per class precision TP / (TP + FP) and recall TP / (TP + FN) of the shown epoch, as a
-    small table (class names escaped: they are data)."""
+    small table (class names escaped: they are data); multi-label: from each label's 2x2
+    ``per_label`` (rows: truth no/yes, columns: prediction no/yes)."""
     import html
 
     from ..metrics import precision_recall
 
-    precision, recall = precision_recall(cm)
+    if per_label is not None:
+        pairs = [precision_recall(c) for c in per_label]  # class "yes" of each 2x2
+        precision = np.array([p[1] for p, _ in pairs])
+        recall = np.array([r[1] for _, r in pairs])
+    else:
+        precision, recall = precision_recall(cm)
     show = lambda v: "-" if np.isnan(v) else f"{v:.2f}"  # noqa: E731
     rows = "".join(
         f"<tr><td>{html.escape(str(name))}</td><td>{show(p)}</td><td>{show(r)}</td></tr>"

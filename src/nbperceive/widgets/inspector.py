@@ -42,6 +42,8 @@ import numpy as np
 import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
+from .maps import REPORT_DEPTHS, native_maps, pack_maps, pick_depths, take_depths
+from .maps import quantize as quantize  # noqa: F401 - re-exported
 from .serializers import array_to_json
 
 log = logging.getLogger(__name__)
@@ -55,11 +57,6 @@ _CACHE_SIZE = 64
 SAVED_EPOCHS = 4  # earlier epochs (besides the final one) whose maps a saved page carries
 EPOCH_MAPS_BYTES = 250_000  # at most this many bytes of earlier epochs' maps in a saved page
 EPOCH_LABELS = 3  # labels per earlier-epoch map in a saved page: the truth and the top ones
-
-
-def quantize(maps: np.ndarray) -> np.ndarray:
-    """Maps already scaled to [0, 1] (``Explanation.normalized``) as uint8 0..255."""
-    return np.round(np.clip(np.nan_to_num(maps), 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 def image_pixels(sample: np.ndarray) -> np.ndarray:
@@ -119,6 +116,8 @@ class Inspector(anywidget.AnyWidget):
     y_true = t.Int(-1).tag(sync=True)
     # multi-label ground truth: every true label of the shown sample (y_true is then -1)
     y_true_labels = t.List(t.Int()).tag(sync=True)
+    # a multi-label model (independent sigmoids): the page predicts every label at p >= 0.5
+    multi_label = t.Bool(False).tag(sync=True)
     panels = t.List(t.Dict()).tag(sync=True)
     # saved reports only: {str(sample): {image, tokens, y_true, panels}} shown without a kernel
     saved = t.Dict().tag(sync=True)
@@ -428,6 +427,7 @@ class Inspector(anywidget.AnyWidget):
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
+            self.multi_label = getattr(self, "_y_sets", None) is not None
             self.panels = panels
             self.model_epoch = epoch
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
@@ -449,7 +449,7 @@ class Inspector(anywidget.AnyWidget):
         if kind == "image":
             src = self._display[s] if self._display is not None else self._primary_x(name)[s]
             pixels = image_pixels(src)
-            maps = panel["heatmaps"]["shape"][2:4]
+            maps = panel["input_axes"][:2]
             if list(pixels.shape[:2]) != maps:
                 raise ProbeError(
                     f"the image to show is {pixels.shape[0]}x{pixels.shape[1]} but the heatmaps "
@@ -490,14 +490,29 @@ class Inspector(anywidget.AnyWidget):
         return panel
 
     # ---- saved reports ------------------------------------------------------------------
-    def _export_traits(self) -> dict[str, Any]:
+    def _export_traits(self, options: Any = None) -> dict[str, Any]:
         """What a saved report carries: the maps of the shown sample and of
-        ``export_samples``, so a page without a kernel can switch between them."""
+        ``export_samples``, so a page without a kernel can switch between them, at the depths
+        ``options.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
+        spread over the network plus the one on screen; None: all)."""
+        count = getattr(options, "depths", REPORT_DEPTHS)
+        shown = [self.depth, self.depth_b]
+        chosen: dict[int, list[int]] = {}  # panel -> carried depth indices
+
+        def budget(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            out = []
+            for i, p in enumerate(panels):
+                n = len(p["layers"])
+                keep = chosen.setdefault(i, pick_depths(n, count, [shown[min(i, 1)] % n]))
+                out.append(take_depths(p, keep))
+            return out
+
         saved: dict[str, Any] = {}
         final = self._epochs.final_epoch if self._epochs is not None else None
-        for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples]):
-            if not 0 <= s < self._n:
-                continue
+        wanted = [s for s in dict.fromkeys(int(v) for v in [self.shown, *self.export_samples])
+                  if 0 <= s < self._n]
+        self._prefetch(wanted, final)
+        for s in wanted:
             try:  # the final model's maps; earlier epochs' in entry["epochs"]
                 panels = [self._panel(i, s, final) for i in range(max(1, len(self._models)))]
                 image, tokens = self._sample_view(s, panels[0])
@@ -506,9 +521,18 @@ class Inspector(anywidget.AnyWidget):
                 continue
             y_true = int(self._y_true[s]) if self._y_true is not None else -1
             saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
-                             "y_true_labels": self._true_set(s), "panels": panels}
+                             "y_true_labels": self._true_set(s), "panels": budget(panels)}
         self._export_epochs(saved)
-        return {"saved": saved}
+        for entry in saved.values():  # earlier epochs' maps at the same carried depths
+            for key, panels in entry.get("epochs", {}).items():
+                entry["epochs"][key] = budget(panels)
+        out: dict[str, Any] = {"saved": saved, "panels": budget(list(self.panels))}
+        # the depth on screen, as an index into the carried depths
+        for i, trait in enumerate(("depth", "depth_b")):
+            if i in chosen:
+                depth = getattr(self, trait) % max(1, len(self.panels[i]["layers"]))
+                out[trait] = chosen[i].index(depth) if depth in chosen[i] else len(chosen[i]) - 1
+        return out
 
     def _export_epochs(self, saved: dict[str, Any]) -> None:
         """Give the saved samples (in order, while ``EPOCH_MAPS_BYTES`` lasts) their maps at
@@ -563,6 +587,38 @@ class Inspector(anywidget.AnyWidget):
     def _true_set(self, s: int) -> list[int]:
         sets = getattr(self, "_y_sets", None)
         return [] if sets is None else [int(i) for i in np.flatnonzero(sets[s])]
+
+    def _prefetch(self, samples: list[int], epoch: int | None = None) -> None:
+        """Explain the uncached ``samples`` in one batched call per model (a report's dozens of
+        samples cost one compiled pass per batch, not one per sample). Samples whose labels
+        differ (top labels of a wide head) or that fail are left to :meth:`_panel`."""
+        from ..attribution import explain
+
+        final = self._epochs is None or epoch is None or epoch == self._epochs.final_epoch
+        for i, model in enumerate(self._models):
+            if i == 0 and final and self._explanation is not None and \
+                    self.method == self._explanation.method:
+                continue  # the given explanation holds them
+            tag = epoch if i == 0 and not final else -1  # the cache key of _panel
+
+            def key(s: int, i: int = i, tag: int = tag) -> tuple:
+                return (i, tag, self.method, self.input_name, s, None)
+            todo = [s for s in samples if key(s) not in self._cache]
+            model = self._model(i, epoch) if i == 0 and not final else model
+            if len(todo) < 2 or self._labels is None and \
+                    _n_outputs(model, _take(self._x, todo[0])) > min(self._max_labels, MAX_LABELS):
+                continue
+            try:
+                expl = explain(model, _take_rows(self._x, todo), method=self.method,
+                               labels=self._labels, input=self.input_name or None)
+            except NbPerceiveError:
+                continue  # one by one instead: a sample that fails is skipped alone
+            title = self._titles[i] if i < len(self._titles) else "model"
+            for row, s in enumerate(todo):
+                self._cache[key(s)] = _panel_from(
+                    expl, row, title, self._faithfulness)
+            while len(self._cache) > max(_CACHE_SIZE, len(todo)):
+                self._cache.popitem(last=False)
 
     def _explain(self, model: Any, s: int, labels: list[int] | None = None) -> Any:
         from ..attribution import explain
@@ -624,7 +680,8 @@ def _scores(expl: Any, row: int, metrics: tuple[str, ...]) -> dict[str, Any]:
 
 def _panel_from(expl: Any, row: int, title: str,
                 metrics: tuple[str, ...] = ()) -> dict[str, Any]:
-    maps = quantize(expl.normalized()[row])  # (L, K, *axes)
+    # (L, K, *input_axes) -> each depth at its layer's own size (the page upsamples)
+    blocks = native_maps(expl.normalized()[row], getattr(expl, "map_axes", None))
     probs = np.asarray(expl.probabilities[row], dtype=np.float32).reshape(-1)
     pred = int(probs.argmax()) if probs.size > 1 else int(probs[0] >= 0.5)
     panel = {
@@ -635,7 +692,8 @@ def _panel_from(expl: Any, row: int, title: str,
         "layers": [str(v) for v in expl.layers],
         "depths": [int(v) for v in expl.depths],
         "labels": [int(v) for v in expl.labels],
-        "heatmaps": array_to_json(maps),
+        **pack_maps(blocks),  # heatmaps, map_shapes
+        "input_axes": [int(v) for v in expl.heatmaps.shape[3:]],  # the page upsamples to these
         "probabilities": array_to_json(probs),
         "prediction": pred,
     }
@@ -697,6 +755,16 @@ def _length(x: Any) -> int:
     if isinstance(x, (list, tuple)):
         return len(x[0])
     return int(x.shape[0])
+
+
+def _take_rows(x: Any, rows: list[int]) -> Any:
+    """Rows ``rows`` of a batch, a list of batches or a dict of batches."""
+    idx = np.asarray(rows, dtype=np.int64)
+    if isinstance(x, dict):
+        return {k: np.asarray(v)[idx] for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(v)[idx] for v in x]
+    return np.asarray(x)[idx]
 
 
 def _take(x: Any, s: int) -> Any:

@@ -27,7 +27,12 @@ import traitlets as t
 
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
-from .serializers import array_serialization, array_to_json, channels_to_json, encode_channel
+from .serializers import (
+    array_serialization,
+    channels_to_json,
+    encode_channel,
+    quantized_to_json,
+)
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below this total
@@ -263,8 +268,9 @@ class PopulationView(anywidget.AnyWidget):
             table = self.epoch_table(e)
             channels = {name: encode_channel(table[name]) for name in self.channels
                         if name in table.columns}
-            frames[str(e)] = {"x": array_to_json(np.ascontiguousarray(coords[:, 0])),
-                              "y": array_to_json(np.ascontiguousarray(coords[:, 1])),
+            # a page draws the layout: uint16 steps over its extent are far below a pixel
+            frames[str(e)] = {"x": quantized_to_json(coords[:, 0]),
+                              "y": quantized_to_json(coords[:, 1]),
                               "channels": channels_to_json(channels)}
         return frames
 

@@ -7,7 +7,8 @@ the view holds every sample's values (``table``: numbers as binary columns, text
 references the population view and the bqplot confusion grid (widget references). A lasso
 (the population's ``selection``) redraws the summary (count, accuracy, mean loss, label mix)
 and the table; a click on a grid cell (label r, prediction c) selects those samples in the
-population view.
+population view. For a multi-label run the grid is one label's 2x2 (``confusion_label``), which
+the page recounts when another label is picked.
 """
 
 from __future__ import annotations
@@ -22,23 +23,26 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from .serializers import array_to_json
+from .serializers import compact_to_json
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
 HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
+PROBABILITY_PREFIX = "prob_"  # the Perceiver's per-class probability columns (store.py)
 
 
 def column_payload(values: pd.Series) -> dict[str, Any]:
-    """A column for the page: numbers as one binary float64/int32 array, the rest as text."""
-    if pd.api.types.is_bool_dtype(values):
-        return {"numbers": array_to_json(values.to_numpy(dtype=np.int32)), "bool": True}
+    """A column for the page: numbers as one compact binary array (the smallest integer type,
+    the recorded ``prob_*`` columns quantised to uint16, other floats float32:
+    :func:`compact_to_json`), the rest as text."""
+    if pd.api.types.is_bool_dtype(values) and values.notna().all():
+        return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
-        a = values.to_numpy()
-        if a.min(initial=0) >= -(2**31) and a.max(initial=0) < 2**31:
-            return {"numbers": array_to_json(a.astype(np.int32))}
-    if pd.api.types.is_numeric_dtype(values):
-        return {"numbers": array_to_json(values.to_numpy(dtype=np.float64))}
+        return {"numbers": compact_to_json(values.to_numpy())}
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
+        return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
+                                           probabilities=probabilities)}
     return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
 
 
@@ -61,6 +65,10 @@ class SelectionView(anywidget.AnyWidget):
     # saved reports that scrub epochs: {str(epoch): table}, chosen by the population's epoch
     epoch_tables = t.Dict().tag(sync=True)
     max_rows = t.Int(MAX_ROWS).tag(sync=True)
+    # multi-label runs: the label (index into class_names) whose 2x2 the grid shows (rows:
+    # label_<name> 0/1, columns: prob_<name> >= 0.5); -1: a confusion of classes (rows:
+    # label, columns: pred)
+    confusion_label = t.Int(-1).tag(sync=True)
 
     def __init__(self, data: pd.DataFrame, population: w.DOMWidget, grid: w.Widget | None = None,
                  class_names: list[str] | None = None, **kwargs: Any) -> None:

@@ -2,8 +2,11 @@
 
 An ndarray becomes ``{"view": memoryview, "dtype": "float32", "shape": [n]}``; ipywidgets
 sends the memoryview as a binary buffer of the comm message and JS reads it as a DataView
-(``js/src/codecs.js``). A column of a table becomes a *channel*: one uint8 code per point plus
-what the codes mean, so colour and size cost one byte per point each.
+(``js/src/codecs.js``). Tables and per-epoch coordinates may travel smaller: quantised to
+uint16 steps over a ``range`` (:func:`quantized_to_json`), or in the smallest type that keeps
+what is shown (:func:`compact_to_json`); ``decodeArray`` reads every form. A column of a
+table becomes a *channel*: one uint8 code per point plus what the codes mean, so colour and
+size cost one byte per point each.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import pandas as pd
 from ..errors import NbPerceiveError
 
 WIRE_DTYPES = ("float32", "float64", "uint8", "uint16", "uint32", "int32")
+QUANTIZED_STEPS = 65534  # a quantised float: uint16 steps over its range ...
+QUANTIZED_MISSING = 65535  # ... and this code for NaN
 MISSING = 255  # code of a missing value in every channel
 MAX_CATEGORIES = 254  # more categories than this: the rarest are shown together as "other"
 CATEGORICAL_MAX_INTS = 32  # integer columns with at most this many distinct values are categories
@@ -34,15 +39,56 @@ def array_to_json(value: Any, widget: Any = None) -> dict[str, Any] | None:
             "shape": list(arr.shape)}
 
 
+def quantized_to_json(value: Any) -> dict[str, Any]:
+    """Floats as uint16 steps over their finite ``[lo, hi]`` (``range``), 65535 for NaN: half
+    the bytes of float32, 1/65534 of the range apart. The page reads them back as float32
+    (``decodeArray`` in ``js/src/codecs.js``, :func:`array_from_json` here)."""
+    a = np.asarray(value, dtype=np.float64)
+    finite = np.isfinite(a)
+    lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 0.0)
+    span = hi - lo
+    q = np.full(a.shape, QUANTIZED_MISSING, dtype=np.uint16)
+    q[finite] = np.rint((a[finite] - lo) / span * QUANTIZED_STEPS) if span > 0 else 0
+    return {**array_to_json(q), "range": [lo, hi]}
+
+
+def compact_to_json(value: Any, probabilities: bool = False) -> dict[str, Any]:
+    """A table column in the fewest bytes that keep what the page shows: integers in the
+    smallest integer type that holds them, ``probabilities`` (floats within [0, 1]) quantised
+    to uint16 (1.5e-5 apart), other floats as float32."""
+    a = np.asarray(value)
+    if a.dtype == bool:
+        return array_to_json(a.astype(np.uint8))
+    if a.dtype.kind in "iu":
+        lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+        for dtype in ("uint8", "uint16", "int32"):
+            info = np.iinfo(dtype)
+            if info.min <= lo and hi <= info.max:
+                return array_to_json(a.astype(dtype))
+        return array_to_json(a.astype(np.float64))
+    a = a.astype(np.float64)
+    finite = a[np.isfinite(a)]
+    if probabilities and (not finite.size or (finite.min() >= 0.0 and finite.max() <= 1.0)):
+        return quantized_to_json(a)
+    return array_to_json(a.astype(np.float32))
+
+
 def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
-    """Deserialise ``{view, dtype, shape}`` coming from the browser into an ndarray (a copy)."""
+    """Deserialise ``{view, dtype, shape}`` (from the browser, or a quantised array of
+    :func:`quantized_to_json`) into an ndarray (a copy)."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):  # tolerated from hand-written front ends
         return np.asarray(value, dtype=np.uint32)
     dtype = np.dtype(value["dtype"])
     arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
-    return arr.reshape(value.get("shape") or [arr.size]).copy()
+    arr = arr.reshape(value.get("shape") or [arr.size]).copy()
+    if value.get("range") is not None:
+        lo, hi = value["range"]
+        out = (lo + arr.astype(np.float64) * ((hi - lo) / QUANTIZED_STEPS)).astype(np.float32)
+        out[arr == QUANTIZED_MISSING] = np.nan
+        return out
+    return arr
 
 
 array_serialization = {"to_json": array_to_json, "from_json": array_from_json}

@@ -1,0 +1,115 @@
+"""Bytes of saved reports: a deep backbone's explorer, and the scatter's bytes per point.
+
+1. ``mobilenet``: ``keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3),
+   classes=10)`` trained one epoch on 2,000 MNIST images (padded to 32x32, grey in RGB),
+   500 probe samples recorded; ``Explorer(perceiver).save_html`` with the default depths and
+   with ``depths=None`` (every depth). Issue 9's budget: <= 10 MB by default.
+2. ``points``: the scatter part of a report (population view + selection table, every epoch
+   the scrubber can show, no hover previews: those are images, see the last column) of a small
+   MLP's run on N Fashion-MNIST probe samples (epochs 0..2), bytes per point at each N.
+   Issue 12's budget: <= 40 B/point.
+
+Run: ``nice python benchmarks/report_size.py [mobilenet] [points --sizes 10000 70000]``; set
+PYTHONPATH to another checkout's ``src`` to measure it the same way (before/after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def _save(widget, path: Path, **kwargs) -> int:
+    """Bytes of ``widget``'s report (``depths`` only where this checkout knows it)."""
+    import inspect
+
+    from nbperceive.report import save_html
+
+    save = getattr(widget, "save_html", None)
+    fn = save if save is not None else lambda p, **k: save_html(widget, p, **k)
+    params = inspect.signature(save if save is not None else save_html).parameters
+    if "depths" not in params:
+        kwargs.pop("depths", None)
+    fn(path, **kwargs)
+    return path.stat().st_size
+
+
+def mobilenet(root: Path) -> None:
+    import keras
+
+    import nbperceive as nbp
+
+    data = nbp.datasets.mnist()
+    x = np.pad(data.x[:2500], ((0, 0), (2, 2), (2, 2)))[..., None].repeat(3, -1)
+    x = x.astype(np.float32) / 255.0
+    y = data.y[:2500]
+    keras.utils.set_random_seed(0)
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    p = nbp.Perceiver(model, probe=(x[2000:], y[2000:]), run_dir=root / "mobilenet",
+                      class_names=data.class_names, overwrite=True)
+    model.fit(x[:2000], y[:2000], epochs=1, batch_size=64, verbose=0, callbacks=[p.callback()])
+    t = time.perf_counter()
+    ex = nbp.Explorer(p)
+    layers = len(ex.inspector.panels[0]["layers"]) if ex.inspector is not None else 0
+    print(f"mobilenet: {layers} depths, Explorer {time.perf_counter() - t:.1f} s")
+    for label, kwargs in (("default", {}), ("every depth", {"depths": None})):
+        t = time.perf_counter()
+        size = _save(ex, root / "mobilenet.html", **kwargs)
+        print(f"  save_html {label:12s} {size / 1e6:7.2f} MB  ({time.perf_counter() - t:.1f} s)")
+
+
+def points(root: Path, sizes: list[int]) -> None:
+    import ipywidgets as w
+    import keras
+
+    import nbperceive as nbp
+    from nbperceive.widgets.population import PopulationView
+    from nbperceive.widgets.selection import SelectionView
+
+    data = nbp.datasets.fashion_mnist(source="offline")
+    x = data.x.reshape(len(data.x), -1).astype(np.float32) / 255.0
+    for n in sizes:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(32, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy")
+        p = nbp.Perceiver(model, probe=(x[:n], data.y[:n]), run_dir=root / f"points-{n}",
+                          class_names=data.class_names, overwrite=True)
+        model.fit(x[:10000], data.y[:10000], epochs=2, batch_size=256, verbose=0,
+                  callbacks=[p.callback()])
+        view = PopulationView.from_run(p.run)
+        selection = SelectionView(view.data, view, class_names=p.run.class_names)
+        selection.tables_by_epoch = lambda v=view: {e: v.epoch_table(e) for e in v.saved_epochs()}
+        box = w.VBox([view, selection])
+        empty = _save(w.VBox([]), root / "empty.html")  # the libraries alone
+        size = _save(box, root / f"points-{n}.html")
+        print(f"points {n:>7d}: report {size / 1e6:7.2f} MB, scatter part "
+              f"{(size - empty) / n:6.1f} B/point ({len(p.run.epochs)} epochs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="*", default=["mobilenet", "points"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 70_000])
+    parser.add_argument("--dir", default=None)
+    args = parser.parse_args()
+    import nbperceive
+
+    print(f"nbperceive from {Path(nbperceive.__file__).parent}")
+    root = Path(args.dir or tempfile.mkdtemp(prefix="nbp-report-size-"))
+    if "mobilenet" in args.what:
+        mobilenet(root)
+    if "points" in args.what:
+        points(root, args.sizes)
+
+
+if __name__ == "__main__":
+    main()
