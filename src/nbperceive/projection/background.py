@@ -69,6 +69,10 @@ class Refinement:
             self._cancel = True
             return True
 
+    def report(self, stage: str, progress: float | None = None) -> None:
+        """What a running job is doing now (shown by the views that watch it)."""
+        self._update(stage=stage, progress=progress)
+
     def _update(self, stage: str | None = None, progress: float | None = None,
                 status: str | None = None) -> None:
         if stage is not None:
