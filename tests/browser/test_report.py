@@ -62,6 +62,7 @@ def explorer_report(tmp_path_factory):
     p = digits_perceiver(tmp / "run", widths=(8, 16), epochs=3, metadata={"note": note},
                          preview=True)
     ex = nbp.Explorer(p)
+    ex.wait_for_suspects()  # the ranking runs in the background
     ex.add_metadata("long", long_values(300, ex.suspects.ids[0]))
     path = ex.save_html(tmp / "explorer.html", title="Digits explorer")
     return path, list(ex.suspects.ids), p.run
