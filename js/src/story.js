@@ -103,7 +103,7 @@ function drawChart(chart, story, width) {
   const at = chartPoints(story.epochs.map(() => 1), width, height);
   story.epochs.forEach((e, i) => {
     const t = svg("text", { x: at[i][0], y: height - 6, "text-anchor": "middle" },
-      "nbp-story-tick");
+      "nbp-story-tick nbp-story-xtick");
     t.textContent = String(e);
     chart.append(t);
     if (story.forgotten[i]) {
