@@ -167,7 +167,8 @@ function render({ model, el }) {
     nbHead.textContent = story.neighbours.length
       ? `Its ${story.neighbours.length} nearest neighbours` +
         (p.layer ? ` (layer ${p.layer}, epoch ${p.epoch})` : "") + ": " +
-        neighbourCounts(story.neighbour_labels, names).map(([n, c]) => `${n} ${c}`).join(", ")
+        neighbourCounts(story.neighbour_labels, names)
+          .map(([n, c]) => `${c} labelled ${n}`).join(", ")
       : "No neighbours recorded for this run.";
     nbList.replaceChildren(...story.neighbours.map((id, i) => {
       const b = h("button", "nbp-story-nb", `#${id} ${nameOf(names, story.neighbour_labels[i])}`);

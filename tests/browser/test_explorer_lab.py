@@ -440,7 +440,8 @@ def test_a_suspect_clicked_shows_why_and_show_suspects_filters_the_scatter(lab_p
     assert [same for _, same in got["neighbours"]] == [
         c == truth["label"] for c in truth["neighbour_labels"]]
     for name in {names[c] for c in truth["neighbour_labels"]}:
-        assert f"{name} {truth['neighbour_labels'].count(names.index(name))}" in got["counts"]
+        count = truth["neighbour_labels"].count(names.index(name))
+        assert f"{count} labelled {name}" in got["counts"]
     # the score's parts, in words, with the kernel's values
     assert got["terms"] == ["p_label", "knn_label", "weight", "belief", "class threshold",
                             "suspicion"]
