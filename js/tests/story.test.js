@@ -5,7 +5,7 @@ import { chartPoints, fmt, neighbourCounts, partsInWords } from "../src/story.js
 
 const story = {
   label: 0, pred: 1, rank: 0, epochs: [0, 1, 2], p_label: [0.5, 0.2, 0.05],
-  margin: [0, -0.6, -0.9], correct: [false, false, false], forgotten: [false, false, false],
+  margin: [0, -0.6, -0.9], forgotten: [false, false, false],
   neighbours: [4, 9, 2, 7], neighbour_labels: [1, 1, 0, 1],
   parts: { p_label: 0.25, knn_label: 0.33, neighbour_weight: 0.6, belief: 0.1,
     class_threshold: 0.8, label_quality: 0.125, suspicion: 0.875, layer: "dense", epoch: 2, k: 4 },

@@ -319,7 +319,15 @@ class Explorer(w.VBox):
 
     def _show_suspects(self) -> None:
         """List the top of the ranking, mark it in the scatter, explain it in the story."""
-        ranked = self._ranked
+        try:
+            self._list_suspects(self._ranked)
+        except Exception as err:  # say so in the panel; never leave a waiter hanging
+            self.suspects.status = self.story.status = f"the suspects could not be shown: {err}"
+            raise
+        finally:
+            self._suspects_done.set()
+
+    def _list_suspects(self, ranked: pd.DataFrame) -> None:
         names = self.class_names
         top = ranked.head(SUSPECTS_LISTED)
         ids = top["sample_id"].to_numpy().astype(int)
@@ -338,7 +346,6 @@ class Explorer(w.VBox):
         self.population.marked = np.ascontiguousarray(ids, dtype=np.uint32)
         self.story.export_samples = ids.tolist()
         self.story.set_ranking(self.run, ranked)
-        self._suspects_done.set()
 
     def wait_for_suspects(self, timeout: float | None = None) -> bool:
         """Wait until the suspects are listed (or the ranking failed); False on timeout."""

@@ -118,7 +118,6 @@ def story_json(story: dict[str, Any]) -> dict[str, Any]:
         "epochs": [int(e) for e in traj["epoch"]],
         "p_label": [_num(v) for v in traj["p_label"]],
         "margin": [_num(v) for v in traj["margin"]],
-        "correct": [bool(v) for v in traj["correct"]],
         "forgotten": [bool(v) for v in traj["forgotten"]],
         "neighbours": [int(v) for v in nbrs["sample_id"]],
         "neighbour_labels": [int(v) for v in nbrs["label"]],
