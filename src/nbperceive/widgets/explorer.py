@@ -33,6 +33,7 @@ from .selection import SelectionView
 from .story import SuspectStory
 
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
+BUILD_WAIT = 60.0  # s the ranking waits for the views to be built (longer: start anyway)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
 LOSS_COLOUR, ACCURACY_COLOUR = "#1f77b4", "#d62728"  # the curves' lines and axis labels
 
@@ -90,6 +91,7 @@ class Explorer(w.VBox):
         self._built = False
         self._ranked: pd.DataFrame | None = None
         self._suspects_done = threading.Event()
+        self._views_built = threading.Event()
         self.suspects = SampleList(
             rows=8, empty="(the label-error ranking is being computed)",
             filter_label=f"show only the top {SUSPECTS_LISTED} suspects in the scatter",
@@ -97,6 +99,17 @@ class Explorer(w.VBox):
         self.story = SuspectStory(class_names=[str(c) for c in self.class_names])
         self.story.before_export = self.wait_for_suspects
         self.suspects_job = self._start_suspects()  # first in the worker's queue
+        try:
+            self._build(model, x, epoch, method, preview, tokens, vocabulary, attribution,
+                        metadata)
+        finally:
+            self._views_built.set()  # the ranking starts now (also when building failed)
+
+    def _build(self, model: Any, x: Any, epoch: int | None, method: str, preview: Any,
+               tokens: Any, vocabulary: Any, attribution: str | None,
+               metadata: dict[str, Any] | None) -> None:
+        """Every view but the suspects list and the story (made first, for the ranking)."""
+        run = self.run
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
         self.inspector = None
@@ -288,6 +301,9 @@ class Explorer(w.VBox):
         run, n = self.run, len(self.run.samples)
 
         def job(handle: Any) -> pd.DataFrame:
+            # first in the queue, but it starts once the views are built: computing beside
+            # the constructor (a numba compile above all) would slow Explorer() down
+            self._views_built.wait(BUILD_WAIT)
             slow = (" (the first approximate neighbour search in a process compiles numba "
                     "code: a few minutes)") if n > EXACT_MAX else ""
             handle.report(f"ranking {n:,} samples{slow}", 0.1)
