@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 
 // nbperceive.css: every view's styles, one file (each widget's anywidget `_css`).
 const views = ["population.js", "inspector.js", "details.js", "sample_list.js", "selection.js",
-  "nbperceive.css"].filter((f) => readdirSync("src").includes(f));
+  "story.js", "nbperceive.css"].filter((f) => readdirSync("src").includes(f));
 await build({
   entryPoints: views.map((f) => `src/${f}`),
   bundle: true,

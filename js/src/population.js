@@ -22,6 +22,7 @@ import {
   rgba,
   sizeTable,
   spreadTable,
+  keepIndices,
   visibleIndices,
 } from "./scales.js";
 
@@ -310,11 +311,18 @@ function render({ model, el }) {
 
   function applyFilter() {
     const c = currentChannel("color");
-    if (!c || c.kind !== "categorical" || state.hidden.size === 0) {
+    const legend = c && c.kind === "categorical" && state.hidden.size > 0;
+    // `marked` (e.g. the suspects, set by Python) shown alone while `only_marked` is on
+    const marked = model.get("only_marked") ? decodeArray(model.get("marked")) : null;
+    const only = marked && marked.length ? marked : null;
+    root.dataset.shown = String(state.n);
+    if (!legend && !only) {
       if (scatterplot.get("isPointsFiltered")) scatterplot.unfilter({ preventEvent: true });
       return;
     }
-    scatterplot.filter(visibleIndices(c.codes, state.hidden), { preventEvent: true });
+    const keep = keepIndices(legend ? visibleIndices(c.codes, state.hidden) : null, only, state.n);
+    root.dataset.shown = String(keep.length);
+    scatterplot.filter(keep, { preventEvent: true });
   }
 
   // --- selection (both ways) ----------------------------------------------------------------
@@ -629,6 +637,8 @@ function render({ model, el }) {
     "change:height": onHeight,
     "change:point_size": onPointSize,
     "change:preview_inline": onPreviewInline,
+    "change:marked": () => state.drawn && applyFilter(),
+    "change:only_marked": () => state.drawn && applyFilter(),
   };
   for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
 

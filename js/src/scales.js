@@ -124,6 +124,16 @@ export function normalizeXY(x, y, margin = 0.05, out = null) {
   return { x: nx, y: ny };
 }
 
+/** Points to show: `visible` (the legend's, null = all) that are in `only` (null = all),
+ * below `n`, ascending. */
+export function keepIndices(visible, only, n) {
+  if (!only) return visible ?? Array.from({ length: n }, (_, i) => i);
+  const inOnly = new Uint8Array(n);
+  for (const i of only) if (i < n) inOnly[i] = 1;
+  const from = visible ?? Array.from({ length: n }, (_, i) => i);
+  return from.filter((i) => inOnly[i]);
+}
+
 /** Indices of points whose category code is not hidden (for the legend's toggles). */
 export function visibleIndices(codes, hidden) {
   const out = [];

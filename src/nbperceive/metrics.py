@@ -330,55 +330,71 @@ def suspect_story(run: Run, sample_id: int, ranked: pd.DataFrame | None = None
     ``suspicion = 1 - min(1, belief / class_threshold)`` with ``belief`` the normalised
     ``p_label * knn_label ** neighbour_weight`` (see the module docstring).
     """
+    return suspect_stories(run, [sample_id], ranked)[0]
+
+
+def suspect_stories(run: Run, sample_ids: Sequence[int], ranked: pd.DataFrame | None = None
+                    ) -> list[dict[str, Any]]:
+    """:func:`suspect_story` of several samples, reading each epoch once (e.g. the stories of
+    the listed suspects a saved page carries)."""
     from .neighbours import run_graph
 
     if ranked is None:
         ranked = suspects(run)
-    hit = np.flatnonzero(ranked["sample_id"].to_numpy() == int(sample_id))
-    if not len(hit):
-        raise RunError(f"sample_id={sample_id!r} is not a probe sample of {run.path}; ids run "
-                       f"from {ranked['sample_id'].min()} to {ranked['sample_id'].max()}.")
-    rank = int(hit[0])
-    row = ranked.iloc[rank]
-    names = run.class_names
-    label = int(row["label"])
+    ids = ranked["sample_id"].to_numpy()
     samples = run.samples
-    position = int(np.flatnonzero(samples["sample_id"].to_numpy() == int(sample_id))[0])
-    traj = []
-    was_correct = None
+    sample_ids = [int(s) for s in sample_ids]
+    missing = [s for s in sample_ids if not (ids == s).any()]
+    if missing:
+        raise RunError(f"sample_id={missing[0]!r} is not a probe sample of {run.path}; ids run "
+                       f"from {ids.min()} to {ids.max()}.")
+    ranks = [int(np.flatnonzero(ids == s)[0]) for s in sample_ids]
+    positions = [int(np.flatnonzero(samples["sample_id"].to_numpy() == s)[0])
+                 for s in sample_ids]
+    names = run.class_names
+    labels = [int(ranked.iloc[r]["label"]) for r in ranks]
+    trajectories: list[list[dict[str, Any]]] = [[] for _ in sample_ids]
+    was_correct: list[bool | None] = [None] * len(sample_ids)
     for e in ranked.attrs.get("epochs", run.epochs):
-        table = run.snapshot(e, metadata=False).table
-        probs = _probabilities(table.iloc[[position]], names)[0]
-        others = np.delete(probs, label)
-        correct = bool(table["correct"].iloc[position])
-        traj.append({"epoch": e, "p_label": float(probs[label]),
-                     "margin": float(probs[label] - (others.max() if len(others) else 0.0)),
-                     "pred": int(table["pred"].iloc[position]), "correct": correct,
-                     "loss": float(table["loss"].iloc[position]),
-                     "forgotten": bool(was_correct and not correct) if e > 0 else False})
-        was_correct = correct if e > 0 else None
+        table = run.snapshot(e, metadata=False).table.iloc[positions]
+        probs = _probabilities(table, names)
+        for j, label in enumerate(labels):
+            others = np.delete(probs[j], label)
+            correct = bool(table["correct"].iloc[j])
+            trajectories[j].append({
+                "epoch": e, "p_label": float(probs[j, label]),
+                "margin": float(probs[j, label] - (others.max() if len(others) else 0.0)),
+                "pred": int(table["pred"].iloc[j]), "correct": correct,
+                "loss": float(table["loss"].iloc[j]),
+                "forgotten": bool(was_correct[j] and not correct) if e > 0 else False})
+            was_correct[j] = correct if e > 0 else None
     layer, epoch, k = ranked.attrs.get("layer"), ranked.attrs.get("epoch"), ranked.attrs.get("k")
-    nbrs = pd.DataFrame(columns=["sample_id", "label", "label_name", "distance"])
-    counts: dict[str, int] = {}
-    if layer is not None:
-        graph = run_graph(run, epoch, layer, k=k)
-        order = graph.neighbours(k)[position].tolist()
-        by_index = dict(zip(graph.indices[position].tolist(),
-                            graph.distances[position].tolist(), strict=True))
-        nb_labels = samples["label"].to_numpy()[order]
-        nbrs = pd.DataFrame({"sample_id": samples["sample_id"].to_numpy()[order],
-                             "label": nb_labels, "label_name": [names[i] for i in nb_labels],
-                             "distance": [by_index[i] for i in order]})
-        counts = {names[c]: int(n) for c, n in enumerate(np.bincount(nb_labels,
-                                                                      minlength=len(names))) if n}
+    graph = run_graph(run, epoch, layer, k=k) if layer is not None else None
     threshold = ranked.attrs.get("class_threshold")
-    parts = {"p_label": float(row["p_label"]), "knn_label": float(row["knn_label"]),
-             "neighbour_weight": float(ranked.attrs.get("neighbour_weight", 0.0)),
-             "belief": float(row["belief"]),
-             "class_threshold": float(threshold[label]) if threshold is not None else np.nan,
-             "label_quality": float(row["label_quality"]), "suspicion": float(row["suspicion"]),
-             "layer": layer, "epoch": epoch, "k": k}
-    return {"sample_id": int(sample_id), "label": label, "label_name": names[label],
-            "pred": int(row["pred"]), "rank": rank, "suspicion": float(row["suspicion"]),
-            "parts": parts, "trajectory": pd.DataFrame(traj), "neighbours": nbrs,
-            "neighbour_labels": counts}
+    out = []
+    for j, sample_id in enumerate(sample_ids):
+        row, label, position = ranked.iloc[ranks[j]], labels[j], positions[j]
+        nbrs = pd.DataFrame(columns=["sample_id", "label", "label_name", "distance"])
+        counts: dict[str, int] = {}
+        if graph is not None:
+            order = graph.neighbours(k)[position].tolist()
+            by_index = dict(zip(graph.indices[position].tolist(),
+                                graph.distances[position].tolist(), strict=True))
+            nb_labels = samples["label"].to_numpy()[order]
+            nbrs = pd.DataFrame({"sample_id": samples["sample_id"].to_numpy()[order],
+                                 "label": nb_labels, "label_name": [names[i] for i in nb_labels],
+                                 "distance": [by_index[i] for i in order]})
+            counts = {names[c]: int(n) for c, n in enumerate(
+                np.bincount(nb_labels, minlength=len(names))) if n}
+        parts = {"p_label": float(row["p_label"]), "knn_label": float(row["knn_label"]),
+                 "neighbour_weight": float(ranked.attrs.get("neighbour_weight", 0.0)),
+                 "belief": float(row["belief"]),
+                 "class_threshold": float(threshold[label]) if threshold is not None else np.nan,
+                 "label_quality": float(row["label_quality"]),
+                 "suspicion": float(row["suspicion"]), "layer": layer, "epoch": epoch, "k": k}
+        out.append({"sample_id": sample_id, "label": label, "label_name": names[label],
+                    "pred": int(row["pred"]), "rank": ranks[j],
+                    "suspicion": float(row["suspicion"]), "parts": parts,
+                    "trajectory": pd.DataFrame(trajectories[j]), "neighbours": nbrs,
+                    "neighbour_labels": counts})
+    return out

@@ -55,7 +55,7 @@ def explorer_page(browser, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("voila-explorer")
     rec = tmp / "traits.json"
     # one 1 MB metadata value, on the first suspect (the test clicks it in the list)
-    long_cell = ("_long = np.array(['short'] * 300, dtype=object)\n"
+    long_cell = ("ex.wait_for_suspects()\n_long = np.array(['short'] * 300, dtype=object)\n"
                  f"_long[ex.suspects.ids[0]] = ''.join(f'word{{k}} ' for k in range({LONG} // 8))"
                  f"[:{LONG}]\n"
                  "ex.add_metadata('long', _long)")

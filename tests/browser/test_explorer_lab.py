@@ -35,7 +35,7 @@ ex""",
     "cmp = nbp.Explorer.compare(p1, p2)\ncmp",
 ]
 
-WIDGETS = ".nbp-pop, .nbp-details, .nbp-selection, .nbp-samples, .nbp-inspector"
+WIDGETS = ".nbp-pop, .nbp-details, .nbp-selection, .nbp-samples, .nbp-inspector, .nbp-story"
 
 # WCAG contrast of every visible text in nbperceive's views against what is painted behind it
 # (backgrounds of the element and its ancestors composited, opacity folded into the colour).
@@ -356,6 +356,8 @@ def test_text_is_legible_in_light_and_dark_themes(lab_page, theme, light):
     page.wait_for_function(
         "() => document.querySelector('.nbp-details')?.textContent.includes('sample7')",
         timeout=30_000)
+    # ... and the story panel explains it (chart, neighbours, words), in the theme's colours
+    page.wait_for_selector(".nbp-story[data-sample='7'] .nbp-story-words dd", timeout=60_000)
     got = page.evaluate(CONTRAST_JS, WIDGETS)
     print(theme, "contrast:", got)
     assert got["count"] > 50
@@ -382,6 +384,99 @@ def test_text_is_legible_in_light_and_dark_themes(lab_page, theme, light):
     servers.ARTIFACTS.mkdir(exist_ok=True)
     ex.screenshot(path=str(servers.ARTIFACTS / f"explorer-lab-{'light' if light else 'dark'}.png"))
     settle(page, 1400)
+
+
+# What the first explorer's story panel shows, and how many points its scatter shows.
+STORY_JS = """() => {
+  const ex = document.querySelector('.nbp-explorer');
+  const story = ex.querySelector('.nbp-story');
+  const svg = story.querySelector('.nbp-story-chart svg');
+  return {
+    sample: story.dataset.sample,
+    p: story.querySelectorAll('circle.nbp-story-p').length,
+    margin: story.querySelectorAll('circle.nbp-story-m').length,
+    ticks: Array.from(story.querySelectorAll('.nbp-story-xtick'), (t) => t.textContent),
+    neighbours: Array.from(story.querySelectorAll('.nbp-story-nb'),
+                           (b) => [b.textContent, b.classList.contains('nbp-same')]),
+    counts: story.querySelector('.nbp-story-nbhead').textContent,
+    terms: Array.from(story.querySelectorAll('.nbp-story-words dt'), (d) => d.textContent),
+    words: story.querySelector('.nbp-story-words').textContent,
+    chartWidth: svg.getBoundingClientRect().width,
+    boxWidth: story.querySelector('.nbp-story-chart').getBoundingClientRect().width,
+    shown: Number(ex.querySelector('.nbp-pop').dataset.shown),
+  };
+}"""
+
+
+def test_a_suspect_clicked_shows_why_and_show_suspects_filters_the_scatter(lab_page):
+    page, eval_json = lab_page
+    settle(page, 1400)
+    page.keyboard.press("Escape")
+    ex = page.locator(".nbp-explorer").first
+    entry = ex.locator(".nbp-samples .nbp-sample").first  # fills in once the ranking is done
+    entry.wait_for(timeout=120_000)
+    entry.scroll_into_view_if_needed()
+    sample = int(entry.get_attribute("data-sample"))
+    entry.click()
+    page.wait_for_function(
+        f"() => document.querySelector('.nbp-explorer .nbp-story').dataset.sample === '{sample}'",
+        timeout=30_000)
+    got = page.evaluate(STORY_JS)
+    print("story of", sample, got)
+    epochs = eval_json("ex.run.epochs")
+    truth = eval_json(f"ex.story.stories['{sample}']")
+    ranked = eval_json("[int(v) for v in ex.run.suspects().sample_id[:1]] + "
+                       "[ex.run.suspects().attrs['k']]")
+    assert sample == ranked[0]  # the list's first entry is the top suspect
+    # the trajectory: one point per recorded epoch, for the label's probability and the margin
+    assert got["p"] == got["margin"] == len(epochs) >= 2
+    assert got["ticks"] == [str(e) for e in epochs]  # the x axis: the recorded epochs
+    assert abs(got["chartWidth"] - got["boxWidth"]) < 2  # sized to its panel
+    # its neighbours' labels: every neighbour, counted by class, same-label ones marked
+    names = eval_json("ex.class_names")
+    assert len(got["neighbours"]) == ranked[1]
+    assert [t for t, _ in got["neighbours"]] == [
+        f"#{i} {names[c]}" for i, c in zip(truth["neighbours"], truth["neighbour_labels"])]
+    assert [same for _, same in got["neighbours"]] == [
+        c == truth["label"] for c in truth["neighbour_labels"]]
+    for name in {names[c] for c in truth["neighbour_labels"]}:
+        count = truth["neighbour_labels"].count(names.index(name))
+        assert f"{count} labelled {name}" in got["counts"]
+    # the score's parts, in words, with the kernel's values
+    assert got["terms"] == ["p_label", "knn_label", "weight", "belief", "class threshold",
+                            "suspicion"]
+    assert f"{truth['parts']['suspicion']:.2f}" in got["words"]
+    assert f"{truth['parts']['p_label']:.2f}" in got["words"]
+    # a neighbour is a link: clicking it selects it everywhere (scatter, details, story)
+    other = truth["neighbours"][0]
+    ex.locator(".nbp-story-nb").first.click()
+    page.wait_for_function(
+        f"() => document.querySelector('.nbp-explorer .nbp-details').textContent"
+        f".includes('sample{other}')", timeout=30_000)
+    page.wait_for_function(
+        f"() => document.querySelector('.nbp-explorer .nbp-story').dataset.sample === '{other}'",
+        timeout=30_000)
+    assert eval_json("ex.population.selected") == other
+    # "show suspects": the scatter shows the 50 listed suspects alone, and all again after
+    canvas = ex.locator(".nbp-plot canvas").first
+    page.keyboard.press("Escape")
+    assert got["shown"] == 1000
+    before = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=int)
+    box = ex.locator(".nbp-samples .nbp-filter input")
+    box.check()
+    page.wait_for_function(
+        "() => document.querySelector('.nbp-explorer .nbp-pop').dataset.shown === '50'",
+        timeout=30_000)
+    assert eval_json("ex.population.only_marked") is True
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    after = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=int)
+    changed = float((np.abs(after - before) > 30).mean())
+    print("show suspects: share of canvas pixels changed", changed)
+    assert changed > 0.01
+    box.uncheck()
+    page.wait_for_function(
+        "() => document.querySelector('.nbp-explorer .nbp-pop').dataset.shown === '1000'",
+        timeout=30_000)
 
 
 def test_no_console_errors(lab_page):

@@ -62,6 +62,7 @@ def explorer_report(tmp_path_factory):
     p = digits_perceiver(tmp / "run", widths=(8, 16, 16), epochs=3, metadata={"note": note},
                          preview=True)
     ex = nbp.Explorer(p)
+    ex.wait_for_suspects()  # the ranking runs in the background
     ex.add_metadata("long", long_values(300, ex.suspects.ids[0]))
     assert ex.inspector.panels[0]["layers"] == ["conv1", "conv2", "conv3"]
     # two of the three depths: the shallowest and the deepest (the one on screen)
@@ -251,7 +252,7 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
 
 
 def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, explorer_report):
-    path, suspects, _ = explorer_report
+    path, suspects, run = explorer_report
     with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
         page.wait_for_selector(".nbp-inspector .nbp-status", timeout=30_000)
@@ -285,6 +286,11 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
         assert page.locator(".nbp-samples .nbp-current").get_attribute("data-sample") == str(s)
         assert XSS in page.locator(".nbp-details").inner_text()  # the note shows as text
         servers.screenshot(page, "report-explorer-suspect")
+        # ... and the story panel explains it from the file: one point per recorded epoch
+        page.wait_for_selector(f".nbp-story[data-sample='{s}']", timeout=10_000)
+        assert page.locator(".nbp-story circle.nbp-story-p").count() == len(run.epochs)
+        assert page.locator(".nbp-story .nbp-story-nb").count() == run.suspects().attrs["k"]
+        assert "suspicion" in page.locator(".nbp-story .nbp-story-words").inner_text()
 
         # a sample without saved heatmaps says so instead of showing another one's maps
         missing = next(i for i in range(300) if i not in suspects and i != 0)

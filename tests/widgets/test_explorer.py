@@ -50,9 +50,66 @@ def test_selection_view_holds_every_row_and_references_its_views(perceiver):
 
 def test_suspects_list_the_top_of_the_ranking(perceiver):
     ex = nbp.Explorer(perceiver)
+    assert ex.wait_for_suspects(120), ex.suspects.status
     ranked = perceiver.run.suspects()
-    assert ex.suspects.ids == ranked["sample_id"].head(50).astype(int).tolist()
+    top = ranked.head(50)
+    assert ex.suspects.ids == top["sample_id"].astype(int).tolist()
     assert ex.suspects.texts[0].startswith(f"#{ex.suspects.ids[0]}: labelled ")
+    assert ex.suspects.status == ""
+    # sortable in the page by the score's parts; the scatter's "show suspects" marks them
+    assert ex.suspects.sort_by == "suspicion"
+    np.testing.assert_allclose(ex.suspects.sort_keys["p(label)"], top["p_label"])
+    assert ex.population.marked.tolist() == ex.suspects.ids
+    assert ex.suspects.filter_label and not ex.population.only_marked
+
+
+def test_a_slow_analysis_ahead_does_not_delay_the_explorer(perceiver):
+    # issue 12: the ranking runs on the background worker. Keep the worker busy with a real
+    # job that ends when the test says so (as a first UMAP fit or numba compile would):
+    # Explorer() must return with the list empty and a status, and fill it afterwards.
+    import threading
+
+    from nbperceive.projection.background import submit
+
+    gate = threading.Event()
+    ahead = submit(("test", "busy worker", id(gate)), "a slow analysis",
+                   lambda handle: gate.wait(300))
+    try:
+        ex = nbp.Explorer(perceiver)
+        assert not ex.wait_for_suspects(0)
+        assert ex.suspects.ids == [] and "label-error ranking" in ex.suspects.status
+        assert ex.story.ranked == 0 and ex.story.status
+        ex.story.selected = 3  # as jslink does in the page when sample 3 is clicked
+        assert ex.story.stories == {}  # nothing to explain yet, and no error either
+    finally:
+        gate.set()
+    ahead.result(60)
+    assert ex.wait_for_suspects(120)
+    assert len(ex.suspects.ids) == 50 and ex.suspects.status == ""
+    assert ex.story.ranked == len(perceiver.run.samples) and ex.story.status == ""
+    assert "3" in ex.story.stories  # the sample selected meanwhile is explained once ready
+
+
+def test_the_story_panel_explains_the_selected_sample_and_saves_the_suspects(perceiver):
+    from nbperceive.report import script_json
+
+    ex = nbp.Explorer(perceiver)
+    assert ex.wait_for_suspects(120)
+    top = ex.suspects.ids[0]
+    ex.story.selected = top  # jslink sets it in the page on a click; the kernel adds the story
+    story = ex.story.stories[str(top)]
+    run = perceiver.run
+    assert story["epochs"] == run.epochs and story["rank"] == 0
+    assert len(story["p_label"]) == len(story["margin"]) == len(run.epochs)
+    ranked = run.suspects()
+    assert story["parts"]["suspicion"] == pytest.approx(ranked["suspicion"].iloc[0], abs=1e-4)
+    assert len(story["neighbours"]) == ranked.attrs["k"] and top not in story["neighbours"]
+    # a saved page carries the stories of the listed suspects, compactly
+    saved = ex.story._export_traits()["stories"]
+    assert set(saved) == {str(s) for s in ex.suspects.ids}
+    size = len(script_json(saved))
+    print(f"stories of {len(saved)} suspects: {size} bytes")
+    assert size < 1000 * len(saved)
 
 
 def test_epoch_scrub_updates_the_confusion_matrix(perceiver):

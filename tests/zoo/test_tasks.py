@@ -86,6 +86,9 @@ def test_regression_records_residuals_and_shows_predicted_vs_true(regression, tm
         perceiver.run.suspects()
     for source in (perceiver, tmp_path / "r"):  # live and from the run directory
         explorer = nbp.Explorer(source)
+        # the background ranking fails, and the list says why instead of waiting forever
+        assert explorer.wait_for_suspects(120)
+        assert "regression" in explorer.suspects.empty and explorer.suspects.ids == []
         np.testing.assert_allclose(explorer._pred_true.x, y, atol=1e-6)
         np.testing.assert_allclose(explorer._pred_true.y, pred, atol=1e-6)
 

@@ -19,6 +19,9 @@ Entry points
     ``.result(timeout)`` and ``.cancel()``. ``on_progress(handle)`` is called on every change.
     One worker runs jobs in order (the machine's cores are few); the same request while one is
     queued or running joins it instead of starting another.
+``background.submit(key, description, job, on_ready=None, on_progress=None)``
+    queues any other slow analysis of a run on the same worker (the Explorer's label-error
+    ranking), with the same handle; ``job(handle)`` may ``handle.report(stage, progress)``.
 ``warm_up(n_samples=None)``
     queues a small UMAP fit (4,096 rows or ``n_samples`` if fewer, 5 epochs) that makes numba
     compile UMAP's code, so the first real refinement does not pay ~50 s of compilation.

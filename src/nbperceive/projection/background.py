@@ -21,7 +21,8 @@ from .runs import _check_params, _open, _resolve_epoch, cached, project_run
 
 
 class Refinement:
-    """Handle on one background layout job. Attributes are safe to read from any thread."""
+    """Handle on one background job (a layout, the label-error ranking). Attributes are safe
+    to read from any thread."""
 
     def __init__(self, key: tuple, description: str):
         self.key = key
@@ -67,6 +68,10 @@ class Refinement:
                 return self.status == "cancelled"
             self._cancel = True
             return True
+
+    def report(self, stage: str, progress: float | None = None) -> None:
+        """What a running job is doing now (shown by the views that watch it)."""
+        self._update(stage=stage, progress=progress)
 
     def _update(self, stage: str | None = None, progress: float | None = None,
                 status: str | None = None) -> None:
@@ -176,6 +181,20 @@ def _submit(key: tuple, description: str, job: Callable[[Refinement], np.ndarray
         _active[key] = handle
     _ensure_worker()
     _jobs.put((handle, job))
+    return handle
+
+
+def submit(key: tuple, description: str, job: Callable[[Refinement], Any],
+           on_ready: Callable[[Any], None] | None = None,
+           on_progress: Callable[[Refinement], None] | None = None) -> Refinement:
+    """Queue any slow analysis of a run (e.g. the label-error ranking) on the same worker as
+    the layouts, so analyses and refinements share the machine's few cores in turn.
+
+    ``job(handle)`` returns the result (``handle._update(stage=..., progress=...)`` reports);
+    ``on_ready(result)`` and ``on_progress(handle)`` run on the worker thread. The same
+    ``key`` while queued or running joins that job."""
+    handle = _submit(key, description, job, on_ready, on_progress)
+    handle._returned.set()
     return handle
 
 

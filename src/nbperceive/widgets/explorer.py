@@ -6,11 +6,18 @@ list; the selection view (``js/src/selection.js``) turns a confusion-matrix cell
 selection and draws the lasso's summary and table. The kernel computes heatmaps on demand; a
 saved report (:meth:`Explorer.save_html`) carries every sample's details and the heatmaps of
 the suspects and the selection.
+
+The label-error ranking (:func:`nbperceive.metrics.suspects`, with its neighbour graph) runs on
+the background worker of :mod:`nbperceive.projection` (above ~20k samples the first
+approximate neighbour search in a process compiles numba code for minutes), so ``Explorer()``
+returns at once; the suspects list shows the job's status and fills in when it is done, the
+scatter's "show suspects" (``marked``) and the story panel (:class:`SuspectStory`) with it.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,8 +31,10 @@ from .maps import REPORT_DEPTHS
 from .population import PopulationView
 from .sample_list import SampleList
 from .selection import SelectionView
+from .story import SuspectStory
 
 SUSPECTS_LISTED = 50  # suspects in the clickable list (and with heatmaps in a saved report)
+BUILD_WAIT = 60.0  # s the ranking waits for the views to be built (longer: start anyway)
 SELECTION_SAVED = 50  # lasso-selected samples whose heatmaps a saved report carries
 LOSS_COLOUR, ACCURACY_COLOUR = "#1f77b4", "#d62728"  # the curves' lines and axis labels
 
@@ -78,6 +87,30 @@ class Explorer(w.VBox):
         self.run = run
         self.perceiver = perceiver
         self.class_names = run.class_names
+        self._preview = preview
+        self._lock = threading.RLock()
+        self._built = False
+        self._ranked: pd.DataFrame | None = None
+        self._suspects_done = threading.Event()
+        self._views_built = threading.Event()
+        self.suspects = SampleList(
+            rows=8, empty="(the label-error ranking is being computed)",
+            filter_label=f"show only the top {SUSPECTS_LISTED} suspects in the scatter",
+            layout=w.Layout(width="100%"))
+        self.story = SuspectStory(class_names=[str(c) for c in self.class_names])
+        self.story.before_export = self.wait_for_suspects
+        self.suspects_job = self._start_suspects()  # first in the worker's queue
+        try:
+            self._build(model, x, epoch, method, preview, tokens, vocabulary, attribution,
+                        metadata)
+        finally:
+            self._views_built.set()  # the ranking starts now (also when building failed)
+
+    def _build(self, model: Any, x: Any, epoch: int | None, method: str, preview: Any,
+               tokens: Any, vocabulary: Any, attribution: str | None,
+               metadata: dict[str, Any] | None) -> None:
+        """Every view but the suspects list and the story (made first, for the ranking)."""
+        run = self.run
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
         self.inspector = None
@@ -121,10 +154,9 @@ class Explorer(w.VBox):
         self.selection_view.tables_by_epoch = self._tables_by_epoch
         self.details = Details(source=self.selection_view, layout=w.Layout(min_width="260px"))
         w.jslink((self.population, "selected"), (self.details, "selected"))
-        self.suspects = SampleList(rows=8, empty="(no label-error ranking for this run)",
-                                   layout=w.Layout(width="100%"))
-        self._fill_suspects()
         w.jslink((self.population, "selected"), (self.suspects, "selected"))
+        w.jslink((self.population, "selected"), (self.story, "selected"))
+        w.jslink((self.suspects, "filter_on"), (self.population, "only_marked"))
 
         self.population.observe(self._on_epoch, names="epoch")
 
@@ -137,11 +169,16 @@ class Explorer(w.VBox):
             (self._task_title(), w.VBox([self.confusion, self.precision_recall]),
              "nbp-ex-figure"),
             ("<b>Per-epoch curves</b>", self.curves, "nbp-ex-figure"),
-            ("<b>Suspected label errors</b>", self.suspects, "nbp-ex-suspects"),
+            ("<b>Suspected label errors</b> (click one)", self.suspects, "nbp-ex-suspects"),
+            ("<b>Why is the selected sample suspect?</b>", self.story, "nbp-ex-story"),
         ], self.selection_view))
         self.add_class("nbp-explorer")
         for name, values in (metadata or {}).items():
             self.add_metadata(name, values)
+        with self._lock:  # the ranking may have arrived while the views were built
+            self._built = True
+            if self._ranked is not None:
+                self._show_suspects()
 
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
@@ -301,16 +338,79 @@ class Explorer(w.VBox):
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 50},
                          layout=_figure_layout())
 
-    def _fill_suspects(self) -> None:
+    def _start_suspects(self) -> Any:
+        """Queue the ranking on the background worker; the views fill in when it is done."""
+        from ..neighbours import EXACT_MAX
+        from ..projection.background import submit
+
+        run, n = self.run, len(self.run.samples)
+
+        def job(handle: Any) -> pd.DataFrame:
+            # first in the queue, but it starts once the views are built: computing beside
+            # the constructor (a numba compile above all) would slow Explorer() down
+            self._views_built.wait(BUILD_WAIT)
+            slow = (" (the first approximate neighbour search in a process compiles numba "
+                    "code: a few minutes)") if n > EXACT_MAX else ""
+            handle.report(f"ranking {n:,} samples{slow}", 0.1)
+            return run.suspects()
+
+        def on_ready(ranked: pd.DataFrame) -> None:
+            with self._lock:
+                self._ranked = ranked
+                if self._built:
+                    self._show_suspects()
+
+        def on_progress(handle: Any) -> None:
+            if handle.status in ("failed", "cancelled"):
+                why = str(handle.error) if handle.error is not None else "cancelled"
+                with self.suspects.hold_sync():
+                    self.suspects.status = ""
+                    self.suspects.empty = f"(no label-error ranking for this run: {why})"
+                self.story.status = "No label-error ranking for this run."
+                self._suspects_done.set()
+            elif handle.status != "done":
+                text = f"{handle.description}: {handle.stage}"
+                self.suspects.status = self.story.status = text
+
+        key = ("suspects", str(run.path.resolve()), tuple(run.epochs))
+        # before the job can report (it may start at once): the worker runs jobs in turn
+        self.suspects.status = self.story.status = (
+            "label-error ranking: queued on the background worker")
+        return submit(key, "label-error ranking", job, on_ready, on_progress)
+
+    def _show_suspects(self) -> None:
+        """List the top of the ranking, mark it in the scatter, explain it in the story."""
         try:
-            ranked = self.run.suspects()
-        except (RunError, ValueError):  # regression runs, single epoch without labels
-            return
+            self._list_suspects(self._ranked)
+        except Exception as err:  # say so in the panel; never leave a waiter hanging
+            self.suspects.status = self.story.status = f"the suspects could not be shown: {err}"
+            raise
+        finally:
+            self._suspects_done.set()
+
+    def _list_suspects(self, ranked: pd.DataFrame) -> None:
         names = self.class_names
-        self.suspects.set_items([
-            (int(r.sample_id), f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model "
-                               f"says {names[int(r.pred)]} (suspicion {_suspicion(r.suspicion)})")
-            for r in ranked.head(SUSPECTS_LISTED).itertuples()])
+        top = ranked.head(SUSPECTS_LISTED)
+        ids = top["sample_id"].to_numpy().astype(int)
+        keys = {"suspicion": top["suspicion"], "p(label)": top["p_label"],
+                "neighbours with its label": top["knn_label"], "loss": top["loss"],
+                "forgetting events": top["forgetting"], "sample id": top["sample_id"]}
+        with self.suspects.hold_sync():
+            self.suspects.set_items(
+                [(int(r.sample_id), f"#{int(r.sample_id)}: labelled {names[int(r.label)]}, model "
+                                    f"says {names[int(r.pred)]} (suspicion "
+                                    f"{_suspicion(r.suspicion)})")
+                 for r in top.itertuples()],
+                sort_keys={k: v.to_numpy(dtype=float) for k, v in keys.items()},
+                preview=self._preview)
+            self.suspects.status = ""
+        self.population.marked = np.ascontiguousarray(ids, dtype=np.uint32)
+        self.story.export_samples = ids.tolist()
+        self.story.set_ranking(self.run, ranked)
+
+    def wait_for_suspects(self, timeout: float | None = None) -> bool:
+        """Wait until the suspects are listed (or the ranking failed); False on timeout."""
+        return self._suspects_done.wait(timeout)
 
     # --- reactions -------------------------------------------------------------------------
     def _on_epoch(self, change: Any) -> None:
@@ -356,6 +456,7 @@ class Explorer(w.VBox):
         """
         from ..report import save_html
 
+        self.wait_for_suspects()  # the page carries the listed suspects and their stories
         if self.inspector is None:
             return save_html(self, path, title=title, depths=depths)
         saved = [*self.suspects.ids, self.population.selected,

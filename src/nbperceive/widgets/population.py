@@ -8,6 +8,8 @@ Selection traits, both ways between Python and the browser:
 * ``selected``: int, the sample clicked last (-1 = none).
 * ``selection``: numpy uint32 array of the samples selected by lasso (empty = none); sent as a
   binary ``{view, dtype, shape}`` buffer, never a JSON list. A click sets it to ``[selected]``.
+* ``marked`` (uint32 point indices, set by Python) and ``only_marked``: while on, the scatter
+  shows the marked points alone (the Explorer's "show suspects").
 
 Hover previews (``preview=nbp.images(x)`` / ``nbp.texts(strings)``) travel inline for small
 sets and are fetched one at a time by custom message for large ones.
@@ -31,6 +33,7 @@ from .serializers import (
     array_serialization,
     channels_to_json,
     encode_channel,
+    pngs_to_json,
     quantized_to_json,
 )
 
@@ -55,6 +58,9 @@ class PopulationView(anywidget.AnyWidget):
     size = t.Unicode("").tag(sync=True)
     selected = t.Int(-1).tag(sync=True)
     selection = t.Any(np.zeros(0, np.uint32)).tag(sync=True, **array_serialization)
+    # points to show alone while ``only_marked`` is on (the Explorer marks the top suspects)
+    marked = t.Any(np.zeros(0, np.uint32)).tag(sync=True, **array_serialization)
+    only_marked = t.Bool(False).tag(sync=True)
     preview_kind = t.Unicode("none").tag(sync=True)
     preview_inline = t.Dict().tag(sync=True)
     # saved reports only: {str(epoch): {x, y, channels}} so the page scrubs without a kernel
@@ -208,16 +214,9 @@ class PopulationView(anywidget.AnyWidget):
             if limited and sum(len(s) for s in items) > INLINE_PREVIEW_BYTES:
                 return {}
             return {"texts": items, "info": info}
-        blob = b"".join(items)
-        if limited and len(blob) > INLINE_PREVIEW_BYTES:
+        if limited and sum(len(b) for b in items) > INLINE_PREVIEW_BYTES:
             return {}
-        offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
-        return {
-            "png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
-            "offsets": {"view": memoryview(offsets).cast("B"), "dtype": "uint32",
-                        "shape": [len(offsets)]},
-            "info": info,
-        }
+        return {**pngs_to_json(items), "info": info}
 
     def _export_traits(self) -> dict[str, Any]:
         """What a saved report carries instead of the live traits: every hover preview

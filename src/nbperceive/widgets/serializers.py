@@ -94,6 +94,14 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
 array_serialization = {"to_json": array_to_json, "from_json": array_from_json}
 
 
+def pngs_to_json(items: list[bytes]) -> dict[str, Any]:
+    """Several PNGs as one binary blob plus uint32 offsets (item i is blob[off[i]:off[i+1]])."""
+    blob = b"".join(items)
+    offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
+    return {"png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
+            "offsets": array_to_json(offsets)}
+
+
 def channels_to_json(value: dict[str, dict[str, Any]], widget: Any = None) -> dict[str, Any]:
     """Serialise ``{column: channel}``; each channel's ``codes`` array goes binary."""
     return {
