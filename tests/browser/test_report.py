@@ -403,3 +403,42 @@ def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
         assert blocked == [] and failed == []
     finally:
         context.close()
+
+
+def test_explorer_report_searches_and_lists_neighbours_offline(browser, explorer_report):
+    """The saved page searches its own rows and lists each sample's nearest samples in
+    perception space (the run graph's, carried per epoch), clickable, with no kernel."""
+    from nbperceive.neighbours import run_graph
+    from nbperceive.widgets.population import NEIGHBOURS_K
+
+    path, suspects, run = explorer_report
+    table = run.snapshot(run.epochs[-1]).table
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        box = page.locator(".nbp-search input")
+        box.fill("correct == False")
+        want = int((~table["correct"].astype(bool)).sum())
+        page.wait_for_function(
+            "(n) => document.querySelector('.nbp-search-note').textContent"
+            ".startsWith(`${n} match`)", arg=want, timeout=10_000)
+        assert page.locator(".nbp-selection tr[data-sample]").count() == min(want, 200)
+        shown = sorted(int(v) for v in page.locator(".nbp-selection tr[data-sample]")
+                       .evaluate_all("(rs) => rs.map((r) => r.dataset.sample)"))
+        assert shown == sorted(table.index[~table["correct"].astype(bool)].tolist())[:200]
+        # neighbours of a suspect, from the graph of the epoch shown
+        s = suspects[0]
+        page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
+        items = page.locator(".nbp-details .nbp-neighbour")
+        items.first.wait_for(timeout=10_000)
+        ids = [int(v) for v in items.evaluate_all("(es) => es.map((e) => e.dataset.sample)")]
+        graph = run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K)
+        assert ids == graph[s].tolist()
+        j = ids[0]
+        items.first.click()
+        page.wait_for_function(
+            "(j) => document.querySelector('.nbp-details').textContent.includes(`sample${j}`)",
+            arg=j, timeout=10_000)
+        page.wait_for_function(
+            "(j) => document.querySelector('.nbp-pop .nbp-status').textContent"
+            ".includes(`sample ${j} selected`)", arg=j, timeout=10_000)
+        assert page.locator(".nbp-method").evaluate("(e) => e.style.display") == "none"
