@@ -498,7 +498,8 @@ def test_neighbours_list_the_nearest_samples_in_perception_space(lab_page):
 def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
     page, eval_json = lab_page
     _first_explorer_ready(page, eval_json)
-    from .test_population import ISOLATED_JS, screen_point
+    from .test_explorer import ISOLATED_JS
+    from .test_population import screen_point
 
     i = page.evaluate(ISOLATED_JS)[0]
     x, y = screen_point(page, i)
