@@ -510,8 +510,8 @@ def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
     assert page.evaluate("() => getComputedStyle(document.querySelector('.nbp-plot')).cursor") \
         == "pointer"
     click = _timed(page, "mouseup",
-                   f"() => document.querySelector('.nbp-details')?.textContent.includes('sample{i}')",
-                   lambda: (page.mouse.down(), page.mouse.up()))
+                   "() => document.querySelector('.nbp-details')?.textContent"
+                   f".includes('sample{i}')", lambda: (page.mouse.down(), page.mouse.up()))
     print(f"hover -> card: {hover:.0f} ms, click -> details: {click:.0f} ms (under load)")
     assert eval_json("int(ex.population.selected)") == i
     assert hover < 1000 and click < 1000
@@ -608,9 +608,9 @@ def test_projection_switch_changes_the_layout(lab_page):
     assert eval_json("ex.population.layout_method") == "tsne"
     switch.select_option("pca")
     page.wait_for_function(
-        f"(b) => {{ const c = document.querySelector('.nbp-plot canvas');"
-        f" return b.every(([x, y], i) => {{ const [u, v] = c.nbpScreenPosition(i);"
-        f" return Math.abs(u - x) < 2 && Math.abs(v - y) < 2; }}); }}",
+        "(b) => { const c = document.querySelector('.nbp-plot canvas');"
+        " return b.every(([x, y], i) => { const [u, v] = c.nbpScreenPosition(i);"
+        " return Math.abs(u - x) < 2 && Math.abs(v - y) < 2; }); }",
         arg=before.tolist(), timeout=30_000)
 
 
