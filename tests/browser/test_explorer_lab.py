@@ -459,7 +459,17 @@ def test_search_selects_the_matching_samples(lab_page):
         return x >= 0 && x <= r.width && y >= 0 && y <= r.height; }};
       return want.every(on) && ({OFF_CANVAS_JS})()[0].off > 0;
     }}""", arg=expected, timeout=10_000)
+    # the zoom has come to rest (a reset during its transition would be overridden)
+    page.wait_for_function("""() => new Promise((resolve) => {
+      const c = document.querySelector('.nbp-plot canvas');
+      const a = c.nbpScreenPosition(0);
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const b = c.nbpScreenPosition(0);
+        resolve(a[0] === b[0] && a[1] === b[1]);
+      }));
+    })""", timeout=10_000)
     page.locator(".nbp-reset").first.click()
+    page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
     # a wrong query says why and selects nothing new
     box.fill("label == horse")
     page.wait_for_function(f"() => /not a class name/.test({note})", timeout=10_000)
