@@ -1,8 +1,22 @@
 // The details panel: ground truth, prediction, loss and metadata of the selected sample, read
 // from the rows the selection view holds (`source`) at the population view's epoch, so it
 // works the same live and in a saved report. Every value is set with textContent.
+// Below: the sample's nearest samples in perception space (the population view's
+// `neighbours`, from the run's neighbour graph), clickable, with thumbnails when the page
+// holds them.
+import { decodeArray } from "./codecs.js";
+import { thumbnail } from "./previews.js";
 import { formatNumber } from "./scales.js";
 import { modelOf, rowOf, tableAt } from "./tables.js";
+
+/** The neighbours of sample i from an int32 (N, k) array ({view, dtype, shape}), or []. */
+export function neighboursOf(raw, i) {
+  const ids = decodeArray(raw);
+  const shape = raw && raw.shape;
+  if (!ids || !shape || shape.length !== 2 || !(i >= 0 && i < shape[0])) return [];
+  const k = shape[1];
+  return Array.from(ids.subarray(i * k, (i + 1) * k));
+}
 
 // Values longer than this show cut, with a "show all" button: laying out one 100 KB value in
 // the table took the page 25 s (1 MB: minutes). The whole value opens in a read-only text box.
@@ -119,12 +133,57 @@ async function render({ model, el: root }) {
       t.append(tr);
     }
     box.append(t);
+    drawNeighbours(i, columns);
+  };
+  const drawNeighbours = (i, columns) => {
+    const near = neighboursOf(population.get("neighbours"), i);
+    const note = population.get("neighbours_note");
+    if (!near.length && !note) return;
+    const section = el("div", "nbp-neighbours");
+    section.append(el("h4", null, "Nearest samples"));
+    if (note) section.append(el("div", "nbp-neighbours-note", note));
+    const table = tableAt(source, population);
+    const names = source.get("class_names");
+    const inline = population.get("preview_inline");
+    const list = el("ol", "nbp-neighbour-list");
+    for (const j of near) {
+      const row = rowOf(table, columns, j) || {};
+      const li = el("li", "nbp-neighbour");
+      li.dataset.sample = String(j);
+      li.tabIndex = 0;
+      li.setAttribute("role", "button");
+      li.title = `select sample ${j}`;
+      const img = thumbnail(inline, j);
+      if (img) li.append(img);
+      const parts = [`#${row.sample_id ?? j}`];
+      if (columns.includes("label")) {
+        parts.push(columns.includes("pred") && row.pred !== row.label
+          ? `${className(names, row.label)} → ${className(names, row.pred)}`
+          : className(names, row.label));
+      }
+      if (columns.includes("loss")) parts.push(`loss ${formatValue(row.loss)}`);
+      li.append(el("span", null, parts.join(" · ")));
+      const go = () => {
+        model.set("selected", j); // linked: the scatter, inspector and lists follow
+        model.save_changes();
+      };
+      li.onclick = go;
+      li.onkeydown = (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          go();
+        }
+      };
+      list.append(li);
+    }
+    section.append(list);
+    box.append(section);
   };
   draw();
   const listening = [
     [model, ["selected", "placeholder"]],
     [source, ["table", "epoch_tables", "columns", "class_names"]],
-    [population, ["epoch"]],
+    [population, ["epoch", "neighbours", "neighbours_note", "preview_inline"]],
   ];
   for (const [m, names] of listening) for (const n of names) m.on(`change:${n}`, draw);
   return () => {

@@ -1,19 +1,20 @@
 // Population view: every sample as a point, drawn by regl-scatterplot (WebGL).
 // Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
 // Split by UI part as jupyter-scatter is: population/renderer.js (shared WebGL renderer,
-// KD-tree, WebGL probe), population/legend.js, population/dom.js (helpers, theme colours,
-// keys); this file wires the plot, tools, tooltip and the model together.
+// KD-tree, WebGL probe), population/legend.js, population/tooltip.js (hover card),
+// population/tools.js (lasso tool, search box, layout switch, shortcuts legend),
+// population/dom.js (helpers, theme colours, keys); this file wires them to the model.
 // Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
 import createScatterplot from "regl-scatterplot";
 import { decodeArray, encodeArray } from "./codecs.js";
-import { cssToHex, h, keepKeys, short } from "./population/dom.js";
+import { cssToHex, h, keepKeys } from "./population/dom.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
 import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
+import { createTooltip } from "./population/tooltip.js";
+import { lassoTool, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
   PALETTE,
-  codeLabel,
   colorTable,
-  formatNumber,
   normalizeXY,
   packCodes,
   packLayout,
@@ -52,24 +53,28 @@ function render({ model, el }) {
   sizeLabel.appendChild(sizeSel);
   const resetBtn = h("button", "nbp-reset", "Reset view");
   resetBtn.title = "show every point again (after zooming or panning)";
-  // JupyterLab takes shift+drag on an output for "extend the cell selection": with the lasso
-  // tool on, a plain drag lassos (as in jupyter-scatter's toolbar).
-  const lassoBtn = h("button", "nbp-lasso-tool", "Lasso");
-  lassoBtn.title = "lasso tool: drag to select points (off: drag pans; shift+drag lassos)";
-  lassoBtn.setAttribute("aria-pressed", "false");
+  const lasso = lassoTool((on) => {
+    // the camera holds still meanwhile: a drag draws the lasso instead of panning first
+    scatterplot.set({ mouseMode: on ? "lasso" : "panZoom", cameraIsFixed: on });
+    renderStatus();
+  });
+  const search = searchBox(model, () => zoomToSelection());
+  const method = methodSwitch(model);
+  const help = shortcutsLegend();
   const epochLabel = h("label", "nbp-epoch");
   const epochInput = h("input");
   epochInput.type = "range";
   const epochText = h("span");
   epochLabel.append("Epoch ", epochInput, epochText);
-  bar.append(title, colorLabel, sizeLabel, lassoBtn, resetBtn, epochLabel);
+  bar.append(title, colorLabel, sizeLabel, method.label, search.box, lasso.button, resetBtn,
+    help.button, epochLabel);
 
   const body = h("div", "nbp-body");
   const plot = h("div", "nbp-plot");
   const legend = h("div", "nbp-legend");
   body.append(plot, legend);
   const status = h("div", "nbp-status");
-  root.append(bar, body, status);
+  root.append(bar, help.panel, body, status);
 
   const state = {
     n: 0,
@@ -82,8 +87,6 @@ function render({ model, el }) {
     hovered: -1,
     lassoing: false,
     lassoEnded: -Infinity,
-    previews: new Map(),
-    urls: [],
     layout: [[], []], // columns whose codes z and w hold (packLayout)
     packed: new Map(), // column -> the codes array packed into z or w
     z: null,
@@ -116,9 +119,6 @@ function render({ model, el }) {
   let early = placePoints(model.get("x"), model.get("y"));
   const canvas = h("canvas");
   plot.appendChild(canvas);
-  const tip = h("div", "nbp-tip");
-  tip.style.display = "none";
-  plot.appendChild(tip);
 
   // Plot size in CSS px; null while the plot is not laid out (detached or hidden): nothing to
   // draw then, and the first draw waits for the final size (a frame costs ~1 s at 1M points
@@ -145,10 +145,12 @@ function render({ model, el }) {
     // selected sample stands out on light and dark alike
     backgroundColor: cssToHex(getComputedStyle(plot).color, "#000000"),
     pointSize: 4,
-    pointSizeSelected: 2,
+    pointSizeSelected: 3,
     pointOutlineWidth: 2,
     opacity: 0.85,
-    opacityInactiveMax: 0.3,
+    // a selected sample stands out by its ring and size; the others stay readable (one
+    // selected: barely dimmed, many: dimmed more, see dimFor)
+    opacityInactiveMax: 0.8,
     lassoMinDelay: 10,
     lassoMinDist: 2,
     lassoClearEvent: "lassoEnd",
@@ -157,6 +159,10 @@ function render({ model, el }) {
   });
   // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
   canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
+  const tooltip = createTooltip({
+    plot, model, colorChannel: () => ({ channel: currentChannel("color"), name: model.get("color") }),
+  });
+  const dimFor = (count) => (count > 1 ? 0.45 : 0.8); // the others' opacity under a selection
 
   // --- drawing -----------------------------------------------------------------------------
   const currentChannel = (name) => state.channels[model.get(name)];
@@ -337,10 +343,32 @@ function render({ model, el }) {
     fromPython = true;
     if (same) {
       // nothing to do (a deselect or re-select would cost a redraw of every point)
-    } else if (points.length) scatterplot.select(points, { preventEvent: true });
+    } else if (points.length) {
+      const dim = dimFor(points.length);
+      if (scatterplot.get("opacityInactiveMax") !== dim) scatterplot.set({ opacityInactiveMax: dim });
+      scatterplot.select(points, { preventEvent: true });
+    }
     else scatterplot.deselect({ preventEvent: true });
     fromPython = false;
     renderStatus();
+  }
+
+  // A sample selected in another view (the suspects list, a neighbour) and not part of the
+  // selection replaces it: every view shows that one sample.
+  const onSelected = () => {
+    const one = model.get("selected");
+    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
+    if (one >= 0 && !sel.includes(one)) {
+      model.set("selection", encodeArray(Uint32Array.of(one)));
+      model.save_changes();
+    }
+    applySelectionFromModel();
+  };
+
+  function zoomToSelection() {
+    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
+    if (!state.drawn || !sel.length) return;
+    scatterplot.zoomToPoints(Array.from(sel), { padding: 0.15, transition: true, transitionDuration: 400 });
   }
 
   // regl-scatterplot publishes "select" between "lassoStart" and "lassoEnd".
@@ -387,9 +415,9 @@ function render({ model, el }) {
     else if (k) text += ` · ${k.toLocaleString()} selected`;
     const layout = model.get("layout_status");
     if (layout) text += ` · ${layout}`;
-    text += lassoBtn.classList.contains("nbp-on")
+    text += lasso.on()
       ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
-      : " · drag to pan · wheel to zoom · click to select · shift+drag or Lasso to select many · Esc clears";
+      : " · click to select · shift+drag or Lasso to select many · ? for all gestures and keys";
     status.textContent = text;
   }
 
@@ -423,14 +451,6 @@ function render({ model, el }) {
     model.save_changes();
   });
   resetBtn.addEventListener("click", () => scatterplot.reset());
-  const setLassoTool = (on) => {
-    lassoBtn.classList.toggle("nbp-on", on);
-    lassoBtn.setAttribute("aria-pressed", String(on));
-    // the camera holds still meanwhile: a drag draws the lasso instead of panning first
-    scatterplot.set({ mouseMode: on ? "lasso" : "panZoom", cameraIsFixed: on });
-    renderStatus();
-  };
-  lassoBtn.addEventListener("click", () => setLassoTool(!lassoBtn.classList.contains("nbp-on")));
   // JupyterLab would take a (shift+)mousedown on the output as a cell-selection gesture and
   // keep the drag from the canvas: the press stays in the plot.
   const keepPress = (e) => e.stopPropagation();
@@ -448,7 +468,9 @@ function render({ model, el }) {
     const ink = cssToHex(getComputedStyle(plot).color, "#000000");
     if (ink !== root.dataset.ink) {
       root.dataset.ink = ink;
-      scatterplot.set({ backgroundColor: ink });
+      // the ring of a selected point and a hovered point (regl-scatterplot's default hover
+      // colour is white: invisible on a light theme) in the theme's text colour
+      scatterplot.set({ backgroundColor: ink, pointColorHover: ink });
     }
   };
   const THEME_EVENTS = ["transitionrun", "transitionend", "transitioncancel"];
@@ -475,89 +497,6 @@ function render({ model, el }) {
     model.save_changes();
   });
 
-  // --- hover previews ----------------------------------------------------------------------------
-  let mouse = { x: 0, y: 0 };
-  const onMove = (e) => {
-    const r = plot.getBoundingClientRect();
-    mouse = { x: e.clientX - r.left, y: e.clientY - r.top };
-  };
-  plot.addEventListener("mousemove", onMove);
-
-  function inlinePreview(i) {
-    const inline = model.get("preview_inline") || {};
-    const info = inline.info ? inline.info[i] : undefined;
-    if (inline.texts) return { info, text: inline.texts[i] };
-    if (inline.png) {
-      const blob = decodeArray(inline.png);
-      const offsets = decodeArray(inline.offsets);
-      return { info, png: blob.slice(offsets[i], offsets[i + 1]) };
-    }
-    return null;
-  }
-
-  function previewOf(i) {
-    if (state.previews.has(i)) return state.previews.get(i);
-    const p = inlinePreview(i);
-    if (p) {
-      state.previews.set(i, p);
-      return p;
-    }
-    state.previews.set(i, null); // requested
-    model.send({ type: "preview", index: i });
-    return null;
-  }
-
-  function onCustom(msg, buffers) {
-    if (!msg || msg.type !== "preview") return;
-    const p = { info: msg.info, text: msg.text };
-    if (buffers && buffers.length) {
-      const b = buffers[0];
-      p.png = new Uint8Array(b.buffer ?? b, b.byteOffset ?? 0, b.byteLength);
-    }
-    state.previews.set(msg.index, p);
-    if (state.hovered === msg.index) showTip(msg.index);
-  }
-  model.on("msg:custom", onCustom);
-
-  function showTip(i) {
-    state.hovered = i;
-    tip.replaceChildren();
-    tip.appendChild(h("div", "nbp-tip-title", `sample ${i}`));
-    const p = previewOf(i);
-    const fields = p && p.info ? Object.entries(p.info) : [];
-    for (const [k, v] of fields) {
-      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${typeof v === "number" ? formatNumber(v) : v}`)));
-    }
-    const c = currentChannel("color");
-    if (c && !fields.some(([k]) => k === model.get("color"))) {
-      tip.appendChild(h("div", "nbp-tip-field", short(`${model.get("color")}: ${codeLabel(c, c.codes[i])}`)));
-    }
-    if (p && p.png && !p.url) {
-      p.url = URL.createObjectURL(new Blob([p.png], { type: "image/png" }));
-      state.urls.push(p.url);
-    }
-    if (p && p.text !== undefined && p.text !== null) {
-      tip.appendChild(h("div", "nbp-text", p.text)); // textContent: sample text is data
-    } else if (p && p.png) {
-      const img = h("img", "nbp-thumb");
-      img.src = p.url;
-      img.alt = `sample ${i}`;
-      img.addEventListener("load", positionTip);
-      tip.appendChild(img);
-    } else if (model.get("preview_kind") !== "none") {
-      tip.appendChild(h("div", "nbp-loading", "loading preview…"));
-    }
-    tip.style.display = "block";
-    positionTip();
-  }
-  function positionTip() {
-    const r = plot.getBoundingClientRect();
-    const w = tip.offsetWidth, ht = tip.offsetHeight;
-    const left = mouse.x + 14 + w > r.width ? Math.max(0, mouse.x - 14 - w) : mouse.x + 14;
-    const top = mouse.y + 10 + ht > r.height ? Math.max(0, mouse.y - 10 - ht) : mouse.y + 10;
-    tip.style.left = `${left}px`;
-    tip.style.top = `${top}px`;
-  }
   // Epoch changes animate the points to their new place; counted for tests and benchmarks.
   let transitions = 0;
   scatterplot.subscribe("transitionEnd", () => {
@@ -565,13 +504,12 @@ function render({ model, el }) {
     root.dataset.transitions = String(transitions);
   });
   scatterplot.subscribe("pointOver", (i) => {
-    plot.classList.add("nbp-hovering");
-    showTip(i);
+    plot.classList.add("nbp-hovering"); // pointer cursor over a dot
+    tooltip.show(i);
   });
   scatterplot.subscribe("pointOut", () => {
     plot.classList.remove("nbp-hovering");
-    state.hovered = -1;
-    tip.style.display = "none";
+    tooltip.hide();
   });
 
   // --- model events ----------------------------------------------------------------------------
@@ -584,6 +522,7 @@ function render({ model, el }) {
     if (!frame) return;
     model.set("x", frame.x);
     model.set("y", frame.y);
+    if (frame.neighbours) model.set("neighbours", frame.neighbours);
     model.set("channels", frame.channels); // one coalesced draw, animated
   };
   const onChannels = () => {
@@ -620,7 +559,7 @@ function render({ model, el }) {
     renderLegend();
     scheduleDraw({ transition: false });
   };
-  const onPreviewInline = () => state.previews.clear();
+  const onPreviewInline = () => tooltip.clear();
   const handlers = {
     "change:x": onXY,
     "change:y": onXY,
@@ -628,7 +567,7 @@ function render({ model, el }) {
     "change:color": onColor,
     "change:size": onColor,
     "change:columns": onColumns,
-    "change:selected": applySelectionFromModel,
+    "change:selected": onSelected,
     "change:selection": applySelectionFromModel,
     "change:epochs": renderEpochs,
     "change:epoch": onEpoch,
@@ -639,9 +578,15 @@ function render({ model, el }) {
     "change:preview_inline": onPreviewInline,
     "change:marked": () => state.drawn && applyFilter(),
     "change:only_marked": () => state.drawn && applyFilter(),
+    "change:searchable": search.render,
+    "change:search": search.render,
+    "change:search_note": search.render,
+    "change:layout_methods": method.render,
+    "change:layout_method": method.render,
   };
   for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
 
+  model.on("msg:custom", tooltip.onCustom);
   const resizer = new ResizeObserver(resize);
   resizer.observe(plot);
 
@@ -654,14 +599,14 @@ function render({ model, el }) {
 
   return () => {
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
-    model.off("msg:custom", onCustom);
-    plot.removeEventListener("mousemove", onMove);
+    model.off("msg:custom", tooltip.onCustom);
+    tooltip.destroy();
+    search.destroy();
     for (const ev of THEME_EVENTS) plot.removeEventListener(ev, onThemeChange);
     clearTimeout(themeTimer);
     resizer.disconnect();
     scatterplot.destroy();
     shared().plots.delete(plotId);
-    for (const url of state.urls) URL.revokeObjectURL(url);
     root.remove();
   };
 }

@@ -1,9 +1,60 @@
 // The selection view: summary and table of the lassoed samples, and the link from a
 // confusion-matrix cell (label r, prediction c) to those samples. All in the page, from the
 // saved values of every sample, so it works without a kernel. Cells are set as textContent.
+// It also answers the scatter's search box (search.js over these rows): the matches become
+// the selection. The table sorts by a click on a header, a row click selects its sample, and
+// the selected ids or rows download as a text / CSV file from the page.
 import { decodeArray, encodeArray } from "./codecs.js";
 import { className, clipText, el, formatValue } from "./details.js";
+import { thumbnail } from "./previews.js";
+import { searchRows } from "./search.js";
 import { modelOf, numbers, rowOf, tableAt } from "./tables.js";
+
+/** `rows` (sample indices) sorted by column `key` of `table` (numbers or text), stable. */
+export function sortRows(table, rows, key, descending = false) {
+  if (!key) return rows.slice();
+  const col = table[key];
+  if (!col) return rows.slice();
+  const values = col.texts ?? numbers(table, key);
+  const missing = (v) => v === null || v === undefined || v === "" || Number.isNaN(v);
+  const sign = descending ? -1 : 1;
+  return rows.slice().sort((a, b) => {
+    const va = values[a], vb = values[b];
+    if (missing(va) || missing(vb)) return missing(va) - missing(vb) || a - b; // last
+    const c = col.texts ? String(va).localeCompare(String(vb)) : va - vb;
+    return sign * c || a - b;
+  });
+}
+
+/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+export function csvField(value) {
+  const s = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The rows as CSV text: a header, then one line per sample (class columns by name). */
+export function selectionCsv(table, columns, names, rows) {
+  const lines = [columns.map(csvField).join(",")];
+  for (const i of rows) {
+    const row = rowOf(table, columns, i);
+    if (!row) continue;
+    lines.push(columns.map((c) => csvField(
+      (c === "label" || c === "pred") && names.length ? className(names, row[c]) : row[c])).join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.style.display = "none";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 
 /** Samples whose (label, pred) is one of `cells` ([[label, pred], ...]), ascending. */
@@ -76,13 +127,34 @@ export function summaryText(table, names, rows) {
 async function render({ model, el: root }) {
   const box = el("div", "nbp-selection");
   const summary = el("div", "nbp-summary");
+  const actions = el("div", "nbp-actions");
+  const csvBtn = el("button", "nbp-export-csv", "Download CSV");
+  csvBtn.title = "the selected samples' rows (every column) as a CSV file";
+  const idsBtn = el("button", "nbp-export-ids", "Download ids");
+  idsBtn.title = "the selected samples' ids, one a line";
+  actions.append(csvBtn, idsBtn);
   const rowsBox = el("div", "nbp-rows");
-  box.append(summary, rowsBox);
+  box.append(summary, actions, rowsBox);
   root.append(box);
   const population = await modelOf(model, model.get("population"));
   const grid = await modelOf(model, model.get("grid"));
+  const sort = { key: null, descending: false };
 
   const currentTable = () => tableAt(model, population);
+  const selectedRows = () => {
+    const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
+    return sortRows(currentTable(), Array.from(sel).sort((a, b) => a - b), sort.key, sort.descending);
+  };
+  const select = (i) => {
+    population.set("selected", i); // the population view keeps the selection when i is in it
+    population.save_changes();
+  };
+  const mark = () => {
+    const one = population.get("selected");
+    for (const tr of rowsBox.querySelectorAll("tr[data-sample]")) {
+      tr.classList.toggle("nbp-current", Number(tr.dataset.sample) === one);
+    }
+  };
   // the multi-label run's picked label ("" for a confusion of classes)
   const picked = () => {
     const k = model.get("confusion_label");
@@ -92,33 +164,66 @@ async function render({ model, el: root }) {
     const table = currentTable();
     const columns = model.get("columns");
     const names = model.get("class_names");
-    const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
-    const rows = Array.from(sel).sort((a, b) => a - b);
+    const rows = selectedRows();
+    const inline = population.get("preview_inline");
     rowsBox.replaceChildren();
+    actions.style.display = rows.length ? "" : "none";
     if (!rows.length) {
       summary.replaceChildren(el("i", "nbp-empty",
-        "no selection: lasso points in the scatter or click a confusion-matrix cell"));
+        "no selection: lasso points in the scatter, search, or click a confusion-matrix cell"));
       return;
     }
     summary.textContent = summaryText(table, names, rows);
     const t = el("table");
     const head = el("tr");
-    for (const c of columns) head.append(el("th", "", c));
+    const thumbs = Boolean(inline && inline.png);
+    if (thumbs) head.append(el("th", "nbp-thumb-col", ""));
+    for (const c of columns) {
+      const th = el("th", "nbp-sortable", c + (sort.key === c ? (sort.descending ? " ▼" : " ▲") : ""));
+      th.dataset.column = c;
+      th.title = "sort by this column (again: the other way)";
+      th.setAttribute("aria-sort", sort.key === c ? (sort.descending ? "descending" : "ascending") : "none");
+      th.onclick = () => {
+        sort.descending = sort.key === c ? !sort.descending : false;
+        sort.key = c;
+        draw();
+      };
+      head.append(th);
+    }
     t.append(head);
     for (const i of rows.slice(0, model.get("max_rows"))) {
       const row = rowOf(table, columns, i);
       if (!row) continue;
       const tr = el("tr");
+      tr.dataset.sample = String(i);
+      tr.title = `select sample ${i}`;
+      tr.onclick = () => select(i);
+      if (thumbs) {
+        const td = el("td", "nbp-thumb-col");
+        const img = thumbnail(inline, i);
+        if (img) td.append(img);
+        tr.append(td);
+      }
       for (const c of columns) {
-        const { shown, hidden } = clipText(formatValue(row[c]), 80); // cells are one line
+        const value = (c === "label" || c === "pred") && names.length ? className(names, row[c]) : formatValue(row[c]);
+        const { shown, hidden } = clipText(value, 80); // cells are one line
         tr.append(el("td", "", hidden ? `${shown}…` : shown));
       }
       t.append(tr);
     }
     rowsBox.append(t);
+    mark();
     if (rows.length > model.get("max_rows")) {
-      rowsBox.append(el("i", "nbp-empty", `first ${model.get("max_rows")} of ${rows.length} shown`));
+      rowsBox.append(el("i", "nbp-empty", `first ${model.get("max_rows")} of ${rows.length} shown (the downloads hold all)`));
     }
+  };
+  csvBtn.onclick = () => download("selection.csv",
+    selectionCsv(currentTable(), model.get("columns"), model.get("class_names"), selectedRows()), "text/csv");
+  idsBtn.onclick = () => {
+    const table = currentTable();
+    const ids = numbers(table, "sample_id");
+    const rows = selectedRows();
+    download("selection-ids.txt", rows.map((i) => (ids ? ids[i] : i)).join("\n") + "\n", "text/plain");
   };
   const onCell = () => {
     const cells = cellPairs(grid.get("selected"));
@@ -127,6 +232,23 @@ async function render({ model, el: root }) {
     if (!label || !pred) return;
     population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
     population.save_changes();
+  };
+  // The scatter's search box: its query over this epoch's rows (and the preview texts)
+  // selects the matches; the box shows how many (or what is wrong with the query).
+  const onSearch = () => {
+    const query = population.get("search");
+    const inline = population.get("preview_inline");
+    const found = searchRows(currentTable(), model.get("columns"), model.get("class_names"),
+      query, inline && inline.texts ? inline.texts : null);
+    population.set("search_note", found.note);
+    if (String(query).trim() && !/^cannot/.test(found.note)) {
+      population.set("selected", found.rows.length === 1 ? found.rows[0] : -1);
+      population.set("selection", encodeArray(found.rows));
+    }
+    population.save_changes();
+  };
+  const onSearchEpoch = () => {
+    if (String(population.get("search")).trim()) onSearch(); // the matches of this epoch
   };
   // A saved report scrubs epochs without a kernel: the confusion matrix follows the epoch
   // from that epoch's rows (live, the kernel sends it), so a cell click selects what it shows.
@@ -144,20 +266,18 @@ async function render({ model, el: root }) {
   };
   draw();
   onEpoch();
-  population.on("change:epoch", onEpoch);
   model.on("change:confusion_label", onPicked);
+  const theirs = [["change:epoch", onEpoch], ["change:selection", draw], ["change:epoch", draw],
+    ["change:selected", mark], ["change:search", onSearch], ["change:epoch", onSearchEpoch]];
+  for (const [ev, fn] of theirs) population.on(ev, fn);
   const mine = ["change:table", "change:epoch_tables", "change:columns", "change:class_names",
     "change:max_rows"];
   for (const ev of mine) model.on(ev, draw);
-  population.on("change:selection", draw);
-  population.on("change:epoch", draw);
   if (grid) grid.on("change:selected", onCell);
   return () => {
     for (const ev of mine) model.off(ev, draw);
-    population.off("change:selection", draw);
-    population.off("change:epoch", draw);
-    population.off("change:epoch", onEpoch);
     model.off("change:confusion_label", onPicked);
+    for (const [ev, fn] of theirs) population.off(ev, fn);
     if (grid) grid.off("change:selected", onCell);
   };
 }

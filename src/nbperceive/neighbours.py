@@ -189,3 +189,19 @@ def run_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K
     save_array_atomic(paths[1], graph.distances)
     save_array_atomic(paths[0], graph.indices)
     return graph
+
+
+def cached_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K,
+                 pre_dims: int | None = None) -> Graph | None:
+    """The cached graph of ``epoch`` (either kind) with at least ``k`` neighbours, or None:
+    never searches (for views that must not wait for NN-descent on a large run)."""
+    from .projection.fit import PRE_DIMS
+
+    pre_dims = PRE_DIMS if pre_dims is None else int(pre_dims)
+    n = len(run.samples)
+    k = int(max(1, min(k, n - 1)))
+    for kind in ("exact", "approx"):
+        found = _load(cache_paths(run.epoch_path(epoch), layer, pre_dims, kind), n, kind)
+        if found is not None and found.k >= k:
+            return found.head(k)
+    return None

@@ -403,3 +403,26 @@ def test_epoch_scrubber_animates_points_to_the_new_layout(page, voila, tmp_path,
     assert np.corrcoef(shown[:, 1], -target[:, 1])[0, 1] > 0.999
     assert np.corrcoef(shown[:, 0], before[:, 0])[0, 1] < 0.999  # it really moved
     servers.screenshot(page, "population-epoch")
+
+
+def test_voila_dark_theme_keeps_the_view_legible(digits_page):
+    """The same notebook under Voila's dark theme (``?theme=dark``): the view's text keeps
+    4.5:1 against what is behind it, and the plot takes the theme's background."""
+    from .test_explorer_lab import CONTRAST_JS
+
+    page, _ = digits_page
+    dark = page.context.new_page()
+    try:
+        dark.goto(page.url.split("?")[0] + "?theme=dark")
+        dark.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
+        assert dark.evaluate("() => document.body.dataset.jpThemeLight") == "false"
+        got = dark.evaluate(CONTRAST_JS, ".nbp-pop")
+        print("Voila dark contrast:", got)
+        assert got["count"] > 10 and got["worst"][0]["ratio"] >= 4.5, got["worst"]
+        bg = dark.evaluate("() => getComputedStyle(document.querySelector('.nbp-plot'))"
+                           ".backgroundColor")
+        import re
+
+        assert sum(float(v) for v in re.findall(r"[\d.]+", bg)[:3]) < 200, bg  # a dark grey
+    finally:
+        dark.close()

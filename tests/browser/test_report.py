@@ -188,11 +188,12 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
         scale = before.shape[1] / page.locator(".nbp-plot canvas").first.bounding_box()["width"]
         cx, cy, r = int(px * scale), int(py * scale), int(12 * scale)
         near = np.s_[max(cy - r, 0):cy + r, max(cx - r, 0):cx + r]
-        # the clicked point gets a dark outline; every other point fades
+        # the clicked point gets a dark outline and stands out; the other points stay readable
+        # (issue 10: no longer dimmed to 30 %)
         dark = lambda px: (px.max(axis=-1) < 90).sum()  # noqa: E731
         assert dark(after[near]) > dark(before[near]) + 5, "the clicked point shows no outline"
         vivid = lambda px: ((px.max(axis=-1) - px.min(axis=-1)) > 60).sum()  # noqa: E731
-        assert vivid(after) < 0.7 * vivid(before), "the other points did not fade"
+        assert vivid(after) > 0.8 * vivid(before), "the other points faded away"
         servers.screenshot(page, "report-population-selected")
 
         # colour by the text column: its values show in the legend as text, never markup
@@ -442,3 +443,42 @@ def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
         assert blocked == [] and failed == []
     finally:
         context.close()
+
+
+def test_explorer_report_searches_and_lists_neighbours_offline(browser, explorer_report):
+    """The saved page searches its own rows and lists each sample's nearest samples in
+    perception space (the run graph's, carried per epoch), clickable, with no kernel."""
+    from nbperceive.neighbours import run_graph
+    from nbperceive.widgets.population import NEIGHBOURS_K
+
+    path, suspects, run = explorer_report
+    table = run.snapshot(run.epochs[-1]).table
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        box = page.locator(".nbp-search input")
+        box.fill("correct == False")
+        want = int((~table["correct"].astype(bool)).sum())
+        page.wait_for_function(
+            "(n) => document.querySelector('.nbp-search-note').textContent"
+            ".startsWith(`${n} match`)", arg=want, timeout=10_000)
+        assert page.locator(".nbp-selection tr[data-sample]").count() == min(want, 200)
+        shown = sorted(int(v) for v in page.locator(".nbp-selection tr[data-sample]")
+                       .evaluate_all("(rs) => rs.map((r) => r.dataset.sample)"))
+        assert shown == sorted(table.index[~table["correct"].astype(bool)].tolist())[:200]
+        # neighbours of a suspect, from the graph of the epoch shown
+        s = suspects[0]
+        page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
+        items = page.locator(".nbp-details .nbp-neighbour")
+        items.first.wait_for(timeout=10_000)
+        ids = [int(v) for v in items.evaluate_all("(es) => es.map((e) => e.dataset.sample)")]
+        graph = run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K)
+        assert ids == graph[s].tolist()
+        j = ids[0]
+        items.first.click()
+        page.wait_for_function(
+            "(j) => document.querySelector('.nbp-details').textContent.includes(`sample${j}`)",
+            arg=j, timeout=10_000)
+        page.wait_for_function(
+            "(j) => document.querySelector('.nbp-pop .nbp-status').textContent"
+            ".includes(`sample ${j} selected`)", arg=j, timeout=10_000)
+        assert page.locator(".nbp-method").evaluate("(e) => e.style.display") == "none"

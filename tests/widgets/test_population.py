@@ -207,3 +207,45 @@ def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     expected = encode_channel(run.snapshot(run.epochs[0]).table["loss"])["codes"]
     np.testing.assert_array_equal(codes, expected)
     assert first["channels"]["loss"]["domain"] != view.channels["loss"]["domain"]
+
+
+def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
+    from nbperceive.neighbours import run_graph
+    from nbperceive.widgets.population import NEIGHBOURS_K
+
+    run = digits_run
+    view = PopulationView.from_run(run, epoch=run.epochs[0])
+    want = run_graph(run, run.epochs[0]).neighbours(NEIGHBOURS_K)
+    assert view.neighbours.shape == (len(run.samples), NEIGHBOURS_K)
+    np.testing.assert_array_equal(view.neighbours, want)
+    assert (view.neighbours != np.arange(len(want))[:, None]).all()  # never the sample itself
+    view.epoch = run.epochs[-1]
+    np.testing.assert_array_equal(view.neighbours,
+                                  run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K))
+    assert f"epoch {run.epochs[-1]}" in view.neighbours_note
+    # a saved page carries each epoch's neighbours with its frame
+    frame = view._export_traits()["epoch_frames"][str(run.epochs[0])]
+    saved = frame["neighbours"]
+    ids = np.frombuffer(saved["view"], dtype=np.int32).reshape(saved["shape"])
+    np.testing.assert_array_equal(ids, want)
+
+
+def test_the_layout_switch_lays_the_epoch_out_again_and_a_saved_page_hides_it(digits_run):
+    run = digits_run
+    view = PopulationView.from_run(run)
+    assert view.layout_methods[0] == "pca" and "umap" in view.layout_methods
+    pca = np.stack([view.x, view.y], 1)
+    import threading
+
+    moved = threading.Event()
+    # the refined layout arrives from the worker, then the status clears
+    view.observe(lambda ch: ch["new"] == "" and moved.set(), names="layout_status")
+    view.layout_method = "umap"  # what the page's Layout switch does
+    assert view.layout_status.startswith("umap layout")  # refining in the background, shown
+    assert moved.wait(timeout=300)
+    umap = np.stack([view.x, view.y], 1)
+    assert view.layout_status == ""
+    assert np.abs(umap - pca).max() > 0.05  # the points moved to the UMAP layout
+    view.layout_method = "pca"
+    np.testing.assert_allclose(np.stack([view.x, view.y], 1), pca, rtol=1e-6)
+    assert view._export_traits()["layout_methods"] == []

@@ -113,6 +113,7 @@ class Explorer(w.VBox):
         run = self.run
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
                                                   preview=preview)
+        self.population.searchable = True  # the selection view answers its search box
         self.inspector = None
         self.no_inspector = ""  # why a model given has no inspector
         if model is not None and x is not None:

@@ -31,6 +31,7 @@ from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
 from .serializers import (
     array_serialization,
+    array_to_json,
     channels_to_json,
     encode_channel,
     pngs_to_json,
@@ -42,6 +43,9 @@ INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below thi
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
+NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
+NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them (exact, ~1 s);
+# above, it shows them only when the run's graph is cached (UMAP builds it)
 
 
 class PopulationView(anywidget.AnyWidget):
@@ -68,6 +72,20 @@ class PopulationView(anywidget.AnyWidget):
     epochs = t.List(t.Int()).tag(sync=True)
     epoch = t.Int(-1).tag(sync=True)
     layout_status = t.Unicode("").tag(sync=True)
+    # the layout method of a run's view, switched from the page; [] hides the switch (a view
+    # of a table, or a saved page: no kernel to compute another layout)
+    layout_method = t.Unicode("pca").tag(sync=True)
+    layout_methods = t.List(t.Unicode()).tag(sync=True)
+    # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
+    # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
+    neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
+    neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
+    # the search box (shown when `searchable`): the page matches `search` over the rows the
+    # Explorer's selection view holds (js/src/search.js) and selects them; `search_note` says
+    # how many matched or what is wrong with the query
+    searchable = t.Bool(False).tag(sync=True)
+    search = t.Unicode("").tag(sync=True)
+    search_note = t.Unicode("").tag(sync=True)
     title = t.Unicode("").tag(sync=True)
     height = t.Int(420).tag(sync=True)
     point_size = t.Float(4.0).tag(sync=True)
@@ -229,6 +247,7 @@ class PopulationView(anywidget.AnyWidget):
         if frames:
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
+        out["layout_methods"] = []  # no kernel in the page to lay the points out again
         return out
 
     def saved_epochs(self) -> list[int]:
@@ -268,9 +287,11 @@ class PopulationView(anywidget.AnyWidget):
             channels = {name: encode_channel(table[name]) for name in self.channels
                         if name in table.columns}
             # a page draws the layout: uint16 steps over its extent are far below a pixel
+            ids, _ = self._neighbour_ids(e)
             frames[str(e)] = {"x": quantized_to_json(coords[:, 0]),
                               "y": quantized_to_json(coords[:, 1]),
-                              "channels": channels_to_json(channels)}
+                              "channels": channels_to_json(channels),
+                              "neighbours": array_to_json(ids)}
         return frames
 
     def info(self, index: int) -> dict[str, Any]:
@@ -329,13 +350,53 @@ class PopulationView(anywidget.AnyWidget):
 
             run = open_run(run)
         snap = run.snapshot(epoch)
+        from ..projection import METHODS
+
+        if method not in METHODS:
+            raise RunError(f"unknown layout method {method!r}; choose one of {METHODS}.")
         view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
         view._run, view._method, view._layer, view._refined = run, method, layer, {}
+        view.layout_methods = [m for m in METHODS if _installed(m)]
+        view.layout_method = method
         view.epochs = list(run.epochs)
         view.epoch = snap.epoch
         view._show_epoch(snap.epoch, table=snap.table)
         view.observe(lambda ch: view._show_epoch(ch["new"]), names="epoch")
+        view.observe(view._on_layout_method, names="layout_method")
         return view
+
+    def _on_layout_method(self, change: Any) -> None:
+        """The page switched PCA / UMAP / t-SNE: lay the shown epoch out again (refined
+        layouts arrive from the background worker, with their progress in the status)."""
+        if change["new"] == self._method:
+            return
+        if change["new"] not in self.layout_methods:
+            self.layout_method = self._method  # not installed: the switch goes back
+            return
+        with self._lock:
+            self._method, self._refined = change["new"], {}
+        self._show_epoch(self.epoch)
+
+    def _neighbour_ids(self, epoch: int) -> tuple[np.ndarray, str]:
+        """(int32 (N, k) nearest samples of each sample at ``epoch``, a note on them)."""
+        from ..neighbours import cached_graph, run_graph
+
+        none = np.zeros((0, 0), np.int32)
+        run = self._run
+        n = len(self._data)
+        if run is None or n < 2:
+            return none, ""
+        where = f"layer {self._layer}" if self._layer else "all captured layers"
+        try:
+            graph = (run_graph(run, epoch, layer=self._layer) if n <= NEIGHBOURS_SEARCHED
+                     else cached_graph(run, epoch, layer=self._layer))
+        except (RunError, ValueError, OSError) as err:
+            return none, f"no neighbours: {err}"
+        if graph is None:
+            return none, (f"neighbours of {n:,} samples are searched when the run's graph is "
+                          "cached (a UMAP layout builds it)")
+        ids = np.ascontiguousarray(graph.neighbours(NEIGHBOURS_K), dtype=np.int32)
+        return ids, f"nearest in perception space ({where}, epoch {epoch})"
 
     @t.validate("epoch")
     def _valid_epoch(self, proposal: Any) -> int:
@@ -352,25 +413,31 @@ class PopulationView(anywidget.AnyWidget):
         if self._extra:
             table = table.assign(**self._extra)
         coords = self._layout(epoch)
+        ids, note = self._neighbour_ids(epoch)
         with self._lock:  # a refined layout may have arrived meanwhile (worker thread)
             coords = self._refined.get(epoch, coords)
             with self.hold_sync():
                 self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
+                self.neighbours, self.neighbours_note = ids, note
 
     def _layout(self, epoch: int) -> np.ndarray:
         """PCA now; the refined layout (umap, tsne) replaces it when the worker has it."""
         from .. import projection
 
         project_async = getattr(projection, "project_run_async", None)
-        if self._method == "pca" or project_async is None:
+        method = self._method
+        if method == "pca" or project_async is None:
+            self.layout_status = ""
             # without project_run_async (older projection module) the refined layout blocks
             return np.asarray(self._run.project(epoch, method=self._method, layer=self._layer))
 
         def on_ready(coords: np.ndarray) -> None:
             coords = np.asarray(coords, dtype=np.float32)
             with self._lock:
+                if self._method != method:  # switched to another method meanwhile
+                    return
                 self._refined[epoch] = coords
                 if self.epoch == epoch and len(coords) == len(self._data):
                     self._data = self._data.assign(x=coords[:, 0], y=coords[:, 1])
@@ -378,12 +445,20 @@ class PopulationView(anywidget.AnyWidget):
                     self.layout_status = ""
 
         def on_progress(handle: Any) -> None:
-            if self.epoch == epoch and handle.status != "done":
+            if self.epoch == epoch and self._method == method and handle.status != "done":
                 self.layout_status = f"{handle.description}: {handle.stage}"
 
         self.layout_status = f"{self._method} layout of epoch {epoch}: queued"
         return np.asarray(project_async(self._run, epoch, self._method, on_ready,
                                         layer=self._layer, on_progress=on_progress))
+
+
+def _installed(method: str) -> bool:
+    """Whether the library behind a layout method imports (PCA: always)."""
+    import importlib.util
+
+    module = {"umap": "umap", "tsne": "openTSNE"}.get(method)
+    return module is None or importlib.util.find_spec(module) is not None
 
 
 def _plottable(series: pd.Series) -> bool:

@@ -1,0 +1,105 @@
+// The population view's hover card: sample id, its label / prediction / loss, the colour
+// column's value and its preview (thumbnail or text), inline when the page holds previews,
+// else asked of the kernel by custom message. Every field is text, never markup.
+import { inlinePreview } from "../previews.js";
+import { codeLabel, formatNumber } from "../scales.js";
+import { h, short } from "./dom.js";
+
+/**
+ * A hover card inside `plot`: `colorChannel()` gives the decoded colour channel and its name.
+ * Returns {show(i), hide(), onCustom(msg, buffers), hovered(), destroy()}.
+ */
+export function createTooltip({ plot, model, colorChannel }) {
+  const tip = h("div", "nbp-tip");
+  tip.style.display = "none";
+  plot.appendChild(tip);
+  const previews = new Map(); // i -> preview, or null while the kernel is asked
+  const urls = [];
+  let hovered = -1;
+  let mouse = { x: 0, y: 0 };
+  const onMove = (e) => {
+    const r = plot.getBoundingClientRect();
+    mouse = { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  plot.addEventListener("mousemove", onMove);
+
+  function previewOf(i) {
+    if (previews.has(i)) return previews.get(i);
+    const p = inlinePreview(model.get("preview_inline"), i);
+    if (p) {
+      previews.set(i, p);
+      return p;
+    }
+    previews.set(i, null); // requested
+    model.send({ type: "preview", index: i });
+    return null;
+  }
+
+  function position() {
+    const r = plot.getBoundingClientRect();
+    const w = tip.offsetWidth, ht = tip.offsetHeight;
+    const left = mouse.x + 14 + w > r.width ? Math.max(0, mouse.x - 14 - w) : mouse.x + 14;
+    const top = mouse.y + 10 + ht > r.height ? Math.max(0, mouse.y - 10 - ht) : mouse.y + 10;
+    tip.style.left = `${left}px`;
+    tip.style.top = `${top}px`;
+  }
+
+  function show(i) {
+    hovered = i;
+    tip.replaceChildren();
+    tip.appendChild(h("div", "nbp-tip-title", `sample ${i}`));
+    const p = previewOf(i);
+    const fields = p && p.info ? Object.entries(p.info) : [];
+    for (const [k, v] of fields) {
+      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${typeof v === "number" ? formatNumber(v) : v}`)));
+    }
+    const { channel: c, name } = colorChannel();
+    if (c && !fields.some(([k]) => k === name)) {
+      tip.appendChild(h("div", "nbp-tip-field", short(`${name}: ${codeLabel(c, c.codes[i])}`)));
+    }
+    if (p && p.png && !p.url) {
+      p.url = URL.createObjectURL(new Blob([p.png], { type: "image/png" }));
+      urls.push(p.url);
+    }
+    if (p && p.text !== undefined && p.text !== null) {
+      tip.appendChild(h("div", "nbp-text", p.text)); // textContent: sample text is data
+    } else if (p && p.png) {
+      const img = h("img", "nbp-thumb");
+      img.src = p.url;
+      img.alt = `sample ${i}`;
+      img.addEventListener("load", position);
+      tip.appendChild(img);
+    } else if (model.get("preview_kind") !== "none") {
+      tip.appendChild(h("div", "nbp-loading", "loading preview…"));
+    }
+    tip.style.display = "block";
+    position();
+  }
+
+  function hide() {
+    hovered = -1;
+    tip.style.display = "none";
+  }
+
+  function onCustom(msg, buffers) {
+    if (!msg || msg.type !== "preview") return;
+    const p = { info: msg.info, text: msg.text };
+    if (buffers && buffers.length) {
+      const b = buffers[0];
+      p.png = new Uint8Array(b.buffer ?? b, b.byteOffset ?? 0, b.byteLength);
+    }
+    previews.set(msg.index, p);
+    if (hovered === msg.index) show(msg.index);
+  }
+
+  return {
+    show,
+    hide,
+    onCustom,
+    clear: () => previews.clear(),
+    destroy() {
+      plot.removeEventListener("mousemove", onMove);
+      for (const url of urls) URL.revokeObjectURL(url);
+    },
+  };
+}
