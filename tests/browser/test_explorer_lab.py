@@ -199,6 +199,20 @@ def settle(page, width: int, height: int = 1000) -> None:
     page.wait_for_function(f"() => document.documentElement.clientWidth <= {width}")
     page.wait_for_function(SETTLED_JS, timeout=30_000)
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_function(STILL_JS, timeout=30_000)
+
+
+# The first scatter's points have stopped moving (an epoch change or a resize animates them):
+# their screen positions are the same over four frames.
+STILL_JS = """async () => {
+  const c = document.querySelector('.nbp-plot canvas');
+  const n = Number(c.closest('.nbp-pop').dataset.points);
+  const at = () => JSON.stringify(Array.from({length: Math.min(n, 50)},
+    (_, k) => c.nbpScreenPosition(Math.floor(k * n / 50)).map(Math.round)));
+  const first = at();
+  for (let k = 0; k < 4; k++) await new Promise((r) => requestAnimationFrame(r));
+  return at() === first;
+}"""
 
 
 def test_every_point_is_on_the_canvas_at_first_draw_and_after_reset(lab_page):
@@ -474,10 +488,14 @@ def test_a_suspect_clicked_shows_why_and_show_suspects_filters_the_scatter(lab_p
     assert eval_json("ex.population.only_marked") is True
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     after = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=int)
+    background = np.bincount(before.ravel()).argmax()
+    covered, left = (float((np.abs(a - background) > 30).mean()) for a in (before, after))
     changed = float((np.abs(after - before) > 30).mean())
-    print("show suspects: share of canvas pixels changed", changed)
-    assert changed > 0.01
-    box.uncheck()
+    print(f"show suspects: canvas pixels changed {changed:.4f}; drawn {covered:.4f} -> {left:.4f}")
+    try:  # 950 of 1,000 points went (a trained model's clusters overlap: the 50 cover much)
+        assert changed > 0 and left < covered
+    finally:
+        box.uncheck()  # the next tests see all the points either way
     page.wait_for_function(
         "() => document.querySelector('.nbp-explorer .nbp-pop').dataset.shown === '1000'",
         timeout=30_000)
@@ -600,6 +618,17 @@ def test_neighbours_list_the_nearest_samples_in_perception_space(lab_page):
     assert eval_json("int(ex.population.selected)") == j
 
 
+def _kernel_sees(eval_json, expr: str, want, timeout: float = 15.0):
+    """``expr`` evaluated in the kernel until it equals ``want`` (the page's change reaches
+    the kernel a message later) or ``timeout`` seconds pass; returns the last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (got := eval_json(expr)) != want and time.monotonic() < deadline:
+        pass  # each evaluation is a round trip to the kernel
+    return got
+
+
 def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
     page, eval_json = lab_page
     _first_explorer_ready(page, eval_json)
@@ -618,7 +647,7 @@ def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
                    "() => document.querySelector('.nbp-details')?.textContent"
                    f".includes('sample{i}')", lambda: (page.mouse.down(), page.mouse.up()))
     print(f"hover -> card: {hover:.0f} ms, click -> details: {click:.0f} ms (under load)")
-    assert eval_json("int(ex.population.selected)") == i
+    assert _kernel_sees(eval_json, "int(ex.population.selected)", i) == i
     assert hover < 1000 and click < 1000
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import io
 import json
 import os
@@ -430,8 +431,13 @@ def test_explorer_report_reflows_without_overlap(browser, explorer_report, width
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
     # a damaged library (truncated gzip) must leave a readable message, not a blank page
     text = explorer_report[0].read_text(encoding="utf-8")
-    damaged = re.sub(r'(<script type="application/gzip\+base64" id="nbp-src-require">)[^<]*',
-                     r"\1H4sIAAAAAAAA", text)
+    from nbperceive.report import PACKED_MIME, base85
+
+    truncated = gzip.compress(b"define(function () {});")[:12]
+    damaged = re.sub(
+        rf'(<script type="{re.escape(PACKED_MIME)}" id="nbp-src-require" data-bytes=")\d+(">)'
+        r"[^<]*",
+        lambda m: f"{m.group(1)}{len(truncated)}{m.group(2)}{base85(truncated)}", text)
     assert damaged != text
     path = tmp_path / "damaged.html"
     path.write_text(damaged, encoding="utf-8")
