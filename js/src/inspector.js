@@ -16,6 +16,7 @@ import {
   topK,
 } from "./inspector/arrays.js";
 import { epochNote } from "./inspector/epochs.js";
+import { keepKeys } from "./population/dom.js";
 
 const CSS = `
 .nbp-inspector { font: 13px/1.4 system-ui, sans-serif; padding: 6px; }
@@ -138,6 +139,7 @@ class InspectorView {
     this.error = h("div", "nbp-error");
     this.root.append(this.epochNote, this.truth, this.panelBox, this.colorbar, this.status,
       this.error);
+    keepKeys(this.root); // the depth slider's arrow keys stay here
     el.append(this.root);
   }
 

@@ -269,16 +269,29 @@ def test_panels_reflow_without_overlapping(lab_page, width):
     servers.screenshot(page, f"explorer-lab-{width}")
 
 
+# The notebook has stopped scrolling and reflowing: its scroll position and height are the
+# same over four frames.
+SCROLL_STILL_JS = """async () => {
+  const outer = document.querySelector('.jp-WindowedPanel-outer');
+  const at = () => `${outer.scrollTop} ${outer.scrollHeight}`;
+  const first = at();
+  for (let k = 0; k < 4; k++) await new Promise((r) => requestAnimationFrame(r));
+  return at() === first;
+}"""
+
+
 def test_arrow_keys_on_the_epoch_slider_stay_in_the_widget(lab_page):
     page, _ = lab_page
     settle(page, 1400)
     slider = page.locator(".nbp-epoch input").first
     slider.scroll_into_view_if_needed()
+    # focus in an output makes its cell the active one (Lab's own rule, not a key): focus first
+    slider.focus()
+    page.wait_for_function(SCROLL_STILL_JS, timeout=30_000)  # a list filling in reflows it
     before = page.evaluate(
         "() => [window.jupyterapp.shell.currentWidget.content.activeCellIndex,"
         " document.querySelector('.jp-WindowedPanel-outer').scrollTop]")
     value = slider.input_value()
-    slider.focus()
     page.keyboard.press("ArrowLeft" if value != "0" else "ArrowRight")
     page.wait_for_function("(v) => document.querySelector('.nbp-epoch input').value !== v",
                            arg=value, timeout=5_000)

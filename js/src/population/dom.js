@@ -9,8 +9,12 @@ export function cssToHex(css, fallback = "#ffffff") {
   return "#" + [m[1], m[2], m[3]].map((v) => Math.round(Number(v)).toString(16).padStart(2, "0")).join("");
 }
 
-/** Keys pressed in a view stay in it (JupyterLab would move the active cell on arrow keys). */
+/** Keys pressed in a view stay in it (JupyterLab would move the active cell on arrow keys).
+ * Lab matches its shortcuts in a capture-phase listener, before any of ours can stop the
+ * event, so the view also carries Lumino's `data-lm-suppress-shortcuts` (no key binding
+ * matches below it); stopping propagation covers Voila and other hosts. */
 export function keepKeys(node) {
+  node.setAttribute("data-lm-suppress-shortcuts", "true");
   node.addEventListener("keydown", (e) => {
     const runs = e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.metaKey || e.altKey);
     if (!runs && !e.ctrlKey && !e.metaKey) e.stopPropagation();
