@@ -24,11 +24,21 @@ from .test_population import ISOLATED_JS, screen_point
 
 pytestmark = pytest.mark.browser
 
+# The page's epoch scrubber moved to epoch ``v`` as a user's drag would end.
+SET_EPOCH_JS = """(v) => {
+  const input = document.querySelector('.nbp-epoch input');
+  input.value = v;
+  input.dispatchEvent(new Event('input'));
+  input.dispatchEvent(new Event('change'));
+}"""
+
+
 XSS = "<script>window.__xss=1</script>"
 N_POP = 1_000  # PopulationView carries previews inline (no kernel to ask) up to 1,000 samples
 
 
 @pytest.fixture(scope="module")
+
 def population_report(tmp_path_factory):
     import pandas as pd
     from sklearn.datasets import load_digits
@@ -362,16 +372,14 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
         where = "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)"
         before = page.evaluate(where, s)
         draws = int(page.locator(".nbp-pop").get_attribute("data-draws"))
-        page.evaluate("""() => {
-            const input = document.querySelector('.nbp-epoch input');
-            input.value = '0';
-            input.dispatchEvent(new Event('input'));
-            input.dispatchEvent(new Event('change'));
-        }""")
+        page.evaluate(SET_EPOCH_JS, "0")
         page.wait_for_function(
             f"() => +document.querySelector('.nbp-pop').dataset.draws > {draws}", timeout=30_000)
-        page.wait_for_timeout(1500)  # the points animate to epoch 0's layout
-        assert page.evaluate(where, s) != before, "the point did not move to epoch 0's place"
+        # the points animate to epoch 0's layout: the sample's point leaves its place
+        page.wait_for_function(
+            "([i, b]) => { const p = document.querySelector('.nbp-plot canvas')"
+            ".nbpScreenPosition(i); return Math.abs(p[0] - b[0]) + Math.abs(p[1] - b[1]) > 1; }",
+            arg=[s, list(before)], timeout=10_000)
         # the details read epoch 0's prediction and loss for the same sample
         epoch0 = run.snapshot(0).table.set_index("sample_id").loc[s]
         details = page.locator(".nbp-details").inner_text()
@@ -395,12 +403,7 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
             timeout=10_000)
         epoch0_maps = inspector_pixels(page)
         servers.screenshot(page, "report-explorer-epoch0")
-        page.evaluate("""() => {
-            const input = document.querySelector('.nbp-epoch input');
-            input.value = '3';
-            input.dispatchEvent(new Event('input'));
-            input.dispatchEvent(new Event('change'));
-        }""")
+        page.evaluate(SET_EPOCH_JS, "3")
         page.wait_for_function(
             "(sel) => document.querySelector(sel)?.textContent === "
             "'Heatmaps of the model after epoch 3.'", arg=".nbp-inspector .nbp-epoch-note",
