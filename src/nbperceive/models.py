@@ -122,16 +122,19 @@ def save_weights(model: keras.Model, path: str | os.PathLike) -> None:
     """Write ``model``'s weights to ``path`` (``.weights.h5``, Keras' weights-only HDF5)
     without its optimizer's slots (Adam's would triple the file): what a model needs to
     predict and be explained, not to resume training."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None:
-        try:
-            from keras.src.saving import saving_lib
+    with warnings.catch_warnings():
+        # h5py/Keras' own NumPy 2 deprecation notices are theirs, not the user's to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None:
+            try:
+                from keras.src.saving import saving_lib
 
-            saving_lib.save_weights_only(model, str(path), objects_to_skip=[optimizer])
-            return
-        except (ImportError, AttributeError, TypeError):  # another Keras: the public way
-            Path(path).unlink(missing_ok=True)
-    model.save_weights(path)
+                saving_lib.save_weights_only(model, str(path), objects_to_skip=[optimizer])
+                return
+            except (ImportError, AttributeError, TypeError):  # another Keras: the public way
+                Path(path).unlink(missing_ok=True)
+        model.save_weights(path)
 
 
 def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
