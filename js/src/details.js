@@ -9,7 +9,7 @@ import { thumbnail } from "./previews.js";
 import { formatNumber } from "./scales.js";
 import { modelOf, rowOf, tableAt } from "./tables.js";
 
-/** The neighbours of sample i from an int32 (N, k) array ({view, dtype, shape}), or []. */
+/** The neighbours of sample i from a (N, k) uint16 or int32 array ({view, dtype, shape}), or []. */
 export function neighboursOf(raw, i) {
   const ids = decodeArray(raw);
   const shape = raw && raw.shape;

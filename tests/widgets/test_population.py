@@ -226,7 +226,7 @@ def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     # a saved page carries each epoch's neighbours with its frame
     frame = view._export_traits()["epoch_frames"][str(run.epochs[0])]
     saved = frame["neighbours"]
-    ids = np.frombuffer(saved["view"], dtype=np.int32).reshape(saved["shape"])
+    ids = np.frombuffer(saved["view"], dtype=saved["dtype"]).reshape(saved["shape"])
     np.testing.assert_array_equal(ids, want)
 
 

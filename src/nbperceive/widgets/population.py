@@ -378,7 +378,8 @@ class PopulationView(anywidget.AnyWidget):
         self._show_epoch(self.epoch)
 
     def _neighbour_ids(self, epoch: int) -> tuple[np.ndarray, str]:
-        """(int32 (N, k) nearest samples of each sample at ``epoch``, a note on them)."""
+        """((N, k) nearest samples of each sample at ``epoch``, a note on them); uint16 ids
+        up to 65,535 samples (half the bytes in a saved page), int32 above."""
         from ..neighbours import cached_graph, run_graph
 
         none = np.zeros((0, 0), np.int32)
@@ -395,7 +396,8 @@ class PopulationView(anywidget.AnyWidget):
         if graph is None:
             return none, (f"neighbours of {n:,} samples are searched when the run's graph is "
                           "cached (a UMAP layout builds it)")
-        ids = np.ascontiguousarray(graph.neighbours(NEIGHBOURS_K), dtype=np.int32)
+        dtype = np.uint16 if n <= np.iinfo(np.uint16).max else np.int32
+        ids = np.ascontiguousarray(graph.neighbours(NEIGHBOURS_K), dtype=dtype)
         return ids, f"nearest in perception space ({where}, epoch {epoch})"
 
     @t.validate("epoch")
