@@ -166,12 +166,14 @@ def clone(model: keras.Model) -> keras.Model:
     Sequential: ``keras.models.clone_model``); the weights are copied too."""
     try:
         copy = keras.models.clone_model(model)
+        # a subclassed model rebuilt from an incomplete get_config() (its constructor's
+        # arguments left out) comes back with other shapes: refused here, not half-copied
+        copy.set_weights(model.get_weights())
     except Exception as err:  # subclassed models carry no config to rebuild from
         raise ModelError(
             f"model {model.name!r} cannot be copied ({type(err).__name__}: {str(err)[:160]}); "
             "build a fresh instance of it yourself and load the epoch's weights into it "
             "with nbp.models.load_weights(fresh, run.weights_path(epoch)).") from err
-    copy.set_weights(model.get_weights())
     return copy
 
 
