@@ -74,6 +74,7 @@ def _fit_umap(x: np.ndarray, init: np.ndarray | None, params: dict[str, Any]) ->
     global _umap_compiled
     import umap
 
+    params.pop("landmarks", None)  # a run layout's sampling (projection.runs): fit every row
     n_neighbors = min(int(params.pop("n_neighbors")), len(x) - 1)
     if params.get("random_state") is not None:
         params.setdefault("n_jobs", 1)  # what a seed implies anyway; UMAP warns otherwise
@@ -160,6 +161,5 @@ def embed(
         raise ProjectionError(f"init must have shape ({len(x)}, 2), got {np.shape(init)}.")
     reduced = _pre_reduce(x, pre_dims)
     if method == "umap":
-        params.pop("landmarks")  # a run layout's sampling (projection.runs); embed fits all rows
         return _fit_umap(reduced, init, params)
     return _fit_tsne(reduced, init, params, report)
