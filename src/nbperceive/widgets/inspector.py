@@ -55,7 +55,7 @@ COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
 MAX_LABELS = 20
 _CACHE_SIZE = 64
 SAVED_EPOCHS = 4  # earlier epochs (besides the final one) whose maps a saved page carries
-EPOCH_MAPS_BYTES = 150_000  # at most this many bytes of earlier epochs' maps in a saved page
+EPOCH_MAPS_BYTES = 100_000  # at most this many bytes of earlier epochs' maps in a saved page
 EPOCH_LABELS = 3  # labels per earlier-epoch map in a saved page: the truth and the top ones
 
 
