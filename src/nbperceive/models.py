@@ -161,11 +161,22 @@ def load_weights(model: keras.Model, path: str | os.PathLike) -> keras.Model:
     return model
 
 
+_LOOKUP_LAYERS = (keras.layers.TextVectorization, keras.layers.StringLookup,
+                  keras.layers.IntegerLookup)
+
+
 def clone(model: keras.Model) -> keras.Model:
     """A new model with ``model``'s architecture and its own variables (Functional or
     Sequential: ``keras.models.clone_model``); the weights are copied too."""
+    def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
+        # a lookup layer's vocabulary is a table, not a weight: a rebuilt one is empty
+        # ("Table not initialized" on a string-input model); it trains nothing, so share it
+        if isinstance(layer, _LOOKUP_LAYERS):
+            return layer
+        return layer.__class__.from_config(layer.get_config())
+
     try:
-        copy = keras.models.clone_model(model)
+        copy = keras.models.clone_model(model, clone_function=clone_layer)
         # a subclassed model rebuilt from an incomplete get_config() (its constructor's
         # arguments left out) comes back with other shapes: refused here, not half-copied
         copy.set_weights(model.get_weights())

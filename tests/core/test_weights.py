@@ -104,3 +104,23 @@ def test_a_weights_file_that_cannot_be_written_never_stops_training(digits, tmp_
     assert any("recorded without model weights; saving failed" in str(w.message) for w in seen)
     assert "saving failed" in run.snapshot(1).meta["weights"]["skipped"]
     assert not [p for p in (tmp_path / "r").rglob("*") if p.name.startswith(".tmp-")]
+
+
+def test_a_string_input_model_is_copied_with_its_vocabulary():
+    # TextVectorization's vocabulary is a lookup table, not a weight: a copy rebuilt from the
+    # config alone failed with "Table not initialized" (the inspector's earlier epochs)
+    import keras
+    import tensorflow as tf
+
+    from nbperceive.models import clone
+
+    texts = tf.constant(["good film", "bad film", "great fun", "awful mess"] * 8)
+    vec = keras.layers.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vec.adapt(texts)
+    inp = keras.Input((), dtype="string")
+    h = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(20, 4)(vec(inp)))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(h))
+    copy = clone(model)
+    assert copy is not model
+    np.testing.assert_allclose(copy.predict(texts[:4], verbose=0),
+                               model.predict(texts[:4], verbose=0), atol=1e-6)
