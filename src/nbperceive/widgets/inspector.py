@@ -167,6 +167,7 @@ class Inspector(anywidget.AnyWidget):
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
         self._epochs = self._epoch_models(run)
+        self._recorded: dict[int, np.ndarray | None] = {}  # epoch -> its prob_* rows
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
         self._y_true = self._truths(y_true)
@@ -570,10 +571,12 @@ class Inspector(anywidget.AnyWidget):
 
     def _export_labels(self, s: int, epoch: int) -> list[int]:
         """The labels a saved page keeps of an earlier epoch's maps: the true one and the
-        classes that epoch's model ranks highest."""
-        model = self._model(0, epoch)
-        x1 = _take(self._x, s)
-        probs = np.asarray(model(x1, training=False)).reshape(-1)
+        classes that epoch's model ranks highest (from the probabilities the run recorded at
+        that epoch; a forward pass only where it recorded none for this probe)."""
+        probs = self._recorded_probs(epoch, s)
+        if probs is None:
+            probs = np.asarray(self._model(0, epoch)(_take(self._x, s), training=False))
+        probs = probs.reshape(-1)
         if probs.size == 1:
             return [0, 1]
         labels = [] if self._y_true is None or self._y_true[s] < 0 else [int(self._y_true[s])]
@@ -583,6 +586,19 @@ class Inspector(anywidget.AnyWidget):
             if int(c) not in labels:
                 labels.append(int(c))
         return sorted(labels)
+
+    def _recorded_probs(self, epoch: int, s: int) -> np.ndarray | None:
+        """Row ``s`` of the ``prob_*`` columns the run recorded at ``epoch``, or None when it
+        recorded none or its probe is not this inspector's samples."""
+        cache = self._recorded
+        if epoch not in cache:
+            table = self._epochs.run.snapshot(epoch, metadata=False).table
+            cols = [c for c in table.columns if str(c).startswith("prob_")]
+            probs = table[cols].to_numpy(np.float64) if cols else None
+            cache[epoch] = probs if probs is not None and len(probs) == self._n \
+                else None
+        probs = cache[epoch]
+        return None if probs is None else probs[s]
 
     def _true_set(self, s: int) -> list[int]:
         sets = getattr(self, "_y_sets", None)
