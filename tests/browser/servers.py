@@ -250,3 +250,21 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_for_error_events(page: Any) -> None:
+    """Return once an image error event queued now has fired: by then an ``onerror`` that a
+    page's markup (e.g. injected sample text) queued earlier has had its turn."""
+    page.evaluate("""() => new Promise((done) => {
+        const probe = new Image();
+        probe.onerror = () => done();
+        probe.src = "data:image/png;base64,broken";
+    })""")
+
+
+def wait_for_frames(page: Any, frames: int = 2) -> None:
+    """Return after the page has painted ``frames`` more animation frames."""
+    page.evaluate("""(n) => new Promise((done) => {
+        const step = () => (n-- <= 0 ? done() : requestAnimationFrame(step));
+        requestAnimationFrame(step);
+    })""", frames)

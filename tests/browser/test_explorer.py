@@ -104,7 +104,7 @@ def test_metadata_text_shows_as_text(explorer_page):
             "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
             arg=i, timeout=30_000)
         assert note in page.locator(".nbp-details").inner_text()
-    page.wait_for_timeout(300)
+    servers.wait_for_error_events(page)  # an injected onerror would have run by now
     assert page.evaluate("() => window.__xss") is None
 
 
@@ -163,7 +163,7 @@ def scrub_and_wait(page, epoch: int, note: str) -> np.ndarray:
     page.evaluate(SCRUB_JS, epoch)
     page.wait_for_function("([sel, text]) => document.querySelector(sel)?.textContent === text",
                            arg=[NOTE, note], timeout=60_000)
-    page.wait_for_timeout(200)  # the canvas is painted in the same task as the note
+    servers.wait_for_frames(page)  # the canvas is drawn in the task that writes the note
     return _png(page.locator(".nbp-inspector canvas").first)
 
 

@@ -55,7 +55,7 @@ def test_exported_notebook_runs_its_widgets_offline(browser, notebook_page):
         assert page.locator("h1").first.inner_text().startswith("Digits population")
         # the printed sample text is text, and so is the legend's
         assert f"{XSS} 1797" in page.locator(".jp-OutputArea-output pre").last.inner_text()
-        page.wait_for_timeout(300)
+        servers.wait_for_frames(page)
         canvas = page.locator(".nbp-plot canvas").first
         assert (pixels(canvas).min(axis=-1) < 200).sum() > 2_000, "the scatter looks blank"
         # 1,797 samples: previews come inline only because the export asked for them

@@ -116,7 +116,7 @@ def digits_page(browser, tmp_path_factory):
     with servers.voila_server(nb) as server:
         page.goto(server.url + "/")
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
-        page.wait_for_timeout(300)
+        servers.wait_for_frames(page)
         yield page, rec
         servers.screenshot(page, "population-voila-end")
     context.close()
@@ -186,8 +186,14 @@ def test_lasso_sets_selection_to_the_points_inside(digits_page):
     outside = set(np.flatnonzero((px < x0 - 3) | (px > x1 + 3) | (py < y0 - 3) | (py > y1 + 3)))
     assert len(inside) > 20
     servers.wait_for_file_json(rec, lambda d: len(d["selection"]) > 1)
-    page.wait_for_timeout(500)  # nothing else (e.g. a click at the lasso's end) replaces it
-    data = servers.wait_for_file_json(rec)
+    # nothing else (e.g. a click at the lasso's end) replaces it: a change made after the
+    # lasso reaches the kernel after anything the lasso sent, so once it is there, all is
+    colour = page.locator(".nbp-color").input_value()
+    other = next(v for v in ("label", "pred", "loss") if v != colour)
+    page.select_option(".nbp-color", other)
+    data = servers.wait_for_file_json(rec, lambda d: d["color"] == other)
+    page.select_option(".nbp-color", colour)
+    servers.wait_for_file_json(rec, lambda d: d["color"] == colour)
     got = set(data["selection"])
     assert inside <= got and not (got & outside)
     assert data["selected"] == -1
@@ -226,7 +232,7 @@ def test_size_dropdown_resizes_the_painted_points(digits_page):
         servers.wait_for_file_json(rec, lambda d: d["size"] == column)
         page.wait_for_function(
             f"() => +document.querySelector('.nbp-pop').dataset.draws > {draws}")
-        page.wait_for_timeout(300)
+        servers.wait_for_frames(page)
         return canvas_pixels(page).min(axis=-1) < 235  # painted pixels
 
     if page.locator(".nbp-size").input_value() != "loss":
@@ -248,16 +254,17 @@ def test_legend_click_hides_and_shows_a_category(digits_page):
     page, _ = digits_page
     blue = "#4e79a7"  # category "0"
     page.keyboard.press("Escape")  # no selection: every point at full opacity
-    page.wait_for_timeout(300)
+    servers.wait_for_frames(page)
     before = near_colour(canvas_pixels(page), blue, tol=30)
     item = page.locator("ul.nbp-legend-color li").first
     item.click()
-    page.wait_for_timeout(400)
-    assert "nbp-off" in item.get_attribute("class")
+    page.wait_for_function("(el) => el.classList.contains('nbp-off')", arg=item.element_handle())
+    servers.wait_for_frames(page)
     hidden = near_colour(canvas_pixels(page), blue, tol=30)
     assert before > 100 and hidden < before * 0.1
     item.click()
-    page.wait_for_timeout(400)
+    page.wait_for_function("(el) => !el.classList.contains('nbp-off')", arg=item.element_handle())
+    servers.wait_for_frames(page)
     assert near_colour(canvas_pixels(page), blue, tol=30) > before * 0.8
 
 
@@ -319,7 +326,7 @@ def test_two_plots_share_one_webgl_renderer(page, text_server):
         "() => [...document.querySelectorAll('.nbp-pop')].filter((r) => r.dataset.draws).length"
         " === 2", timeout=90_000,
     )
-    page.wait_for_timeout(300)
+    servers.wait_for_frames(page)
     canvases = page.locator(".nbp-plot canvas")
     for k in range(2):
         img = np.asarray(Image.open(io.BytesIO(canvases.nth(k).screenshot())).convert("RGB"))
@@ -344,7 +351,7 @@ def test_without_webgl_the_cell_says_so(text_server, launch_browser):
 def test_lab_click_and_python_side_changes(page, lab):
     lab(DIGITS_CELLS)
     page.wait_for_selector(".jp-OutputArea-output .nbp-pop[data-draws]", timeout=90_000)
-    page.wait_for_timeout(300)
+    servers.wait_for_frames(page)
     assert (canvas_pixels(page).min(axis=-1) < 200).sum() > 2_000
     i = page.evaluate(ISOLATED_JS)[0]
     click_point(page, i)

@@ -160,7 +160,7 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
     path, images = population_report
     with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
-        page.wait_for_timeout(300)
+        servers.wait_for_frames(page)
         servers.screenshot(page, "report-population")
         before = pixels(page.locator(".nbp-plot canvas").first)
         painted = (before.min(axis=-1) < 200).sum()
@@ -192,7 +192,8 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
             "(i) => document.querySelector('.nbp-status')?.textContent.includes(`sample ${i}`)",
             arg=i, timeout=10_000)
         page.mouse.move(5, 5)
-        page.wait_for_timeout(400)
+        page.locator(".nbp-tip").first.wait_for(state="hidden", timeout=10_000)
+        servers.wait_for_frames(page)
         after = pixels(page.locator(".nbp-plot canvas").first)
         px, py = page.evaluate(
             "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)", i)
@@ -214,7 +215,7 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
             " === 'Colour: note'", timeout=10_000)
         legend = page.locator(".nbp-legend .nbp-cat").all_inner_texts()
         assert XSS in legend
-        page.wait_for_timeout(300)
+        servers.wait_for_frames(page)
         servers.screenshot(page, "report-population-note")
         assert page.evaluate("() => window.__xss") is None
         assert "window.__xss=3" in page.locator("h1").inner_text()
@@ -237,7 +238,7 @@ def test_explorer_report_renders_every_part_offline(browser, explorer_report):
             "() => document.querySelectorAll('.nbp-explorer svg rect').length >= 100",
             timeout=30_000)
         assert page.locator(".nbp-explorer svg .line").count() >= 2
-        page.wait_for_timeout(500)
+        servers.wait_for_frames(page)
         servers.screenshot(page, "report-explorer")
         scatter = pixels(page.locator(".nbp-plot canvas").first)
         assert (scatter.min(axis=-1) < 200).sum() > 500
