@@ -25,7 +25,7 @@ from .capture import (
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
 from .models import save_weights
-from .probe import LabelKind, ProbeData, count_nonfinite, from_arrays, from_dataset, label_kind
+from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind, nonfinite_rows
 from .store import (
     WEIGHTS_FILE,
     EpochWriter,
@@ -181,11 +181,14 @@ class Perceiver:
                 f"probe must be (x, y) arrays, x alone, or a tf.data.Dataset; got {type(probe)}."
             )
         self.metadata = _metadata_frame(metadata, self.data.n, self.data)
-        if self.data.x is not None and (bad := count_nonfinite(self.data.x)):
+        rows = nonfinite_rows(self.data.x) if self.data.x is not None else None
+        self._bad_inputs = rows if rows is not None and rows.any() else None
+        if self._bad_inputs is not None:
+            bad = int(self._bad_inputs.sum())
             warnings.warn(
                 f"nbperceive: {bad} of {self.data.n} probe samples have NaN or inf inputs; "
-                "their loss and prediction will be NaN (their vectors are zeroed). Clean or "
-                "drop them: keep = np.isfinite(x.reshape(len(x), -1)).all(1).",
+                "their loss is recorded as NaN and their pred as -1 (their vectors are zeroed). "
+                "Clean or drop them: keep = np.isfinite(x.reshape(len(x), -1)).all(1).",
                 RuntimeWarning, stacklevel=2,
             )
         _ensure_built(model)
@@ -273,6 +276,10 @@ class Perceiver:
         writer = self._writer.begin_epoch(epoch, n, dim)
         try:
             outputs, loss, col_sum, col_sq = self._record(writer.vectors)
+            if self._bad_inputs is not None:  # whatever the model made of NaN inputs
+                outputs = np.asarray(outputs, np.float64).copy()
+                outputs[self._bad_inputs] = np.nan
+                loss = np.where(self._bad_inputs, np.nan, loss)
             nonfinite = self._standardise(writer.vectors, col_sum, col_sq)
             table = self._table(outputs, loss)
             meta = {
@@ -292,9 +299,11 @@ class Perceiver:
         except BaseException:
             writer.abort()
             raise
-        if meta["nonfinite_loss"] and self.labels.kind != "none":
+        diverged = meta["nonfinite_loss"] - (0 if self._bad_inputs is None else
+                                             int(self._bad_inputs.sum()))
+        if diverged > 0 and self.labels.kind != "none":  # NaN inputs were warned of already
             warnings.warn(
-                f"nbperceive: {meta['nonfinite_loss']} of {n} probe samples have a non-finite "
+                f"nbperceive: {diverged} of {n} probe samples have a non-finite "
                 f"loss at epoch {epoch} (recorded as NaN); the model may be diverging.",
                 RuntimeWarning, stacklevel=2,
             )
@@ -449,6 +458,7 @@ class Perceiver:
                 extra[f"label_{name}"] = truth[:, i].astype(np.int8)
         else:
             pred = probs.argmax(1).astype(np.int64)
+            pred[~np.isfinite(probs).all(1)] = -1  # no prediction (e.g. NaN inputs)
             table["pred"] = pred
             table["correct"] = (pred == label) if kind != "none" else np.nan
         table["loss"] = loss

@@ -125,15 +125,15 @@ class ProbeData:
         return None if self.y is None else np.asarray(_as_list(self.y)[0])
 
 
-def count_nonfinite(xs: list[np.ndarray]) -> int:
-    """How many samples hold a NaN or inf in any (floating-point) input."""
+def nonfinite_rows(xs: list[np.ndarray]) -> np.ndarray:
+    """Which samples hold a NaN or inf in any (floating-point) input (bool per sample)."""
     bad = np.zeros(len(xs[0]), dtype=bool)
     for x in xs:
         if np.issubdtype(x.dtype, np.inexact):
             for start in range(0, len(x), 4096):  # chunks: no input-sized temporary
                 chunk = x[start:start + 4096]
                 bad[start:start + 4096] |= ~np.isfinite(chunk.reshape(len(chunk), -1)).all(1)
-    return int(bad.sum())
+    return bad
 
 
 def _dtype_name(dtype: Any) -> str:

@@ -58,8 +58,9 @@ def case(tmp_path_factory):
         "saliency": nbp.explain(model, xs, method="saliency", labels=LABELS),
     }
     predicted = model.predict(xs, verbose=0).argmax(-1)
-    ours["rise"] = nbp.explain(model, xs, method="rise", labels=[0, 1, 2], n_masks=4000,
-                               grid=7, keep=0.5, **ZERO)
+    for key, seed in (("rise", 0), ("rise_redrawn", 1)):  # the second: Monte Carlo noise
+        ours[key] = nbp.explain(model, xs, method="rise", labels=[0, 1, 2], n_masks=4000,
+                                grid=7, keep=0.5, seed=seed, **ZERO)
     folder = tmp_path_factory.mktemp("xplique")
     model.save(folder / "softmax.keras")
     structure = engine_for(model, [xs], 0).structure
@@ -101,14 +102,23 @@ def test_occlusion_equals_xplique(case):
 
 
 def test_rise_agrees_with_xplique_up_to_monte_carlo_noise(case):
-    """Both draw 4,000 random masks (different draws; xplique also crops each batch of 500
-    masks at one shared offset): the maps estimate the same quantity."""
+    """Both draw 4,000 random masks (different draws; xplique crops each batch of masks at
+    one shared offset, here 80 batches of 50; at 8 batches of 500 its correlation with ours
+    falls to 0.89 on one sample): the maps estimate the same quantity. Ours is stable under
+    another draw of masks, so what differs from xplique is its estimator's noise."""
     _, _, ours, theirs = case
-    got = ours["rise"].heatmaps[np.arange(4), 0, theirs["predicted"]]  # each sample's class
-    want = theirs["rise"]
-    correlations = [np.corrcoef(g.ravel(), w.ravel())[0, 1] for g, w in zip(got, want)]
-    print("RISE correlation with xplique per sample:", np.round(correlations, 3))
-    assert min(correlations) > 0.9
+    rows = np.arange(4), 0, theirs["predicted"]  # each sample's class
+    got, redrawn, want = ours["rise"].heatmaps[rows], ours["rise_redrawn"].heatmaps[rows], \
+        theirs["rise"]
+
+    def corr(a, b):
+        return np.array([np.corrcoef(g.ravel(), w.ravel())[0, 1] for g, w in zip(a, b)])
+
+    with_theirs, noise = corr(got, want), corr(got, redrawn)
+    print("RISE correlation per sample, with xplique:", with_theirs.round(3),
+          "with another draw of ours:", noise.round(3))
+    assert noise.min() > 0.95  # 4,000 masks make a stable estimate
+    assert with_theirs.min() > 0.9
     assert np.abs(got - want).max() < 0.15 * want.max()
 
 

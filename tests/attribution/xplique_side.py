@@ -34,11 +34,12 @@ for k in labels:
     out[f"ig_{k}"] = np.asarray(ig.explain(x, onehot(k, n)))[..., 0]
     occ = Occlusion(softmax, patch_size=3, patch_stride=3, occlusion_value=0.0, batch_size=256)
     out[f"occlusion_{k}"] = np.asarray(occ.explain(x, onehot(k, n)))[..., 0]
-tf.random.set_seed(0)
-rise = Rise(softmax, nb_samples=4000, grid_size=7, preservation_probability=0.5,
-            mask_value=0.0, batch_size=500)
 predicted = case["predicted"]
 out["predicted"] = predicted
+tf.random.set_seed(0)
+# xplique crops each batch of masks at one shared offset: batches of 50 give 80 offsets
+rise = Rise(softmax, nb_samples=4000, grid_size=7, preservation_probability=0.5,
+            mask_value=0.0, batch_size=50)
 out["rise"] = np.asarray(rise.explain(x, np.eye(n_classes, dtype=np.float32)[predicted]))[..., 0]
 
 maps, masks = case["maps"], case["subset_masks"]  # (N, K, H, W), (S, H, W)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import keras
 import numpy as np
@@ -78,13 +79,32 @@ def test_a_failing_capture_warns_and_training_goes_on(digits, tmp_path):
 def test_nonfinite_loss_is_recorded_and_warned(digits, tmp_path):
     x, y = digits
     model = models.sequential_cnn()
-    x_bad = x[:50].copy()
-    x_bad[:3] = np.nan
+    x_bad = x[:50].copy().astype(np.float32)
+    x_bad[:3] = 3e38  # finite inputs the model overflows on: a diverging model's symptom
     perceiver = nbp.Perceiver(model, probe=(x_bad, y[:50]), run_dir=tmp_path / "r")
     with pytest.warns(RuntimeWarning, match="3 of 50 probe samples have a non-finite loss"):
         snap = perceiver.capture()
     assert snap.table["loss"].isna().sum() == 3
     assert np.isfinite(snap.vectors).all()
+
+
+def test_nan_inputs_record_no_loss_and_no_prediction(digits, tmp_path):
+    """Whatever the model makes of a NaN input (oneDNN's ReLU makes it 0, so a plausible
+    loss), the sample's loss is NaN and its pred -1, as the warning up front says; capture
+    does not then call it divergence."""
+    x, y = digits
+    x_bad = x[:50].copy().astype(np.float32)
+    x_bad[[0, 7, 9]] = np.nan
+    with pytest.warns(RuntimeWarning, match="3 of 50 probe samples have NaN or inf inputs"):
+        perceiver = nbp.Perceiver(models.sequential_cnn(), probe=(x_bad, y[:50]),
+                                  run_dir=tmp_path / "r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        table = perceiver.capture().table
+    assert sorted(np.flatnonzero(table["loss"].isna())) == [0, 7, 9]
+    assert (table["pred"].to_numpy()[[0, 7, 9]] == -1).all()
+    assert not table["correct"].to_numpy()[[0, 7, 9]].any()
+    assert (table["pred"].drop(index=[0, 7, 9]) >= 0).all()
 
 
 def test_a_superseded_perceivers_callback_warns_and_training_goes_on(digits, tmp_path):
