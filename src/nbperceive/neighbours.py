@@ -12,7 +12,9 @@ Search: exact (brute force, BLAS) up to :data:`EXACT_MAX` samples, where it is f
 no compilation; above, approximate with pynndescent's NN-descent (the library UMAP uses
 itself, with UMAP's own settings, so the graph is the one UMAP would build). The first
 NN-descent in a process compiles numba code (tens of seconds on 2 cores; numba caches part of
-it on disk for the next process). ``method="exact" | "approx"`` forces one.
+it on disk for the next process), holding the GIL: :func:`run_graph` therefore searches in the
+worker process of :mod:`nbperceive.projection.worker`, which keeps the compiled code.
+``method="exact" | "approx"`` forces one.
 
 Cache files, written atomically (``.npy``, no pickle)::
 
@@ -165,7 +167,8 @@ def run_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K
     from the run's cache when it holds at least ``k`` neighbours, else searched and cached.
 
     ``method="auto"`` searches exactly up to :data:`EXACT_MAX` samples, approximately above,
-    and accepts a cached graph of either kind."""
+    and accepts a cached graph of either kind. The approximate search runs in the worker
+    process (:mod:`nbperceive.projection.worker`: numba would stall the kernel)."""
     from .projection.fit import PRE_DIMS
     from .store import save_array_atomic
 
@@ -183,6 +186,17 @@ def run_graph(run: Run, epoch: int, layer: str | None = None, k: int = DEFAULT_K
             cached = _load(cache_paths(epoch_path, layer, pre_dims, kind), n, kind)
             if cached is not None and cached.k >= k:
                 return cached.head(k)
+    from .projection import worker
+
+    if worker.active() and (method == "approx" or (method == "auto" and n > EXACT_MAX)):
+        # NN-descent compiles numba code holding the GIL: search in the worker process,
+        # which writes the same cache files
+        kind = worker.call("graph", run=str(run.path), epoch=epoch, layer=layer, k=k,
+                           pre_dims=pre_dims, method=method, recompute=recompute)
+        found = _load(cache_paths(epoch_path, layer, pre_dims, kind), n, kind)
+        if found is None or found.k < k:
+            raise RunError(f"the worker process left no neighbour graph in {epoch_path}.")
+        return found.head(k)
     graph = knn_graph(reduce(vectors, pre_dims), k, method=method)
     paths = cache_paths(epoch_path, layer, pre_dims, graph.method)
     # distances first: whoever finds the indices file finds the matching distances
