@@ -91,7 +91,8 @@ def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     xt = np.ascontiguousarray(x64.T)
     idx = np.empty((n, k + 1), np.int32)
     dist = np.empty((n, k + 1), np.float32)
-    step = max(1, 2**23 // max(n, 1))  # ~64 MB of float64 distances per block
+    # ~2M distances per block: argpartition holds the GIL, ~0.1 s per block at most here
+    step = max(1, 2**21 // max(n, 1))
     for start in range(0, n, step):
         block = x64[start : start + step]
         d2 = block @ xt
@@ -100,7 +101,8 @@ def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         d2 += sq[None, :]
         rows = np.arange(len(block))
         d2[rows, start + rows] = -1.0  # the sample itself comes first
-        part = np.argpartition(d2, k, axis=1)[:, : k + 1]
+        # partition on float32 (half the memory traffic, ~2x faster), order in float64
+        part = np.argpartition(d2.astype(np.float32), k, axis=1)[:, : k + 1]
         near = np.take_along_axis(d2, part, 1)
         order = near.argsort(1, kind="stable")
         idx[start : start + step] = np.take_along_axis(part, order, 1)
