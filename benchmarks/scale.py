@@ -180,6 +180,25 @@ class StallProbe(threading.Thread):
             last = now
 
 
+_CONTROL = """
+import sys, threading, time
+gap, stop = [0.0], threading.Event()
+def tick():
+    last = time.perf_counter()
+    while not stop.is_set():
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gap[0] = max(gap[0], now - last - 0.005)
+        last = now
+t = threading.Thread(target=tick)
+t.start()
+sys.stdin.read()
+stop.set()
+t.join()
+print(gap[0])
+"""
+
+
 def child_stall(run_dir: Path, mode: str) -> None:
     """Fresh process: cold caches, Explorer(), then UMAP; prints one JSON line of figures."""
     import nbperceive as nbp
@@ -202,6 +221,10 @@ def child_stall(run_dir: Path, mode: str) -> None:
     r = {"explorer_s": time.perf_counter() - t0, "idle_stall_ms": 1000 * idle.max_gap}
     probe = StallProbe()
     probe.start()
+    # the control: the same ticker in a process doing nothing else, over the same time; its
+    # longest gap is what the machine's scheduler alone costs (2 cores shared under load)
+    control = subprocess.Popen([sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
     layout = project_run_async(ex.run, None, "umap")
     r["async_s"] = time.perf_counter() - t0
@@ -212,6 +235,7 @@ def child_stall(run_dir: Path, mode: str) -> None:
     probe.running = False
     probe.join()
     r["max_stall_ms"], r["stall_at_s"] = 1000 * probe.max_gap, probe.at
+    r["control_stall_ms"] = 1000 * float(control.communicate("")[0])
     print(json.dumps(r), flush=True)
     os._exit(0)  # the worker process ends with its stdin
 
@@ -227,12 +251,13 @@ def stall_table(runs: dict) -> None:
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()},
                   flush=True)
     print("\n| N | numba work | Explorer() returns, s | suspects ready, s | UMAP ready, s "
-          "| longest main-thread stall, ms (at s) | same probe idle, ms |")
-    print("|---|---|---|---|---|---|---|")
+          "| longest main-thread stall, ms (at s) | control process meanwhile, ms "
+          "| same probe idle before, ms |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['n']:,} | {r['mode']} | {r['explorer_s']:.2f} | {r['suspects_s']:.0f} | "
               f"{r['umap_s']:.0f} | {r['max_stall_ms']:.0f} ({r['stall_at_s']:.0f}) | "
-              f"{r['idle_stall_ms']:.0f} |")
+              f"{r['control_stall_ms']:.0f} | {r['idle_stall_ms']:.0f} |")
     by = {(r["n"], r["mode"]): r for r in rows}
     for n in runs:
         a, b = by[(n, "in-process")], by[(n, "worker")]
