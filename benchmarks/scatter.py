@@ -384,9 +384,12 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
                     ours.append(page.evaluate("() => window.runOurs()"))
                 assert not errors, errors
                 assert all(o["legend"] == 10 for o in ours), ours
-                shot = page.locator("#ours .nbp-plot canvas").screenshot(timeout=120_000)
-                servers.ARTIFACTS.mkdir(exist_ok=True)
-                (servers.ARTIFACTS / "benchmark-scatter-1M.png").write_bytes(shot)
+                try:
+                    shot = page.locator("#ours .nbp-plot canvas").screenshot(timeout=60_000)
+                    servers.ARTIFACTS.mkdir(exist_ok=True)
+                    (servers.ARTIFACTS / "benchmark-scatter-1M.png").write_bytes(shot)
+                except Exception as err:  # noqa: BLE001  (the figures matter more)
+                    print(f"no screenshot: {str(err).splitlines()[0]}")
                 pointer = pointer_timings(page, n, repeat)
                 assert not errors, errors
                 browser.close()
