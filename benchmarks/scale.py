@@ -18,15 +18,28 @@ the rest placed on the shared graph (nbperceive.projection.landmarks); up to ``-
 also the whole-set UMAP of the same vectors, and the share of 15 nearest neighbours each
 layout keeps (on 5,000 random samples).
 
+Stage ``stall`` (``--stages stall``): the kernel's responsiveness while the explorer's slow
+work runs, in a fresh process per size and mode (numba compiles there, as in a new kernel):
+``Explorer(run_dir)`` returns (cold caches), then the UMAP layout is asked for
+(``project_run_async``) and both background jobs (label-error ranking, UMAP) run to the end
+while a probe thread ticks every 5 ms, standing in for the idle kernel's main thread: the
+longest gap between its ticks is how long the GIL was held from it (numba's compiler holds
+it). Modes: ``worker`` (numba work in the worker process, nbperceive.projection.worker, the
+default) and ``in-process`` (``worker.ENABLED = False``: on the background thread, as before).
+
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
-[--stages suspects umap]``.
+[--stages suspects umap stall]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,10 +104,34 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/nbp-scale"))
     parser.add_argument("--exact-max", type=int, default=70_000,
                         help="largest size also ranked with exact neighbour search")
-    parser.add_argument("--stages", nargs="+", default=["suspects", "umap"],
-                        choices=["suspects", "umap"])
+    parser.add_argument("--stages", nargs="+", default=["suspects", "umap", "stall"],
+                        choices=["suspects", "umap", "stall"])
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the runs recorded in --dir (fashion-N) instead of training")
+    parser.add_argument("--child-stall", nargs=2, metavar=("RUN_DIR", "MODE"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_stall:
+        child_stall(Path(args.child_stall[0]), args.child_stall[1])
+        return
     args.dir.mkdir(parents=True, exist_ok=True)
+    if "suspects" in args.stages:
+        compile_times()
+
+    if args.reuse:
+        runs = {n: (args.dir / f"fashion-{n}", np.zeros(0, int)) for n in args.sizes}
+    else:
+        runs = record(args.dir, args.sizes)
+    capture_table(runs)
+    if "stall" in args.stages:
+        stall_table(runs)
+    if "suspects" in args.stages:
+        suspects_table(runs, args.exact_max)
+    if "umap" in args.stages:
+        umap_table(runs, args.exact_max)
+
+
+def compile_times() -> None:
     from nbperceive import neighbours
 
     t0 = time.perf_counter()
@@ -105,13 +142,6 @@ def main() -> None:
     t0 = time.perf_counter()
     neighbours.knn_graph(np.random.default_rng(1).normal(size=(5000, 20)), 15, method="approx")
     print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
-
-    runs = record(args.dir, args.sizes)
-    capture_table(runs)
-    if "suspects" in args.stages:
-        suspects_table(runs, args.exact_max)
-    if "umap" in args.stages:
-        umap_table(runs, args.exact_max)
 
 
 def capture_table(runs: dict) -> None:
@@ -129,6 +159,115 @@ def capture_table(runs: dict) -> None:
         (a, ta), (b, tb) = min(secs.items()), max(secs.items())
         print(f"growth exponent of capture between {a:,} and {b:,}: "
               f"{np.log(tb[-1] / ta[-1]) / np.log(b / a):.2f}")
+
+
+class StallProbe(threading.Thread):
+    """Ticks every 5 ms; ``max_gap`` is the longest time between two ticks, in s."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.max_gap = 0.0
+        self.at = 0.0  # when the longest gap ended, s after the start
+        self.running = True
+
+    def run(self) -> None:
+        start = last = time.perf_counter()
+        while self.running:
+            time.sleep(0.005)
+            now = time.perf_counter()
+            if now - last - 0.005 > self.max_gap:
+                self.max_gap, self.at = now - last - 0.005, now - start
+            last = now
+
+
+_CONTROL = """
+import sys, threading, time
+gap, stop = [0.0], threading.Event()
+def tick():
+    last = time.perf_counter()
+    while not stop.is_set():
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gap[0] = max(gap[0], now - last - 0.005)
+        last = now
+t = threading.Thread(target=tick)
+t.start()
+sys.stdin.read()
+stop.set()
+t.join()
+print(gap[0])
+"""
+
+
+def child_stall(run_dir: Path, mode: str) -> None:
+    """Fresh process: cold caches, Explorer(), then UMAP; prints one JSON line of figures."""
+    import nbperceive as nbp
+    from nbperceive.projection import project_run_async, worker
+
+    worker.ENABLED = mode == "worker"
+    for pattern in ("proj-*.npy", "knn-*.npy"):
+        for f in run_dir.glob(f"epoch-*/{pattern}"):
+            f.unlink()
+    nbp.open_run(run_dir).samples  # noqa: B018  (the table read, as a reopened run has it)
+    from nbperceive.widgets.explorer import Explorer  # imports (widgets, bqplot) not timed
+
+    idle = StallProbe()  # the floor: the longest gap with nothing else running
+    idle.start()
+    time.sleep(5)
+    idle.running = False
+    idle.join()
+    t0 = time.perf_counter()
+    ex = Explorer(run_dir)
+    r = {"explorer_s": time.perf_counter() - t0, "idle_stall_ms": 1000 * idle.max_gap}
+    probe = StallProbe()
+    probe.start()
+    # the control: the same ticker in a process doing nothing else, over the same time; its
+    # longest gap is what the machine's scheduler alone costs (2 cores shared under load)
+    control = subprocess.Popen([sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    t0 = time.perf_counter()
+    layout = project_run_async(ex.run, None, "umap")
+    r["async_s"] = time.perf_counter() - t0
+    ex.wait_for_suspects()
+    r["suspects_s"] = time.perf_counter() - t0
+    layout.refinement.result()
+    r["umap_s"] = time.perf_counter() - t0
+    probe.running = False
+    probe.join()
+    r["max_stall_ms"], r["stall_at_s"] = 1000 * probe.max_gap, probe.at
+    r["control_stall_ms"] = 1000 * float(control.communicate("")[0])
+    print(json.dumps(r), flush=True)
+    os._exit(0)  # the worker process ends with its stdin
+
+
+def stall_table(runs: dict) -> None:
+    rows = []
+    for n, (run_dir, _) in runs.items():
+        for mode in ("in-process", "worker"):
+            out = subprocess.run([sys.executable, __file__, "--child-stall", str(run_dir), mode],
+                                 capture_output=True, text=True, check=True)
+            r = {"n": n, "mode": mode, **json.loads(out.stdout.strip().splitlines()[-1])}
+            rows.append(r)
+            print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()},
+                  flush=True)
+    print("\n| N | numba work | Explorer() returns, s | suspects ready, s | UMAP ready, s "
+          "| longest main-thread stall, ms (at s) | control process meanwhile, ms "
+          "| same probe idle before, ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['n']:,} | {r['mode']} | {r['explorer_s']:.2f} | {r['suspects_s']:.0f} | "
+              f"{r['umap_s']:.0f} | {r['max_stall_ms']:.0f} ({r['stall_at_s']:.0f}) | "
+              f"{r['control_stall_ms']:.0f} | {r['idle_stall_ms']:.0f} |")
+    by = {(r["n"], r["mode"]): r for r in rows}
+    for n in runs:
+        a, b = by[(n, "in-process")], by[(n, "worker")]
+        print(f"N={n:,}: longest stall {a['max_stall_ms']:.0f} -> {b['max_stall_ms']:.0f} ms "
+              f"({a['max_stall_ms'] / max(b['max_stall_ms'], 1e-3):.0f}x shorter)")
+    if len(runs) > 1:
+        lo, hi = min(runs), max(runs)
+        a, b = by[(lo, "worker")], by[(hi, "worker")]
+        print(f"growth exponent of Explorer() between {lo:,} and {hi:,}: "
+              f"{np.log(b['explorer_s'] / a['explorer_s']) / np.log(hi / lo):.2f}")
 
 
 def knn_kept(x: np.ndarray, coords: np.ndarray, rows: np.ndarray, k: int = 15) -> float:

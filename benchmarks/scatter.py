@@ -142,7 +142,47 @@ window.runOurs = async () => {
   const recolour = performance.now() - t1;
   const legend = el.querySelectorAll("ul.nbp-legend-color li").length;
   window.lastCleanup = cleanup;
+  window.lastModel = model;
   return { first, recolour, legend, drawMs: +root().dataset.lastDrawMs };
+};
+// Hover and click timing with real input (Playwright's mouse): from the input event (a capture
+// listener, first to see it) to the hover card's title in the DOM, and to the view setting
+// `selected` on the model (what the details panel follows), then to the next painted frame.
+window.armPointer = (i) => {
+  const el = document.getElementById("ours");
+  const model = window.lastModel;
+  const out = (window.pointer = { moved: 0, down: 0 });
+  const onMove = () => { out.moved = performance.now(); };
+  const onDown = () => { out.down = performance.now(); };
+  window.addEventListener("mousemove", onMove, true);
+  window.addEventListener("mousedown", onDown, true);
+  const observer = new MutationObserver((records) => {
+    for (const r of records) for (const node of r.addedNodes) {
+      if (out.hover === undefined && node.classList?.contains("nbp-tip-title") && out.moved) {
+        out.hover = performance.now() - out.moved;
+        out.hovered = node.textContent;
+      }
+    }
+  });
+  observer.observe(el, { subtree: true, childList: true });
+  const set = model.set;
+  model.set = (k, v) => {
+    set(k, v);
+    if (k === "selected" && out.click === undefined && out.down) {
+      out.click = performance.now() - out.down;
+      out.selected = v;
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        out.clickFrame = performance.now() - out.down;
+      }));
+    }
+  };
+  out.disarm = () => {
+    observer.disconnect();
+    model.set = set;
+    window.removeEventListener("mousemove", onMove, true);
+    window.removeEventListener("mousedown", onDown, true);
+  };
+  return document.querySelector("#ours .nbp-plot canvas").nbpScreenPosition(i);
 };
 window.runBaseline = async () => {
   const colors = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -280,6 +320,31 @@ def build_baseline(outdir: Path) -> None:
                    input=BASELINE_JS.encode(), cwd=ROOT / "js", check=True)
 
 
+def pointer_timings(page, n: int, repeat: int) -> list[dict]:
+    """Hover a sample until its card shows, click it: ms from the input event (see armPointer)."""
+    rows = []
+    canvas = page.locator("#ours .nbp-plot canvas")
+    for k in range(repeat):
+        i = int(np.random.default_rng(k).integers(n))
+        page.mouse.move(2, 2)  # off the plot: the card hides
+        page.wait_for_function("() => !document.querySelector('#ours .nbp-tip-title') || "
+                               "document.querySelector('#ours .nbp-tip').style.display === 'none'")
+        x, y = page.evaluate("(i) => window.armPointer(i)", i)
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_function("() => window.pointer.hover !== undefined", timeout=30_000)
+        page.mouse.down()
+        page.mouse.up()
+        page.wait_for_function("() => window.pointer.clickFrame !== undefined", timeout=30_000)
+        row = page.evaluate("() => { const p = window.pointer; p.disarm(); delete p.disarm; "
+                            "return p; }")
+        # whether the click selected the sample the card showed: regl-scatterplot finds the
+        # hovered point and the clicked points apart, and the view takes the last clicked one
+        row["same"] = row["hovered"] == f"sample {row['selected']}"
+        rows.append(row)
+    return rows
+
+
 def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
                  repeat: int, bundle: Path) -> None:
     """First paint and recolour on a plain page, ours vs bare regl-scatterplot (printed)."""
@@ -319,9 +384,14 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
                     ours.append(page.evaluate("() => window.runOurs()"))
                 assert not errors, errors
                 assert all(o["legend"] == 10 for o in ours), ours
-                shot = page.locator("#ours .nbp-plot canvas").screenshot()
-                servers.ARTIFACTS.mkdir(exist_ok=True)
-                (servers.ARTIFACTS / "benchmark-scatter-1M.png").write_bytes(shot)
+                try:
+                    shot = page.locator("#ours .nbp-plot canvas").screenshot(timeout=60_000)
+                    servers.ARTIFACTS.mkdir(exist_ok=True)
+                    (servers.ARTIFACTS / "benchmark-scatter-1M.png").write_bytes(shot)
+                except Exception as err:  # noqa: BLE001  (the figures matter more)
+                    print(f"no screenshot: {str(err).splitlines()[0]}")
+                pointer = pointer_timings(page, n, repeat)
+                assert not errors, errors
                 browser.close()
         finally:
             httpd.shutdown()
@@ -334,6 +404,12 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
     floor, o = med(base, "redraw"), med(ours, "recolour")
     print(f"redraw floor {n:>9,} points: bare regl-scatterplot redraw(), same sizes, nothing "
           f"uploaded {floor:8.0f} ms   nbperceive recolour / floor {o / floor:5.2f}")
+    for key, label_ in (("hover", "hover -> card"), ("click", "click -> selected"),
+                        ("clickFrame", "click -> next frame")):
+        print(f"{label_:<20} {n:>9,} points: {med(pointer, key):8.1f} ms "
+              f"(median of {len(pointer)}; redraw floor {floor:.0f} ms)")
+    same = sum(r["same"] for r in pointer)
+    print(f"click selected the sample the hover card showed: {same} of {len(pointer)}")
 
 
 def main() -> None:

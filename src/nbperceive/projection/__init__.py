@@ -29,6 +29,14 @@ Entry points
 ``embed(vectors, method, init=None, **params)``
     the bare fit of an (N, D) array, no cache or alignment (benchmarks, independent fits).
 
+Worker process
+--------------
+UMAP fits (``project_run``, ``embed``, ``warm_up``) and approximate neighbour graphs
+(:func:`nbperceive.neighbours.run_graph`) run in one child process per kernel
+(:mod:`.worker`): numba compiles their code holding the GIL, which stalled the kernel's main
+thread for seconds when they ran on the worker thread. The child reads the run and writes the
+same cache files; ``worker.ENABLED = False`` runs everything in the calling process.
+
 Coordinates
 -----------
 Every layout (cached or not) is centred on its bounding box and scaled uniformly (aspect kept)

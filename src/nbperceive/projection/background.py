@@ -16,7 +16,7 @@ from ..errors import ProjectionError
 from ..store import Run
 from . import fit
 from .align import to_box
-from .fit import MIN_SAMPLES_REFINED, _Cancelled, _check_method, _fit_umap, _params
+from .fit import MIN_SAMPLES_REFINED, _Cancelled, _check_method
 from .runs import _check_params, _open, _resolve_epoch, cached, project_run
 
 
@@ -200,9 +200,12 @@ def submit(key: tuple, description: str, job: Callable[[Refinement], Any],
 
 def _stage_text(method: str) -> str:
     if method == "umap":
-        if fit._umap_compiled:
-            return "fitting UMAP"
-        return "fitting UMAP (the first fit in this process compiles numba code: about a minute)"
+        from . import worker
+
+        where = " in the worker process" if worker.active() else ""
+        if worker.warmed if worker.active() else fit._umap_compiled:
+            return f"fitting UMAP{where}"
+        return (f"fitting UMAP{where} (its first fit compiles numba code: about a minute)")
     return "fitting t-SNE" if method == "tsne" else "computing PCA"
 
 
@@ -232,8 +235,8 @@ def project_run_async(
     description = f"{method} layout of epoch {epoch}" + (f", layer {layer!r}" if layer else "")
 
     def job(handle: Refinement) -> np.ndarray:
-        def report(fraction: float) -> bool:
-            handle._update(progress=0.1 + 0.85 * fraction)
+        def report(fraction: float, stage: str | None = None) -> bool:
+            handle._update(stage=stage, progress=0.1 + 0.85 * fraction)
             return handle._cancel
 
         handle._update(stage=_stage_text(method), progress=0.05)
@@ -247,7 +250,8 @@ def project_run_async(
 
 
 def warm_up(n_samples: int | None = None) -> Refinement:
-    """Queue a small UMAP fit so numba compiles UMAP's code in the background (once per process).
+    """Queue a small UMAP fit so numba compiles UMAP's code in the background (once per process;
+    in the worker process of :mod:`.worker`, where the fits run, when that is on).
 
     By default the fit has 4,096 rows and 5 epochs, which takes most of the ~50 s compile cost
     off the first real fit of a larger set (on fewer rows UMAP skips its nearest-neighbour
@@ -260,12 +264,12 @@ def warm_up(n_samples: int | None = None) -> Refinement:
             return _warm
 
     def job(handle: Refinement) -> np.ndarray:
-        handle._update(stage="compiling UMAP (numba), once per process", progress=0.1)
-        rng = np.random.default_rng(0)
-        x = rng.normal(size=(rows, 16)).astype(np.float32)
-        params = _params("umap", {"n_epochs": 5})
-        params.pop("pre_dims")
-        return to_box(_fit_umap(x, None, params))
+        from . import worker
+
+        where = " in the worker process" if worker.active() else " (once per process)"
+        handle._update(stage=f"compiling UMAP (numba){where}", progress=0.1)
+        x = np.random.default_rng(0).normal(size=(rows, 16)).astype(np.float32)
+        return to_box(fit.embed(x, "umap", n_epochs=5))  # 16 columns: no pre-reduction
 
     _warm = _submit(("warm-up", rows), f"UMAP warm-up on {rows} rows", job, None, None)
     _warm._returned.set()

@@ -117,8 +117,10 @@ def project_run(
 ) -> np.ndarray:
     """float32 (N, 2) layout of ``epoch`` in [-1, 1], aligned on the previous epoch and cached.
 
-    ``report(fraction)`` receives progress (t-SNE: every 25 iterations) and may return True to
-    stop a t-SNE fit early; a stopped fit is not cached."""
+    ``report(fraction, stage=None)`` receives progress (t-SNE: every 25 iterations; UMAP: its
+    steps, with a ``stage`` text) and may return True to stop a t-SNE fit early; a stopped fit
+    is not cached. UMAP fits in the worker process (:mod:`.worker`) unless ``params`` hold
+    arrays."""
     _check_method(method)
     run = _open(run)
     epoch = _resolve_epoch(run, epoch)
@@ -131,6 +133,21 @@ def project_run(
         hit = _load_cached(path)
         if hit is not None:
             return hit
+    from . import worker
+
+    if method == "umap" and worker.active() and worker.jsonable(params):
+        # numba compiles UMAP's code holding the GIL: fit in the worker process (which
+        # writes the same cache file), so the kernel never stalls
+        def progress(fraction: float, stage: str | None) -> None:
+            if report is not None:
+                report(fraction, stage)
+
+        worker.call("layout", progress, run=str(run.path), epoch=epoch, method=method,
+                    layer=layer, recompute=recompute, params=params)
+        hit = _load_cached(path)
+        if hit is None:
+            raise ProjectionError(f"the worker process left no layout at {path}.")
+        return hit
     vectors = _vectors(run, epoch, layer)
     prev = _previous(run, epoch)
     reference = None
@@ -147,7 +164,7 @@ def project_run(
         # trustworthiness).
         fit_params.setdefault("early_exaggeration_iter", 0)
     if method == "umap" and len(vectors) > int({**_DEFAULTS["umap"], **params}["landmarks"]):
-        coords = _landmark_umap(run, epoch, layer, vectors, reference, fit_params)
+        coords = _landmark_umap(run, epoch, layer, vectors, reference, fit_params, report)
     else:
         if method == "umap":
             fit_params.update(_shared_graph(run, epoch, layer, params))
@@ -158,23 +175,33 @@ def project_run(
 
 
 def _landmark_umap(run: Run, epoch: int, layer: str | None, vectors: np.ndarray,
-                   reference: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+                   reference: np.ndarray, params: dict[str, Any],
+                   report: Callable[..., Any] | None = None) -> np.ndarray:
     """UMAP of a landmark sample, the other samples placed on the run's neighbour graph
     (see :mod:`.landmarks`)."""
-    from ..neighbours import knn_graph, run_graph
+    from ..neighbours import cached_graph, knn_graph, run_graph
     from . import landmarks
+
+    def step(fraction: float, stage: str) -> None:
+        if report is not None:
+            report(fraction, stage)
 
     merged = {**_DEFAULTS["umap"], **params}
     chosen = landmarks.choose(len(vectors), int(merged["landmarks"]), merged["random_state"])
     x = np.asarray(vectors[chosen])
     k = min(int(merged["n_neighbors"]), len(chosen) - 1)
+    step(0.05, f"UMAP fit of {len(chosen):,} landmark samples")
     own = knn_graph(_pre_reduce(_as_matrix(x), int(merged["pre_dims"])), k, method="exact")
     knn = (np.ascontiguousarray(own.indices[:, :k]), np.ascontiguousarray(own.distances[:, :k]),
            None)  # UMAP counts the sample itself among its n_neighbors columns
     fitted = embed(x, "umap", init=reference[chosen], **{**params, "precomputed_knn": knn})
     fitted = procrustes_align(fitted, reference[chosen])
     k = min(int(merged["n_neighbors"]), len(vectors) - 1)
-    graph = run_graph(run, epoch, layer, k=k, pre_dims=int(merged["pre_dims"]))
+    pre_dims = int(merged["pre_dims"])
+    if cached_graph(run, epoch, layer, k=k, pre_dims=pre_dims) is None:
+        step(0.4, f"neighbour graph of {len(vectors):,} samples (NN-descent)")
+    graph = run_graph(run, epoch, layer, k=k, pre_dims=pre_dims)
+    step(0.9, f"placing {len(vectors) - len(chosen):,} samples on the neighbour graph")
     # column 0 of the graph is the sample itself
     return landmarks.place(graph.indices[:, 1:], graph.distances[:, 1:], chosen, fitted, reference)
 

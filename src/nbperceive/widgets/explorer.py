@@ -8,10 +8,11 @@ saved report (:meth:`Explorer.save_html`) carries every sample's details and the
 the suspects and the selection.
 
 The label-error ranking (:func:`nbperceive.metrics.suspects`, with its neighbour graph) runs on
-the background worker of :mod:`nbperceive.projection` (above ~20k samples the first
-approximate neighbour search in a process compiles numba code for minutes), so ``Explorer()``
-returns at once; the suspects list shows the job's status and fills in when it is done, the
-scatter's "show suspects" (``marked``) and the story panel (:class:`SuspectStory`) with it.
+the background worker of :mod:`nbperceive.projection` (above ~20k samples the approximate
+neighbour search runs in the worker process, whose first one compiles numba code for
+minutes), so ``Explorer()`` returns at once; the suspects list shows the job's status and
+fills in when it is done, the scatter's "show suspects" (``marked``) and the story panel
+(:class:`SuspectStory`) with it.
 """
 
 from __future__ import annotations
@@ -350,8 +351,8 @@ class Explorer(w.VBox):
             # first in the queue, but it starts once the views are built: computing beside
             # the constructor (a numba compile above all) would slow Explorer() down
             self._views_built.wait(BUILD_WAIT)
-            slow = (" (the first approximate neighbour search in a process compiles numba "
-                    "code: a few minutes)") if n > EXACT_MAX else ""
+            slow = (" (the neighbour search runs in the worker process; its first one "
+                    "compiles numba code: a few minutes)") if n > EXACT_MAX else ""
             handle.report(f"ranking {n:,} samples{slow}", 0.1)
             return run.suspects()
 
