@@ -11,6 +11,7 @@ import { cssToHex, h, keepKeys } from "./population/dom.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
 import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
 import { createTooltip } from "./population/tooltip.js";
+import { structureOverlay } from "./population/structure.js";
 import { lassoTool, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
   PALETTE,
@@ -29,6 +30,7 @@ import {
 
 export { cssToHex, keepKeys } from "./population/dom.js";
 export { spatialIndex, webglAvailable } from "./population/renderer.js";
+export { screenTransform } from "./population/structure.js";
 
 function decodeChannels(raw) {
   const out = {};
@@ -159,6 +161,12 @@ function render({ model, el }) {
   });
   // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
   canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
+  const structure = structureOverlay({
+    plot, model, scatterplot,
+    points: () => (state.drawn ? { x: state.x, y: state.y, key: state.draws,
+      channels: state.channels, names: model.get("class_names") || [] } : null),
+  });
+  bar.insertBefore(structure.button, resetBtn);
   const tooltip = createTooltip({
     plot, model, colorChannel: () => ({ channel: currentChannel("color"), name: model.get("color") }),
   });
@@ -281,6 +289,7 @@ function render({ model, el }) {
     root.dataset.draws = String(state.draws);
     root.dataset.lastDrawMs = String(performance.now() - t0);
     root.dataset.points = String(state.n);
+    structure.update();
     renderStatus();
   }
 
@@ -548,7 +557,7 @@ function render({ model, el }) {
     if (onSized) onSized();
     track(b);
     if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
-      scatterplot.set(b);
+      scatterplot.set(b).then(() => structure.follow());
     }
   };
   const onHeight = () => {
@@ -583,6 +592,8 @@ function render({ model, el }) {
     "change:search_note": search.render,
     "change:layout_methods": method.render,
     "change:layout_method": method.render,
+    "change:structure": structure.render,
+    "change:class_names": () => structure.update(true),
   };
   for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
 
@@ -602,6 +613,7 @@ function render({ model, el }) {
     model.off("msg:custom", tooltip.onCustom);
     tooltip.destroy();
     search.destroy();
+    structure.destroy();
     for (const ev of THEME_EVENTS) plot.removeEventListener(ev, onThemeChange);
     clearTimeout(themeTimer);
     resizer.disconnect();

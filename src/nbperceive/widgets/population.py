@@ -43,6 +43,7 @@ INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below thi
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
+STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant class, accuracy)
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
 NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them (exact, ~1 s);
 # above, it shows them only when the run's graph is cached (UMAP builds it)
@@ -86,6 +87,11 @@ class PopulationView(anywidget.AnyWidget):
     searchable = t.Bool(False).tag(sync=True)
     search = t.Unicode("").tag(sync=True)
     search_note = t.Unicode("").tag(sync=True)
+    # the "Structure" overlay (density contours, labelled clusters; js/src/population/
+    # structure.js): found in the page from the points and the label / correct codes, so a
+    # saved page shows it too; class names (index -> name) name the clusters' classes
+    structure = t.Bool(False).tag(sync=True)
+    class_names = t.List(t.Unicode()).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
     height = t.Int(420).tag(sync=True)
     point_size = t.Float(4.0).tag(sync=True)
@@ -187,11 +193,13 @@ class PopulationView(anywidget.AnyWidget):
     def _valid_column(self, proposal: Any) -> str:
         return self._check_column(proposal["value"])
 
-    @t.observe("color", "size")
+    @t.observe("color", "size", "structure")
     def _on_channel_choice(self, change: Any) -> None:
         if not getattr(self, "_channels_ready", True):
             return
-        if change["new"] and change["new"] not in self.channels:
+        wanted = STRUCTURE_COLUMNS if change["name"] == "structure" else (change["new"],)
+        if change["new"] and any(c and c in self.columns and c not in self.channels
+                                 for c in wanted):
             self._send_channels()
 
     def _send_channels(self, refresh: str | None = None) -> None:
@@ -203,7 +211,8 @@ class PopulationView(anywidget.AnyWidget):
         if n * max(1, len(self.columns)) <= INLINE_CHANNEL_BYTES:
             wanted = list(self.columns)
         else:
-            wanted = [c for c in dict.fromkeys([self.color, self.size]) if c]
+            shown = [self.color, self.size, *(STRUCTURE_COLUMNS if self.structure else ())]
+            wanted = [c for c in dict.fromkeys(shown) if c]
             wanted += [c for c in self.channels if c not in wanted]  # keep what was sent
         old = self.channels if refresh is not None else {}
         self.channels = {
@@ -356,6 +365,7 @@ class PopulationView(anywidget.AnyWidget):
             raise RunError(f"unknown layout method {method!r}; choose one of {METHODS}.")
         view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
         view._run, view._method, view._layer, view._refined = run, method, layer, {}
+        view.class_names = [str(c) for c in (getattr(run, "class_names", None) or [])]
         view.layout_methods = [m for m in METHODS if _installed(m)]
         view.layout_method = method
         view.epochs = list(run.epochs)
