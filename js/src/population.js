@@ -12,7 +12,7 @@ import { renderLegend as drawLegend } from "./population/legend.js";
 import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
 import { createTooltip } from "./population/tooltip.js";
 import { structureOverlay } from "./population/structure.js";
-import { lassoTool, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
+import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
   PALETTE,
   colorTable,
@@ -62,14 +62,15 @@ function render({ model, el }) {
   });
   const search = searchBox(model, () => zoomToSelection());
   const method = methodSwitch(model);
+  const layer = layerSwitch(model);
   const help = shortcutsLegend();
   const epochLabel = h("label", "nbp-epoch");
   const epochInput = h("input");
   epochInput.type = "range";
   const epochText = h("span");
   epochLabel.append("Epoch ", epochInput, epochText);
-  bar.append(title, colorLabel, sizeLabel, method.label, search.box, lasso.button, resetBtn,
-    help.button, epochLabel);
+  bar.append(title, colorLabel, sizeLabel, method.label, layer.label, search.box, lasso.button,
+    resetBtn, help.button, epochLabel);
 
   const body = h("div", "nbp-body");
   const plot = h("div", "nbp-plot");
@@ -592,6 +593,8 @@ function render({ model, el }) {
     "change:search_note": search.render,
     "change:layout_methods": method.render,
     "change:layout_method": method.render,
+    "change:layout_layers": layer.render,
+    "change:layout_layer": layer.render,
     "change:structure": structure.render,
     "change:class_names": () => structure.update(true),
   };

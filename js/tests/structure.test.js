@@ -120,6 +120,21 @@ describe("clusters", () => {
     expect(summarize(assign, x, y, count, { minShare: 0.6 })).toHaveLength(0);
   });
 
+  it("merges peaks split by a shallow dip, keeps those split by a deep one", () => {
+    const count = (centres, spread) => {
+      const { x, y } = blobs(centres, 800, spread);
+      return climb(densityGrid(x, y, 64)).count;
+    };
+    // two overlapping blobs (their centres 1.2 spreads apart): one cluster
+    expect(count([[-0.06, 0], [0.06, 0]], 0.1)).toBe(1);
+    // the same blobs far apart: two
+    expect(count([[-0.5, 0], [0.5, 0]], 0.1)).toBe(2);
+    // never merged: a merge threshold above every saddle
+    const { x, y } = blobs([[-0.06, 0], [0.06, 0]], 800, 0.1);
+    const grid = densityGrid(x, y, 64);
+    expect(climb(grid, 0.05, 2).count).toBeGreaterThanOrEqual(climb(grid).count);
+  });
+
   it("bins a million points on the grid and clusters them", () => {
     const { x, y } = blobs([[-0.5, -0.5], [0.5, 0.5]], 500_000);
     const grid = densityGrid(x, y);

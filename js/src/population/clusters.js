@@ -4,11 +4,11 @@
 // Pure functions, no DOM; all in the page, so a saved page without a kernel shows them too.
 //
 // A cluster is a density peak and the cells that climb to it (steepest ascent over the
-// 8 neighbours, O(G²)); cells below `floor` of the peak density belong to none. Points take
-// their cell's cluster (O(N)).
+// 8 neighbours, O(G²)), peaks split only by a shallow dip merged; cells below `floor` of the
+// peak density belong to none. Points take their cell's cluster (O(N)).
 
 /** Int32Array: each cell's cluster id (-1 below the floor), and the number of clusters. */
-export function climb(grid, floor = 0.05) {
+export function climb(grid, floor = 0.05, mergeAt = 0.6) {
   const { size, values, max } = grid;
   const n = size * size;
   const up = new Int32Array(n);
@@ -42,7 +42,52 @@ export function climb(grid, floor = 0.05) {
     if (!peakId.has(p)) peakId.set(p, peakId.size);
     cell[i] = peakId.get(p);
   }
-  return { cell, count: peakId.size };
+  return merge(grid, cell, peakId, mergeAt);
+}
+
+// Peaks split by a shallow dip are one cluster: two neighbouring clusters merge when the
+// highest density on their border (the saddle) is at least `ratio` of the lower peak
+// (persistence, highest saddles first, union-find). Ids are then renumbered 0..count-1.
+function merge(grid, cell, peakId, ratio) {
+  const { size, values } = grid;
+  const peaks = new Float64Array(peakId.size);
+  for (const [p, id] of peakId) peaks[id] = values[p];
+  const saddles = new Map();
+  const border = (i, j) => {
+    const a = cell[i], b = cell[j];
+    if (a < 0 || b < 0 || a === b) return;
+    const key = a < b ? a * peaks.length + b : b * peaks.length + a;
+    const s = Math.min(values[i], values[j]);
+    if (!(saddles.get(key) >= s)) saddles.set(key, s);
+  };
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
+      const i = r * size + c;
+      if (c + 1 < size) border(i, i + 1);
+      if (r + 1 < size) border(i, i + size);
+    }
+  }
+  const parent = Int32Array.from(peaks.keys());
+  const top = Float64Array.from(peaks);
+  const find = (a) => {
+    while (parent[a] !== a) a = parent[a] = parent[parent[a]];
+    return a;
+  };
+  const order = Array.from(saddles).sort((p, q) => q[1] - p[1]);
+  for (const [key, s] of order) {
+    const a = find(Math.floor(key / peaks.length)), b = find(key % peaks.length);
+    if (a === b || s < ratio * Math.min(top[a], top[b])) continue;
+    const [keep, drop] = top[a] >= top[b] ? [a, b] : [b, a];
+    parent[drop] = keep;
+  }
+  const ids = new Map();
+  for (let i = 0; i < cell.length; i++) {
+    if (cell[i] < 0) continue;
+    const root = find(cell[i]);
+    if (!ids.has(root)) ids.set(root, ids.size);
+    cell[i] = ids.get(root);
+  }
+  return { cell, count: ids.size };
 }
 
 /** Each point's cluster (-1: in no cluster), from the cells' ids. */

@@ -99,6 +99,31 @@ export function methodSwitch(model) {
   return { label, select, render };
 }
 
+/** The layer switch: the layout from one captured layer's perception vectors or from all
+ * ("" = all; hidden when the model offers fewer than two layers, e.g. in a saved page). */
+export function layerSwitch(model) {
+  const label = h("label", "nbp-layer", "Layer ");
+  const select = h("select");
+  label.appendChild(select);
+  label.title = "lay the points out by one layer's perception vectors, or by all layers'";
+  select.addEventListener("change", () => {
+    model.set("layout_layer", select.value);
+    model.save_changes();
+  });
+  const render = () => {
+    const layers = model.get("layout_layers") || [];
+    label.style.display = layers.length > 1 ? "" : "none";
+    select.replaceChildren(...["", ...layers].map((name) => {
+      const opt = h("option", null, name || "all layers");
+      opt.value = name;
+      return opt;
+    }));
+    select.value = model.get("layout_layer");
+  };
+  render();
+  return { label, select, render };
+}
+
 /** A "?" button and the shortcuts legend it opens and closes (inside the widget). */
 export function shortcutsLegend() {
   const button = h("button", "nbp-help-button", "?");

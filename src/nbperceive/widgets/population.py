@@ -77,6 +77,11 @@ class PopulationView(anywidget.AnyWidget):
     # of a table, or a saved page: no kernel to compute another layout)
     layout_method = t.Unicode("pca").tag(sync=True)
     layout_methods = t.List(t.Unicode()).tag(sync=True)
+    # the layer whose perception vectors the layout (and the neighbours) use: "" = all
+    # captured layers; `layout_layers` the captured layers a run's view offers ([] hides the
+    # switch: one layer, a table's view, or a saved page with no kernel to lay them out)
+    layout_layer = t.Unicode("").tag(sync=True)
+    layout_layers = t.List(t.Unicode()).tag(sync=True)
     # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
     # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
@@ -257,6 +262,7 @@ class PopulationView(anywidget.AnyWidget):
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
+        out["layout_layers"] = []
         return out
 
     def saved_epochs(self) -> list[int]:
@@ -368,12 +374,42 @@ class PopulationView(anywidget.AnyWidget):
         view.class_names = [str(c) for c in (getattr(run, "class_names", None) or [])]
         view.layout_methods = [m for m in METHODS if _installed(m)]
         view.layout_method = method
+        layers = [str(b["name"]) for b in snap.layout]
+        if layer is not None and layer not in layers:
+            raise RunError(f"layer {layer!r} was not captured in this run; captured layers: "
+                           f"{layers}.")
+        view.layout_layers = layers if len(layers) > 1 else []
+        view.layout_layer = layer or ""
         view.epochs = list(run.epochs)
         view.epoch = snap.epoch
         view._show_epoch(snap.epoch, table=snap.table)
         view.observe(lambda ch: view._show_epoch(ch["new"]), names="epoch")
         view.observe(view._on_layout_method, names="layout_method")
+        view.observe(view._on_layout_layer, names="layout_layer")
         return view
+
+    def _on_layout_layer(self, change: Any) -> None:
+        """The page switched the layer: lay the shown epoch out from that layer's vectors
+        (or all layers', "") on a thread, the status line saying so meanwhile."""
+        layer = change["new"] or None
+        if layer == self._layer:
+            return
+        if change["new"] and change["new"] not in self.layout_layers:
+            self.layout_layer = self._layer or ""  # not a captured layer: the switch goes back
+            return
+        with self._lock:
+            self._layer, self._refined = layer, {}
+        where = f"layer {layer}" if layer else "all layers"
+        self.layout_status = f"{self._method} layout of epoch {self.epoch}, {where}: computing"
+
+        def work() -> None:
+            try:
+                if self._layer == layer:  # not switched again meanwhile
+                    self._show_epoch(self.epoch)
+            except Exception as err:  # shown on the page: the thread has no one to raise to
+                self.layout_status = f"layout of {where} failed: {err}"
+
+        threading.Thread(target=work, name="nbperceive-layer", daemon=True).start()
 
     def _on_layout_method(self, change: Any) -> None:
         """The page switched PCA / UMAP / t-SNE: lay the shown epoch out again (refined
@@ -433,6 +469,8 @@ class PopulationView(anywidget.AnyWidget):
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
                 self.neighbours, self.neighbours_note = ids, note
+                if self._method == "pca" or epoch in self._refined:
+                    self.layout_status = ""  # after the points: watchers see them in place
 
     def _layout(self, epoch: int) -> np.ndarray:
         """PCA now; the refined layout (umap, tsne) replaces it when the worker has it."""
@@ -441,7 +479,7 @@ class PopulationView(anywidget.AnyWidget):
         project_async = getattr(projection, "project_run_async", None)
         method = self._method
         if method == "pca" or project_async is None:
-            self.layout_status = ""
+            # (the status clears once the points are in place: _show_epoch)
             # without project_run_async (older projection module) the refined layout blocks
             return np.asarray(self._run.project(epoch, method=self._method, layer=self._layer))
 
