@@ -21,6 +21,7 @@ import {
   packLayout,
   packedSlot,
   pointArrays,
+  rampRange,
   rgba,
   sizeTable,
   spreadTable,
@@ -39,6 +40,8 @@ function decodeChannels(raw) {
   }
   return out;
 }
+
+const OPACITY = 0.85; // of every point (a selection dims the others further)
 
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
@@ -94,6 +97,7 @@ function render({ model, el }) {
     packed: new Map(), // column -> the codes array packed into z or w
     z: null,
     w: null,
+    ramp: [0, 1], // the stretch of viridis with 3:1 contrast on the plot's background
   };
 
   // height > 0: the plot's height in px; 0: the plot fills the height its container gives
@@ -150,7 +154,7 @@ function render({ model, el }) {
     pointSize: 4,
     pointSizeSelected: 3,
     pointOutlineWidth: 2,
-    opacity: 0.85,
+    opacity: OPACITY,
     // a selected sample stands out by its ring and size; the others stay readable (one
     // selected: barely dimmed, many: dimmed more, see dimFor)
     opacityInactiveMax: 0.8,
@@ -191,7 +195,7 @@ function render({ model, el }) {
     const base = model.get("point_size");
     const cs = c && packedSlot(layout, model.get("color"));
     const ss = s && packedSlot(layout, model.get("size"));
-    const colors = cs ? colorTable(c).map(rgba) : [rgba(PALETTE[0])];
+    const colors = cs ? colorTable(c, state.ramp).map(rgba) : [rgba(PALETTE[0])];
     const sizes = ss ? spreadTable(sizeTable(s, base), ss) : [base];
     // regl-scatterplot compares a new size table with the old one as a *set* of values, so a
     // table that only moved (same sizes, other slot) would be ignored: a last entry, never
@@ -437,6 +441,7 @@ function render({ model, el }) {
       color: currentChannel("color"), size: currentChannel("size"),
       colorName: model.get("color"), sizeName: model.get("size"),
       pointSize: model.get("point_size"), hiddenCodes: state.hidden, onToggle: applyFilter,
+      ramp: state.ramp,
     });
   }
 
@@ -475,7 +480,16 @@ function render({ model, el }) {
     themeTimer = setTimeout(applyTheme, 60);
   };
   const applyTheme = () => {
-    const ink = cssToHex(getComputedStyle(plot).color, "#000000");
+    const style = getComputedStyle(plot);
+    // a continuous colour keeps 3:1 contrast on this theme's background (rampRange)
+    const ramp = rampRange(cssToHex(style.backgroundColor, "#ffffff"), 3, OPACITY);
+    if (ramp.join() !== state.ramp.join()) {
+      state.ramp = ramp;
+      root.dataset.ramp = ramp.join(" ");
+      renderLegend();
+      if (state.drawn) scatterplot.set(encodingSettings(state.layout));
+    }
+    const ink = cssToHex(style.color, "#000000");
     if (ink !== root.dataset.ink) {
       root.dataset.ink = ink;
       // the ring of a selected point and a hovered point (regl-scatterplot's default hover
@@ -608,6 +622,7 @@ function render({ model, el }) {
   onTitle();
   renderSelects();
   renderEpochs();
+  if (box()) applyTheme(); // laid out already: the first draw in the theme's ramp
   renderLegend();
   scheduleDraw();
 

@@ -8,7 +8,7 @@
 // peak density belong to none. Points take their cell's cluster (O(N)).
 
 /** Int32Array: each cell's cluster id (-1 below the floor), and the number of clusters. */
-export function climb(grid, floor = 0.05, mergeAt = 0.6) {
+export function climb(grid, floor = 0.05, mergeAt = 0.75) {
   const { size, values, max } = grid;
   const n = size * size;
   const up = new Int32Array(n);

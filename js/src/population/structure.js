@@ -93,10 +93,20 @@ export function structureOverlay({ plot, model, scatterplot, points }) {
     svg.setAttribute("width", String(width));
     svg.setAttribute("height", String(height));
     g.setAttribute("transform", `matrix(${a} 0 0 ${d} ${e} ${f})`);
+    // biggest first; a label that would cover one placed before it stays hidden (zoom in
+    // and they part)
+    const placed = [];
     for (const node of labels.children) {
       const c = clusters.find((q) => q.id === Number(node.dataset.cluster));
-      node.style.left = `${a * c.x + e}px`;
-      node.style.top = `${d * c.y + f}px`;
+      const left = a * c.x + e, top = d * c.y + f;
+      node.style.left = `${left}px`;
+      node.style.top = `${top}px`;
+      node.style.visibility = "";
+      const w = node.offsetWidth / 2 + 2, hh = node.offsetHeight / 2 + 1;
+      const box = [left - w, top - hh, left + w, top + hh];
+      const covers = (q) => box[0] < q[2] && q[0] < box[2] && box[1] < q[3] && q[1] < box[3];
+      if (placed.some(covers)) node.style.visibility = "hidden";
+      else placed.push(box);
     }
   }
 
