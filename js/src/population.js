@@ -11,6 +11,7 @@ import { cssToHex, h, keepKeys } from "./population/dom.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
 import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
 import { createTooltip } from "./population/tooltip.js";
+import { answerSearch } from "./search.js";
 import { structureOverlay } from "./population/structure.js";
 import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
@@ -42,6 +43,9 @@ function decodeChannels(raw) {
 }
 
 const OPACITY = 0.85; // of every point (a selection dims the others further)
+// every point's colour against the plot's background (WCAG's 3:1 for graphics, with a margin
+// for the rounding of the WebGL blend)
+const MIN_CONTRAST = 3.2;
 
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
@@ -482,7 +486,7 @@ function render({ model, el }) {
   const applyTheme = () => {
     const style = getComputedStyle(plot);
     // a continuous colour keeps 3:1 contrast on this theme's background (rampRange)
-    const ramp = rampRange(cssToHex(style.backgroundColor, "#ffffff"), 3, OPACITY);
+    const ramp = rampRange(cssToHex(style.backgroundColor, "#ffffff"), MIN_CONTRAST, OPACITY);
     if (ramp.join() !== state.ramp.join()) {
       state.ramp = ramp;
       root.dataset.ramp = ramp.join(" ");
@@ -547,6 +551,7 @@ function render({ model, el }) {
     model.set("x", frame.x);
     model.set("y", frame.y);
     if (frame.neighbours) model.set("neighbours", frame.neighbours);
+    if (frame.rows) model.set("rows", frame.rows);
     model.set("channels", frame.channels); // one coalesced draw, animated
   };
   const onChannels = () => {
@@ -584,6 +589,19 @@ function render({ model, el }) {
     scheduleDraw({ transition: false });
   };
   const onPreviewInline = () => tooltip.clear();
+  // A view on its own answers its search box over its own rows (`rows`); in the Explorer the
+  // selection view answers over its rows instead (`rows` stays empty there).
+  const ownRows = () => {
+    const rows = model.get("rows") || {};
+    return Object.keys(rows).length ? rows : null;
+  };
+  const onSearch = () => {
+    const rows = ownRows();
+    if (rows) answerSearch(model, rows, Object.keys(rows), model.get("class_names") || []);
+  };
+  const onRows = () => {
+    if (String(model.get("search")).trim()) onSearch(); // the matches of this epoch
+  };
   const handlers = {
     "change:x": onXY,
     "change:y": onXY,
@@ -603,7 +621,11 @@ function render({ model, el }) {
     "change:marked": () => state.drawn && applyFilter(),
     "change:only_marked": () => state.drawn && applyFilter(),
     "change:searchable": search.render,
-    "change:search": search.render,
+    "change:search": () => {
+      search.render();
+      onSearch();
+    },
+    "change:rows": onRows,
     "change:search_note": search.render,
     "change:layout_methods": method.render,
     "change:layout_method": method.render,

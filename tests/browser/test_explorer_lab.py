@@ -761,6 +761,61 @@ def test_projection_switch_changes_the_layout(lab_page):
         arg=before.tolist(), timeout=30_000)
 
 
+def test_layer_switch_lays_the_points_out_by_one_layer(lab_page):
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    positions = """() => { const c = document.querySelector('.nbp-plot canvas');
+      return Array.from({length: 1000}, (_, i) => c.nbpScreenPosition(i)); }"""
+    before = np.asarray(page.evaluate(positions))
+    layers = eval_json("[b['name'] for b in ex.run.snapshot().layout]")
+    switch = page.locator(".nbp-explorer .nbp-layer select").first
+    assert switch.evaluate("(s) => Array.from(s.options, (o) => o.value)") == ["", *layers]
+    draws = int(page.locator(".nbp-pop").first.get_attribute("data-draws"))
+    switch.select_option(layers[0])
+    # computed in the kernel in the background, the status line saying so, then drawn
+    page.wait_for_function(
+        "(d) => !/computing/.test(document.querySelector('.nbp-pop .nbp-status').textContent)"
+        " && Number(document.querySelector('.nbp-pop').dataset.draws) > d", arg=draws,
+        timeout=60_000)
+    page.wait_for_function(STILL_JS, timeout=10_000)
+    assert eval_json("ex.population.layout_layer") == layers[0]
+    assert f"layer {layers[0]}" in eval_json("ex.population.neighbours_note")
+    after = np.asarray(page.evaluate(positions))
+    moved = np.median(np.hypot(*(after - before).T))
+    print(f"all layers -> {layers[0]}: median point moved {moved:.0f} px")
+    assert moved > 20
+    page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
+    switch.select_option("")
+    page.wait_for_function(
+        "(b) => { const c = document.querySelector('.nbp-plot canvas');"
+        " return b.every(([x, y], i) => { const [u, v] = c.nbpScreenPosition(i);"
+        " return Math.abs(u - x) < 2 && Math.abs(v - y) < 2; }); }",
+        arg=before.tolist(), timeout=30_000)
+
+
+@pytest.mark.parametrize("theme,light", [("JupyterLab Dark", False), ("JupyterLab Light", True)])
+def test_every_point_stands_out_from_the_plot_in_light_and_dark(lab_page, theme, light):
+    """Coloured by loss (the default), the lowest-loss points on Lab Dark would be viridis'
+    dark purple on #111 (about 1.5:1): every point's centre keeps 3:1 to the background."""
+    from .test_population import point_contrasts
+
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    _switch_theme(page, theme, light)
+    assert eval_json("ex.population.color") == "loss"
+    page.wait_for_function(
+        "(l) => { const p = document.querySelector('.nbp-pop');"
+        " return l ? !p.dataset.ramp || p.dataset.ramp.startsWith('0 ')"
+        " : p.dataset.ramp && !p.dataset.ramp.startsWith('0 '); }", arg=light, timeout=10_000)
+    page.wait_for_function(STILL_JS, timeout=10_000)
+    got = point_contrasts(page)
+    print(f"{theme}: ramp {page.locator('.nbp-pop').first.get_attribute('data-ramp')},"
+          f" point contrast min {got.min():.2f}:1, median {np.median(got):.2f}:1")
+    assert len(got) == 1000 and got.min() >= 3
+    if not light:
+        _switch_theme(page, "JupyterLab Light", True)
+
+
 # What the first scatter's structure overlay draws: contour paths, cluster labels (text and
 # box, relative to the plot) and each labelled cluster's members (the page's own hook).
 STRUCTURE_JS = """() => {
@@ -830,6 +885,9 @@ def test_structure_draws_contours_and_labels_clusters_by_their_samples(lab_page,
     contrast = page.evaluate(CONTRAST_JS, ".nbp-explorer .nbp-cluster-labels")
     print(theme, "cluster label contrast:", contrast["worst"][:1])
     assert contrast["count"] >= 2 and contrast["worst"][0]["ratio"] >= 4.5
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".nbp-explorer .nbp-pop").first.screenshot(
+        path=str(servers.ARTIFACTS / f"structure-{width}-{'light' if light else 'dark'}.png"))
     # the overlay follows the camera: zoomed in, the top label still sits on its cluster's
     # centre (the mean of its points' screen positions)
     canvas = page.locator(".nbp-explorer .nbp-plot canvas").first
@@ -845,9 +903,6 @@ def test_structure_draws_contours_and_labels_clusters_by_their_samples(lab_page,
     }""", members)
     moved = page.evaluate(STRUCTURE_JS)["labels"][0]
     assert abs(moved["cx"] - centre[0]) < 2 and abs(moved["cy"] - centre[1]) < 2, (moved, centre)
-    servers.ARTIFACTS.mkdir(exist_ok=True)
-    page.locator(".nbp-explorer .nbp-pop").first.screenshot(
-        path=str(servers.ARTIFACTS / f"structure-{width}-{'light' if light else 'dark'}.png"))
     page.locator(".nbp-reset").first.click()
     button.click()
     pop.locator(".nbp-method select").select_option("pca")

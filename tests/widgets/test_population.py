@@ -294,3 +294,22 @@ def test_the_structure_toggle_sends_the_cluster_labels_codes(monkeypatch, digits
     assert set(view.channels) == {"loss", "label", "correct"}
     np.testing.assert_array_equal(view.channels["label"]["codes"],
                                   encode_channel(view.data["label"])["codes"])
+
+
+def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, digits_run):
+    df, _ = digits_df
+    view = PopulationView(df)
+    assert view.searchable
+    assert set(view.rows) == set(df.columns) - {"x", "y"}
+    np.testing.assert_array_equal(array_from_json(view.rows["label"]["numbers"]),
+                                  df["label"].to_numpy())
+    view.add_column("group", df["label"].to_numpy() % 2)
+    assert "group" in view.rows
+    # a run's view: its epoch's rows, and each saved epoch's in the page
+    run_view = PopulationView.from_run(digits_run)
+    assert "loss" in run_view.rows and "x" not in run_view.rows
+    frames = run_view._export_traits()["epoch_frames"]
+    assert all("loss" in frame["rows"] for frame in frames.values())
+    # the Explorer's selection view answers instead: no second copy of the rows
+    other = PopulationView(df, own_search=False)
+    assert other.rows == {} and not other.searchable

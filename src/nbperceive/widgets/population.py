@@ -86,12 +86,17 @@ class PopulationView(anywidget.AnyWidget):
     # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
     neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
-    # the search box (shown when `searchable`): the page matches `search` over the rows the
-    # Explorer's selection view holds (js/src/search.js) and selects them; `search_note` says
-    # how many matched or what is wrong with the query
+    # the search box (shown when `searchable`): the page matches `search` over every
+    # sample's values (js/src/search.js: the Explorer's selection view over its rows, a view
+    # on its own over `rows`) and selects them; `search_note` says how many matched or what
+    # is wrong with the query
     searchable = t.Bool(False).tag(sync=True)
     search = t.Unicode("").tag(sync=True)
     search_note = t.Unicode("").tag(sync=True)
+    # a view on its own answers its search box itself, over these rows (every column of
+    # every sample, as the selection view holds them: selection.table_payload); {} in the
+    # Explorer, whose selection view answers over its rows
+    rows = t.Dict().tag(sync=True)
     # the "Structure" overlay (density contours, labelled clusters; js/src/population/
     # structure.js): found in the page from the points and the label / correct codes, so a
     # saved page shows it too; class names (index -> name) name the clusters' classes
@@ -109,8 +114,11 @@ class PopulationView(anywidget.AnyWidget):
         color: str | None = None,
         size: str | None = None,
         preview: Any = None,
+        own_search: bool = True,
         **kwargs: Any,
     ):
+        """``own_search``: the search box answered over the view's own rows (False: another
+        view answers it, as the Explorer's selection view does)."""
         if not isinstance(data, pd.DataFrame):
             raise MetadataError(
                 f"PopulationView needs a pandas DataFrame (one row per sample), not "
@@ -124,14 +132,18 @@ class PopulationView(anywidget.AnyWidget):
                 f"{len(self._data)} rows; pass the previews of exactly these samples."
             )
         self._lock = threading.RLock()
+        self._own_search = own_search
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
+        kwargs.setdefault("searchable", own_search)
         super().__init__(columns=columns, **kwargs)
         self._set_xy(self._column_or_array(x, "x"), self._column_or_array(y, "y"))
+        self._skip = skip  # the coordinate columns: not searched
+        self._send_rows()
         self._channels_ready = False  # pick colour and size, then encode the channels once
         self.color = self._check_column(color if color is not None else default)
         self.size = self._check_column(size if size is not None else default)
@@ -164,6 +176,19 @@ class PopulationView(anywidget.AnyWidget):
             if plottable and name not in self.columns:
                 self.columns = [*self.columns, name]
             self._send_channels(refresh=name)
+            self._send_rows()
+
+    def _send_rows(self) -> None:
+        """The rows the page searches, when this view answers its own search box."""
+        if not self._own_search:
+            return
+        self.rows = self._rows_payload(self._data)
+
+    def _rows_payload(self, data: pd.DataFrame) -> dict[str, Any]:
+        from .selection import HIDDEN_COLUMNS, table_payload
+
+        hidden = set(HIDDEN_COLUMNS) | getattr(self, "_skip", set())
+        return table_payload(data, [str(c) for c in data.columns if c not in hidden])
 
     def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
         if isinstance(value, str):
@@ -307,6 +332,8 @@ class PopulationView(anywidget.AnyWidget):
                               "y": quantized_to_json(coords[:, 1]),
                               "channels": channels_to_json(channels),
                               "neighbours": array_to_json(ids)}
+            if self._own_search:  # the search box finds that epoch's values
+                frames[str(e)]["rows"] = self._rows_payload(table)
         return frames
 
     def info(self, index: int) -> dict[str, Any]:
@@ -468,6 +495,7 @@ class PopulationView(anywidget.AnyWidget):
                 self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
+                self._send_rows()
                 self.neighbours, self.neighbours_note = ids, note
                 if self._method == "pca" or epoch in self._refined:
                     self.layout_status = ""  # after the points: watchers see them in place
