@@ -812,6 +812,15 @@ def test_every_point_stands_out_from_the_plot_in_light_and_dark(lab_page, theme,
     print(f"{theme}: ramp {page.locator('.nbp-pop').first.get_attribute('data-ramp')},"
           f" point contrast min {got.min():.2f}:1, median {np.median(got):.2f}:1")
     assert len(got) == 1000 and got.min() >= 3
+    # the legend's ramp shows the same stretch of viridis as the points
+    from .test_population import viridis_hex
+
+    t0, t1 = map(float, page.locator(".nbp-pop").first.get_attribute("data-ramp").split())
+    ends = page.evaluate("() => getComputedStyle(document.querySelector('.nbp-ramp'))"
+                         ".backgroundImage.match(/rgb\\([^)]*\\)/g)")
+    want = [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})"
+            for c in (viridis_hex(t0), viridis_hex(t1))]
+    assert [ends[0], ends[-1]] == want
     if not light:
         _switch_theme(page, "JupyterLab Light", True)
 

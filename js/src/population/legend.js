@@ -43,18 +43,19 @@ export function renderLegend(legend, { color, size, colorName, sizeName, pointSi
       }
       legend.appendChild(ul);
     } else {
-      const ramp = h("div", "nbp-ramp nbp-legend-color");
+      const bar = h("div", "nbp-ramp nbp-legend-color");
       // the stretch of viridis the points are drawn with (rampRange: 3:1 on the background)
+      const [t0, t1] = ramp;
       const stops = [0, 0.25, 0.5, 0.75, 1]
-        .map((t) => `${viridis(ramp[0] + (ramp[1] - ramp[0]) * t)} ${t * 100}%`);
-      ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+        .map((t) => `${viridis(t0 + (t1 - t0) * t)} ${t * 100}%`);
+      bar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
       const labels = h("div", "nbp-ramp-labels");
       const [below, above] = c.clipped || [false, false];
       labels.append(
         h("span", "nbp-min", (below ? "≤ " : "") + formatNumber(c.domain[0])),
         h("span", "nbp-max", (above ? "≥ " : "") + formatNumber(c.domain[1])),
       );
-      legend.append(ramp, labels);
+      legend.append(bar, labels);
     }
   }
   const s = size;
