@@ -12,6 +12,8 @@ export const SHORTCUTS = [
   ["search box", "class names and text, or expressions: loss > 1 and label == 3, correct == False, pred != label"],
   ["Enter in the search box", "zoom to the matches (Reset view shows all again)"],
   ["click a legend entry", "hide or show that category"],
+  ["Structure", "density contours and a label per cluster: dominant class and share · accuracy · size"],
+  ["Layout · Layer", "lay the points out by PCA / UMAP / t-SNE, from all layers or one (needs a kernel)"],
   ["← → on the epoch slider", "previous · next epoch"],
 ];
 
