@@ -2,16 +2,24 @@
 // Python and JS meet only through traits (binary arrays) and custom messages (hover previews).
 // Split by UI part as jupyter-scatter is: population/renderer.js (shared WebGL renderer,
 // KD-tree, WebGL probe), population/legend.js, population/tooltip.js (hover card),
-// population/tools.js (lasso tool, search box, layout switch, shortcuts legend),
+// population/tools.js (lasso tool, search box, layout and layer switches, shortcuts legend),
+// population/controls.js (colour and size pickers, epoch scrubber), population/selecting.js
+// (selection both ways), population/structure.js (density contours and cluster labels, from
+// density.js and clusters.js), population/theme.js,
 // population/dom.js (helpers, theme colours, keys); this file wires them to the model.
 // Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
 import createScatterplot from "regl-scatterplot";
-import { decodeArray, encodeArray } from "./codecs.js";
+import { decodeArray } from "./codecs.js";
 import { cssToHex, h, keepKeys } from "./population/dom.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
 import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
+import { channelPickers, epochScrubber } from "./population/controls.js";
+import { linkSelection } from "./population/selecting.js";
+import { followTheme } from "./population/theme.js";
 import { createTooltip } from "./population/tooltip.js";
-import { lassoTool, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
+import { answerSearch } from "./search.js";
+import { structureOverlay } from "./population/structure.js";
+import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
   PALETTE,
   colorTable,
@@ -20,6 +28,7 @@ import {
   packLayout,
   packedSlot,
   pointArrays,
+  rampRange,
   rgba,
   sizeTable,
   spreadTable,
@@ -29,6 +38,7 @@ import {
 
 export { cssToHex, keepKeys } from "./population/dom.js";
 export { spatialIndex, webglAvailable } from "./population/renderer.js";
+export { screenTransform } from "./population/structure.js";
 
 function decodeChannels(raw) {
   const out = {};
@@ -38,6 +48,11 @@ function decodeChannels(raw) {
   return out;
 }
 
+const OPACITY = 0.85; // of every point (a selection dims the others further)
+// every point's colour against the plot's background (WCAG's 3:1 for graphics, with a margin
+// for the rounding of the WebGL blend)
+const MIN_CONTRAST = 3.2;
+
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
   el.appendChild(root);
@@ -45,12 +60,7 @@ function render({ model, el }) {
 
   const bar = h("div", "nbp-bar");
   const title = h("span", "nbp-title");
-  const colorSel = h("select", "nbp-color");
-  const sizeSel = h("select", "nbp-size");
-  const colorLabel = h("label", null, "Colour ");
-  colorLabel.appendChild(colorSel);
-  const sizeLabel = h("label", null, "Size ");
-  sizeLabel.appendChild(sizeSel);
+  const pickers = channelPickers(model);
   const resetBtn = h("button", "nbp-reset", "Reset view");
   resetBtn.title = "show every point again (after zooming or panning)";
   const lasso = lassoTool((on) => {
@@ -60,14 +70,11 @@ function render({ model, el }) {
   });
   const search = searchBox(model, () => zoomToSelection());
   const method = methodSwitch(model);
+  const layer = layerSwitch(model);
   const help = shortcutsLegend();
-  const epochLabel = h("label", "nbp-epoch");
-  const epochInput = h("input");
-  epochInput.type = "range";
-  const epochText = h("span");
-  epochLabel.append("Epoch ", epochInput, epochText);
-  bar.append(title, colorLabel, sizeLabel, method.label, search.box, lasso.button, resetBtn,
-    help.button, epochLabel);
+  const scrubber = epochScrubber(model);
+  bar.append(title, pickers.colorLabel, pickers.sizeLabel, method.label, layer.label, search.box,
+    lasso.button, resetBtn, help.button, scrubber.label);
 
   const body = h("div", "nbp-body");
   const plot = h("div", "nbp-plot");
@@ -85,12 +92,11 @@ function render({ model, el }) {
     drawn: false,
     draws: 0,
     hovered: -1,
-    lassoing: false,
-    lassoEnded: -Infinity,
     layout: [[], []], // columns whose codes z and w hold (packLayout)
     packed: new Map(), // column -> the codes array packed into z or w
     z: null,
     w: null,
+    ramp: [0, 1], // the stretch of viridis with 3:1 contrast on the plot's background
   };
 
   // height > 0: the plot's height in px; 0: the plot fills the height its container gives
@@ -147,9 +153,9 @@ function render({ model, el }) {
     pointSize: 4,
     pointSizeSelected: 3,
     pointOutlineWidth: 2,
-    opacity: 0.85,
+    opacity: OPACITY,
     // a selected sample stands out by its ring and size; the others stay readable (one
-    // selected: barely dimmed, many: dimmed more, see dimFor)
+    // selected: barely dimmed, many: dimmed more, see selecting.js)
     opacityInactiveMax: 0.8,
     lassoMinDelay: 10,
     lassoMinDist: 2,
@@ -159,10 +165,15 @@ function render({ model, el }) {
   });
   // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
   canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
+  const structure = structureOverlay({
+    plot, model, scatterplot,
+    points: () => (state.drawn ? { x: state.x, y: state.y, key: state.draws,
+      channels: state.channels, names: model.get("class_names") || [] } : null),
+  });
+  bar.insertBefore(structure.button, resetBtn);
   const tooltip = createTooltip({
     plot, model, colorChannel: () => ({ channel: currentChannel("color"), name: model.get("color") }),
   });
-  const dimFor = (count) => (count > 1 ? 0.45 : 0.8); // the others' opacity under a selection
 
   // --- drawing -----------------------------------------------------------------------------
   const currentChannel = (name) => state.channels[model.get(name)];
@@ -182,7 +193,7 @@ function render({ model, el }) {
     const base = model.get("point_size");
     const cs = c && packedSlot(layout, model.get("color"));
     const ss = s && packedSlot(layout, model.get("size"));
-    const colors = cs ? colorTable(c).map(rgba) : [rgba(PALETTE[0])];
+    const colors = cs ? colorTable(c, state.ramp).map(rgba) : [rgba(PALETTE[0])];
     const sizes = ss ? spreadTable(sizeTable(s, base), ss) : [base];
     // regl-scatterplot compares a new size table with the old one as a *set* of values, so a
     // table that only moved (same sizes, other slot) would be ignored: a last entry, never
@@ -281,6 +292,7 @@ function render({ model, el }) {
     root.dataset.draws = String(state.draws);
     root.dataset.lastDrawMs = String(performance.now() - t0);
     root.dataset.points = String(state.n);
+    structure.update();
     renderStatus();
   }
 
@@ -331,80 +343,11 @@ function render({ model, el }) {
     scatterplot.filter(keep, { preventEvent: true });
   }
 
-  // --- selection (both ways) ----------------------------------------------------------------
-  let fromPython = false;
-  function applySelectionFromModel() {
-    if (!state.drawn) return;
-    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
-    const one = model.get("selected");
-    const points = sel.length ? Array.from(sel) : one >= 0 ? [one] : [];
-    const current = scatterplot.get("selectedPoints") || [];
-    const same = current.length === points.length && points.every((p, k) => current[k] === p);
-    fromPython = true;
-    if (same) {
-      // nothing to do (a deselect or re-select would cost a redraw of every point)
-    } else if (points.length) {
-      const dim = dimFor(points.length);
-      if (scatterplot.get("opacityInactiveMax") !== dim) scatterplot.set({ opacityInactiveMax: dim });
-      scatterplot.select(points, { preventEvent: true });
-    }
-    else scatterplot.deselect({ preventEvent: true });
-    fromPython = false;
-    renderStatus();
-  }
-
-  // A sample selected in another view (the suspects list, a neighbour) and not part of the
-  // selection replaces it: every view shows that one sample.
-  const onSelected = () => {
-    const one = model.get("selected");
-    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
-    if (one >= 0 && !sel.includes(one)) {
-      model.set("selection", encodeArray(Uint32Array.of(one)));
-      model.save_changes();
-    }
-    applySelectionFromModel();
-  };
-
-  function zoomToSelection() {
-    const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
-    if (!state.drawn || !sel.length) return;
-    scatterplot.zoomToPoints(Array.from(sel), { padding: 0.15, transition: true, transitionDuration: 400 });
-  }
-
-  // regl-scatterplot publishes "select" between "lassoStart" and "lassoEnd".
-  scatterplot.subscribe("lassoStart", () => {
-    state.lassoing = true;
-  });
-  scatterplot.subscribe("lassoEnd", () => {
-    state.lassoing = false;
-    state.lassoEnded = performance.now();
-  });
-  scatterplot.subscribe("select", ({ points }) => {
-    if (fromPython) return;
-    if (!state.lassoing && performance.now() - state.lassoEnded < 300) {
-      // A lasso closed near where it began also fires a click on the point under the mouse:
-      // keep the lasso's selection.
-      applySelectionFromModel();
-      return;
-    }
-    if (state.lassoing) {
-      model.set("selected", -1);
-      model.set("selection", encodeArray(Uint32Array.from(points)));
-    } else {
-      const i = points[points.length - 1];
-      model.set("selected", i);
-      model.set("selection", encodeArray(Uint32Array.of(i)));
-    }
-    model.save_changes();
-    renderStatus();
-  });
-  scatterplot.subscribe("deselect", () => {
-    if (fromPython) return;
-    model.set("selected", -1);
-    model.set("selection", encodeArray(new Uint32Array(0)));
-    model.save_changes();
-    renderStatus();
-  });
+  // --- selection (both ways, population/selecting.js) -------------------------------------------
+  const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
+    onChange: () => renderStatus() });
+  const applySelectionFromModel = selecting.apply;
+  const zoomToSelection = selecting.zoomTo;
 
   function renderStatus() {
     const sel = decodeArray(model.get("selection"));
@@ -427,45 +370,29 @@ function render({ model, el }) {
       color: currentChannel("color"), size: currentChannel("size"),
       colorName: model.get("color"), sizeName: model.get("size"),
       pointSize: model.get("point_size"), hiddenCodes: state.hidden, onToggle: applyFilter,
+      ramp: state.ramp,
     });
   }
 
   // --- dropdowns and epoch scrubber ------------------------------------------------------------
-  function renderSelects() {
-    for (const [sel, trait] of [[colorSel, "color"], [sizeSel, "size"]]) {
-      sel.replaceChildren();
-      for (const name of model.get("columns")) {
-        const opt = h("option", null, name);
-        opt.value = name;
-        sel.appendChild(opt);
-      }
-      sel.value = model.get(trait);
-    }
-  }
-  colorSel.addEventListener("change", () => {
-    model.set("color", colorSel.value);
-    model.save_changes();
-  });
-  sizeSel.addEventListener("change", () => {
-    model.set("size", sizeSel.value);
-    model.save_changes();
-  });
   resetBtn.addEventListener("click", () => scatterplot.reset());
   // JupyterLab would take a (shift+)mousedown on the output as a cell-selection gesture and
   // keep the drag from the canvas: the press stays in the plot.
   const keepPress = (e) => e.stopPropagation();
   plot.addEventListener("mousedown", keepPress);
   plot.addEventListener("pointerdown", keepPress);
-  // The selection ring follows the theme: the plot's background (--nbp-bg) has a tiny
-  // transition, so a theme switch fires transition events, and once it has run its course
-  // the points are redrawn with the new text colour.
-  let themeTimer = 0;
-  const onThemeChange = () => {
-    clearTimeout(themeTimer);
-    themeTimer = setTimeout(applyTheme, 60);
-  };
+  // The theme's colours (population/theme.js): the continuous ramp and the selection ring.
   const applyTheme = () => {
-    const ink = cssToHex(getComputedStyle(plot).color, "#000000");
+    const style = getComputedStyle(plot);
+    // a continuous colour keeps 3:1 contrast on this theme's background (rampRange)
+    const ramp = rampRange(cssToHex(style.backgroundColor, "#ffffff"), MIN_CONTRAST, OPACITY);
+    if (ramp.join() !== state.ramp.join()) {
+      state.ramp = ramp;
+      root.dataset.ramp = ramp.join(" ");
+      renderLegend();
+      if (state.drawn) scatterplot.set(encodingSettings(state.layout));
+    }
+    const ink = cssToHex(style.color, "#000000");
     if (ink !== root.dataset.ink) {
       root.dataset.ink = ink;
       // the ring of a selected point and a hovered point (regl-scatterplot's default hover
@@ -473,29 +400,8 @@ function render({ model, el }) {
       scatterplot.set({ backgroundColor: ink, pointColorHover: ink });
     }
   };
-  const THEME_EVENTS = ["transitionrun", "transitionend", "transitioncancel"];
-  for (const ev of THEME_EVENTS) plot.addEventListener(ev, onThemeChange);
+  const unfollowTheme = followTheme(plot, applyTheme);
 
-
-  function renderEpochs() {
-    const epochs = model.get("epochs") || [];
-    epochLabel.style.display = epochs.length > 1 ? "" : "none";
-    epochInput.min = "0";
-    epochInput.max = String(Math.max(0, epochs.length - 1));
-    epochInput.step = "1";
-    const idx = Math.max(0, epochs.indexOf(model.get("epoch")));
-    epochInput.value = String(idx);
-    epochText.textContent = ` ${epochs[idx] ?? ""}`;
-  }
-  epochInput.addEventListener("input", () => {
-    const epochs = model.get("epochs") || [];
-    epochText.textContent = ` ${epochs[Number(epochInput.value)] ?? ""}`;
-  });
-  epochInput.addEventListener("change", () => {
-    const epochs = model.get("epochs") || [];
-    model.set("epoch", epochs[Number(epochInput.value)]);
-    model.save_changes();
-  });
 
   // Epoch changes animate the points to their new place; counted for tests and benchmarks.
   let transitions = 0;
@@ -517,12 +423,13 @@ function render({ model, el }) {
   // A saved report has no kernel to send another epoch's layout: it carries every epoch's
   // coordinates and codes (`epoch_frames`, empty when live) and moves the points itself.
   const onEpoch = () => {
-    renderEpochs();
+    scrubber.render();
     const frame = (model.get("epoch_frames") || {})[String(model.get("epoch"))];
     if (!frame) return;
     model.set("x", frame.x);
     model.set("y", frame.y);
     if (frame.neighbours) model.set("neighbours", frame.neighbours);
+    if (frame.rows) model.set("rows", frame.rows);
     model.set("channels", frame.channels); // one coalesced draw, animated
   };
   const onChannels = () => {
@@ -532,12 +439,11 @@ function render({ model, el }) {
   };
   const onColor = () => {
     state.hidden.clear();
-    colorSel.value = model.get("color");
-    sizeSel.value = model.get("size");
+    pickers.sync();
     renderLegend();
     if (currentChannel("color") && currentChannel("size")) scheduleDraw({ transition: false });
   };
-  const onColumns = () => renderSelects();
+  const onColumns = () => pickers.render();
   const onTitle = () => {
     title.textContent = model.get("title");
   };
@@ -548,7 +454,7 @@ function render({ model, el }) {
     if (onSized) onSized();
     track(b);
     if (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height")) {
-      scatterplot.set(b);
+      scatterplot.set(b).then(() => structure.follow());
     }
   };
   const onHeight = () => {
@@ -560,6 +466,19 @@ function render({ model, el }) {
     scheduleDraw({ transition: false });
   };
   const onPreviewInline = () => tooltip.clear();
+  // A view on its own answers its search box over its own rows (`rows`); in the Explorer the
+  // selection view answers over its rows instead (`rows` stays empty there).
+  const ownRows = () => {
+    const rows = model.get("rows") || {};
+    return Object.keys(rows).length ? rows : null;
+  };
+  const onSearch = () => {
+    const rows = ownRows();
+    if (rows) answerSearch(model, rows, Object.keys(rows), model.get("class_names") || []);
+  };
+  const onRows = () => {
+    if (String(model.get("search")).trim()) onSearch(); // the matches of this epoch
+  };
   const handlers = {
     "change:x": onXY,
     "change:y": onXY,
@@ -567,9 +486,9 @@ function render({ model, el }) {
     "change:color": onColor,
     "change:size": onColor,
     "change:columns": onColumns,
-    "change:selected": onSelected,
+    "change:selected": selecting.onSelected,
     "change:selection": applySelectionFromModel,
-    "change:epochs": renderEpochs,
+    "change:epochs": scrubber.render,
     "change:epoch": onEpoch,
     "change:title": onTitle,
     "change:layout_status": renderStatus,
@@ -579,10 +498,18 @@ function render({ model, el }) {
     "change:marked": () => state.drawn && applyFilter(),
     "change:only_marked": () => state.drawn && applyFilter(),
     "change:searchable": search.render,
-    "change:search": search.render,
+    "change:search": () => {
+      search.render();
+      onSearch();
+    },
+    "change:rows": onRows,
     "change:search_note": search.render,
     "change:layout_methods": method.render,
     "change:layout_method": method.render,
+    "change:layout_layers": layer.render,
+    "change:layout_layer": layer.render,
+    "change:structure": structure.render,
+    "change:class_names": () => structure.update(true),
   };
   for (const [event, fn] of Object.entries(handlers)) model.on(event, fn);
 
@@ -592,8 +519,7 @@ function render({ model, el }) {
 
   state.channels = decodeChannels(model.get("channels"));
   onTitle();
-  renderSelects();
-  renderEpochs();
+  if (box()) applyTheme(); // laid out already: the first draw in the theme's ramp
   renderLegend();
   scheduleDraw();
 
@@ -602,8 +528,8 @@ function render({ model, el }) {
     model.off("msg:custom", tooltip.onCustom);
     tooltip.destroy();
     search.destroy();
-    for (const ev of THEME_EVENTS) plot.removeEventListener(ev, onThemeChange);
-    clearTimeout(themeTimer);
+    structure.destroy();
+    unfollowTheme();
     resizer.disconnect();
     scatterplot.destroy();
     shared().plots.delete(plotId);

@@ -33,8 +33,44 @@ export function viridis(t) {
   return hex(VIRIDIS[i].map((a, k) => a + (VIRIDIS[i + 1][k] - a) * f));
 }
 
-/** Colour of every code 0..255 for a channel: palette by category, or viridis by value. */
-export function colorTable(channel) {
+/** WCAG relative luminance of #rrggbb. */
+export function luminance(color) {
+  const v = [1, 3, 5].map((k) => parseInt(color.slice(k, k + 2), 16) / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+}
+
+/** WCAG contrast ratio of two #rrggbb colours (1 to 21). */
+export function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * The part [t0, t1] of viridis a continuous column is drawn with on `background` (#rrggbb):
+ * the widest stretch whose every colour, painted at `opacity` over it, keeps `min` contrast
+ * against it, so no point fades into the plot (on a dark theme viridis' dark purple end
+ * would, on a light one its yellow end). [0, 1] when all of it does.
+ */
+export function rampRange(background, min = 3, opacity = 1, steps = 200) {
+  const bg = [1, 3, 5].map((k) => parseInt(background.slice(k, k + 2), 16));
+  const painted = (color) => hex([1, 3, 5].map((k, j) =>
+    parseInt(color.slice(k, k + 2), 16) * opacity + bg[j] * (1 - opacity)));
+  const ok = Array.from({ length: steps + 1 },
+    (_, k) => contrast(painted(viridis(k / steps)), background) >= min);
+  let best = [0, -1], start = -1;
+  ok.forEach((good, k) => {
+    if (good && start < 0) start = k;
+    if (good && k - start > best[1] - best[0]) best = [start, k];
+    if (!good) start = -1;
+  });
+  if (best[1] < 0) return [0, 1]; // no stretch passes (a mid-grey background): all of it
+  return [best[0] / steps, best[1] / steps];
+}
+
+/** Colour of every code 0..255 for a channel: palette by category, or viridis by value
+ * (over `range` of viridis: rampRange). */
+export function colorTable(channel, range = [0, 1]) {
   const table = new Array(256).fill(MISSING_COLOR);
   if (channel.kind === "categorical") {
     const cats = channel.categories.map(String);
@@ -47,7 +83,8 @@ export function colorTable(channel) {
       if (i < MISSING) table[i] = PALETTE[i % PALETTE.length];
     });
   } else {
-    for (let c = 0; c < MISSING; c++) table[c] = viridis(c / (MISSING - 1));
+    const [t0, t1] = range;
+    for (let c = 0; c < MISSING; c++) table[c] = viridis(t0 + ((t1 - t0) * c) / (MISSING - 1));
   }
   return table;
 }

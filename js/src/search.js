@@ -9,6 +9,7 @@
 //     `text contains "bad"` / `column contains ...` for a substring; or
 //   * plain text: a case-insensitive substring of a class name (label, prediction), any text
 //     column or the sample's preview text.
+import { encodeArray } from "./codecs.js";
 import { numbers } from "./tables.js";
 
 const CLASS_COLUMNS = ["label", "pred"];
@@ -151,3 +152,21 @@ export function searchRows(table, columns, names, query, texts = null) {
   return { rows, note };
 }
 
+
+/**
+ * Answer the population view's search box (`population`'s `search`) over `table`: the note
+ * says how many matched (or what is wrong), and the matches become the selection (one match
+ * is also the selected sample). The one way a search is answered: by the Explorer's selection
+ * view over its rows, or by a plain population view over its own (`rows`).
+ */
+export function answerSearch(population, table, columns, names) {
+  const query = population.get("search");
+  const inline = population.get("preview_inline");
+  const found = searchRows(table, columns, names, query, inline && inline.texts ? inline.texts : null);
+  population.set("search_note", found.note);
+  if (String(query).trim() && !/^cannot/.test(found.note)) {
+    population.set("selected", found.rows.length === 1 ? found.rows[0] : -1);
+    population.set("selection", encodeArray(found.rows));
+  }
+  population.save_changes();
+}

@@ -7,7 +7,7 @@
 import { decodeArray, encodeArray } from "./codecs.js";
 import { className, clipText, el, formatValue } from "./details.js";
 import { thumbnail } from "./previews.js";
-import { searchRows } from "./search.js";
+import { answerSearch } from "./search.js";
 import { modelOf, numbers, rowOf, tableAt } from "./tables.js";
 
 /** `rows` (sample indices) sorted by column `key` of `table` (numbers or text), stable. */
@@ -235,18 +235,8 @@ async function render({ model, el: root }) {
   };
   // The scatter's search box: its query over this epoch's rows (and the preview texts)
   // selects the matches; the box shows how many (or what is wrong with the query).
-  const onSearch = () => {
-    const query = population.get("search");
-    const inline = population.get("preview_inline");
-    const found = searchRows(currentTable(), model.get("columns"), model.get("class_names"),
-      query, inline && inline.texts ? inline.texts : null);
-    population.set("search_note", found.note);
-    if (String(query).trim() && !/^cannot/.test(found.note)) {
-      population.set("selected", found.rows.length === 1 ? found.rows[0] : -1);
-      population.set("selection", encodeArray(found.rows));
-    }
-    population.save_changes();
-  };
+  const onSearch = () => answerSearch(population, currentTable(), model.get("columns"),
+    model.get("class_names"));
   const onSearchEpoch = () => {
     if (String(population.get("search")).trim()) onSearch(); // the matches of this epoch
   };

@@ -5,6 +5,7 @@ import {
   PALETTE,
   codeLabel,
   codeValue,
+  contrast,
   colorTable,
   formatNumber,
   normalizeXY,
@@ -12,6 +13,7 @@ import {
   packLayout,
   packedSlot,
   pointArrays,
+  rampRange,
   rgba,
   sizeTable,
   spreadTable,
@@ -160,5 +162,40 @@ describe("codes packed into z and w", () => {
     const p = pointArrays(Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6),
       Float32Array.of(7, 8));
     expect(p).toEqual([[1, 3, 5, 7], [2, 4, 6, 8]]);
+  });
+});
+
+describe("the continuous ramp per theme", () => {
+  const grades = (bg, range) =>
+    Array.from({ length: 255 }, (_, c) => contrast(colorTable({ kind: "continuous" }, range)[c], bg));
+
+  it("keeps every colour at 3:1 or more on JupyterLab's dark and light backgrounds", () => {
+    for (const bg of ["#111111", "#ffffff", "#000000", "#1e1e1e"]) {
+      const range = rampRange(bg);
+      expect(Math.min(...grades(bg, range))).toBeGreaterThanOrEqual(3);
+      expect(range[1] - range[0]).toBeGreaterThan(0.5); // most of viridis still in use
+    }
+    // on dark, viridis' dark purple end is what goes; on light, its yellow end
+    expect(rampRange("#111111")[0]).toBeGreaterThan(0.2);
+    expect(rampRange("#111111")[1]).toBe(1);
+    expect(rampRange("#ffffff")).toEqual([0, expect.any(Number)]);
+    expect(rampRange("#ffffff")[1]).toBeLessThan(0.8);
+    // the whole of viridis would not: its ends fade into those backgrounds
+    expect(Math.min(...grades("#111111", [0, 1]))).toBeLessThan(2);
+    expect(Math.min(...grades("#ffffff", [0, 1]))).toBeLessThan(1.5);
+  });
+
+  it("measures contrast as WCAG does", () => {
+    expect(contrast("#000000", "#ffffff")).toBeCloseTo(21, 5);
+    expect(contrast("#777777", "#777777")).toBe(1);
+    expect(contrast("#767676", "#ffffff")).toBeCloseTo(4.54, 2);
+  });
+
+  it("takes the points' opacity into account (a faint point shows less of its colour)", () => {
+    const solid = rampRange("#111111"), faint = rampRange("#111111", 3, 0.85);
+    expect(faint[0]).toBeGreaterThan(solid[0]);
+    const painted = (c) => "#" + [1, 3, 5].map((k) => Math.round(parseInt(c.slice(k, k + 2), 16)
+      * 0.85 + 0x11 * 0.15).toString(16).padStart(2, "0")).join("");
+    expect(contrast(painted(viridis(faint[0])), "#111111")).toBeGreaterThanOrEqual(3);
   });
 });

@@ -761,6 +761,165 @@ def test_projection_switch_changes_the_layout(lab_page):
         arg=before.tolist(), timeout=30_000)
 
 
+def test_layer_switch_lays_the_points_out_by_one_layer(lab_page):
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    positions = """() => { const c = document.querySelector('.nbp-plot canvas');
+      return Array.from({length: 1000}, (_, i) => c.nbpScreenPosition(i)); }"""
+    before = np.asarray(page.evaluate(positions))
+    layers = eval_json("[b['name'] for b in ex.run.snapshot().layout]")
+    switch = page.locator(".nbp-explorer .nbp-layer select").first
+    assert switch.evaluate("(s) => Array.from(s.options, (o) => o.value)") == ["", *layers]
+    draws = int(page.locator(".nbp-pop").first.get_attribute("data-draws"))
+    switch.select_option(layers[0])
+    # computed in the kernel in the background, the status line saying so, then drawn
+    page.wait_for_function(
+        "(d) => !/computing/.test(document.querySelector('.nbp-pop .nbp-status').textContent)"
+        " && Number(document.querySelector('.nbp-pop').dataset.draws) > d", arg=draws,
+        timeout=60_000)
+    page.wait_for_function(STILL_JS, timeout=10_000)
+    assert eval_json("ex.population.layout_layer") == layers[0]
+    assert f"layer {layers[0]}" in eval_json("ex.population.neighbours_note")
+    after = np.asarray(page.evaluate(positions))
+    moved = np.median(np.hypot(*(after - before).T))
+    print(f"all layers -> {layers[0]}: median point moved {moved:.0f} px")
+    assert moved > 20
+    page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
+    switch.select_option("")
+    page.wait_for_function(
+        "(b) => { const c = document.querySelector('.nbp-plot canvas');"
+        " return b.every(([x, y], i) => { const [u, v] = c.nbpScreenPosition(i);"
+        " return Math.abs(u - x) < 2 && Math.abs(v - y) < 2; }); }",
+        arg=before.tolist(), timeout=30_000)
+
+
+@pytest.mark.parametrize("theme,light", [("JupyterLab Dark", False), ("JupyterLab Light", True)])
+def test_every_point_stands_out_from_the_plot_in_light_and_dark(lab_page, theme, light):
+    """Coloured by loss (the default), the lowest-loss points on Lab Dark would be viridis'
+    dark purple on #111 (about 1.5:1): every point's centre keeps 3:1 to the background."""
+    from .test_population import point_contrasts
+
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    _switch_theme(page, theme, light)
+    assert eval_json("ex.population.color") == "loss"
+    page.wait_for_function(
+        "(l) => { const p = document.querySelector('.nbp-pop');"
+        " return l ? !p.dataset.ramp || p.dataset.ramp.startsWith('0 ')"
+        " : p.dataset.ramp && !p.dataset.ramp.startsWith('0 '); }", arg=light, timeout=10_000)
+    page.wait_for_function(STILL_JS, timeout=10_000)
+    got = point_contrasts(page)
+    print(f"{theme}: ramp {page.locator('.nbp-pop').first.get_attribute('data-ramp')},"
+          f" point contrast min {got.min():.2f}:1, median {np.median(got):.2f}:1")
+    assert len(got) == 1000 and got.min() >= 3
+    # the legend's ramp shows the same stretch of viridis as the points
+    from .test_population import viridis_hex
+
+    t0, t1 = map(float, page.locator(".nbp-pop").first.get_attribute("data-ramp").split())
+    ends = page.evaluate("() => getComputedStyle(document.querySelector('.nbp-ramp'))"
+                         ".backgroundImage.match(/rgb\\([^)]*\\)/g)")
+    want = [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})"
+            for c in (viridis_hex(t0), viridis_hex(t1))]
+    assert [ends[0], ends[-1]] == want
+    if not light:
+        _switch_theme(page, "JupyterLab Light", True)
+
+
+# What the first scatter's structure overlay draws: contour paths, cluster labels (text and
+# box, relative to the plot) and each labelled cluster's members (the page's own hook).
+STRUCTURE_JS = """() => {
+  const plot = document.querySelector('.nbp-explorer .nbp-plot');
+  const box = plot.getBoundingClientRect();
+  const paths = Array.from(plot.querySelectorAll('.nbp-contours path'));
+  const labels = Array.from(plot.querySelectorAll('.nbp-cluster-label'), (l) => {
+    const r = l.getBoundingClientRect();
+    return { text: l.textContent, cx: r.left + r.width / 2 - box.left,
+             cy: r.top + r.height / 2 - box.top, visible: l.getClientRects().length > 0 };
+  });
+  return { segments: paths.map((p) => (p.getAttribute('d').match(/M/g) || []).length),
+           labels, width: box.width, height: box.height, ms: Number(plot.dataset.structureMs),
+           clusters: plot.nbpClusters() };
+}"""
+
+
+@pytest.mark.parametrize("width,theme,light", [(800, "JupyterLab Light", True),
+                                               (1920, "JupyterLab Dark", False)])
+def test_structure_draws_contours_and_labels_clusters_by_their_samples(lab_page, width, theme,
+                                                                      light):
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    settle(page, width)
+    _switch_theme(page, theme, light)
+    pop = page.locator(".nbp-explorer .nbp-pop").first
+    # on the t-SNE layout (the model's classes apart; cached once computed), as a user would
+    draws = int(pop.get_attribute("data-draws"))
+    if eval_json("ex.population.layout_method") != "tsne":
+        pop.locator(".nbp-method select").select_option("tsne")
+        page.wait_for_function(
+            "(d) => !/tsne layout/.test(document.querySelector('.nbp-pop .nbp-status')"
+            ".textContent) && Number(document.querySelector('.nbp-pop').dataset.draws) > d",
+            arg=draws, timeout=240_000)
+        page.wait_for_function(STILL_JS, timeout=10_000)
+    button = pop.locator(".nbp-structure-tool")
+    assert not pop.locator(".nbp-cluster-label").first.is_visible()
+    button.click()
+    page.wait_for_function("() => document.querySelector('.nbp-explorer .nbp-cluster-label')",
+                           timeout=10_000)
+    assert eval_json("ex.population.structure") is True
+    got = page.evaluate(STRUCTURE_JS)
+    print(f"{width} px {theme}: {len(got['labels'])} clusters in {got['ms']} ms,",
+          [lab["text"] for lab in got["labels"]], "contour segments", got["segments"])
+    assert len(got["segments"]) == 5 and min(got["segments"]) > 3
+    assert 5 <= len(got["labels"]) <= 12  # a 97 % model's ten classes lie apart
+    # every label sits on the plot, at the centre of its cluster's points on screen
+    for lab, cluster in zip(got["labels"], got["clusters"]):
+        assert lab["text"] == cluster["text"]
+        assert 0 <= lab["cx"] <= got["width"] and 0 <= lab["cy"] <= got["height"]
+    # the biggest cluster's label names the class that dominates its samples, its accuracy
+    # and its size, as the kernel counts them from the run's table
+    top = got["clusters"][0]
+    members = top["members"]
+    assert len(members) == top["size"] and len(members) >= 1000 * 0.01
+    truth = eval_json(
+        f"(lambda d: {{'label': str(ex.class_names[int(d.label.mode()[0])]),"
+        f" 'share': float((d.label == d.label.mode()[0]).mean()),"
+        f" 'acc': float(d.correct.mean())}})(ex.population.data.iloc[{members}])")
+    assert top["dominant"] == truth["label"] and truth["share"] > 0.5
+    assert abs(top["share"] - truth["share"]) < 1e-9
+    assert abs(top["accuracy"] - truth["acc"]) < 1e-9
+    expected = (f"{truth['label']} {round(truth['share'] * 100)}% · "
+                f"acc {round(truth['acc'] * 100)}% · {len(members):,}")
+    assert got["labels"][0]["text"] == expected
+    # labels are legible on the plot in this theme
+    contrast = page.evaluate(CONTRAST_JS, ".nbp-explorer .nbp-cluster-labels")
+    print(theme, "cluster label contrast:", contrast["worst"][:1])
+    assert contrast["count"] >= 2 and contrast["worst"][0]["ratio"] >= 4.5
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".nbp-explorer .nbp-pop").first.screenshot(
+        path=str(servers.ARTIFACTS / f"structure-{width}-{'light' if light else 'dark'}.png"))
+    # the overlay follows the camera: zoomed in, the top label still sits on its cluster's
+    # centre (the mean of its points' screen positions)
+    canvas = page.locator(".nbp-explorer .nbp-plot canvas").first
+    b = canvas.bounding_box()
+    page.mouse.move(b["x"] + b["width"] * 0.5, b["y"] + b["height"] * 0.5)
+    page.mouse.wheel(0, -200)
+    page.wait_for_function(STILL_JS, timeout=10_000)
+    centre = page.evaluate("""(m) => {
+      const c = document.querySelector('.nbp-explorer .nbp-plot canvas');
+      const p = m.map((i) => c.nbpScreenPosition(i));
+      const mean = (k) => p.reduce((a, q) => a + q[k], 0) / p.length;
+      return [mean(0), mean(1)];
+    }""", members)
+    moved = page.evaluate(STRUCTURE_JS)["labels"][0]
+    assert abs(moved["cx"] - centre[0]) < 2 and abs(moved["cy"] - centre[1]) < 2, (moved, centre)
+    page.locator(".nbp-reset").first.click()
+    button.click()
+    pop.locator(".nbp-method select").select_option("pca")
+    page.wait_for_function("() => !document.querySelector('.nbp-explorer .nbp-cluster-label')"
+                           "?.getClientRects().length", timeout=10_000)
+    _switch_theme(page, "JupyterLab Light", True)
+
+
 def test_no_console_errors(lab_page):
     page, _ = lab_page
     assert page.console_errors == []

@@ -76,6 +76,43 @@ def canvas_pixels(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
+# viridis at its 9 published stops (js/src/scales.js interpolates between them the same way)
+VIRIDIS = np.array([[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+                    [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]], float)
+
+
+def viridis_hex(t: float) -> str:
+    u = min(1.0, max(0.0, t)) * (len(VIRIDIS) - 1)
+    i = min(len(VIRIDIS) - 2, int(u))
+    rgb = VIRIDIS[i] + (VIRIDIS[i + 1] - VIRIDIS[i]) * (u - i)
+    return "#" + "".join(f"{round(v):02x}" for v in rgb)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb / 255.0
+    c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return c @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def point_contrasts(page, plot: int = 0) -> np.ndarray:
+    """WCAG contrast of every point of a scatter, as painted (the pixel at its centre in a
+    screenshot), against the plot's background; nothing selected, no card or overlay on it."""
+    canvas = page.locator(".nbp-plot canvas").nth(plot)
+    page.mouse.move(0, 0)
+    png = canvas.screenshot()
+    px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
+    centres = np.asarray(canvas.evaluate(
+        "(c) => Array.from({length: Number(c.closest('.nbp-pop').dataset.points)},"
+        " (_, i) => c.nbpScreenPosition(i))"))
+    scale = px.shape[1] / canvas.bounding_box()["width"]
+    cols = np.clip(np.floor(centres[:, 0] * scale).astype(int), 0, px.shape[1] - 1)
+    rows = np.clip(np.floor(centres[:, 1] * scale).astype(int), 0, px.shape[0] - 1)
+    values, counts = np.unique(px.reshape(-1, 3), axis=0, return_counts=True)
+    bg = values[counts.argmax()]  # the plot's background: most of the canvas
+    lum, lum_bg = _luminance(px[rows, cols]), _luminance(bg)
+    return (np.maximum(lum, lum_bg) + 0.05) / (np.minimum(lum, lum_bg) + 0.05)
+
+
 def near_colour(pixels: np.ndarray, hex_colour: str, alpha: float = 0.85, tol: int = 45) -> int:
     """How many pixels show ``hex_colour`` as drawn (blended over white at ``alpha``)."""
     rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
@@ -128,9 +165,15 @@ def test_scatter_draws_coloured_points(digits_page):
     px = canvas_pixels(page)
     painted = (px.min(axis=-1) < 200).sum()
     assert painted > 2_000, f"only {painted} painted pixels: the scatter looks blank"
-    # loss colours: low loss dark purple (viridis 0) and high loss yellow (viridis 1) both appear
-    assert near_colour(px, "#440154") > 200
-    assert near_colour(px, "#fde725") > 20
+    # loss colours: low loss dark purple (viridis 0) and high loss the top of the stretch of
+    # viridis that keeps 3:1 on white (its yellow end would fade into the page) both appear
+    t0, t1 = map(float, page.locator(".nbp-pop").get_attribute("data-ramp").split())
+    assert t0 == 0 and 0.3 < t1 < 0.8
+    assert near_colour(px, viridis_hex(t0)) > 200
+    assert near_colour(px, viridis_hex(t1)) > 20
+    worst = min(point_contrasts(page))
+    print(f"Voila light: lowest contrast of a point's centre on the plot {worst:.2f}:1")
+    assert worst >= 3
     assert page.locator(".nbp-legend-color-title").inner_text() == "Colour: loss"
     assert page.console_errors == []
 
@@ -217,6 +260,32 @@ def test_colour_dropdown_updates_legend_kernel_and_pixels(digits_page):
     palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"]
     assert sum(near_colour(px, c, tol=30) > 30 for c in palette) >= 6
     servers.screenshot(page, "population-by-label")
+
+
+def test_a_view_on_its_own_searches_its_rows(digits_page):
+    """``PopulationView(df)`` outside an Explorer: its search box selects the matching rows
+    (the page answers over the view's own rows), which reach the kernel."""
+    from sklearn.datasets import load_digits
+    from sklearn.naive_bayes import GaussianNB
+
+    page, rec = digits_page
+    d = load_digits()
+    p = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict_proba(d.data)
+    loss = -np.log(np.clip(p[np.arange(len(p)), d.target], 1e-7, 1))
+    box = page.locator(".nbp-search input")
+    note = "document.querySelector('.nbp-search-note').textContent"
+    for query, want in [("label == 3 and loss > 1", (d.target == 3) & (loss > 1)),
+                        ("pred != label", p.argmax(1) != d.target)]:
+        expected = sorted(int(i) for i in np.flatnonzero(want))
+        assert 1 < len(expected) < 1797
+        box.fill(query)
+        page.wait_for_function(f"(n) => {note}.startsWith(`${{n.toLocaleString('en-US')}} match`)",
+                               arg=len(expected), timeout=10_000)
+        servers.wait_for_file_json(rec, lambda r, e=expected: sorted(r["selection"]) == e)
+    box.fill("")
+    box.evaluate("(b) => b.blur()")
+    page.keyboard.press("Escape")
+    servers.wait_for_file_json(rec, lambda r: r["selection"] == [])
 
 
 def test_size_dropdown_resizes_the_painted_points(digits_page):

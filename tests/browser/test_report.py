@@ -492,3 +492,29 @@ def test_explorer_report_searches_and_lists_neighbours_offline(browser, explorer
             "(j) => document.querySelector('.nbp-pop .nbp-status').textContent"
             ".includes(`sample ${j} selected`)", arg=j, timeout=10_000)
         assert page.locator(".nbp-method").evaluate("(e) => e.style.display") == "none"
+
+
+def test_explorer_report_draws_structure_offline_and_has_no_layer_switch(browser,
+                                                                        explorer_report):
+    """With no kernel, the saved page finds its clusters itself: the Structure button draws
+    contours and labels, the biggest cluster's label names the class most of its samples
+    carry; the Layer switch (which needs a kernel) is left out."""
+    path, _, run = explorer_report
+    table = run.snapshot(run.epochs[-1]).table
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=60_000)
+        assert not page.locator(".nbp-pop .nbp-layer").first.is_visible()
+        assert not page.locator(".nbp-pop .nbp-method").first.is_visible()
+        page.locator(".nbp-pop .nbp-structure-tool").first.click()
+        page.wait_for_selector(".nbp-cluster-label", timeout=10_000)
+        segments = page.locator(".nbp-contours path").evaluate_all(
+            "(ps) => ps.map((p) => (p.getAttribute('d').match(/M/g) || []).length)")
+        assert len(segments) == 5 and min(segments) > 3
+        top = page.evaluate("() => document.querySelector('.nbp-plot').nbpClusters()[0]")
+        labels = table["label"].to_numpy()[top["members"]]
+        mode = int(np.bincount(labels).argmax())
+        assert top["dominant"] == str(run.class_names[mode])
+        assert abs(top["share"] - float((labels == mode).mean())) < 1e-9
+        first = page.locator(".nbp-cluster-label").first.inner_text()
+        assert first.startswith(f"{run.class_names[mode]} ") and first.endswith(
+            f"· {len(top['members']):,}")

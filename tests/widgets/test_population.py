@@ -249,3 +249,67 @@ def test_the_layout_switch_lays_the_epoch_out_again_and_a_saved_page_hides_it(di
     view.layout_method = "pca"
     np.testing.assert_allclose(np.stack([view.x, view.y], 1), pca, rtol=1e-6)
     assert view._export_traits()["layout_methods"] == []
+
+
+def test_the_layer_switch_lays_the_epoch_out_from_that_layer_in_the_background(digits_run):
+    import threading
+
+    run = digits_run
+    view = PopulationView.from_run(run)
+    layers = [b["name"] for b in run.snapshot().layout]
+    assert len(layers) > 1 and view.layout_layers == layers and view.layout_layer == ""
+    every = np.stack([view.x, view.y], 1)
+    done = threading.Event()
+    statuses: list[str] = []
+    view.observe(lambda ch: statuses.append(ch["new"]) or (ch["new"] == "" and done.set()),
+                 names="layout_status")
+    view.layout_layer = layers[0]  # what the page's Layer switch does
+    assert done.wait(timeout=60)
+    assert statuses[0].startswith(f"pca layout of epoch {view.epoch}, layer {layers[0]}")
+    # the points are the PCA of that layer's vectors alone (the kernel computes it again)
+    want = np.asarray(run.project(view.epoch, method="pca", layer=layers[0]))
+    np.testing.assert_allclose(np.stack([view.x, view.y], 1), want, rtol=1e-5, atol=1e-6)
+    assert np.abs(want - every).max() > 0.05
+    assert f"layer {layers[0]}" in view.neighbours_note  # the neighbours follow the layer
+    # a name that is no captured layer: the switch goes back
+    view.layout_layer = "no such layer"
+    assert view.layout_layer == layers[0]
+    done.clear()
+    view.layout_layer = ""  # all layers again
+    assert done.wait(timeout=60)
+    np.testing.assert_allclose(np.stack([view.x, view.y], 1), every, rtol=1e-5, atol=1e-6)
+    assert view._export_traits()["layout_layers"] == []  # a saved page has no kernel for it
+    with pytest.raises(nbp.errors.RunError, match="captured layers"):
+        PopulationView.from_run(run, layer="no such layer")
+
+
+def test_the_structure_toggle_sends_the_cluster_labels_codes(monkeypatch, digits_run):
+    import nbperceive.widgets.population as population
+
+    monkeypatch.setattr(population, "INLINE_CHANNEL_BYTES", 10)  # a "large" set
+    view = PopulationView.from_run(digits_run)
+    assert set(view.channels) == {"loss"}
+    assert view.class_names == [str(c) for c in digits_run.class_names]
+    view.structure = True  # what the page's Structure button does
+    assert set(view.channels) == {"loss", "label", "correct"}
+    np.testing.assert_array_equal(view.channels["label"]["codes"],
+                                  encode_channel(view.data["label"])["codes"])
+
+
+def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, digits_run):
+    df, _ = digits_df
+    view = PopulationView(df)
+    assert view.searchable
+    assert set(view.rows) == set(df.columns) - {"x", "y"}
+    np.testing.assert_array_equal(array_from_json(view.rows["label"]["numbers"]),
+                                  df["label"].to_numpy())
+    view.add_column("group", df["label"].to_numpy() % 2)
+    assert "group" in view.rows
+    # a run's view: its epoch's rows, and each saved epoch's in the page
+    run_view = PopulationView.from_run(digits_run)
+    assert "loss" in run_view.rows and "x" not in run_view.rows
+    frames = run_view._export_traits()["epoch_frames"]
+    assert all("loss" in frame["rows"] for frame in frames.values())
+    # the Explorer's selection view answers instead: no second copy of the rows
+    other = PopulationView(df, own_search=False)
+    assert other.rows == {} and not other.searchable

@@ -7,9 +7,10 @@ import { h } from "./dom.js";
 /**
  * Draw the legend into `legend`: `color` / `size` are the decoded channels (null while
  * loading), `hiddenCodes` the set of hidden category codes, changed in place; `onToggle()` runs
- * after a category was hidden or shown.
+ * after a category was hidden or shown; `ramp` the stretch of viridis in use.
  */
-export function renderLegend(legend, { color, size, colorName, sizeName, pointSize, hiddenCodes, onToggle }) {
+export function renderLegend(legend, { color, size, colorName, sizeName, pointSize, hiddenCodes, onToggle,
+  ramp = [0, 1] }) {
   legend.replaceChildren();
   const c = color;
   if (colorName) {
@@ -19,7 +20,7 @@ export function renderLegend(legend, { color, size, colorName, sizeName, pointSi
       const counts = new Uint32Array(256);
       for (const code of c.codes) counts[code] += 1;
       const ul = h("ul", "nbp-legend-color");
-      const table = colorTable(c);
+      const table = colorTable(c, ramp);
       const codes = c.categories.map((_, i) => i);
       if (counts[MISSING]) codes.push(MISSING);
       for (const code of codes) {
@@ -42,16 +43,19 @@ export function renderLegend(legend, { color, size, colorName, sizeName, pointSi
       }
       legend.appendChild(ul);
     } else {
-      const ramp = h("div", "nbp-ramp nbp-legend-color");
-      const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => `${viridis(t)} ${t * 100}%`);
-      ramp.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
+      const bar = h("div", "nbp-ramp nbp-legend-color");
+      // the stretch of viridis the points are drawn with (rampRange: 3:1 on the background)
+      const [t0, t1] = ramp;
+      const stops = [0, 0.25, 0.5, 0.75, 1]
+        .map((t) => `${viridis(t0 + (t1 - t0) * t)} ${t * 100}%`);
+      bar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
       const labels = h("div", "nbp-ramp-labels");
       const [below, above] = c.clipped || [false, false];
       labels.append(
         h("span", "nbp-min", (below ? "≤ " : "") + formatNumber(c.domain[0])),
         h("span", "nbp-max", (above ? "≥ " : "") + formatNumber(c.domain[1])),
       );
-      legend.append(ramp, labels);
+      legend.append(bar, labels);
     }
   }
   const s = size;

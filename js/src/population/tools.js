@@ -12,6 +12,8 @@ export const SHORTCUTS = [
   ["search box", "class names and text, or expressions: loss > 1 and label == 3, correct == False, pred != label"],
   ["Enter in the search box", "zoom to the matches (Reset view shows all again)"],
   ["click a legend entry", "hide or show that category"],
+  ["Structure", "density contours and a label per cluster: dominant class and share · accuracy · size"],
+  ["Layout · Layer", "lay the points out by PCA / UMAP / t-SNE, from all layers or one (needs a kernel)"],
   ["← → on the epoch slider", "previous · next epoch"],
 ];
 
@@ -94,6 +96,31 @@ export function methodSwitch(model) {
       return opt;
     }));
     select.value = model.get("layout_method");
+  };
+  render();
+  return { label, select, render };
+}
+
+/** The layer switch: the layout from one captured layer's perception vectors or from all
+ * ("" = all; hidden when the model offers fewer than two layers, e.g. in a saved page). */
+export function layerSwitch(model) {
+  const label = h("label", "nbp-layer", "Layer ");
+  const select = h("select");
+  label.appendChild(select);
+  label.title = "lay the points out by one layer's perception vectors, or by all layers'";
+  select.addEventListener("change", () => {
+    model.set("layout_layer", select.value);
+    model.save_changes();
+  });
+  const render = () => {
+    const layers = model.get("layout_layers") || [];
+    label.style.display = layers.length > 1 ? "" : "none";
+    select.replaceChildren(...["", ...layers].map((name) => {
+      const opt = h("option", null, name || "all layers");
+      opt.value = name;
+      return opt;
+    }));
+    select.value = model.get("layout_layer");
   };
   render();
   return { label, select, render };

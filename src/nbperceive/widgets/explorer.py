@@ -112,9 +112,10 @@ class Explorer(w.VBox):
                metadata: dict[str, Any] | None) -> None:
         """Every view but the suspects list and the story (made first, for the ranking)."""
         run = self.run
+        # the selection view answers the search box, over its rows
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
-                                                  preview=preview)
-        self.population.searchable = True  # the selection view answers its search box
+                                                  preview=preview, own_search=False)
+        self.population.searchable = True
         self.inspector = None
         self.no_inspector = ""  # why a model given has no inspector
         if model is not None and x is not None:

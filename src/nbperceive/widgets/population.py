@@ -43,6 +43,7 @@ INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below thi
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
+STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant class, accuracy)
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
 NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them (exact, ~1 s);
 # above, it shows them only when the run's graph is cached (UMAP builds it)
@@ -76,16 +77,31 @@ class PopulationView(anywidget.AnyWidget):
     # of a table, or a saved page: no kernel to compute another layout)
     layout_method = t.Unicode("pca").tag(sync=True)
     layout_methods = t.List(t.Unicode()).tag(sync=True)
+    # the layer whose perception vectors the layout (and the neighbours) use: "" = all
+    # captured layers; `layout_layers` the captured layers a run's view offers ([] hides the
+    # switch: one layer, a table's view, or a saved page with no kernel to lay them out)
+    layout_layer = t.Unicode("").tag(sync=True)
+    layout_layers = t.List(t.Unicode()).tag(sync=True)
     # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
     # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
     neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
-    # the search box (shown when `searchable`): the page matches `search` over the rows the
-    # Explorer's selection view holds (js/src/search.js) and selects them; `search_note` says
-    # how many matched or what is wrong with the query
+    # the search box (shown when `searchable`): the page matches `search` over every
+    # sample's values (js/src/search.js: the Explorer's selection view over its rows, a view
+    # on its own over `rows`) and selects them; `search_note` says how many matched or what
+    # is wrong with the query
     searchable = t.Bool(False).tag(sync=True)
     search = t.Unicode("").tag(sync=True)
     search_note = t.Unicode("").tag(sync=True)
+    # a view on its own answers its search box itself, over these rows (every column of
+    # every sample, as the selection view holds them: selection.table_payload); {} in the
+    # Explorer, whose selection view answers over its rows
+    rows = t.Dict().tag(sync=True)
+    # the "Structure" overlay (density contours, labelled clusters; js/src/population/
+    # structure.js): found in the page from the points and the label / correct codes, so a
+    # saved page shows it too; class names (index -> name) name the clusters' classes
+    structure = t.Bool(False).tag(sync=True)
+    class_names = t.List(t.Unicode()).tag(sync=True)
     title = t.Unicode("").tag(sync=True)
     height = t.Int(420).tag(sync=True)
     point_size = t.Float(4.0).tag(sync=True)
@@ -98,8 +114,11 @@ class PopulationView(anywidget.AnyWidget):
         color: str | None = None,
         size: str | None = None,
         preview: Any = None,
+        own_search: bool = True,
         **kwargs: Any,
     ):
+        """``own_search``: the search box answered over the view's own rows (False: another
+        view answers it, as the Explorer's selection view does)."""
         if not isinstance(data, pd.DataFrame):
             raise MetadataError(
                 f"PopulationView needs a pandas DataFrame (one row per sample), not "
@@ -113,14 +132,18 @@ class PopulationView(anywidget.AnyWidget):
                 f"{len(self._data)} rows; pass the previews of exactly these samples."
             )
         self._lock = threading.RLock()
+        self._own_search = own_search
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
+        kwargs.setdefault("searchable", own_search)
         super().__init__(columns=columns, **kwargs)
         self._set_xy(self._column_or_array(x, "x"), self._column_or_array(y, "y"))
+        self._skip = skip  # the coordinate columns: not searched
+        self._send_rows()
         self._channels_ready = False  # pick colour and size, then encode the channels once
         self.color = self._check_column(color if color is not None else default)
         self.size = self._check_column(size if size is not None else default)
@@ -153,6 +176,19 @@ class PopulationView(anywidget.AnyWidget):
             if plottable and name not in self.columns:
                 self.columns = [*self.columns, name]
             self._send_channels(refresh=name)
+            self._send_rows()
+
+    def _send_rows(self) -> None:
+        """The rows the page searches, when this view answers its own search box."""
+        if not self._own_search:
+            return
+        self.rows = self._rows_payload(self._data)
+
+    def _rows_payload(self, data: pd.DataFrame) -> dict[str, Any]:
+        from .selection import HIDDEN_COLUMNS, table_payload
+
+        hidden = set(HIDDEN_COLUMNS) | getattr(self, "_skip", set())
+        return table_payload(data, [str(c) for c in data.columns if c not in hidden])
 
     def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
         if isinstance(value, str):
@@ -187,11 +223,13 @@ class PopulationView(anywidget.AnyWidget):
     def _valid_column(self, proposal: Any) -> str:
         return self._check_column(proposal["value"])
 
-    @t.observe("color", "size")
+    @t.observe("color", "size", "structure")
     def _on_channel_choice(self, change: Any) -> None:
         if not getattr(self, "_channels_ready", True):
             return
-        if change["new"] and change["new"] not in self.channels:
+        wanted = STRUCTURE_COLUMNS if change["name"] == "structure" else (change["new"],)
+        if change["new"] and any(c and c in self.columns and c not in self.channels
+                                 for c in wanted):
             self._send_channels()
 
     def _send_channels(self, refresh: str | None = None) -> None:
@@ -203,7 +241,8 @@ class PopulationView(anywidget.AnyWidget):
         if n * max(1, len(self.columns)) <= INLINE_CHANNEL_BYTES:
             wanted = list(self.columns)
         else:
-            wanted = [c for c in dict.fromkeys([self.color, self.size]) if c]
+            shown = [self.color, self.size, *(STRUCTURE_COLUMNS if self.structure else ())]
+            wanted = [c for c in dict.fromkeys(shown) if c]
             wanted += [c for c in self.channels if c not in wanted]  # keep what was sent
         old = self.channels if refresh is not None else {}
         self.channels = {
@@ -248,6 +287,7 @@ class PopulationView(anywidget.AnyWidget):
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
+        out["layout_layers"] = []
         return out
 
     def saved_epochs(self) -> list[int]:
@@ -292,6 +332,8 @@ class PopulationView(anywidget.AnyWidget):
                               "y": quantized_to_json(coords[:, 1]),
                               "channels": channels_to_json(channels),
                               "neighbours": array_to_json(ids)}
+            if self._own_search:  # the search box finds that epoch's values
+                frames[str(e)]["rows"] = self._rows_payload(table)
         return frames
 
     def info(self, index: int) -> dict[str, Any]:
@@ -356,14 +398,45 @@ class PopulationView(anywidget.AnyWidget):
             raise RunError(f"unknown layout method {method!r}; choose one of {METHODS}.")
         view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
         view._run, view._method, view._layer, view._refined = run, method, layer, {}
+        view.class_names = [str(c) for c in (getattr(run, "class_names", None) or [])]
         view.layout_methods = [m for m in METHODS if _installed(m)]
         view.layout_method = method
+        layers = [str(b["name"]) for b in snap.layout]
+        if layer is not None and layer not in layers:
+            raise RunError(f"layer {layer!r} was not captured in this run; captured layers: "
+                           f"{layers}.")
+        view.layout_layers = layers if len(layers) > 1 else []
+        view.layout_layer = layer or ""
         view.epochs = list(run.epochs)
         view.epoch = snap.epoch
         view._show_epoch(snap.epoch, table=snap.table)
         view.observe(lambda ch: view._show_epoch(ch["new"]), names="epoch")
         view.observe(view._on_layout_method, names="layout_method")
+        view.observe(view._on_layout_layer, names="layout_layer")
         return view
+
+    def _on_layout_layer(self, change: Any) -> None:
+        """The page switched the layer: lay the shown epoch out from that layer's vectors
+        (or all layers', "") on a thread, the status line saying so meanwhile."""
+        layer = change["new"] or None
+        if layer == self._layer:
+            return
+        if change["new"] and change["new"] not in self.layout_layers:
+            self.layout_layer = self._layer or ""  # not a captured layer: the switch goes back
+            return
+        with self._lock:
+            self._layer, self._refined = layer, {}
+        where = f"layer {layer}" if layer else "all layers"
+        self.layout_status = f"{self._method} layout of epoch {self.epoch}, {where}: computing"
+
+        def work() -> None:
+            try:
+                if self._layer == layer:  # not switched again meanwhile
+                    self._show_epoch(self.epoch)
+            except Exception as err:  # shown on the page: the thread has no one to raise to
+                self.layout_status = f"layout of {where} failed: {err}"
+
+        threading.Thread(target=work, name="nbperceive-layer", daemon=True).start()
 
     def _on_layout_method(self, change: Any) -> None:
         """The page switched PCA / UMAP / t-SNE: lay the shown epoch out again (refined
@@ -422,7 +495,10 @@ class PopulationView(anywidget.AnyWidget):
                 self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
+                self._send_rows()
                 self.neighbours, self.neighbours_note = ids, note
+                if self._method == "pca" or epoch in self._refined:
+                    self.layout_status = ""  # after the points: watchers see them in place
 
     def _layout(self, epoch: int) -> np.ndarray:
         """PCA now; the refined layout (umap, tsne) replaces it when the worker has it."""
@@ -431,7 +507,7 @@ class PopulationView(anywidget.AnyWidget):
         project_async = getattr(projection, "project_run_async", None)
         method = self._method
         if method == "pca" or project_async is None:
-            self.layout_status = ""
+            # (the status clears once the points are in place: _show_epoch)
             # without project_run_async (older projection module) the refined layout blocks
             return np.asarray(self._run.project(epoch, method=self._method, layer=self._layer))
 
