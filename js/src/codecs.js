@@ -1,5 +1,12 @@
 // Binary array codecs shared by the views: Python sends ndarrays as {view, dtype, shape}
-// (anywidget gives `view` as a DataView over the message buffer); never JSON lists.
+// (anywidget gives `view` as a DataView over the message buffer); never JSON lists. In a
+// saved page (report.py) `view` may instead be {nbp_bytes: [offset, length]}: a reference into
+// the page's bytes, window.nbperceiveBytes, which the page's loader fills from its chunks.
+
+/** Where a saved page keeps its binary bytes, and the key of a reference to them (report.py:
+ * PAGE_BYTES, BYTES_REF). */
+export const PAGE_BYTES = "nbperceiveBytes";
+export const BYTES_REF = "nbp_bytes";
 
 const TYPED = {
   float32: Float32Array,
@@ -17,7 +24,13 @@ export function decodeArray(value) {
   if (value == null) return null;
   const Ctor = TYPED[value.dtype];
   if (!Ctor) throw new Error(`nbperceive: unsupported dtype ${value.dtype}`);
-  const view = value.view ?? value.buffer;
+  let view = value.view ?? value.buffer;
+  if (view && view[BYTES_REF]) {
+    const [at, length] = view[BYTES_REF];
+    const page = globalThis[PAGE_BYTES];
+    if (!page) throw new Error("nbperceive: this page's binary data is missing");
+    view = page.subarray(at, at + length);
+  }
   let buffer;
   let offset = 0;
   let bytes;
