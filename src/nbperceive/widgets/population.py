@@ -39,7 +39,8 @@ from .serializers import (
 )
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below this total
+INLINE_CHANNEL_BYTES = 100_000  # send every column's codes up front below this total
+# (above: the colour and size columns', the others when picked; a saved page has all)
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
@@ -77,7 +78,8 @@ class PopulationView(anywidget.AnyWidget):
     layout_method = t.Unicode("pca").tag(sync=True)
     layout_methods = t.List(t.Unicode()).tag(sync=True)
     # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
-    # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
+    # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand.
+    # Saved pages only: live, the details panel asks for one sample's (neighbours_of)
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
     neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
     # the search box (shown when `searchable`): the page matches `search` over the rows the
@@ -115,6 +117,7 @@ class PopulationView(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
+        self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
@@ -248,7 +251,16 @@ class PopulationView(anywidget.AnyWidget):
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
+        # every column's codes (the page's pickers cannot ask for more), the neighbours
+        out["channels"] = {name: self.channels.get(name) or encode_channel(self._data[name])
+                           for name in self.columns}
+        out["neighbours"] = self._near
         return out
+
+    def neighbours_of(self, index: int) -> list[int]:
+        """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand)."""
+        near = self._near
+        return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
 
     def saved_epochs(self) -> list[int]:
         """The epochs a saved report can show: all for PCA, else those with a cached layout."""
@@ -284,7 +296,7 @@ class PopulationView(anywidget.AnyWidget):
         for e, found in layouts.items():
             coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
-            channels = {name: encode_channel(table[name]) for name in self.channels
+            channels = {name: encode_channel(table[name]) for name in self.columns
                         if name in table.columns}
             # a page draws the layout: uint16 steps over its extent are far below a pixel
             ids, _ = self._neighbour_ids(e)
@@ -422,7 +434,7 @@ class PopulationView(anywidget.AnyWidget):
                 self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
-                self.neighbours, self.neighbours_note = ids, note
+                self._near, self.neighbours_note = ids, note
 
     def _layout(self, epoch: int) -> np.ndarray:
         """PCA now; the refined layout (umap, tsne) replaces it when the worker has it."""
