@@ -54,13 +54,14 @@ export function decodeArray(value) {
 }
 
 export const QUANTIZED_STEPS = 65534; // serializers.py: uint16 steps over [lo, hi] ...
-export const QUANTIZED_MISSING = 65535; // ... and the code of NaN
+export const QUANTIZED_MISSING = 65535; // ... and the code of NaN (uint8: 254 steps, 255)
 
-/** uint16 steps over `range` [lo, hi] (a quantised float column) as a Float32Array. */
+/** uint16 (or uint8) steps over `range` [lo, hi] (a quantised float column) as a Float32Array. */
 export function dequantize(q, [lo, hi]) {
+  const steps = q.BYTES_PER_ELEMENT === 1 ? 254 : QUANTIZED_STEPS;
   const out = new Float32Array(q.length);
-  const step = (hi - lo) / QUANTIZED_STEPS;
-  for (let i = 0; i < q.length; i++) out[i] = q[i] === QUANTIZED_MISSING ? NaN : lo + q[i] * step;
+  const step = (hi - lo) / steps;
+  for (let i = 0; i < q.length; i++) out[i] = q[i] === steps + 1 ? NaN : lo + q[i] * step;
   return out;
 }
 

@@ -523,6 +523,7 @@ function render({ model, el }) {
     model.set("x", frame.x);
     model.set("y", frame.y);
     if (frame.neighbours) model.set("neighbours", frame.neighbours);
+    if (frame.neighbours_note !== undefined) model.set("neighbours_note", frame.neighbours_note);
     model.set("channels", frame.channels); // one coalesced draw, animated
   };
   const onChannels = () => {

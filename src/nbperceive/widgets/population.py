@@ -79,7 +79,8 @@ class PopulationView(anywidget.AnyWidget):
     layout_methods = t.List(t.Unicode()).tag(sync=True)
     # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
     # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand.
-    # Saved pages only: live, the details panel asks for one sample's (neighbours_of)
+    # Saved pages only (the shown epoch's): live, the details panel asks for one sample's
+    # (neighbours_of)
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
     neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
     # the search box (shown when `searchable`): the page matches `search` over the rows the
@@ -250,6 +251,11 @@ class PopulationView(anywidget.AnyWidget):
         if frames:
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
+            # the shown epoch as its frame has it (the page stores those bytes once)
+            shown = frames.get(str(self.epoch))
+            if shown is not None:
+                return {**out, "layout_methods": [], "x": shown["x"], "y": shown["y"],
+                        "channels": shown["channels"], "neighbours": shown["neighbours"]}
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
         # every column's codes (the page's pickers cannot ask for more), the neighbours
         out["channels"] = {name: self.channels.get(name) or encode_channel(self._data[name])
@@ -299,11 +305,16 @@ class PopulationView(anywidget.AnyWidget):
             channels = {name: encode_channel(table[name]) for name in self.columns
                         if name in table.columns}
             # a page draws the layout: uint16 steps over its extent are far below a pixel
-            ids, _ = self._neighbour_ids(e)
+            # nearest samples of the shown epoch only: 16-32 incompressible bytes a point
+            # per epoch would be most of the page's budget
+            ids = self._near if e == self.epoch else np.zeros((0, 0), np.int32)
             frames[str(e)] = {"x": quantized_to_json(coords[:, 0]),
                               "y": quantized_to_json(coords[:, 1]),
                               "channels": channels_to_json(channels),
-                              "neighbours": array_to_json(ids)}
+                              "neighbours": array_to_json(ids),
+                              "neighbours_note": self.neighbours_note if e == self.epoch else (
+                                  f"nearest samples: this page saved those of epoch "
+                                  f"{self.epoch} only" if self._near.size else "")}
         return frames
 
     def info(self, index: int) -> dict[str, Any]:

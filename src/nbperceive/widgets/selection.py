@@ -28,18 +28,17 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from .serializers import compact_to_json
+from .serializers import PROBABILITY_PREFIX, compact_to_json
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
 HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
-PROBABILITY_PREFIX = "prob_"  # the Perceiver's per-class probability columns (store.py)
 
 
-def column_payload(values: pd.Series) -> dict[str, Any]:
+def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
     """A column for the page: numbers as one compact binary array (the smallest integer type,
-    the recorded ``prob_*`` columns quantised to uint16, other floats float32:
-    :func:`compact_to_json`), the rest as text."""
+    the recorded ``prob_*`` columns quantised to uint16, other floats float32; ``saved``:
+    smaller still, see :func:`compact_to_json`), the rest as text."""
     if pd.api.types.is_bool_dtype(values) and values.notna().all():
         return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
@@ -47,13 +46,14 @@ def column_payload(values: pd.Series) -> dict[str, Any]:
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
         return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
-                                           probabilities=probabilities)}
+                                           probabilities=probabilities, saved=saved)}
     return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
 
 
-def table_payload(data: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+def table_payload(data: pd.DataFrame, columns: list[str], saved: bool = False
+                  ) -> dict[str, Any]:
     """``{column: column_payload}`` of the columns the page shows."""
-    return {c: column_payload(data[c]) for c in columns if c in data.columns}
+    return {c: column_payload(data[c], saved) for c in columns if c in data.columns}
 
 
 class SelectionView(anywidget.AnyWidget):
@@ -134,7 +134,7 @@ class SelectionView(anywidget.AnyWidget):
         tables = self.tables_by_epoch() if self.tables_by_epoch is not None else {}
         out: dict[str, Any] = {"complete": True, "rows": {}}
         if len(tables) < 2:
-            return {**out, "table": table_payload(self._data, self.columns)}
+            return {**out, "table": table_payload(self._data, self.columns, saved=True)}
         return {**out, "table": {},
-                "epoch_tables": {str(e): table_payload(df, self.columns)
+                "epoch_tables": {str(e): table_payload(df, self.columns, saved=True)
                                  for e, df in tables.items()}}
