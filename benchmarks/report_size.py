@@ -129,6 +129,7 @@ def scale(root: Path, sizes: list[int]) -> None:
     from nbperceive.report import save_html, wire_bytes
 
     empty = _save(w.VBox([]), root / "empty.html")  # the libraries alone
+    previous: tuple[int, int] | None = None
     for n in sizes:
         t = time.perf_counter()
         run = nbp.datasets.synthetic_run(root / f"synthetic-{n}", n)
@@ -144,8 +145,12 @@ def scale(root: Path, sizes: list[int]) -> None:
         pop = ex.population
         js = _jscatter_bytes(pop.x, pop.y, pop.data["loss"].to_numpy())
         theirs = f"{js / n:6.1f} B/point" if js is not None else "not installed"
+        # the views' code travels in the state too: the growth from the last size is per point
+        growth = (f", {(report - previous[1]) / (n - previous[0]):5.1f} B/point from "
+                  f"{previous[0]:,}") if previous else ""
+        previous = (n, report)
         print(f"scale {n:>8,d}: widget state {state / n:6.1f} B/point, report "
-              f"{(report - empty) / n:6.1f} B/point ({report / 1e6:.1f} MB, save_html "
+              f"{(report - empty) / n:6.1f} B/point{growth} ({report / 1e6:.1f} MB, save_html "
               f"{saved:.1f} s), jupyter-scatter state {theirs} "
               f"[run {made:.1f} s, Explorer {built:.1f} s]", flush=True)
 

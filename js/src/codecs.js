@@ -50,6 +50,7 @@ export function decodeArray(value) {
   if (expected !== n) throw new Error(`nbperceive: shape ${value.shape} does not match ${n} values`);
   const typed = offset % Ctor.BYTES_PER_ELEMENT === 0
     ? new Ctor(buffer, offset, n) : new Ctor(buffer.slice(offset, offset + bytes));
+  if (value.delta) return undelta(typed);
   return value.range ? dequantize(typed, value.range) : typed;
 }
 
@@ -62,6 +63,14 @@ export function dequantize(q, [lo, hi]) {
   const out = new Float32Array(q.length);
   const step = (hi - lo) / steps;
   for (let i = 0; i < q.length; i++) out[i] = q[i] === steps + 1 ? NaN : lo + q[i] * step;
+  return out;
+}
+
+/** Ascending integers sent as their steps from 0 (serializers.py, a saved page's ids). */
+export function undelta(steps) {
+  const out = new Int32Array(steps.length);
+  let v = 0;
+  for (let i = 0; i < steps.length; i++) out[i] = v += steps[i];
   return out;
 }
 

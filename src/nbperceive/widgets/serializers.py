@@ -71,12 +71,17 @@ def compact_to_json(value: Any, probabilities: bool = False, saved: bool = False
     to uint16 (1.5e-5 apart), other floats as float32. ``saved`` (a saved page, where every
     column of every epoch travels): probabilities as uint8 steps over [0, 1] (1/254 apart:
     two decimals; the same bytes as their colour codes, :func:`encode_channel`, so a page
-    stores them once) and other floats as uint16 steps over their range."""
+    stores them once), other floats as uint16 steps over their range, and ascending
+    integers (sample ids) as uint8 steps from 0 (``delta``: the page sums them)."""
     a = np.asarray(value)
     if a.dtype == bool:
         return array_to_json(a.astype(np.uint8))
     if a.dtype.kind in "iu":
         lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+        if saved and a.size > 1 and lo >= 0 and hi <= np.iinfo(np.int32).max:
+            steps = np.diff(a.astype(np.int64), prepend=0)
+            if steps.min() >= 0 and steps.max() <= 255:  # ascending ids: one byte apart
+                return {**array_to_json(steps.astype(np.uint8)), "delta": True}
         for dtype in ("uint8", "uint16", "int32"):
             info = np.iinfo(dtype)
             if info.min <= lo and hi <= info.max:
@@ -99,6 +104,8 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
     dtype = np.dtype(value["dtype"])
     arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
     arr = arr.reshape(value.get("shape") or [arr.size]).copy()
+    if value.get("delta"):
+        return np.cumsum(arr, dtype=np.int64).astype(np.int32)
     if value.get("range") is not None:
         lo, hi = value["range"]
         steps = STEPS[dtype.name]
