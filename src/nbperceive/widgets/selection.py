@@ -42,7 +42,7 @@ def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
     if pd.api.types.is_bool_dtype(values) and values.notna().all():
         return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
-        return {"numbers": compact_to_json(values.to_numpy())}
+        return {"numbers": compact_to_json(values.to_numpy(), saved=saved)}
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
         return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
