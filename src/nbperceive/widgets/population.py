@@ -30,6 +30,7 @@ import traitlets as t
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
 from .serializers import (
+    array_from_json,
     array_serialization,
     array_to_json,
     channels_to_json,
@@ -284,7 +285,8 @@ class PopulationView(anywidget.AnyWidget):
 
     def _saved_layout(self, epoch: int) -> np.ndarray | None:
         if epoch == self.epoch:
-            return np.stack([self.x, self.y], axis=1)
+            # (a notebook page's export may have set x, y to their saved, quantised form)
+            return np.stack([array_from_json(array_to_json(v)) for v in (self.x, self.y)], 1)
         if self._method == "pca":
             return np.asarray(self._run.project(epoch, method="pca", layer=self._layer))
         from ..projection import cached
