@@ -36,6 +36,11 @@ export function tableAt(source, population) {
   return (source.get("epoch_tables") || {})[String(population.get("epoch"))] ?? source.get("table");
 }
 
+// A request leaves after the change that caused it has been sent (a microtask later): a click
+// sets `selected` and saves it in the same task, so the kernel holds the new selection
+// before it answers, and a view never shows a sample the kernel has not seen selected.
+const ask = (source, message) => queueMicrotask(() => source.send(message));
+
 /** Whether the shown epoch's table holds `names` (names the view does not have are ignored);
  * when not, asks the kernel for them (once per call; the reply changes `table`). */
 export function needColumns(source, population, names) {
@@ -43,7 +48,7 @@ export function needColumns(source, population, names) {
   const known = new Set(source.get("columns") || []);
   const missing = [...new Set(names)].filter((c) => c && known.has(c) && !table[c]);
   if (!missing.length || source.get("complete")) return true;
-  source.send({ type: "columns", names: missing });
+  ask(source, { type: "columns", names: missing });
   return false;
 }
 
@@ -61,7 +66,7 @@ export function needRows(source, population, slot, ids, neighbours = false) {
   if (source.get("complete")) return true;
   const got = slotRows(source, population, slot);
   if (got && Array.from(ids).every((i) => got.decodedIds.includes(i))) return true;
-  source.send({ type: "rows", slot, ids: Array.from(ids, Number), neighbours });
+  ask(source, { type: "rows", slot, ids: Array.from(ids, Number), neighbours });
   return false;
 }
 

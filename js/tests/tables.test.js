@@ -9,20 +9,23 @@ function fakeModel(traits) {
 const column = (typed) => ({ numbers: { view: new DataView(typed.buffer), dtype: typed.constructor.name.replace("Array", "").toLowerCase(), shape: [typed.length] } });
 
 describe("rows asked from the kernel (live) or read from the page (saved)", () => {
-  it("asks for the columns the table lacks, once the reply is there it has them", () => {
+  it("asks for the columns the table lacks, once the reply is there it has them", async () => {
     const population = fakeModel({ epoch: 1 });
     const source = fakeModel({ columns: ["label", "loss"], table: {}, complete: false });
     expect(needColumns(source, population, ["label", "loss", "nope", null])).toBe(false);
+    expect(source.sent).toEqual([]); // sent after the change that asked (a microtask later)
+    await Promise.resolve();
     expect(source.sent).toEqual([{ type: "columns", names: ["label", "loss"] }]);
     source.set("table", { label: column(Uint8Array.of(1, 2)), loss: column(Float32Array.of(0.5, 1)) });
     expect(needColumns(source, population, ["label", "loss"])).toBe(true);
     expect(source.sent.length).toBe(1);
   });
 
-  it("asks for rows by slot and reads them, with the details' nearest samples", () => {
+  it("asks for rows by slot and reads them, with the details' nearest samples", async () => {
     const population = fakeModel({ epoch: 1 });
     const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {} });
     expect(needRows(source, population, "details", [7], true)).toBe(false);
+    await Promise.resolve();
     expect(source.sent).toEqual([{ type: "rows", slot: "details", ids: [7], neighbours: true }]);
     expect(rowFrom(source, population, "details", 7)).toBe(null);
     source.set("rows", { details: { ids: column(Uint32Array.of(7, 3)).numbers, epoch: 1, neighbours: [3],
@@ -34,7 +37,7 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     expect(needRows(source, population, "details", [7], true)).toBe(false);
   });
 
-  it("a saved page (complete) asks nothing and reads the whole table", () => {
+  it("a saved page (complete) asks nothing and reads the whole table", async () => {
     const population = fakeModel({ epoch: 0 });
     const source = fakeModel({ columns: ["label"], complete: true, epoch_tables: {},
       table: { label: column(Uint8Array.of(9, 8, 7)) } });
@@ -42,6 +45,7 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     expect(needRows(source, population, "page", [2])).toBe(true);
     expect(rowFrom(source, population, "page", 2)).toEqual({ label: 7 });
     expect(sentNeighbours(source, population)).toBe(null);
+    await Promise.resolve();
     expect(source.sent).toEqual([]);
   });
 });
