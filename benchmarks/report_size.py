@@ -8,8 +8,17 @@
    the scrubber can show, no hover previews: those are images, see the last column) of a small
    MLP's run on N Fashion-MNIST probe samples (epochs 0..2), bytes per point at each N.
    Issue 12's budget: <= 40 B/point.
+3. ``scale``: the default ``Explorer(run)`` at 10k, 100k and 1M samples of a run with
+   *generated* vectors (``nbp.datasets.synthetic_run``: no real capture reaches 1M here; two
+   epochs, 10 classes): its live widget state in bytes/point (``nbperceive.report.wire_bytes``:
+   JSON plus binary buffers, without the views' code) and its saved report in bytes/point
+   (less the libraries alone), beside jupyter-scatter's state on the same points (x, y,
+   colour by loss) when it imports (``pip install --target /tmp/jscatter --no-deps
+   jupyter-scatter geoindex-rs arro3-core pooch``; that folder goes on sys.path).
+   Issue 12's budgets: state <= 24 B/point, report <= 40 B/point.
 
-Run: ``nice python benchmarks/report_size.py [mobilenet] [points --sizes 10000 70000]``; set
+Run: ``nice python benchmarks/report_size.py [mobilenet] [points --sizes 10000 70000]
+[scale --scale-sizes 10000 100000 1000000]``; set
 PYTHONPATH to another checkout's ``src`` to measure it the same way (before/after).
 """
 
@@ -95,10 +104,63 @@ def points(root: Path, sizes: list[int]) -> None:
               f"{(size - empty) / n:6.1f} B/point ({len(p.run.epochs)} epochs)")
 
 
+def _jscatter_bytes(x: np.ndarray, y: np.ndarray, loss: np.ndarray) -> int | None:
+    """jupyter-scatter's live state of the same points (None when it does not import)."""
+    import sys
+
+    if os.path.isdir("/tmp/jscatter") and "/tmp/jscatter" not in sys.path:
+        sys.path.append("/tmp/jscatter")
+    try:
+        import jscatter
+    except ImportError:
+        return None
+    import pandas as pd
+
+    from nbperceive.report import wire_bytes
+
+    df = pd.DataFrame({"x": x, "y": y, "loss": loss})
+    return wire_bytes(jscatter.Scatter(data=df, x="x", y="y", color_by="loss").widget)
+
+
+def scale(root: Path, sizes: list[int]) -> None:
+    import ipywidgets as w
+
+    import nbperceive as nbp
+    from nbperceive.report import save_html, wire_bytes
+
+    empty = _save(w.VBox([]), root / "empty.html")  # the libraries alone
+    previous: tuple[int, int] | None = None
+    for n in sizes:
+        t = time.perf_counter()
+        run = nbp.datasets.synthetic_run(root / f"synthetic-{n}", n)
+        made = time.perf_counter() - t
+        t = time.perf_counter()
+        ex = nbp.Explorer(run)
+        built = time.perf_counter() - t
+        state = wire_bytes(ex)
+        t = time.perf_counter()
+        save_html(ex, root / f"synthetic-{n}.html")
+        saved = time.perf_counter() - t
+        report = (root / f"synthetic-{n}.html").stat().st_size
+        pop = ex.population
+        js = _jscatter_bytes(pop.x, pop.y, pop.data["loss"].to_numpy())
+        theirs = f"{js / n:6.1f} B/point" if js is not None else "not installed"
+        # the views' code travels in the state too: the growth from the last size is per point
+        growth = (f", {(report - previous[1]) / (n - previous[0]):5.1f} B/point from "
+                  f"{previous[0]:,}") if previous else ""
+        previous = (n, report)
+        print(f"scale {n:>8,d}: widget state {state / n:6.1f} B/point, report "
+              f"{(report - empty) / n:6.1f} B/point{growth} ({report / 1e6:.1f} MB, save_html "
+              f"{saved:.1f} s), jupyter-scatter state {theirs} "
+              f"[run {made:.1f} s, Explorer {built:.1f} s]", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="*", default=["mobilenet", "points"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 70_000])
+    parser.add_argument("--scale-sizes", type=int, nargs="+",
+                        default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--dir", default=None)
     args = parser.parse_args()
     import nbperceive
@@ -109,6 +171,8 @@ def main() -> None:
         mobilenet(root)
     if "points" in args.what:
         points(root, args.sizes)
+    if "scale" in args.what:
+        scale(root, args.scale_sizes)
 
 
 if __name__ == "__main__":

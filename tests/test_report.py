@@ -94,7 +94,8 @@ def sources(text: str) -> dict[str, str]:
         if attrs.get("type") == report.PACKED_MIME:
             packed = report.unbase85(body, int(attrs["data-bytes"]))
             data = gzip.decompress(packed)
-            out[attrs["id"]] = data if attrs["id"] == "nbp-buffers" else data.decode("utf-8")
+            out[attrs["id"]] = data if attrs["id"].startswith("nbp-buffers-") else \
+                data.decode("utf-8")
         elif attrs.get("id"):
             out[attrs["id"]] = json.loads(body)
     return out
@@ -129,11 +130,32 @@ def test_compressed_page_restores_the_state_and_buffers_it_packed(saved):
     for model_id, entry in plain["state"].items():
         assert packed["state"][model_id]["state"] == entry["state"]
         assert packed["state"][model_id].get("buffers", []) == entry.get("buffers", [])
-    # identical buffers are stored once in the blob
-    blob = sources(text)["nbp-buffers"]
+    # identical buffers are stored once in the blob (padded to multiples of 8)
+    by_id = sources(text)
+    blob = b"".join(by_id[f"nbp-buffers-{k}"] for k in range(len(by_id))
+                    if f"nbp-buffers-{k}" in by_id)
     total = sum(len(base64.b64decode(b["data"])) for e in plain["state"].values()
                 for b in e.get("buffers", []))
-    assert len(blob) <= total
+    count = sum(len(e.get("buffers", [])) for e in plain["state"].values())
+    assert len(blob) <= total + 7 * count  # each buffer starts at a multiple of 8
+
+
+def test_buffers_travel_in_chunks_and_the_views_arrays_by_reference(saved, monkeypatch):
+    _, _, view, box = saved
+    monkeypatch.setattr(report, "CHUNK_BYTES", 1024)  # a few kB of buffers: several chunks
+    text = report.to_html(box)
+    by_id = sources(text)
+    chunks = [k for k in by_id if k.startswith("nbp-buffers-")]
+    assert len(chunks) > 2 and all(len(by_id[k]) <= 1024 for k in chunks)
+    # the nbperceive view's buffers stay in the page's bytes (a reference in the state);
+    # bqplot's come back as base64 for the HTML manager
+    packed = json.loads(by_id["nbp-state"])["state"]
+    assert all(b.get("ref") for b in packed[view.model_id]["buffers"])
+    assert not any(b.get("ref") for m, e in packed.items() if m != view.model_id
+                   for b in e.get("buffers", []))
+    plain = saved_state(report.to_html(box, compress=False))["state"]
+    restored = saved_state(text)["state"]
+    assert restored[view.model_id] == plain[view.model_id]
 
 
 def test_compressed_file_is_much_smaller(saved):

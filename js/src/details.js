@@ -7,7 +7,7 @@
 import { decodeArray } from "./codecs.js";
 import { thumbnail } from "./previews.js";
 import { formatNumber } from "./scales.js";
-import { modelOf, rowOf, tableAt } from "./tables.js";
+import { modelOf, needRows, rowFrom, sentNeighbours } from "./tables.js";
 
 /** The neighbours of sample i from a (N, k) uint16 or int32 array ({view, dtype, shape}), or []. */
 export function neighboursOf(raw, i) {
@@ -114,8 +114,12 @@ async function render({ model, el: root }) {
   const draw = () => {
     const i = model.get("selected");
     const columns = source.get("columns");
-    const row = i >= 0 ? rowOf(tableAt(source, population), columns, i) : null;
     box.replaceChildren();
+    if (i >= 0 && !needRows(source, population, "details", [i], true)) {
+      box.append(el("i", "nbp-empty", `loading sample ${i}…`)); // the kernel sends its row
+      return;
+    }
+    const row = i >= 0 ? rowFrom(source, population, "details", i) : null;
     if (!row) {
       box.append(el("i", "nbp-empty", model.get("placeholder")));
       return;
@@ -136,18 +140,17 @@ async function render({ model, el: root }) {
     drawNeighbours(i, columns);
   };
   const drawNeighbours = (i, columns) => {
-    const near = neighboursOf(population.get("neighbours"), i);
+    const near = sentNeighbours(source, population) ?? neighboursOf(population.get("neighbours"), i);
     const note = population.get("neighbours_note");
     if (!near.length && !note) return;
     const section = el("div", "nbp-neighbours");
     section.append(el("h4", null, "Nearest samples"));
     if (note) section.append(el("div", "nbp-neighbours-note", note));
-    const table = tableAt(source, population);
     const names = source.get("class_names");
     const inline = population.get("preview_inline");
     const list = el("ol", "nbp-neighbour-list");
     for (const j of near) {
-      const row = rowOf(table, columns, j) || {};
+      const row = rowFrom(source, population, "details", j) || {};
       const li = el("li", "nbp-neighbour");
       li.dataset.sample = String(j);
       li.tabIndex = 0;
@@ -182,7 +185,7 @@ async function render({ model, el: root }) {
   draw();
   const listening = [
     [model, ["selected", "placeholder"]],
-    [source, ["table", "epoch_tables", "columns", "class_names"]],
+    [source, ["table", "epoch_tables", "columns", "class_names", "rows", "complete"]],
     [population, ["epoch", "neighbours", "neighbours_note", "preview_inline"]],
   ];
   for (const [m, names] of listening) for (const n of names) m.on(`change:${n}`, draw);

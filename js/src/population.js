@@ -430,6 +430,7 @@ function render({ model, el }) {
     model.set("y", frame.y);
     if (frame.neighbours) model.set("neighbours", frame.neighbours);
     if (frame.rows) model.set("rows", frame.rows);
+    if (frame.neighbours_note !== undefined) model.set("neighbours_note", frame.neighbours_note);
     model.set("channels", frame.channels); // one coalesced draw, animated
   };
   const onChannels = () => {

@@ -3,12 +3,22 @@
 // saved values of every sample, so it works without a kernel. Cells are set as textContent.
 // It also answers the scatter's search box (search.js over these rows): the matches become
 // the selection. The table sorts by a click on a header, a row click selects its sample, and
-// the selected ids or rows download as a text / CSV file from the page.
+// the selected ids or rows download as a text / CSV file from the page. Live, the columns each
+// of these needs (and the rows the table shows) are asked from the kernel when needed
+// (tables.js: needColumns, needRows); a saved page holds them all.
 import { decodeArray, encodeArray } from "./codecs.js";
 import { className, clipText, el, formatValue } from "./details.js";
 import { thumbnail } from "./previews.js";
 import { answerSearch } from "./search.js";
-import { modelOf, numbers, rowOf, tableAt } from "./tables.js";
+import { modelOf, needColumns, needRows, numbers, rowFrom, rowOf, tableAt } from "./tables.js";
+
+// the columns the summary reads (summaryText)
+export const SUMMARY_COLUMNS = ["label", "pred", "loss", "correct"];
+
+/** The columns gridAxes reads for the picked label ("" : a confusion of classes). */
+export function axesColumns(picked) {
+  return picked ? [`label_${picked}`, `prob_${picked}`] : ["label", "pred"];
+}
 
 /** `rows` (sample indices) sorted by column `key` of `table` (numbers or text), stable. */
 export function sortRows(table, rows, key, descending = false) {
@@ -141,10 +151,23 @@ async function render({ model, el: root }) {
   const sort = { key: null, descending: false };
 
   const currentTable = () => tableAt(model, population);
-  const selectedRows = () => {
-    const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
-    return sortRows(currentTable(), Array.from(sel).sort((a, b) => a - b), sort.key, sort.descending);
+  // work that waits for columns from the kernel: [names, fn], run when `table` has them
+  let waiting = [];
+  const withColumns = (names, fn) => {
+    if (needColumns(model, population, names)) fn();
+    else waiting.push([names, fn]);
   };
+  const onTable = () => {
+    const ready = waiting.filter(([names]) => needColumns(model, population, names));
+    waiting = waiting.filter((w) => !ready.includes(w));
+    for (const [, fn] of ready) fn();
+    draw();
+  };
+  const selectedIds = () => {
+    const sel = decodeArray(population.get("selection")) || new Uint32Array(0);
+    return Array.from(sel).sort((a, b) => a - b);
+  };
+  const selectedRows = () => sortRows(currentTable(), selectedIds(), sort.key, sort.descending);
   const select = (i) => {
     population.set("selected", i); // the population view keeps the selection when i is in it
     population.save_changes();
@@ -164,16 +187,26 @@ async function render({ model, el: root }) {
     const table = currentTable();
     const columns = model.get("columns");
     const names = model.get("class_names");
-    const rows = selectedRows();
     const inline = population.get("preview_inline");
     rowsBox.replaceChildren();
-    actions.style.display = rows.length ? "" : "none";
-    if (!rows.length) {
+    const any = selectedIds().length > 0;
+    actions.style.display = any ? "" : "none";
+    if (!any) {
       summary.replaceChildren(el("i", "nbp-empty",
         "no selection: lasso points in the scatter, search, or click a confusion-matrix cell"));
       return;
     }
+    if (!needColumns(model, population, [...SUMMARY_COLUMNS, sort.key])) {
+      summary.replaceChildren(el("i", "nbp-empty", "loading the selection's values…"));
+      return; // the kernel sends the columns: `table` changes, draw again
+    }
+    const rows = selectedRows();
     summary.textContent = summaryText(table, names, rows);
+    const shown = rows.slice(0, model.get("max_rows"));
+    if (!needRows(model, population, "page", shown)) {
+      rowsBox.append(el("i", "nbp-empty", `loading ${shown.length} rows…`));
+      return; // the kernel sends them: `rows` changes, draw again
+    }
     const t = el("table");
     const head = el("tr");
     const thumbs = Boolean(inline && inline.png);
@@ -191,8 +224,8 @@ async function render({ model, el: root }) {
       head.append(th);
     }
     t.append(head);
-    for (const i of rows.slice(0, model.get("max_rows"))) {
-      const row = rowOf(table, columns, i);
+    for (const i of shown) {
+      const row = rowFrom(model, population, "page", i);
       if (!row) continue;
       const tr = el("tr");
       tr.dataset.sample = String(i);
@@ -206,8 +239,8 @@ async function render({ model, el: root }) {
       }
       for (const c of columns) {
         const value = (c === "label" || c === "pred") && names.length ? className(names, row[c]) : formatValue(row[c]);
-        const { shown, hidden } = clipText(value, 80); // cells are one line
-        tr.append(el("td", "", hidden ? `${shown}…` : shown));
+        const { shown: text, hidden } = clipText(value, 80); // cells are one line
+        tr.append(el("td", "", hidden ? `${text}…` : text));
       }
       t.append(tr);
     }
@@ -217,37 +250,45 @@ async function render({ model, el: root }) {
       rowsBox.append(el("i", "nbp-empty", `first ${model.get("max_rows")} of ${rows.length} shown (the downloads hold all)`));
     }
   };
-  csvBtn.onclick = () => download("selection.csv",
-    selectionCsv(currentTable(), model.get("columns"), model.get("class_names"), selectedRows()), "text/csv");
-  idsBtn.onclick = () => {
-    const table = currentTable();
-    const ids = numbers(table, "sample_id");
+  csvBtn.onclick = () => withColumns(model.get("columns"), () => download("selection.csv",
+    selectionCsv(currentTable(), model.get("columns"), model.get("class_names"), selectedRows()), "text/csv"));
+  idsBtn.onclick = () => withColumns(["sample_id", sort.key], () => {
+    const ids = numbers(currentTable(), "sample_id");
     const rows = selectedRows();
     download("selection-ids.txt", rows.map((i) => (ids ? ids[i] : i)).join("\n") + "\n", "text/plain");
-  };
+  });
   const onCell = () => {
     const cells = cellPairs(grid.get("selected"));
     if (!cells.length) return;
-    const { label, pred } = gridAxes(currentTable(), picked());
-    if (!label || !pred) return;
-    population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
-    population.save_changes();
+    withColumns(axesColumns(picked()), () => {
+      const { label, pred } = gridAxes(currentTable(), picked());
+      if (!label || !pred) return;
+      population.set("selection", encodeArray(samplesInCells(label, pred, cells)));
+      population.save_changes();
+    });
   };
   // The scatter's search box: its query over this epoch's rows (and the preview texts)
   // selects the matches; the box shows how many (or what is wrong with the query).
-  const onSearch = () => answerSearch(population, currentTable(), model.get("columns"),
-    model.get("class_names"));
+  const onSearch = () => {
+    if (!needColumns(model, population, model.get("columns"))) { // a query may read any column
+      population.set("search_note", "searching…");
+      population.save_changes();
+      waiting.push([model.get("columns"), onSearch]);
+      return;
+    }
+    answerSearch(population, currentTable(), model.get("columns"), model.get("class_names"));
+  };
   const onSearchEpoch = () => {
     if (String(population.get("search")).trim()) onSearch(); // the matches of this epoch
   };
   // A saved report scrubs epochs without a kernel: the confusion matrix follows the epoch
   // from that epoch's rows (live, the kernel sends it), so a cell click selects what it shows.
   // A multi-label run's picked label is recounted here too (live and saved alike).
-  const recount = () => {
+  const recount = () => withColumns(axesColumns(picked()), () => {
     const { label, pred } = gridAxes(currentTable(), picked());
     const n = (grid.get("color") || []).length;
     if (label && pred && n) grid.set("color", confusionRows(label, pred, n));
-  };
+  });
   const onEpoch = () => {
     if (grid && Object.keys(model.get("epoch_tables") || {}).length) recount();
   };
@@ -260,12 +301,14 @@ async function render({ model, el: root }) {
   const theirs = [["change:epoch", onEpoch], ["change:selection", draw], ["change:epoch", draw],
     ["change:selected", mark], ["change:search", onSearch], ["change:epoch", onSearchEpoch]];
   for (const [ev, fn] of theirs) population.on(ev, fn);
-  const mine = ["change:table", "change:epoch_tables", "change:columns", "change:class_names",
-    "change:max_rows"];
+  const mine = ["change:epoch_tables", "change:columns", "change:class_names", "change:max_rows",
+    "change:rows", "change:complete"];
+  model.on("change:table", onTable);
   for (const ev of mine) model.on(ev, draw);
   if (grid) grid.on("change:selected", onCell);
   return () => {
     for (const ev of mine) model.off(ev, draw);
+    model.off("change:table", onTable);
     model.off("change:confusion_label", onPicked);
     for (const [ev, fn] of theirs) population.off(ev, fn);
     if (grid) grid.off("change:selected", onCell);

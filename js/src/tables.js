@@ -1,5 +1,8 @@
 // The rows the selection view holds ({column: {numbers | texts}}, numbers as binary arrays),
 // read by the selection view and the details panel alike, and widget references.
+// Live, the view holds only what the page asked the kernel for (selection.py): whole columns
+// (`needColumns`) and some rows by slot (`needRows`, read with `rowFrom`); a saved page holds
+// every column (`complete`), so nothing is asked there.
 import { decodeArray } from "./codecs.js";
 
 /** A numeric column of a saved table as a typed array (decoded once), or null. */
@@ -31,6 +34,58 @@ export function rowOf(table, columns, i) {
  * every epoch's rows (`epoch_tables`); live, the kernel sends the current epoch's `table`. */
 export function tableAt(source, population) {
   return (source.get("epoch_tables") || {})[String(population.get("epoch"))] ?? source.get("table");
+}
+
+// A request leaves after the change that caused it has been sent (a microtask later): a click
+// sets `selected` and saves it in the same task, so the kernel holds the new selection
+// before it answers, and a view never shows a sample the kernel has not seen selected.
+const ask = (source, message) => queueMicrotask(() => source.send(message));
+
+/** Whether the shown epoch's table holds `names` (names the view does not have are ignored);
+ * when not, asks the kernel for them (once per call; the reply changes `table`). */
+export function needColumns(source, population, names) {
+  const table = tableAt(source, population);
+  const known = new Set(source.get("columns") || []);
+  const missing = [...new Set(names)].filter((c) => c && known.has(c) && !table[c]);
+  if (!missing.length || source.get("complete")) return true;
+  ask(source, { type: "columns", names: missing });
+  return false;
+}
+
+/** The rows of `slot` the kernel sent, with their sample indices decoded (or null). */
+function slotRows(source, population, slot) {
+  const got = (source.get("rows") || {})[slot];
+  if (!got || got.epoch !== population.get("epoch")) return null;
+  got.decodedIds ??= decodeArray(got.ids);
+  return got;
+}
+
+/** Whether rows `ids` (and with `neighbours` the first one's nearest samples) are at hand for
+ * `slot`; when not, asks the kernel for them (the reply changes `rows`). */
+export function needRows(source, population, slot, ids, neighbours = false) {
+  if (source.get("complete")) return true;
+  const got = slotRows(source, population, slot);
+  if (got && Array.from(ids).every((i) => got.decodedIds.includes(i))) return true;
+  ask(source, { type: "rows", slot, ids: Array.from(ids, Number), neighbours });
+  return false;
+}
+
+/** Row i as {column: value} from the whole table (saved page) or the rows of `slot`; null
+ * when it is not at hand. */
+export function rowFrom(source, population, slot, i) {
+  const columns = source.get("columns");
+  if (source.get("complete")) return rowOf(tableAt(source, population), columns, i);
+  const got = slotRows(source, population, slot);
+  const k = got ? got.decodedIds.indexOf(i) : -1;
+  return k < 0 ? null : rowOf(got.table, columns, k);
+}
+
+/** The nearest samples of the details' sample the kernel sent (live), or null (saved page:
+ * the population view's `neighbours` hold every sample's). */
+export function sentNeighbours(source, population) {
+  if (source.get("complete")) return null;
+  const got = slotRows(source, population, "details");
+  return got ? got.neighbours || [] : [];
 }
 
 const PREFIX = "IPY_MODEL_";

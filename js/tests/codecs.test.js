@@ -10,6 +10,28 @@ function wire(typed, shape) {
 const typedName = (t) => t.constructor.name.replace("Array", "").toLowerCase();
 
 describe("decodeArray", () => {
+  it("reads uint8 steps over [0, 1] (255 = NaN), ascending ids as steps, and a saved page's references", () => {
+    const p = decodeArray({ ...wire(Uint8Array.of(0, 127, 254, 255), [4]), range: [0, 1] });
+    expect(p[0]).toBe(0);
+    expect(p[1]).toBeCloseTo(0.5, 2);
+    expect(p[2]).toBe(1);
+    expect(Number.isNaN(p[3])).toBe(true);
+    expect(Array.from(decodeArray({ ...wire(Uint8Array.of(3, 1, 1, 200), [4]), delta: true })))
+      .toEqual([3, 4, 5, 205]);
+    // report.py's loader: every buffer in window.nbperceiveBytes, the state points into it
+    const page = new Uint8Array(16);
+    new Float32Array(page.buffer, 8, 2).set([1.5, -2]);
+    globalThis.nbperceiveBytes = page;
+    try {
+      const out = decodeArray({ view: { nbp_bytes: [8, 8] }, dtype: "float32", shape: [2] });
+      expect(Array.from(out)).toEqual([1.5, -2]);
+    } finally {
+      delete globalThis.nbperceiveBytes;
+    }
+    expect(() => decodeArray({ view: { nbp_bytes: [0, 4] }, dtype: "uint8", shape: [4] }))
+      .toThrow(/binary data is missing/);
+  });
+
   it("reads a quantised column (uint16 steps over its range, 65535 = NaN) as float32", () => {
     const out = decodeArray({ ...wire(Uint16Array.of(0, 32767, 65534, 65535), [4]), range: [-1, 1] });
     expect(out).toBeInstanceOf(Float32Array);

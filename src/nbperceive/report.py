@@ -54,6 +54,12 @@ BASE85 = "".join(c for c in map(chr, range(33, 127)) if c not in "<>&/\\\"'`=")
 _BASE85_TABLE = np.frombuffer(BASE85.encode("ascii"), dtype=np.uint8)
 _BASE85_INDEX = np.zeros(128, dtype=np.uint64)
 _BASE85_INDEX[_BASE85_TABLE] = np.arange(85, dtype=np.uint64)
+# a compressed page's binary buffers: gzipped chunks of this many raw bytes (each script's
+# base85 text ~1.25x its gzip), read into one ArrayBuffer, window[PAGE_BYTES]; the nbperceive
+# views' arrays point into it by {BYTES_REF: [offset, length]} (js/src/codecs.js)
+CHUNK_BYTES = 8 << 20
+PAGE_BYTES = "nbperceiveBytes"
+BYTES_REF = "nbp_bytes"
 # widget modules the HTML manager defines itself
 BUILTIN_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                    "@jupyter-widgets/output"}
@@ -96,19 +102,44 @@ _LOADER = r"""
     }
     return btoa(parts.join(""));
   };
-  // A compressed page keeps the widget state (JSON) and every binary buffer (one blob) gzipped:
-  // give each buffer its bytes back (base64, as the HTML manager reads them) and hand the
-  // manager the state script it looks for.
+  // A compressed page keeps the widget state (JSON) and every binary buffer (one blob, in
+  // gzipped chunks) apart: the chunks go into one ArrayBuffer, window[PAGE_BYTES]; buffers
+  // marked `ref` (the nbperceive views') stay there, their path gets {BYTES_REF: [offset,
+  // length]}; the others get their bytes back as base64 (as the HTML manager reads them).
+  // Then the manager gets the state script it looks for.
   var restoreState = function () {
     if (!document.getElementById("nbp-state")) return Promise.resolve();
-    return Promise.all([source("nbp-state"), unpack("nbp-buffers")]).then(function (r) {
+    var ids = Array.prototype.map.call(
+      document.querySelectorAll("script[id^='nbp-buffers-']"), function (el) { return el.id; });
+    var chunks = [];
+    var next = function (k) {  // one chunk at a time: at most one chunk's text decoded at once
+      if (k === ids.length) return Promise.resolve();
+      return unpack(ids[k]).then(function (b) { chunks.push(b); return next(k + 1); });
+    };
+    return Promise.all([source("nbp-state"), next(0)]).then(function (r) {
       var state = JSON.parse(r[0]);
-      var blob = r[1];
+      var size = chunks.reduce(function (n, c) { return n + c.length; }, 0);
+      var blob = new Uint8Array(size);
+      for (var c = 0, at = 0; c < chunks.length; at += chunks[c].length, c++) {
+        blob.set(chunks[c], at);
+      }
+      chunks = null;
+      window[%(bytes_global)s] = blob;
       Object.keys(state.state).forEach(function (id) {
-        (state.state[id].buffers || []).forEach(function (b) {
-          b.data = base64(blob.subarray(b.offset, b.offset + b.length));
-          delete b.offset;
-          delete b.length;
+        var model = state.state[id];
+        model.buffers = (model.buffers || []).filter(function (b) {
+          if (!b.ref) {
+            b.data = base64(blob.subarray(b.offset, b.offset + b.length));
+            delete b.offset;
+            delete b.length;
+            return true;
+          }
+          var at = model.state;
+          for (var p = 0; p < b.path.length - 1; p++) at = at[b.path[p]];
+          var ref = {};
+          ref[%(bytes_ref)s] = [b.offset, b.length];
+          at[b.path[b.path.length - 1]] = ref;
+          return false;
         });
       });
       var tag = document.createElement("script");
@@ -196,6 +227,10 @@ computed.</p>
 
 
 
+_LOADER_NAMES = {"alphabet": json.dumps(BASE85), "bytes_global": json.dumps(PAGE_BYTES),
+                 "bytes_ref": json.dumps(BYTES_REF)}
+
+
 def _finite(value: Any) -> Any:
     """``value`` with NaN and infinities as None (JSON has neither; JSON.parse would fail)."""
     if isinstance(value, float):
@@ -243,6 +278,20 @@ def widget_state(widget: Any, options: ExportOptions | None = None
                              options or ExportOptions())
     data = embed_data(views=[widget], state=state)
     return data["manager_state"], data["view_specs"][0]
+
+
+def wire_bytes(widget: Any) -> int:
+    """Bytes the kernel sends to show ``widget`` live (it and every widget it refers to): each
+    model's state as JSON plus its binary buffers, without the views' code (``_esm``,
+    ``_css``: the same at any N)."""
+    from ipywidgets.embed import dependency_state
+
+    total = 0
+    for entry in dependency_state([widget], drop_defaults=True).values():
+        state = {k: v for k, v in entry["state"].items() if k not in ("_esm", "_css")}
+        total += len(json.dumps(state, separators=(",", ":"), default=str))
+        total += sum(len(base64.b64decode(b["data"])) for b in entry.get("buffers", []))
+    return total
 
 
 def export_overrides(widget: Any, options: ExportOptions | None = None) -> dict[str, Any]:
@@ -353,58 +402,76 @@ def _gzip_tag(tag_id: str, data: bytes) -> str:
             f"{base85(packed)}</script>")
 
 
+def _refers(entry: dict[str, Any]) -> bool:
+    """Whether a model's views read binary arrays by reference to the page's bytes (the
+    nbperceive views do: their code, ``js/src/codecs.js``, knows :data:`BYTES_REF`)."""
+    esm = entry.get("state", {}).get("_esm")
+    return isinstance(esm, str) and BYTES_REF in esm
+
+
 def pack_buffers(state: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     """``state`` with every binary buffer moved into one blob: each buffer entry keeps its
     ``path`` and gets ``offset``/``length`` into the blob instead of base64 ``data``, so the
-    page can gzip the raw bytes (base64 text compresses poorly); the loader undoes it."""
+    page can gzip the raw bytes (base64 text compresses poorly); the loader undoes it.
+    Buffers of the nbperceive views are marked ``ref``: the loader leaves them in the page's
+    bytes and puts ``{BYTES_REF: [offset, length]}`` at their path (``decodeArray`` reads
+    it), so no text or JSON of the page grows with them. Buffers start at multiples of 8 (a
+    typed array over the bytes needs no copy)."""
     blob = bytearray()
     at: dict[bytes, int] = {}  # identical buffers (a column every epoch shares) stored once
     models = {}
     for model_id, entry in state["state"].items():
         buffers = []
+        ref = _refers(entry)
         for b in entry.get("buffers", []):
             raw = base64.b64decode(b["data"]) if b.get("encoding") == "base64" else \
                 bytes.fromhex(b["data"])
             if raw not in at:
+                blob += b"\0" * (-len(blob) % 8)
                 at[raw] = len(blob)
                 blob += raw
             buffers.append({"encoding": "base64", "path": b["path"], "offset": at[raw],
-                            "length": len(raw)})
+                            "length": len(raw), **({"ref": True} if ref else {})})
         models[model_id] = {**entry, "buffers": buffers} if buffers else entry
     return {**state, "state": models}, bytes(blob)
 
 
 def read_state(page: str) -> dict[str, Any]:
     """The widget state a saved page hands the widget manager (for checks and tools): the
-    escaped JSON, or a compressed page's JSON with every buffer's bytes back from the blob."""
+    escaped JSON, or a compressed page's JSON with every buffer's bytes back from the chunks
+    of the blob (as base64 ``data``, referenced buffers too)."""
     import re
 
     plain = re.search(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)'
                       r"</script>", page, re.S)
     if plain:
         return json.loads(plain.group(1))
-    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-buffers)"'
+    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-buffers-\d+)"'
     packed = {m.group(1): gzip.decompress(unbase85(m.group(3), int(m.group(2))))
               for m in re.finditer(tag + r' data-bytes="(\d+)">(.*?)</script>', page, re.S)}
-    if len(packed) != 2:
+    if "nbp-state" not in packed:
         raise ReportError("this page holds no nbperceive widget state")
-    state, blob = json.loads(packed["nbp-state"]), packed["nbp-buffers"]
+    chunks = sorted((int(k.rsplit("-", 1)[1]), v) for k, v in packed.items() if k != "nbp-state")
+    state, blob = json.loads(packed["nbp-state"]), b"".join(v for _, v in chunks)
     for entry in state["state"].values():
         for b in entry.get("buffers", []):
             start, length = b.pop("offset"), b.pop("length")
+            b.pop("ref", None)
             b["data"] = base64.b64encode(blob[start : start + length]).decode("ascii")
     return state
 
 
 def state_tags(state: dict[str, Any], compress: bool = True) -> list[str]:
     """The saved widget state as page scripts: escaped JSON, or (``compress``) the JSON and
-    one blob of every binary buffer, each gzipped (the loader restores the manager's state)."""
+    the blob of every binary buffer in chunks of :data:`CHUNK_BYTES`, each gzipped on its own
+    (the loader restores the manager's state; no script's text nears a string limit)."""
     if not compress:
         return [f'<script type="application/vnd.jupyter.widget-state+json">{script_json(state)}'
                 "</script>"]
     packed, blob = pack_buffers(state)
+    chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
     return [_gzip_tag("nbp-state", script_json(packed).encode("utf-8")),
-            _gzip_tag("nbp-buffers", blob)]
+            *(_gzip_tag(f"nbp-buffers-{k}", chunk) for k, chunk in enumerate(chunks))]
 
 
 def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
@@ -420,7 +487,7 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
         *[_source_tag(i, text, compress) for i, text in sources],
         f'<script type="application/json" id="nbp-fonts">{script_json(fonts)}</script>',
         f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
-        f"<script>{_LOADER % {'alphabet': json.dumps(BASE85)}}</script>",
+        f"<script>{_LOADER % _LOADER_NAMES}</script>",
     ])
 
 

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from . import servers
-from .test_population import ISOLATED_JS, screen_point
+from .test_population import ISOLATED_JS, click_point, screen_point
 
 pytestmark = pytest.mark.browser
 
@@ -518,3 +518,62 @@ def test_explorer_report_draws_structure_offline_and_has_no_layer_switch(browser
         first = page.locator(".nbp-cluster-label").first.inner_text()
         assert first.startswith(f"{run.class_names[mode]} ") and first.endswith(
             f"· {len(top['members']):,}")
+
+
+def _chunked_report(tmp, n: int, chunk_bytes: int, monkeypatch):
+    """The scatter, details and selection table of a run of ``n`` samples with *generated*
+    vectors (``nbp.datasets.synthetic_run``: no real capture of 1M samples is needed to open a
+    page; no label-error ranking either, which a whole Explorer's page waits for), saved with
+    its binary buffers in chunks of ``chunk_bytes``; (path, run, population view)."""
+    import ipywidgets as w
+
+    import nbperceive as nbp
+    from nbperceive import report
+    from nbperceive.widgets.details import Details
+    from nbperceive.widgets.selection import SelectionView
+
+    monkeypatch.setattr(report, "CHUNK_BYTES", chunk_bytes)
+    run = nbp.datasets.synthetic_run(tmp / "run", n)
+    view = nbp.PopulationView.from_run(run)
+    selection = SelectionView(view.data, view, class_names=run.class_names)
+    selection.tables_by_epoch = lambda: {e: view.epoch_table(e) for e in view.saved_epochs()}
+    details = Details(source=selection)
+    w.jslink((view, "selected"), (details, "selected"))
+    return report.save_html(w.VBox([view, details, selection]), tmp / "chunked.html"), run, view
+
+
+@pytest.mark.parametrize("n, chunk_bytes", [
+    (20_000, 256 << 10),  # a chunk size far below the default: many chunks, fast
+    pytest.param(1_000_000, None, marks=pytest.mark.slow),  # the default 8 MB chunks at 1M
+])
+def test_chunked_report_opens_draws_and_shows_the_clicked_sample(
+        browser, tmp_path, monkeypatch, n, chunk_bytes):
+    """A report whose buffers travel in several chunks (each gzipped on its own, read one by
+    one into one ArrayBuffer that the views' arrays point into) opens offline, draws every
+    point, and a click shows that sample's details. The run's vectors are generated
+    (synthetic_run): the page, not the capture, is under test."""
+    from nbperceive import report
+
+    path, run, view = _chunked_report(tmp_path, n, chunk_bytes or report.CHUNK_BYTES,
+                                      monkeypatch)
+    text = path.read_text()
+    chunks = len(re.findall(r'id="nbp-buffers-\d+"', text))
+    assert chunks >= 3
+    # no script's text (a JavaScript string) grows with N past a chunk's base85
+    longest = max(len(m) for m in re.findall(r"<script[^>]*>(.*?)</script>", text, re.S))
+    assert longest < 1.3 * max(report.CHUNK_BYTES, 3_000_000)
+    table = run.snapshot(view.epoch).table
+    i = int(np.argmin(view.x))  # the leftmost point: no other under the cursor
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(f".nbp-pop[data-draws][data-points='{n}']", timeout=120_000)
+        assert page.evaluate("() => window.nbperceiveBytes.length") > (chunks - 1) * (
+            chunk_bytes or report.CHUNK_BYTES)
+        click_point(page, i)
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
+            arg=i, timeout=30_000)
+        details = page.locator(".nbp-details").inner_text()
+        names = run.class_names
+        label, pred = int(table["label"][i]), int(table["pred"][i])
+        assert f"{names[label]} → {names[pred]}" in details
+        servers.screenshot(page, f"chunked-report-{n}")

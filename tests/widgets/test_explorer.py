@@ -18,31 +18,76 @@ def perceiver(tmp_path_factory):
                             learning_rate=0.01, metadata={"note": note})
 
 
+def _ask(view, **content):
+    """What the page sends the selection view (js/src/tables.js: needColumns, needRows)."""
+    view._on_msg(view, content, [])
+
+
 def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
-    # the page formats and escapes (tests/browser); Python supplies raw values once, in the
+    # the page formats and escapes (tests/browser); Python supplies raw values, in the
     # selection view the details panel references, linked to the scatter by jslink
     ex = nbp.Explorer(perceiver)
     assert ex.details.source is ex.selection_view
-    saved = ex.selection_view.table  # numbers as binary columns, text as text
-    assert saved["note"]["texts"][0] == "<script>alert(1)</script>"
+    view = ex.selection_view
+    assert view.table == {} and view.rows == {} and not view.complete  # nothing per point yet
+    # the details panel asks for its sample's row and its nearest samples
+    _ask(view, type="rows", slot="details", ids=[0], neighbours=True)
+    got = view.rows["details"]
+    near = ex.population.neighbours_of(0)
+    assert len(near) == 8 and got["neighbours"] == near
+    assert array_from_json(got["ids"]).tolist() == [0, *near]
+    assert got["table"]["note"]["texts"][0] == "<script>alert(1)</script>"
     table = perceiver.run.snapshot().table
-    loss = array_from_json(saved["loss"]["numbers"])  # float32: what the page shows
-    np.testing.assert_allclose(loss, table["loss"].to_numpy(), rtol=1e-6)
-    assert {"label", "pred", "sample_id"} <= set(saved) and "x" not in saved
-    # a saved report scrubs epochs: every epoch's rows travel in the selection view only
-    exported = ex.selection_view._export_traits()["epoch_tables"]
-    assert sorted(exported, key=int) == [str(e) for e in perceiver.run.epochs]
+    loss = array_from_json(got["table"]["loss"]["numbers"])  # float32: what the page shows
+    np.testing.assert_allclose(loss, table["loss"].to_numpy()[[0, *near]], rtol=1e-6)
+    assert "x" not in got["table"]
+    # a saved report holds every column; it scrubs epochs: every epoch's rows travel in the
+    # selection view only (the shown epoch's among them, not twice)
+    exported = view._export_traits()
+    assert exported["complete"] and exported["table"] == {}
+    assert sorted(exported["epoch_tables"], key=int) == [str(e) for e in perceiver.run.epochs]
+    saved = exported["epoch_tables"]["0"]
+    assert {"label", "pred", "sample_id", "note"} <= set(saved)
+    # ... in fewer bytes: ids as one-byte steps, probabilities as uint8 steps over [0, 1]
+    epoch0 = perceiver.run.snapshot(0).table
+    ids = saved["sample_id"]["numbers"]
+    assert ids["delta"] and array_from_json(ids).tolist() == epoch0["sample_id"].tolist()
+    prob = next(c for c in saved if c.startswith("prob_"))
+    assert saved[prob]["numbers"]["dtype"] == "uint8"
+    np.testing.assert_allclose(array_from_json(saved[prob]["numbers"]), epoch0[prob],
+                               atol=0.5 / 254 + 1e-6)
     assert not {"table", "epoch_tables"} & set(ex.details.get_state())  # not a second copy
 
 
-def test_selection_view_holds_every_row_and_references_its_views(perceiver):
+def test_default_state_sends_the_scatter_alone_per_point(perceiver, monkeypatch):
+    from ipywidgets.embed import dependency_state
+
+    import nbperceive.widgets.population as pop
+
+    # as at 10k samples and more (a small set also gets every column's codes up front)
+    monkeypatch.setattr(pop, "INLINE_CHANNEL_BYTES", 0)
+    ex = nbp.Explorer(perceiver)
+    n = len(ex.population.data)
+    buffers = sum(len(b["data"]) * 3 // 4 for e in dependency_state([ex]).values()
+                  for b in e.get("buffers", []))
+    # x, y float32 and the loss codes (colour and size); everything else is asked for
+    assert ex.population.color == ex.population.size == "loss"
+    assert 9 * n <= buffers < 9 * n + 4_000
+
+
+def test_selection_view_sends_the_columns_the_page_asks_for(perceiver):
     # the page links cells and lasso to the table (tests/browser); Python supplies the data
     ex = nbp.Explorer(perceiver)
     view = ex.selection_view
     assert view.population is ex.population and view.grid is ex._cm_grid
+    _ask(view, type="columns", names=["label", "pred", "nope"])
+    assert set(view.table) == {"label", "pred"}
     label = array_from_json(view.table["label"]["numbers"])
     np.testing.assert_array_equal(label, ex.population.data["label"].to_numpy())
+    _ask(view, type="columns", names=["note"])
     assert view.table["note"]["texts"][0] == "<script>alert(1)</script>"
+    _ask(view, type="rows", slot="page", ids=[5, 3])
+    assert array_from_json(view.rows["page"]["ids"]).tolist() == [5, 3]
     ex.population.selection = np.array([2, 0, 2], dtype=np.uint32)
     assert ex.selected_samples["sample_id"].tolist() == [0, 2]
     assert "x" not in ex.selected_samples.columns
@@ -118,10 +163,17 @@ def test_epoch_scrub_updates_the_confusion_matrix(perceiver):
     ex.population.epoch = 0
     assert ex._cm_grid.color.sum() == 200
     assert not np.array_equal(ex._cm_grid.color, last)  # the model changed between 0 and 2
-    # the page's details and selection table read epoch 0's predictions now
+    # the page's details and selection table read epoch 0's predictions now: what it asked
+    # for is sent again from epoch 0's rows
+    ex.population.epoch = 2
+    _ask(ex.selection_view, type="columns", names=["pred"])
+    _ask(ex.selection_view, type="rows", slot="details", ids=[7])
+    ex.population.epoch = 0
     epoch0 = perceiver.run.snapshot(0).table["pred"].to_numpy()
     pred = array_from_json(ex.selection_view.table["pred"]["numbers"])
     np.testing.assert_array_equal(pred, epoch0)
+    rows = ex.selection_view.rows["details"]
+    assert rows["epoch"] == 0 and array_from_json(rows["table"]["pred"]["numbers"])[0] == epoch0[7]
 
 
 def test_from_disk_without_model_has_no_inspector(perceiver):
@@ -159,7 +211,9 @@ def test_add_metadata_from_values_and_functions(perceiver):
     assert "ink" in nbp.open_run(perceiver.run_dir).samples.columns  # kept with the run
     ex.add_metadata("parity", np.arange(200) % 2)
     assert "parity" in ex.population.columns
-    assert "parity" in ex.selection_view.columns and "parity" in ex.selection_view.table
+    assert "parity" in ex.selection_view.columns
+    _ask(ex.selection_view, type="columns", names=["parity"])
+    assert "parity" in ex.selection_view.table
     with pytest.raises(nbp.MetadataError, match="one value per probe sample"):
         ex.add_metadata("short", np.arange(3))
     with pytest.raises(nbp.MetadataError, match="records"):

@@ -216,18 +216,23 @@ def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     run = digits_run
     view = PopulationView.from_run(run, epoch=run.epochs[0])
     want = run_graph(run, run.epochs[0]).neighbours(NEIGHBOURS_K)
-    assert view.neighbours.shape == (len(run.samples), NEIGHBOURS_K)
-    np.testing.assert_array_equal(view.neighbours, want)
-    assert (view.neighbours != np.arange(len(want))[:, None]).all()  # never the sample itself
+    # live, the page asks for one sample's (the details panel): nothing per point is sent
+    assert view.neighbours.shape == (0, 0)
+    near = np.array([view.neighbours_of(i) for i in range(len(run.samples))])
+    np.testing.assert_array_equal(near, want)
+    assert (near != np.arange(len(want))[:, None]).all()  # never the sample itself
     view.epoch = run.epochs[-1]
-    np.testing.assert_array_equal(view.neighbours,
-                                  run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K))
+    last = run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K)
+    assert view.neighbours_of(5) == last[5].tolist()
     assert f"epoch {run.epochs[-1]}" in view.neighbours_note
-    # a saved page carries each epoch's neighbours with its frame
-    frame = view._export_traits()["epoch_frames"][str(run.epochs[0])]
-    saved = frame["neighbours"]
+    saved_now = array_to_json(view._export_traits()["neighbours"])  # the shown epoch's frame
+    np.testing.assert_array_equal(array_from_json(saved_now), last)
+    # a saved page carries the shown epoch's neighbours (with its frame), none of the others
+    frames = view._export_traits()["epoch_frames"]
+    saved = frames[str(run.epochs[-1])]["neighbours"]
     ids = np.frombuffer(saved["view"], dtype=saved["dtype"]).reshape(saved["shape"])
-    np.testing.assert_array_equal(ids, want)
+    np.testing.assert_array_equal(ids, last)
+    assert frames[str(run.epochs[0])]["neighbours"]["shape"] == [0, 0]
 
 
 def test_the_layout_switch_lays_the_epoch_out_again_and_a_saved_page_hides_it(digits_run):

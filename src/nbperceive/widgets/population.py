@@ -30,6 +30,7 @@ import traitlets as t
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
 from .serializers import (
+    array_from_json,
     array_serialization,
     array_to_json,
     channels_to_json,
@@ -39,7 +40,8 @@ from .serializers import (
 )
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-INLINE_CHANNEL_BYTES = 4_000_000  # send every column's codes up front below this total
+INLINE_CHANNEL_BYTES = 100_000  # send every column's codes up front below this total
+# (above: the colour and size columns', the others when picked; a saved page has all)
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
@@ -83,7 +85,9 @@ class PopulationView(anywidget.AnyWidget):
     layout_layer = t.Unicode("").tag(sync=True)
     layout_layers = t.List(t.Unicode()).tag(sync=True)
     # int32 (N, k): each sample's nearest samples in perception space at the shown epoch and
-    # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand
+    # layer (the run's neighbour graph, nbperceive.neighbours); (0, 0) when not at hand.
+    # Saved pages only (the shown epoch's): live, the details panel asks for one sample's
+    # (neighbours_of)
     neighbours = t.Any(np.zeros((0, 0), np.int32)).tag(sync=True, **array_serialization)
     neighbours_note = t.Unicode("").tag(sync=True)  # why there are none, or what they are
     # the search box (shown when `searchable`): the page matches `search` over every
@@ -135,6 +139,7 @@ class PopulationView(anywidget.AnyWidget):
         self._own_search = own_search
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
+        self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
@@ -286,9 +291,24 @@ class PopulationView(anywidget.AnyWidget):
         if frames:
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
+            # the shown epoch as its frame has it (the page stores those bytes once)
+            shown = frames.get(str(self.epoch))
+            if shown is not None:
+                return {**out, "layout_methods": [], "layout_layers": [],
+                        "x": shown["x"], "y": shown["y"],
+                        "channels": shown["channels"], "neighbours": shown["neighbours"]}
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
         out["layout_layers"] = []
+        # every column's codes (the page's pickers cannot ask for more), the neighbours
+        out["channels"] = {name: self.channels.get(name) or encode_channel(self._data[name])
+                           for name in self.columns}
+        out["neighbours"] = self._near
         return out
+
+    def neighbours_of(self, index: int) -> list[int]:
+        """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand)."""
+        near = self._near
+        return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
 
     def saved_epochs(self) -> list[int]:
         """The epochs a saved report can show: all for PCA, else those with a cached layout."""
@@ -306,7 +326,8 @@ class PopulationView(anywidget.AnyWidget):
 
     def _saved_layout(self, epoch: int) -> np.ndarray | None:
         if epoch == self.epoch:
-            return np.stack([self.x, self.y], axis=1)
+            # (a notebook page's export may have set x, y to their saved, quantised form)
+            return np.stack([array_from_json(array_to_json(v)) for v in (self.x, self.y)], 1)
         if self._method == "pca":
             return np.asarray(self._run.project(epoch, method="pca", layer=self._layer))
         from ..projection import cached
@@ -324,14 +345,19 @@ class PopulationView(anywidget.AnyWidget):
         for e, found in layouts.items():
             coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
-            channels = {name: encode_channel(table[name]) for name in self.channels
+            channels = {name: encode_channel(table[name]) for name in self.columns
                         if name in table.columns}
             # a page draws the layout: uint16 steps over its extent are far below a pixel
-            ids, _ = self._neighbour_ids(e)
+            # nearest samples of the shown epoch only: 16-32 incompressible bytes a point
+            # per epoch would be most of the page's budget
+            ids = self._near if e == self.epoch else np.zeros((0, 0), np.int32)
             frames[str(e)] = {"x": quantized_to_json(coords[:, 0]),
                               "y": quantized_to_json(coords[:, 1]),
                               "channels": channels_to_json(channels),
-                              "neighbours": array_to_json(ids)}
+                              "neighbours": array_to_json(ids),
+                              "neighbours_note": self.neighbours_note if e == self.epoch else (
+                                  f"nearest samples: this page saved those of epoch "
+                                  f"{self.epoch} only" if self._near.size else "")}
             if self._own_search:  # the search box finds that epoch's values
                 frames[str(e)]["rows"] = self._rows_payload(table)
         return frames
@@ -496,7 +522,7 @@ class PopulationView(anywidget.AnyWidget):
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
                 self._send_rows()
-                self.neighbours, self.neighbours_note = ids, note
+                self._near, self.neighbours_note = ids, note
                 if self._method == "pca" or epoch in self._refined:
                     self.layout_status = ""  # after the points: watchers see them in place
 

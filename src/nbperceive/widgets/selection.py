@@ -1,10 +1,15 @@
 """The selection view: summary and table of the samples lassoed in the population view, and
-the front-end link from a confusion-matrix cell to those samples. It holds every sample's
-values, which the details panel reads too.
+the front-end link from a confusion-matrix cell to those samples. The details panel reads its
+rows too.
 
-Everything happens in the page (``js/src/selection.js``), so it works in a saved report too:
-the view holds every sample's values (``table``: numbers as binary columns, text as text) and
-references the population view and the bqplot confusion grid (widget references). A lasso
+Everything is computed in the page (``js/src/selection.js``), so it works in a saved report
+too, from the rows the view holds (``table``: numbers as binary columns, text as text). Live,
+the view holds only what the page asked for: the page sends ``{"type": "columns", "names"}``
+when a view needs whole columns (the summary, a sort, a search, a confusion cell, a download)
+and ``{"type": "rows", "slot", "ids"}`` for the rows it shows (the table's page, the details
+panel's sample and its nearest samples); the kernel adds those columns to ``table`` or sets
+``rows[slot]``. A saved page carries every column (``complete``). It references the
+population view and the bqplot confusion grid (widget references). A lasso
 (the population's ``selection``) redraws the summary (count, accuracy, mean loss, label mix)
 and the table; a click on a grid cell (label r, prediction c) selects those samples in the
 population view. For a multi-label run the grid is one label's 2x2 (``confusion_label``), which
@@ -23,32 +28,32 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
-from .serializers import compact_to_json
+from .serializers import PROBABILITY_PREFIX, compact_to_json
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
 HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
-PROBABILITY_PREFIX = "prob_"  # the Perceiver's per-class probability columns (store.py)
 
 
-def column_payload(values: pd.Series) -> dict[str, Any]:
+def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
     """A column for the page: numbers as one compact binary array (the smallest integer type,
-    the recorded ``prob_*`` columns quantised to uint16, other floats float32:
-    :func:`compact_to_json`), the rest as text."""
+    the recorded ``prob_*`` columns quantised to uint16, other floats float32; ``saved``:
+    smaller still, see :func:`compact_to_json`), the rest as text."""
     if pd.api.types.is_bool_dtype(values) and values.notna().all():
         return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
-        return {"numbers": compact_to_json(values.to_numpy())}
+        return {"numbers": compact_to_json(values.to_numpy(), saved=saved)}
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
         return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
-                                           probabilities=probabilities)}
+                                           probabilities=probabilities, saved=saved)}
     return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
 
 
-def table_payload(data: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+def table_payload(data: pd.DataFrame, columns: list[str], saved: bool = False
+                  ) -> dict[str, Any]:
     """``{column: column_payload}`` of the columns the page shows."""
-    return {c: column_payload(data[c]) for c in columns if c in data.columns}
+    return {c: column_payload(data[c], saved) for c in columns if c in data.columns}
 
 
 class SelectionView(anywidget.AnyWidget):
@@ -61,7 +66,11 @@ class SelectionView(anywidget.AnyWidget):
     grid = t.Instance(w.Widget, allow_none=True).tag(sync=True, **w.widget_serialization)
     columns = t.List(t.Unicode()).tag(sync=True)
     class_names = t.List(t.Unicode()).tag(sync=True)
-    table = t.Dict().tag(sync=True)
+    table = t.Dict().tag(sync=True)  # {column: column_payload}: the columns asked for
+    # the rows asked for by slot ("page": the table's shown rows, "details": the details
+    # panel's sample then its nearest samples): {slot: {ids, table, neighbours, epoch}}
+    rows = t.Dict().tag(sync=True)
+    complete = t.Bool(False).tag(sync=True)  # table holds every column (a saved page)
     # saved reports that scrub epochs: {str(epoch): table}, chosen by the population's epoch
     epoch_tables = t.Dict().tag(sync=True)
     max_rows = t.Int(MAX_ROWS).tag(sync=True)
@@ -76,20 +85,56 @@ class SelectionView(anywidget.AnyWidget):
                          class_names=[str(c) for c in class_names or []], **kwargs)
         # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
         self.tables_by_epoch: Callable[[], dict[int, pd.DataFrame]] | None = None
+        self._requests: dict[str, dict[str, Any]] = {}  # the rows asked for, by slot
         self.set_data(data)
+        self.on_msg(self._on_msg)
 
     def set_data(self, data: pd.DataFrame) -> None:
-        """Show another table (the next epoch's, a new metadata column)."""
-        data = data.reset_index(drop=True)
-        columns = [str(c) for c in data.columns if c not in HIDDEN_COLUMNS]
+        """Show another table (the next epoch's, a new metadata column): the columns and rows
+        the page asked for are sent again from it."""
+        self._data = data.reset_index(drop=True)
+        columns = [str(c) for c in self._data.columns if c not in HIDDEN_COLUMNS]
         with self.hold_sync():
             self.columns = columns
-            self.table = table_payload(data, columns)
+            self.table = table_payload(self._data, [c for c in self.table if c in columns])
+            self.rows = {slot: self._rows(**req) for slot, req in self._requests.items()}
+
+    def _rows(self, ids: list[int], neighbours: bool = False) -> dict[str, Any]:
+        """Rows ``ids`` (every column), and with ``neighbours`` the nearest samples of the
+        first one (their rows follow)."""
+        n = len(self._data)
+        ids = [i for i in ids if 0 <= i < n]
+        near: list[int] = []
+        if neighbours and ids:
+            find = getattr(self.population, "neighbours_of", None)
+            near = [j for j in (find(ids[0]) if find is not None else []) if 0 <= j < n]
+        order = np.asarray(ids + near, dtype=np.uint32)
+        return {"ids": compact_to_json(order), "neighbours": near,
+                "epoch": int(getattr(self.population, "epoch", -1)),
+                "table": table_payload(self._data.iloc[order], self.columns)}
+
+    def _on_msg(self, _widget: Any, content: Any, buffers: list) -> None:
+        """The page asks for whole columns or for some rows (see the module's docstring)."""
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "columns":
+            wanted = [str(c) for c in content.get("names", []) if str(c) in self.columns]
+            missing = [c for c in wanted if c not in self.table]
+            if missing:
+                self.table = {**self.table, **table_payload(self._data, missing)}
+        elif content.get("type") == "rows" and content.get("slot") in ("page", "details"):
+            ids = [int(i) for i in content.get("ids", [])[: self.max_rows + 1]]
+            req = {"ids": ids, "neighbours": bool(content.get("neighbours"))}
+            self._requests[content["slot"]] = req
+            self.rows = {**self.rows, content["slot"]: self._rows(**req)}
 
     def _export_traits(self) -> dict[str, Any]:
-        """Every epoch's rows, when the page can scrub epochs (no kernel to send them)."""
+        """Every column (a page without a kernel cannot ask for them); every epoch's rows when
+        the page can scrub epochs (then the shown epoch's ``table`` is among them)."""
         tables = self.tables_by_epoch() if self.tables_by_epoch is not None else {}
+        out: dict[str, Any] = {"complete": True, "rows": {}}
         if len(tables) < 2:
-            return {}
-        return {"epoch_tables": {str(e): table_payload(df, self.columns)
+            return {**out, "table": table_payload(self._data, self.columns, saved=True)}
+        return {**out, "table": {},
+                "epoch_tables": {str(e): table_payload(df, self.columns, saved=True)
                                  for e, df in tables.items()}}

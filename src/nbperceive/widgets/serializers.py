@@ -20,18 +20,24 @@ from ..errors import NbPerceiveError
 
 WIRE_DTYPES = ("float32", "float64", "uint8", "uint16", "uint32", "int32")
 QUANTIZED_STEPS = 65534  # a quantised float: uint16 steps over its range ...
-QUANTIZED_MISSING = 65535  # ... and this code for NaN
+QUANTIZED_MISSING = 65535  # ... and this code for NaN (uint8: 254 steps, 255 for NaN)
+STEPS = {"uint16": QUANTIZED_STEPS, "uint8": 254}
 MISSING = 255  # code of a missing value in every channel
 MAX_CATEGORIES = 254  # more categories than this: the rarest are shown together as "other"
 CATEGORICAL_MAX_INTS = 32  # integer columns with at most this many distinct values are categories
 ROBUST_QUANTILES = (0.01, 0.99)  # continuous scales span these quantiles (ends are clipped) ...
 ROBUST_MIN_POINTS = 200  # ... when there are at least this many values
+PROBABILITY_PREFIX = "prob_"  # the Perceiver's per-class probability columns (store.py)
+UNIT = (0.0, 1.0)  # ... whose colours and saved values span [0, 1]
 
 
 def array_to_json(value: Any, widget: Any = None) -> dict[str, Any] | None:
-    """Serialise an ndarray for a widget trait (binary buffer, dtype, shape)."""
+    """Serialise an ndarray for a widget trait (binary buffer, dtype, shape); an array already
+    in that form (e.g. quantised, :func:`quantized_to_json`) passes as it is."""
     if value is None:
         return None
+    if isinstance(value, dict) and "view" in value:
+        return value
     arr = np.ascontiguousarray(value)
     if arr.dtype.name not in WIRE_DTYPES:
         raise NbPerceiveError(f"arrays travel as one of {WIRE_DTYPES}, not {arr.dtype}")
@@ -39,28 +45,43 @@ def array_to_json(value: Any, widget: Any = None) -> dict[str, Any] | None:
             "shape": list(arr.shape)}
 
 
-def quantized_to_json(value: Any) -> dict[str, Any]:
+def quantized_to_json(value: Any, dtype: str = "uint16",
+                      span: tuple[float, float] | None = None) -> dict[str, Any]:
     """Floats as uint16 steps over their finite ``[lo, hi]`` (``range``), 65535 for NaN: half
-    the bytes of float32, 1/65534 of the range apart. The page reads them back as float32
-    (``decodeArray`` in ``js/src/codecs.js``, :func:`array_from_json` here)."""
+    the bytes of float32, 1/65534 of the range apart (``dtype="uint8"``: 254 steps, 255 for
+    NaN); ``span``: over this ``[lo, hi]`` instead (the values lie within it). The page reads
+    them back as float32 (``decodeArray`` in ``js/src/codecs.js``, :func:`array_from_json`
+    here)."""
     a = np.asarray(value, dtype=np.float64)
+    steps = STEPS[dtype]
     finite = np.isfinite(a)
     lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 0.0)
+    if span is not None:
+        lo, hi = span
     span = hi - lo
-    q = np.full(a.shape, QUANTIZED_MISSING, dtype=np.uint16)
-    q[finite] = np.rint((a[finite] - lo) / span * QUANTIZED_STEPS) if span > 0 else 0
+    q = np.full(a.shape, steps + 1, dtype=dtype)
+    q[finite] = np.rint((a[finite] - lo) / span * steps) if span > 0 else 0
     return {**array_to_json(q), "range": [lo, hi]}
 
 
-def compact_to_json(value: Any, probabilities: bool = False) -> dict[str, Any]:
+def compact_to_json(value: Any, probabilities: bool = False, saved: bool = False
+                    ) -> dict[str, Any]:
     """A table column in the fewest bytes that keep what the page shows: integers in the
     smallest integer type that holds them, ``probabilities`` (floats within [0, 1]) quantised
-    to uint16 (1.5e-5 apart), other floats as float32."""
+    to uint16 (1.5e-5 apart), other floats as float32. ``saved`` (a saved page, where every
+    column of every epoch travels): probabilities as uint8 steps over [0, 1] (1/254 apart:
+    two decimals; the same bytes as their colour codes, :func:`encode_channel`, so a page
+    stores them once), other floats as uint16 steps over their range, and ascending
+    integers (sample ids) as uint8 steps from 0 (``delta``: the page sums them)."""
     a = np.asarray(value)
     if a.dtype == bool:
         return array_to_json(a.astype(np.uint8))
     if a.dtype.kind in "iu":
         lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+        if saved and a.size > 1 and lo >= 0 and hi <= np.iinfo(np.int32).max:
+            steps = np.diff(a.astype(np.int64), prepend=0)
+            if steps.min() >= 0 and steps.max() <= 255:  # ascending ids: one byte apart
+                return {**array_to_json(steps.astype(np.uint8)), "delta": True}
         for dtype in ("uint8", "uint16", "int32"):
             info = np.iinfo(dtype)
             if info.min <= lo and hi <= info.max:
@@ -69,8 +90,8 @@ def compact_to_json(value: Any, probabilities: bool = False) -> dict[str, Any]:
     a = a.astype(np.float64)
     finite = a[np.isfinite(a)]
     if probabilities and (not finite.size or (finite.min() >= 0.0 and finite.max() <= 1.0)):
-        return quantized_to_json(a)
-    return array_to_json(a.astype(np.float32))
+        return quantized_to_json(a, "uint8", UNIT) if saved else quantized_to_json(a)
+    return quantized_to_json(a) if saved else array_to_json(a.astype(np.float32))
 
 
 def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
@@ -83,10 +104,13 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
     dtype = np.dtype(value["dtype"])
     arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
     arr = arr.reshape(value.get("shape") or [arr.size]).copy()
+    if value.get("delta"):
+        return np.cumsum(arr, dtype=np.int64).astype(np.int32)
     if value.get("range") is not None:
         lo, hi = value["range"]
-        out = (lo + arr.astype(np.float64) * ((hi - lo) / QUANTIZED_STEPS)).astype(np.float32)
-        out[arr == QUANTIZED_MISSING] = np.nan
+        steps = STEPS[dtype.name]
+        out = (lo + arr.astype(np.float64) * ((hi - lo) / steps)).astype(np.float32)
+        out[arr == steps + 1] = np.nan
         return out
     return arr
 
@@ -126,7 +150,8 @@ def encode_channel(series: pd.Series) -> dict[str, Any]:
     Continuous columns are quantised to 0..254 over [min, max] (over the 1st..99th percentile
     for 200 values or more, values beyond clipped, so outliers do not flatten the rest);
     categorical columns get one code per category (beyond 253 categories the rarest share
-    "other").
+    "other"). Probabilities (``prob_*`` within [0, 1]) span [0, 1]: the same colour is the
+    same probability in every class and epoch.
     Missing values get code 255.
     """
     if is_categorical(series):
@@ -138,7 +163,9 @@ def encode_channel(series: pd.Series) -> dict[str, Any]:
     if finite.any():
         good = values[finite]
         lo, hi = float(good.min()), float(good.max())
-        if good.size >= ROBUST_MIN_POINTS:  # a few outliers must not flatten everyone else
+        if str(series.name).startswith(PROBABILITY_PREFIX) and UNIT[0] <= lo and hi <= UNIT[1]:
+            lo, hi = UNIT
+        elif good.size >= ROBUST_MIN_POINTS:  # a few outliers must not flatten everyone else
             qlo, qhi = (float(v) for v in np.quantile(good, ROBUST_QUANTILES))
             if qhi > qlo:
                 clipped = [qlo > lo, qhi < hi]

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { needColumns, needRows, rowFrom, sentNeighbours } from "../src/tables.js";
+
+// A widget model as the views see it: traits by name, custom messages recorded.
+function fakeModel(traits) {
+  const sent = [];
+  return { sent, get: (k) => traits[k], send: (m) => sent.push(m), set: (k, v) => { traits[k] = v; } };
+}
+const column = (typed) => ({ numbers: { view: new DataView(typed.buffer), dtype: typed.constructor.name.replace("Array", "").toLowerCase(), shape: [typed.length] } });
+
+describe("rows asked from the kernel (live) or read from the page (saved)", () => {
+  it("asks for the columns the table lacks, once the reply is there it has them", async () => {
+    const population = fakeModel({ epoch: 1 });
+    const source = fakeModel({ columns: ["label", "loss"], table: {}, complete: false });
+    expect(needColumns(source, population, ["label", "loss", "nope", null])).toBe(false);
+    expect(source.sent).toEqual([]); // sent after the change that asked (a microtask later)
+    await Promise.resolve();
+    expect(source.sent).toEqual([{ type: "columns", names: ["label", "loss"] }]);
+    source.set("table", { label: column(Uint8Array.of(1, 2)), loss: column(Float32Array.of(0.5, 1)) });
+    expect(needColumns(source, population, ["label", "loss"])).toBe(true);
+    expect(source.sent.length).toBe(1);
+  });
+
+  it("asks for rows by slot and reads them, with the details' nearest samples", async () => {
+    const population = fakeModel({ epoch: 1 });
+    const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {} });
+    expect(needRows(source, population, "details", [7], true)).toBe(false);
+    await Promise.resolve();
+    expect(source.sent).toEqual([{ type: "rows", slot: "details", ids: [7], neighbours: true }]);
+    expect(rowFrom(source, population, "details", 7)).toBe(null);
+    source.set("rows", { details: { ids: column(Uint32Array.of(7, 3)).numbers, epoch: 1, neighbours: [3],
+      table: { label: column(Uint8Array.of(4, 5)) } } });
+    expect(needRows(source, population, "details", [7], true)).toBe(true);
+    expect(rowFrom(source, population, "details", 3)).toEqual({ label: 5 });
+    expect(sentNeighbours(source, population)).toEqual([3]);
+    population.set("epoch", 2); // another epoch: those rows are stale, asked again
+    expect(needRows(source, population, "details", [7], true)).toBe(false);
+  });
+
+  it("a saved page (complete) asks nothing and reads the whole table", async () => {
+    const population = fakeModel({ epoch: 0 });
+    const source = fakeModel({ columns: ["label"], complete: true, epoch_tables: {},
+      table: { label: column(Uint8Array.of(9, 8, 7)) } });
+    expect(needColumns(source, population, ["label"])).toBe(true);
+    expect(needRows(source, population, "page", [2])).toBe(true);
+    expect(rowFrom(source, population, "page", 2)).toEqual({ label: 7 });
+    expect(sentNeighbours(source, population)).toBe(null);
+    await Promise.resolve();
+    expect(source.sent).toEqual([]);
+  });
+});
