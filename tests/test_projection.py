@@ -157,13 +157,17 @@ def test_umap_layout_is_cached_and_keeps_neighbours(run, umap_layouts):
     assert t_umap > t_pca + 0.05
 
 
-def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts, tmp_path):
+def test_umap_shares_the_runs_neighbour_graph(run, umap_layouts, tmp_path, monkeypatch):
     # UMAP gets its k-nearest-neighbour graph from the run's cache (nbperceive.neighbours),
     # the same graph suspects read, instead of searching again.
     import shutil
     import warnings
 
     from nbperceive import neighbours
+    from nbperceive.projection import worker
+
+    # in this process, so umap-learn's warnings about a precomputed graph reach the check
+    monkeypatch.setattr(worker, "ENABLED", False)
 
     # a copy: the layouts this test caches must not look "already computed" to other tests
     run = Run(shutil.copytree(run.path, tmp_path / "copy"))

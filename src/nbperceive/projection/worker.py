@@ -109,12 +109,21 @@ class _Child:
                 "nbperceive.projection.worker.ENABLED = False to run in the kernel.")
 
     def close(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None and proc.stdin is not None:
+        """End the child: EOF ends it between jobs; one still working is killed."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
             try:
-                proc.stdin.close()  # the child ends at EOF
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 _child = _Child()
