@@ -476,6 +476,11 @@ function render({ model, el }) {
   const onSearch = () => {
     const rows = ownRows();
     if (rows) answerSearch(model, rows, Object.keys(rows), model.get("class_names") || []);
+    else if (model.get("answers_search") && String(model.get("search")).trim()) {
+      model.set("search_note", "searching…"); // the kernel sends the rows on first use
+      model.save_changes();
+      model.send({ type: "rows" });
+    }
   };
   const onRows = () => {
     if (String(model.get("search")).trim()) onSearch(); // the matches of this epoch

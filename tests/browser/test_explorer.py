@@ -130,8 +130,9 @@ def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
     assert sorted(got["selection"]) == every.tolist()  # ... and all of its samples
     summary = page.locator(".nbp-selection .nbp-summary").inner_text()
     assert summary.startswith(f"{counts[k]} samples")
-    rows = page.locator(".nbp-selection tr").count() - 1
-    assert rows == min(counts[k], 200)
+    # the table's rows come from the kernel on request (rows on demand): wait for them
+    page.wait_for_function("(n) => document.querySelectorAll('.nbp-selection tr').length - 1"
+                           " === n", arg=min(counts[k], 200), timeout=30_000)
     servers.screenshot(page, "explorer-voila-cell")
 
 

@@ -304,7 +304,10 @@ def test_the_structure_toggle_sends_the_cluster_labels_codes(monkeypatch, digits
 def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, digits_run):
     df, _ = digits_df
     view = PopulationView(df)
-    assert view.searchable
+    assert view.searchable and view.answers_search
+    assert view.rows == {}  # live: no bytes until the page's first search asks for them
+    assert set(view._export_traits()["rows"]) == set(df.columns) - {"x", "y"}  # a saved page
+    view._on_custom_msg(view, {"type": "rows"}, [])
     assert set(view.rows) == set(df.columns) - {"x", "y"}
     np.testing.assert_array_equal(array_from_json(view.rows["label"]["numbers"]),
                                   df["label"].to_numpy())
@@ -312,9 +315,10 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     assert "group" in view.rows
     # a run's view: its epoch's rows, and each saved epoch's in the page
     run_view = PopulationView.from_run(digits_run)
+    run_view._on_custom_msg(run_view, {"type": "rows"}, [])
     assert "loss" in run_view.rows and "x" not in run_view.rows
     frames = run_view._export_traits()["epoch_frames"]
     assert all("loss" in frame["rows"] for frame in frames.values())
     # the Explorer's selection view answers instead: no second copy of the rows
     other = PopulationView(df, own_search=False)
-    assert other.rows == {} and not other.searchable
+    assert other.rows == {} and not other.searchable and not other.answers_search

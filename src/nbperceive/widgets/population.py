@@ -101,6 +101,9 @@ class PopulationView(anywidget.AnyWidget):
     # every sample, as the selection view holds them: selection.table_payload); {} in the
     # Explorer, whose selection view answers over its rows
     rows = t.Dict().tag(sync=True)
+    # this view answers its search box itself (a view on its own; in the Explorer the
+    # selection view does); live, it asks the kernel for `rows` by message at its first search
+    answers_search = t.Bool(False).tag(sync=True)
     # the "Structure" overlay (density contours, labelled clusters; js/src/population/
     # structure.js): found in the page from the points and the label / correct codes, so a
     # saved page shows it too; class names (index -> name) name the clusters' classes
@@ -137,6 +140,7 @@ class PopulationView(anywidget.AnyWidget):
             )
         self._lock = threading.RLock()
         self._own_search = own_search
+        self._rows_wanted = False  # the page asked for the rows (its first search)
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
@@ -145,6 +149,7 @@ class PopulationView(anywidget.AnyWidget):
                    if c not in skip and _plottable(self._data[c])]
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
         kwargs.setdefault("searchable", own_search)
+        kwargs.setdefault("answers_search", own_search)
         super().__init__(columns=columns, **kwargs)
         self._set_xy(self._column_or_array(x, "x"), self._column_or_array(y, "y"))
         self._skip = skip  # the coordinate columns: not searched
@@ -184,8 +189,9 @@ class PopulationView(anywidget.AnyWidget):
             self._send_rows()
 
     def _send_rows(self) -> None:
-        """The rows the page searches, when this view answers its own search box."""
-        if not self._own_search:
+        """The rows the page searches, when this view answers its own search box and the
+        page has asked for them (its first search: until then they cost no bytes)."""
+        if not (self._own_search and self._rows_wanted):
             return
         self.rows = self._rows_payload(self._data)
 
@@ -287,6 +293,8 @@ class PopulationView(anywidget.AnyWidget):
         out: dict[str, Any] = {}
         if self._preview:
             out["preview_inline"] = self._inline_previews(limited=False)
+        if self._own_search:  # the page's search box has no kernel to ask for them
+            out["rows"] = self._rows_payload(self._data)
         frames = self._epoch_frames()
         if frames:
             out["epoch_frames"] = frames
@@ -380,6 +388,11 @@ class PopulationView(anywidget.AnyWidget):
         return out
 
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list) -> None:
+        if isinstance(content, dict) and content.get("type") == "rows":
+            self._rows_wanted = True
+            with self._lock:
+                self._send_rows()
+            return
         if not isinstance(content, dict) or content.get("type") != "preview":
             return
         index = int(content.get("index", -1))
