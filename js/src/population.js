@@ -344,8 +344,9 @@ function render({ model, el }) {
   }
 
   // --- selection (both ways, population/selecting.js) -------------------------------------------
+  let hoveredPoint = -1; // the point whose hover card shows (regl-scatterplot's pointOver)
   const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
-    onChange: () => renderStatus() });
+    onChange: () => renderStatus(), hovered: () => hoveredPoint });
   const applySelectionFromModel = selecting.apply;
   const zoomToSelection = selecting.zoomTo;
 
@@ -410,10 +411,12 @@ function render({ model, el }) {
     root.dataset.transitions = String(transitions);
   });
   scatterplot.subscribe("pointOver", (i) => {
+    hoveredPoint = i;
     plot.classList.add("nbp-hovering"); // pointer cursor over a dot
     tooltip.show(i);
   });
   scatterplot.subscribe("pointOut", () => {
+    hoveredPoint = -1;
     plot.classList.remove("nbp-hovering");
     tooltip.hide();
   });

@@ -11,7 +11,7 @@ export const dimFor = (count) => (count > 1 ? 0.45 : 0.8);
  * selection (once `drawn()`), onSelected() handles a `selected` set elsewhere, zoomTo() zooms
  * to the selected points; `onChange()` runs after each change (the status line).
  */
-export function linkSelection({ model, scatterplot, drawn, onChange }) {
+export function linkSelection({ model, scatterplot, drawn, onChange, hovered = () => -1 }) {
   const lasso = { active: false, ended: -Infinity };
   let fromPython = false;
   function applySelectionFromModel() {
@@ -72,7 +72,10 @@ export function linkSelection({ model, scatterplot, drawn, onChange }) {
       model.set("selected", -1);
       model.set("selection", encodeArray(Uint32Array.from(points)));
     } else {
-      const i = points[points.length - 1];
+      // a click selects the point whose card is shown: regl-scatterplot finds the hovered
+      // and the clicked point apart, and in a dense spot they can differ
+      const over = hovered();
+      const i = over >= 0 ? over : points[points.length - 1];
       model.set("selected", i);
       model.set("selection", encodeArray(Uint32Array.of(i)));
     }
