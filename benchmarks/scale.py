@@ -39,7 +39,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -161,48 +160,11 @@ def capture_table(runs: dict) -> None:
               f"{np.log(tb[-1] / ta[-1]) / np.log(b / a):.2f}")
 
 
-class StallProbe(threading.Thread):
-    """Ticks every 5 ms; ``max_gap`` is the longest time between two ticks, in s."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.max_gap = 0.0
-        self.at = 0.0  # when the longest gap ended, s after the start
-        self.running = True
-
-    def run(self) -> None:
-        start = last = time.perf_counter()
-        while self.running:
-            time.sleep(0.005)
-            now = time.perf_counter()
-            if now - last - 0.005 > self.max_gap:
-                self.max_gap, self.at = now - last - 0.005, now - start
-            last = now
-
-
-_CONTROL = """
-import sys, threading, time
-gap, stop = [0.0], threading.Event()
-def tick():
-    last = time.perf_counter()
-    while not stop.is_set():
-        time.sleep(0.005)
-        now = time.perf_counter()
-        gap[0] = max(gap[0], now - last - 0.005)
-        last = now
-t = threading.Thread(target=tick)
-t.start()
-sys.stdin.read()
-stop.set()
-t.join()
-print(gap[0])
-"""
-
-
 def child_stall(run_dir: Path, mode: str) -> None:
     """Fresh process: cold caches, Explorer(), then UMAP; prints one JSON line of figures."""
     import nbperceive as nbp
     from nbperceive.projection import project_run_async, worker
+    from nbperceive.stall import StallProbe
 
     worker.ENABLED = mode == "worker"
     for pattern in ("proj-*.npy", "knn-*.npy"):
@@ -214,8 +176,7 @@ def child_stall(run_dir: Path, mode: str) -> None:
     idle = StallProbe()  # the floor: the longest gap with nothing else running
     idle.start()
     time.sleep(5)
-    idle.running = False
-    idle.join()
+    idle.stop()
     t0 = time.perf_counter()
     ex = Explorer(run_dir)
     r = {"explorer_s": time.perf_counter() - t0, "idle_stall_ms": 1000 * idle.max_gap}
@@ -223,7 +184,7 @@ def child_stall(run_dir: Path, mode: str) -> None:
     probe.start()
     # the control: the same ticker in a process doing nothing else, over the same time; its
     # longest gap is what the machine's scheduler alone costs (2 cores shared under load)
-    control = subprocess.Popen([sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE,
+    control = subprocess.Popen([sys.executable, "-m", "nbperceive.stall"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     t0 = time.perf_counter()
     layout = project_run_async(ex.run, None, "umap")
@@ -232,8 +193,7 @@ def child_stall(run_dir: Path, mode: str) -> None:
     r["suspects_s"] = time.perf_counter() - t0
     layout.refinement.result()
     r["umap_s"] = time.perf_counter() - t0
-    probe.running = False
-    probe.join()
+    probe.stop()
     r["max_stall_ms"], r["stall_at_s"] = 1000 * probe.max_gap, probe.at
     r["control_stall_ms"] = 1000 * float(control.communicate("")[0])
     print(json.dumps(r), flush=True)

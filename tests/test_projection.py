@@ -312,40 +312,22 @@ def test_warm_up_runs_in_the_background_once(run, umap_layouts):
 
 # ------------------------------------------------------------------ worker process
 
-_TICKER = """
-import sys, threading, time
-gaps, done = [0.0], threading.Event()
-def tick():
-    last = time.perf_counter()
-    while not done.is_set():
-        time.sleep(0.005)
-        now = time.perf_counter()
-        gaps[0] = max(gaps[0], now - last - 0.005)
-        last = now
-probe = threading.Thread(target=tick)
+_PROBE = """
+import json, shutil, subprocess, sys
+from nbperceive.stall import StallProbe
+probe = StallProbe()
 probe.start()
-"""
-_PROBE = _TICKER + """
-import json, shutil, subprocess
 from nbperceive import projection as proj
 from nbperceive.store import Run
 run = Run(shutil.copytree(sys.argv[1], sys.argv[2]))
 # the same ticker in a process that does nothing else: the machine's own scheduling gaps
-control = subprocess.Popen([sys.executable, "-c", sys.argv[3]], stdin=subprocess.PIPE,
+control = subprocess.Popen([sys.executable, "-m", "nbperceive.stall"], stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE, text=True)
 layout = proj.project_run_async(run, 3, "umap", layer="hidden1", n_epochs=100)
 coords = layout.refinement.result(600)
-done.set()
-probe.join()
-print(json.dumps({"stall": gaps[0], "control": float(control.communicate("")[0]),
+print(json.dumps({"stall": probe.stop(), "control": float(control.communicate("")[0]),
                   "numba": "numba" in sys.modules,
                   "shape": list(coords.shape), "stage": layout.refinement.stage}))
-"""
-_CONTROL = _TICKER + """
-sys.stdin.read()
-done.set()
-probe.join()
-print(gaps[0])
 """
 
 
@@ -361,8 +343,8 @@ def test_a_umap_fit_leaves_the_kernel_responsive(run, tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _PROBE, str(run.path), str(tmp_path / "copy"),
-                          _CONTROL], capture_output=True, text=True, timeout=900)
+    out = subprocess.run([sys.executable, "-c", _PROBE, str(run.path), str(tmp_path / "copy")],
+                         capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["shape"] == [len(run.samples), 2] and got["stage"] == "done"

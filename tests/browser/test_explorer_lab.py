@@ -729,12 +729,16 @@ def test_shortcuts_legend_opens_inside_the_widget(lab_page):
     assert not panel.is_visible()
 
 
+def _screen_positions(page) -> np.ndarray:
+    """(1000, 2) screen positions of the first explorer's points."""
+    return np.asarray(page.evaluate("""() => { const c = document.querySelector('.nbp-plot canvas');
+      return Array.from({length: 1000}, (_, i) => c.nbpScreenPosition(i)); }"""))
+
+
 def test_projection_switch_changes_the_layout(lab_page):
     page, eval_json = lab_page
     _first_explorer_ready(page, eval_json)
-    positions = """() => { const c = document.querySelector('.nbp-plot canvas');
-      return Array.from({length: 1000}, (_, i) => c.nbpScreenPosition(i)); }"""
-    before = np.asarray(page.evaluate(positions))
+    before = _screen_positions(page)
     draws = int(page.locator(".nbp-pop").first.get_attribute("data-draws"))
     switch = page.locator(".nbp-explorer .nbp-method select").first
     assert switch.evaluate("(s) => Array.from(s.options, (o) => o.value)")[:1] == ["pca"]
@@ -748,7 +752,7 @@ def test_projection_switch_changes_the_layout(lab_page):
         " && Number(document.querySelector('.nbp-pop').dataset.draws) > d", arg=draws,
         timeout=240_000)
     page.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
-    after = np.asarray(page.evaluate(positions))
+    after = _screen_positions(page)
     moved = np.median(np.hypot(*(after - before).T))
     print(f"PCA -> t-SNE: median point moved {moved:.0f} px")
     assert moved > 20
@@ -764,9 +768,7 @@ def test_projection_switch_changes_the_layout(lab_page):
 def test_layer_switch_lays_the_points_out_by_one_layer(lab_page):
     page, eval_json = lab_page
     _first_explorer_ready(page, eval_json)
-    positions = """() => { const c = document.querySelector('.nbp-plot canvas');
-      return Array.from({length: 1000}, (_, i) => c.nbpScreenPosition(i)); }"""
-    before = np.asarray(page.evaluate(positions))
+    before = _screen_positions(page)
     layers = eval_json("[b['name'] for b in ex.run.snapshot().layout]")
     switch = page.locator(".nbp-explorer .nbp-layer select").first
     assert switch.evaluate("(s) => Array.from(s.options, (o) => o.value)") == ["", *layers]
@@ -780,7 +782,7 @@ def test_layer_switch_lays_the_points_out_by_one_layer(lab_page):
     page.wait_for_function(STILL_JS, timeout=10_000)
     assert eval_json("ex.population.layout_layer") == layers[0]
     assert f"layer {layers[0]}" in eval_json("ex.population.neighbours_note")
-    after = np.asarray(page.evaluate(positions))
+    after = _screen_positions(page)
     moved = np.median(np.hypot(*(after - before).T))
     print(f"all layers -> {layers[0]}: median point moved {moved:.0f} px")
     assert moved > 20
