@@ -209,6 +209,28 @@ def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     assert first["channels"]["loss"]["domain"] != view.channels["loss"]["domain"]
 
 
+def test_a_slow_neighbour_search_does_not_delay_the_view(digits_run, monkeypatch):
+    """The exact search takes seconds at 10k samples: the view is there before it ends,
+    says it is searching, and a sample's neighbours wait for it."""
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+    search = PopulationView._neighbour_ids
+
+    def slow(*args):
+        started.set()
+        assert release.wait(timeout=60)
+        return search(*args)
+
+    monkeypatch.setattr(PopulationView, "_neighbour_ids", staticmethod(slow))
+    view = PopulationView.from_run(digits_run)  # returns with the search held up
+    assert started.wait(timeout=30) and not release.is_set()
+    assert view.x.size == len(digits_run.samples) and view.neighbours_note.startswith("searching")
+    release.set()
+    assert len(view.neighbours_of(3)) > 0
+    assert view.neighbours_note.startswith("nearest in perception space")
+
+
 def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     from nbperceive.neighbours import run_graph
     from nbperceive.widgets.population import NEIGHBOURS_K
@@ -275,6 +297,7 @@ def test_the_layer_switch_lays_the_epoch_out_from_that_layer_in_the_background(d
     want = np.asarray(run.project(view.epoch, method="pca", layer=layers[0]))
     np.testing.assert_allclose(np.stack([view.x, view.y], 1), want, rtol=1e-5, atol=1e-6)
     assert np.abs(want - every).max() > 0.05
+    view.neighbours_of(0)  # waits for their search, on its own thread
     assert f"layer {layers[0]}" in view.neighbours_note  # the neighbours follow the layer
     # a name that is no captured layer: the switch goes back
     view.layout_layer = "no such layer"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,7 @@ class PopulationView(anywidget.AnyWidget):
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
+        self._near_job: Future | None = None  # their search, on a thread (_start_neighbours)
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
@@ -291,6 +293,7 @@ class PopulationView(anywidget.AnyWidget):
         (a page without a kernel cannot fetch them one by one) and, for a run, every epoch
         whose layout is at hand (coordinates and colour/size codes), so the scrubber works."""
         out: dict[str, Any] = {}
+        self._wait_neighbours()  # the page carries the shown epoch's
         if self._preview:
             out["preview_inline"] = self._inline_previews(limited=False)
         if self._own_search:  # the page's search box has no kernel to ask for them
@@ -314,7 +317,9 @@ class PopulationView(anywidget.AnyWidget):
         return out
 
     def neighbours_of(self, index: int) -> list[int]:
-        """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand)."""
+        """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand);
+        waits for their search when it is still running."""
+        self._wait_neighbours()
         near = self._near
         return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
 
@@ -489,20 +494,50 @@ class PopulationView(anywidget.AnyWidget):
             self._method, self._refined = change["new"], {}
         self._show_epoch(self.epoch)
 
-    def _neighbour_ids(self, epoch: int) -> tuple[np.ndarray, str]:
+    def _start_neighbours(self, epoch: int) -> None:
+        """Search the nearest samples at ``epoch`` on a thread of their own (an exact search
+        takes seconds at 10k samples: the view must not wait for it, nor queue it behind a
+        layout on the background worker); :meth:`neighbours_of` waits for it if asked early."""
+        job: Future = Future()
+        run, layer, n = self._run, self._layer, len(self._data)
+        if run is None or n < 2:
+            job.set_result((np.zeros((0, 0), np.int32), ""))
+        self._near_job = job
+        self._near = np.zeros((0, 0), np.int32)
+        if job.done():
+            self.neighbours_note = ""
+            return
+        self.neighbours_note = "searching the nearest samples in perception space…"
+
+        def work() -> None:
+            try:
+                found = self._neighbour_ids(run, epoch, layer, n)
+            except Exception as err:  # noqa: BLE001 - the note says so; the view goes on
+                found = (np.zeros((0, 0), np.int32), f"no neighbours: {err}")
+            with self._lock:
+                if self._near_job is job:  # not superseded by another epoch or layer
+                    self._near, self.neighbours_note = found
+            job.set_result(found)
+
+        threading.Thread(target=work, name="nbperceive-neighbours", daemon=True).start()
+
+    def _wait_neighbours(self) -> None:
+        job = self._near_job
+        if job is not None:
+            job.result()
+
+    @staticmethod
+    def _neighbour_ids(run: Any, epoch: int, layer: str | None, n: int
+                       ) -> tuple[np.ndarray, str]:
         """((N, k) nearest samples of each sample at ``epoch``, a note on them); uint16 ids
         up to 65,535 samples (half the bytes in a saved page), int32 above."""
         from ..neighbours import cached_graph, run_graph
 
         none = np.zeros((0, 0), np.int32)
-        run = self._run
-        n = len(self._data)
-        if run is None or n < 2:
-            return none, ""
-        where = f"layer {self._layer}" if self._layer else "all captured layers"
+        where = f"layer {layer}" if layer else "all captured layers"
         try:
-            graph = (run_graph(run, epoch, layer=self._layer) if n <= NEIGHBOURS_SEARCHED
-                     else cached_graph(run, epoch, layer=self._layer))
+            graph = (run_graph(run, epoch, layer=layer) if n <= NEIGHBOURS_SEARCHED
+                     else cached_graph(run, epoch, layer=layer))
         except (RunError, ValueError, OSError) as err:
             return none, f"no neighbours: {err}"
         if graph is None:
@@ -527,7 +562,6 @@ class PopulationView(anywidget.AnyWidget):
         if self._extra:
             table = table.assign(**self._extra)
         coords = self._layout(epoch)
-        ids, note = self._neighbour_ids(epoch)
         with self._lock:  # a refined layout may have arrived meanwhile (worker thread)
             coords = self._refined.get(epoch, coords)
             with self.hold_sync():
@@ -535,7 +569,7 @@ class PopulationView(anywidget.AnyWidget):
                 self._set_xy(coords[:, 0], coords[:, 1])
                 self._send_channels()
                 self._send_rows()
-                self._near, self.neighbours_note = ids, note
+                self._start_neighbours(epoch)
                 if self._method == "pca" or epoch in self._refined:
                     self.layout_status = ""  # after the points: watchers see them in place
 
