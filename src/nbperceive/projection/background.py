@@ -202,6 +202,9 @@ def _stage_text(method: str) -> str:
     if method == "umap":
         from . import worker
 
+        if fit.cuml_umap() is not None:
+            return "fitting UMAP on the GPU (RAPIDS cuML)"
+
         where = " in the worker process" if worker.active() else ""
         if worker.warmed if worker.active() else fit._umap_compiled:
             return f"fitting UMAP{where}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +13,8 @@ import numpy as np
 
 from ..errors import ProjectionError
 from .landmarks import LANDMARKS
+
+log = logging.getLogger(__name__)
 
 METHODS = ("pca", "umap", "tsne")
 PRE_DIMS = 50
@@ -104,12 +109,46 @@ def _pre_reduce(x: np.ndarray, dims: int) -> np.ndarray:
     return _pca(x, dims)
 
 
+# the umap-learn parameters cuML's UMAP takes too (it builds its own graph, inits "spectral")
+_CUML_PARAMS = ("min_dist", "n_epochs", "random_state", "metric", "spread", "negative_sample_rate")
+
+
+@functools.cache
+def cuml_umap() -> Any:
+    """cuML's ``UMAP`` class when RAPIDS cuML is installed and a CUDA GPU is visible (the same
+    API as umap-learn's, on the GPU); None otherwise, or with ``NBPERCEIVE_NO_CUML=1``.
+    Untested here: these machines have no GPU."""
+    if os.environ.get("NBPERCEIVE_NO_CUML") == "1":
+        return None
+    try:
+        import cupy
+        from cuml.manifold import UMAP
+
+        return UMAP if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # noqa: BLE001 - not installed, no driver, no device: umap-learn
+        return None
+
+
+def _fit_cuml(gpu_umap: Any, x: np.ndarray, n_neighbors: int, params: dict[str, Any]
+              ) -> np.ndarray:
+    kept = {k: v for k, v in params.items() if k in _CUML_PARAMS}
+    reducer = gpu_umap(n_components=2, n_neighbors=n_neighbors, init="spectral", **kept)
+    return np.asarray(reducer.fit_transform(np.asarray(x, np.float32)), dtype=np.float32)
+
+
 def _fit_umap(x: np.ndarray, init: np.ndarray | None, params: dict[str, Any]) -> np.ndarray:
     global _umap_compiled
-    import umap
 
     params.pop("landmarks", None)  # a run layout's sampling (projection.runs): fit every row
     n_neighbors = min(int(params.pop("n_neighbors")), len(x) - 1)
+    gpu_umap = cuml_umap()
+    if gpu_umap is not None:  # its layout is aligned onto the previous epoch's afterwards
+        try:
+            return _fit_cuml(gpu_umap, x, n_neighbors, params)
+        except Exception as err:  # noqa: BLE001 - the CPU fit below still gives a layout
+            log.warning("cuML UMAP failed (%s); fitting with umap-learn on the CPU", err)
+    import umap
+
     if params.get("random_state") is not None:
         params.setdefault("n_jobs", 1)  # what a seed implies anyway; UMAP warns otherwise
     try:
