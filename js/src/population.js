@@ -243,7 +243,7 @@ function render({ model, el }) {
       const frame = painted();
       scatterplot.set(encodingSettings(state.layout));
       await frame;
-      finishDraw(t0);
+      await finishDraw(t0);
       return;
     }
     let indexing;
@@ -280,10 +280,19 @@ function render({ model, el }) {
     };
     if (index) options.spatialIndex = index;
     await scatterplot.draw(points, options);
-    finishDraw(t0);
+    await finishDraw(t0);
   }
 
-  function finishDraw(t0) {
+  // Every point in view: the points span [-0.95, 0.95] (normalizeXY), and regl-scatterplot's
+  // initial camera shows x over [-w/h, w/h] only, so a plot taller than wide cut points off
+  // at both sides; zoomToArea fits the square whatever the plot's shape.
+  function fitView(transition = false) {
+    return scatterplot.zoomToArea({ x: -1, y: -1, width: 2, height: 2 },
+      { transition, transitionDuration: 300 });
+  }
+
+  async function finishDraw(t0) {
+    if (!state.drawn) await fitView();
     state.drawn = true;
     state.draws += 1;
     applyFilter();
@@ -376,7 +385,7 @@ function render({ model, el }) {
   }
 
   // --- dropdowns and epoch scrubber ------------------------------------------------------------
-  resetBtn.addEventListener("click", () => scatterplot.reset());
+  resetBtn.addEventListener("click", () => fitView(true));
   // JupyterLab would take a (shift+)mousedown on the output as a cell-selection gesture and
   // keep the drag from the canvas: the press stays in the plot.
   const keepPress = (e) => e.stopPropagation();
