@@ -17,6 +17,7 @@ from typing import Any
 import keras
 
 from .errors import ModelError
+from .layers import iter_layers
 
 MIN_KERAS = (3, 12, 0)
 
@@ -166,8 +167,9 @@ _LOOKUP_LAYERS = (keras.layers.TextVectorization, keras.layers.StringLookup,
 
 
 def clone(model: keras.Model) -> keras.Model:
-    """A new model with ``model``'s architecture and its own variables (Functional or
-    Sequential: ``keras.models.clone_model``); the weights are copied too."""
+    """A new model with ``model``'s architecture and its own variables
+    (``keras.models.clone_model``; a subclassed model from its config); the weights are
+    copied too."""
     def clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
         # a lookup layer's vocabulary is a table, not a weight: a rebuilt one is empty
         # ("Table not initialized" on a string-input model); it trains nothing, so share it
@@ -175,8 +177,16 @@ def clone(model: keras.Model) -> keras.Model:
             return layer
         return layer.__class__.from_config(layer.get_config())
 
+    graph = isinstance(model, keras.Sequential) or type(model).__name__ == "Functional"
     try:
-        copy = keras.models.clone_model(model, clone_function=clone_layer)
+        if graph:
+            copy = keras.models.clone_model(model, clone_function=clone_layer)
+        elif any(isinstance(layer, _LOOKUP_LAYERS) for layer in iter_layers(model)):
+            # a subclassed model is rebuilt from its config, lookup layers and all, and
+            # clone_model takes no clone_function for it: their tables would come back empty
+            raise ValueError("its lookup layers' vocabularies would not be copied")
+        else:  # rebuilt from its config (clone_function is for graph models only)
+            copy = keras.models.clone_model(model)
         # a subclassed model rebuilt from an incomplete get_config() (its constructor's
         # arguments left out) comes back with other shapes: refused here, not half-copied
         copy.set_weights(model.get_weights())

@@ -124,3 +124,46 @@ def test_a_string_input_model_is_copied_with_its_vocabulary():
     assert copy is not model
     np.testing.assert_allclose(copy.predict(texts[:4], verbose=0),
                                model.predict(texts[:4], verbose=0), atol=1e-6)
+
+
+def test_a_subclassed_model_is_copied(digits):
+    # clone_model takes no clone_function for a subclassed model: passing one made every
+    # copy fail, so a saved page left out every earlier epoch of a subclassed model
+    from nbperceive.models import clone
+
+    from . import models
+
+    model = models.subclassed()
+    copy = clone(model)
+    assert copy is not model and type(copy) is type(model)
+    x = digits[0][:4].astype("float32")
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+
+
+def test_a_saved_page_carries_earlier_epochs_of_a_subclassed_regression(digits, tmp_path):
+    # one output unit: the earlier epochs' maps are of that output (label 0), as the final
+    # epoch's are; a subclassed model's epoch copy is made from its config
+    class Value(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
+            self.gap = keras.layers.GlobalAveragePooling2D()
+            self.out = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.out(self.gap(self.conv(x)))
+
+    x = digits[0][:300].astype("float32")
+    ink = x.reshape(len(x), -1).mean(1)
+    model = Value(name="value")
+    model(x[:1])
+    model.compile("adam", "mse")
+    perceiver = nbp.Perceiver(model, probe=(x[200:], ink[200:]), run_dir=tmp_path / "r")
+    model.fit(x[:200], ink[:200], epochs=2, verbose=0, callbacks=[perceiver.callback()])
+    ins = nbp.Inspector(model, x[200:], run=tmp_path / "r")
+    ins.export_samples = [0]
+    entry = ins._export_traits()["saved"]["0"]
+    assert entry["panels"][0]["labels"] == [0]
+    assert sorted(entry["epochs"]) == ["0", "1"]
+    assert all(panels[0]["labels"] == [0] for panels in entry["epochs"].values())

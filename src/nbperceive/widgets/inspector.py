@@ -554,7 +554,8 @@ class Inspector(anywidget.AnyWidget):
             by_epoch: dict[str, Any] = {}
             for epoch in earlier:
                 try:
-                    panel = self._panel(0, s, epoch, self._export_labels(s, epoch))
+                    labels = self._export_labels(s, epoch, entry["panels"][0]["labels"])
+                    panel = self._panel(0, s, epoch, labels)
                 except NbPerceiveError as exc:
                     log.warning("Inspector: epoch %d of sample %d left out: %s", epoch, s, exc)
                     continue
@@ -569,16 +570,17 @@ class Inspector(anywidget.AnyWidget):
             if budget <= 0:
                 break
 
-    def _export_labels(self, s: int, epoch: int) -> list[int]:
+    def _export_labels(self, s: int, epoch: int, final: list[int]) -> list[int]:
         """The labels a saved page keeps of an earlier epoch's maps: the true one and the
         classes that epoch's model ranks highest (from the probabilities the run recorded at
-        that epoch; a forward pass only where it recorded none for this probe)."""
+        that epoch; a forward pass only where it recorded none for this probe); a one-unit
+        head (binary sigmoid, regression) keeps the ``final`` epoch's labels."""
         probs = self._recorded_probs(epoch, s)
         if probs is None:
             probs = np.asarray(self._model(0, epoch)(_take(self._x, s), training=False))
         probs = probs.reshape(-1)
         if probs.size == 1:
-            return [0, 1]
+            return list(final)
         labels = [] if self._y_true is None or self._y_true[s] < 0 else [int(self._y_true[s])]
         for c in np.argsort(-probs):
             if len(labels) >= EPOCH_LABELS:
