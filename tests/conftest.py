@@ -9,6 +9,7 @@ a long one at the end.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
     items.sort(key=rank)  # stable: the order inside a module and among the rest is kept
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.started = time.time()  # an artefact older than this run is not this run's
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The model zoo's model x step table, written by the process that ran tests/zoo (a
+    pytest-xdist worker, which prints nothing of its own)."""
+    from zoo.table import ARTEFACT
+
+    if ARTEFACT.exists() and ARTEFACT.stat().st_mtime >= terminalreporter.config.started:
+        terminalreporter.write_sep("=", "model zoo: model x step")
+        terminalreporter.write_line(ARTEFACT.read_text(encoding="utf-8").rstrip())

@@ -1,9 +1,7 @@
 """Zoo fixtures: digits (and movie-review sentences for the string model), and the model x step
-table every zoo test fills in, printed at the end of the session."""
+table every zoo test fills in, written at the end of the session (printed by tests/conftest.py)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,19 +24,9 @@ def zoo_reviews():
     return texts[:1200], data.y[:1200]
 
 
-TABLE = Path(__file__).resolve().parents[2] / "test-artifacts" / "zoo-table.txt"
-
-
 def pytest_sessionfinish(session):
     """Keep the table as an artefact; under pytest-xdist the worker that ran the zoo writes it
-    and the controller prints it."""
+    and the controller prints it (tests/conftest.py)."""
     if table.RESULTS:
-        TABLE.parent.mkdir(exist_ok=True)
-        TABLE.write_text(table.render() + "\n", encoding="utf-8")
-
-
-def pytest_terminal_summary(terminalreporter):
-    started = getattr(terminalreporter, "_sessionstarttime", 0.0)
-    if TABLE.exists() and TABLE.stat().st_mtime >= started:
-        terminalreporter.write_sep("=", "model zoo: model x step")
-        terminalreporter.write_line(TABLE.read_text(encoding="utf-8").rstrip())
+        table.ARTEFACT.parent.mkdir(exist_ok=True)
+        table.ARTEFACT.write_text(table.render() + "\n", encoding="utf-8")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 STEPS = ["perceiver+fit", "open_run", "project", "suspects", "explain", "inspector",
          "explorer", "save_html"]
+# the table of the last run, written by the session that ran the zoo (tests/zoo/conftest.py)
+ARTEFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "zoo-table.txt"
 RESULTS: dict[str, dict[str, str]] = {}
 SECONDS: dict[str, dict[str, float]] = {}  # wall time of each step (the zoo's time budget)
 

@@ -200,7 +200,7 @@ class PopulationView(anywidget.AnyWidget):
     def _rows_payload(self, data: pd.DataFrame) -> dict[str, Any]:
         from .selection import HIDDEN_COLUMNS, table_payload
 
-        hidden = set(HIDDEN_COLUMNS) | getattr(self, "_skip", set())
+        hidden = set(HIDDEN_COLUMNS) | self._skip
         return table_payload(data, [str(c) for c in data.columns if c not in hidden])
 
     def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
