@@ -221,12 +221,12 @@ def test_only_widgets_can_be_saved(tmp_path):
 
 
 class SavesOtherValues(w.DOMWidget):
-    """A widget whose report carries other values than the live ones (see _export_traits)."""
+    """A widget whose report carries other values than the live ones (see nbperceive.export)."""
 
     text = traitlets.Unicode("live").tag(sync=True)
     blob = traitlets.Bytes(b"").tag(sync=True)
 
-    def _export_traits(self):
+    def export_state(self, ctx):
         return {"text": "saved", "blob": b"\x00\x01<\xff"}
 
 

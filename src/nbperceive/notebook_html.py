@@ -6,9 +6,10 @@ notebook is (optionally) executed with its widget state stored, converted by nbc
 without its widget and CDN scripts, and given the same inline loader as
 :func:`nbperceive.save_html`: the libraries travel in the file, the state is escaped JSON.
 
-When executing, a last hidden step asks every widget with an ``_export_traits`` hook for what
-a page without a kernel needs (every hover preview inline, the inspector's heatmaps of chosen
-samples) before the state is stored, so the notebook page is as complete as ``save_html``.
+When executing, a last hidden cell asks every widget's ``export_state`` for what a page without
+a kernel needs (every hover preview inline, the inspector's heatmaps of chosen samples) and
+prints it; those overrides go into the stored state as ``save_html`` writes them
+(:mod:`nbperceive.export`), so the notebook page is as complete, and no live trait is set.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import export
 from .errors import ReportError
 from .report import page_scripts
 from .store import atomic_file
@@ -25,16 +27,8 @@ from .store import atomic_file
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-# run in the kernel after the notebook: widgets store what a page without kernel needs
-_EXPORT_CELL = """
-import ipywidgets.widgets.widget as _nbp_w
-for _nbp_widget in list(_nbp_w._instances.values()):
-    _nbp_hook = getattr(_nbp_widget, "_export_traits", None)
-    if callable(_nbp_hook):
-        with _nbp_widget.hold_sync():
-            for _nbp_name, _nbp_value in (_nbp_hook() or {}).items():
-                setattr(_nbp_widget, _nbp_name, _nbp_value)
-"""
+# run in the kernel after the notebook: its output is what each widget saves instead
+_EXPORT_CELL = "import nbperceive.export as _nbp_export\n_nbp_export.publish_overrides()\n"
 
 # nbconvert's widget loader (fetches the manager from a CDN) and its unescaped state copy
 _CDN_WIDGET_LOADER = re.compile(
@@ -56,6 +50,10 @@ def _execute(nb: Any, cwd: Path, timeout: int, kernel_name: str) -> None:
                        resources={"metadata": {"path": str(cwd)}}).execute()
     finally:
         nb.cells.remove(extra)
+    state = nb.metadata.get("widgets", {}).get(STATE_MIME, {}).get("state", {})
+    for model_id, encoded in export.overrides_in(extra.outputs).items():
+        if model_id in state:  # a widget closed before the end has no saved state
+            export.apply(state[model_id], encoded)
 
 
 def _has_widget_views(nb: Any) -> bool:

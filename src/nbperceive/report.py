@@ -12,15 +12,14 @@ as do the libraries, each written in base85 text that holds no ``<`` (so no samp
 close its ``<script>`` tag); the loader decompresses them with ``DecompressionStream`` and
 hands the widget manager its usual state script. With ``compress=False`` the state travels
 as JSON with ``<``, ``>``, ``&`` escaped as ``\\u003c`` etc., the libraries as escaped JSON
-strings. What a page carries is budgeted by :class:`ExportOptions` (e.g. how many depths of
-heatmaps). A small loader evaluates require.js and the HTML manager at global scope, and each
-widget library inside a function whose ``define`` names its modules (``define("bqplot",
-deps, factory)``), so require.js never sees an anonymous ``define`` outside a file it loaded
-("Mismatched anonymous define()").
+strings. What a page carries is budgeted by :class:`~nbperceive.export.ExportContext` (e.g.
+how many depths of heatmaps). A small loader evaluates require.js and the HTML manager at
+global scope, and each widget library inside a function whose ``define`` names its modules
+(``define("bqplot", deps, factory)``), so require.js never sees an anonymous ``define``
+outside a file it loaded ("Mismatched anonymous define()").
 
-A widget that answers requests through its kernel can save what a page without kernel needs
-instead by defining ``_export_traits(options) -> {trait: value}`` (or without ``options``; see
-:func:`export_overrides`).
+A widget that answers requests through its kernel saves what a page without kernel needs
+instead by defining ``export_state(ctx) -> {trait: value}`` (:mod:`nbperceive.export`).
 """
 
 from __future__ import annotations
@@ -28,17 +27,16 @@ from __future__ import annotations
 import base64
 import gzip
 import html
-import inspect
 import json
 import math
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import export
 from .errors import ReportError
 from .widgets.maps import REPORT_DEPTHS
 
@@ -251,20 +249,10 @@ def script_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-@dataclass(frozen=True)
-class ExportOptions:
-    """What a saved page carries; every widget's ``_export_traits(options)`` reads it.
-
-    ``depths``: how many depths of the network the inspector's heatmaps carry per sample
-    (spread from the shallowest to the deepest, plus the one on screen); ``None``: all.
-    """
-
-    depths: int | None = REPORT_DEPTHS
-
-
-def widget_state(widget: Any, options: ExportOptions | None = None
+def widget_state(widget: Any, ctx: export.ExportContext | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(manager state, view spec) of ``widget``, every widget it refers to and their jslinks."""
+    """(manager state, view spec) of ``widget``, every widget it refers to and their jslinks,
+    each saving what its ``export_state(ctx)`` asks for (the live widgets are untouched)."""
     import ipywidgets
     from ipywidgets.embed import dependency_state, embed_data
 
@@ -274,8 +262,8 @@ def widget_state(widget: Any, options: ExportOptions | None = None
     # every trait, defaults included: anywidget keeps _esm, _view_name... as class defaults
     state = dependency_state([widget], drop_defaults=False)
     for model_id, entry in state.items():
-        _apply_export_traits(ipywidgets.widgets.widget._instances.get(model_id), entry,
-                             options or ExportOptions())
+        export.apply(entry, export.encode_overrides(
+            ipywidgets.widgets.widget._instances.get(model_id), ctx))
     data = embed_data(views=[widget], state=state)
     return data["manager_state"], data["view_specs"][0]
 
@@ -292,43 +280,6 @@ def wire_bytes(widget: Any) -> int:
         total += len(json.dumps(state, separators=(",", ":"), default=str))
         total += sum(len(base64.b64decode(b["data"])) for b in entry.get("buffers", []))
     return total
-
-
-def export_overrides(widget: Any, options: ExportOptions | None = None) -> dict[str, Any]:
-    """The trait values ``widget`` saves instead of its live ones ({} without a hook); a hook
-    may take the :class:`ExportOptions` (``_export_traits(options)``) or nothing."""
-    hook = getattr(widget, "_export_traits", None)
-    if not callable(hook):
-        return {}
-    takes_options = bool(inspect.signature(hook).parameters)
-    return (hook(options or ExportOptions()) if takes_options else hook()) or {}
-
-
-def _apply_export_traits(widget: Any, entry: dict[str, Any],
-                         options: ExportOptions | None = None) -> None:
-    """Let a widget save other trait values than its live ones (the live widget is untouched).
-
-    A widget that answers requests through its kernel (e.g. hover previews fetched by custom
-    message) can define ``_export_traits() -> {trait: value}`` with what a page without a
-    kernel needs instead (e.g. every preview inline). Values go through the trait's own
-    serializer; bytes and memoryviews travel as base64 buffers like every embedded state.
-    """
-    overrides = export_overrides(widget, options)
-    if not overrides:
-        return
-    from ipywidgets.widgets.widget import _remove_buffers
-
-    full = widget.get_state(drop_defaults=False)
-    for name, value in overrides.items():
-        to_json = widget.trait_metadata(name, "to_json", widget._trait_to_json)
-        full[name] = to_json(value, widget)
-    model_state, paths, buffers = _remove_buffers(full)
-    entry["state"] = model_state
-    entry.pop("buffers", None)
-    if buffers:
-        entry["buffers"] = [{"encoding": "base64", "path": path,
-                             "data": base64.standard_b64encode(buf).decode("ascii")}
-                            for path, buf in zip(paths, buffers)]
 
 
 def _static(name: str) -> str:
@@ -496,7 +447,7 @@ def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True
     """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
     from . import __version__
 
-    state, view = widget_state(widget, ExportOptions(depths=depths))
+    state, view = widget_state(widget, export.ExportContext(depths=depths))
     return _PAGE.format(
         version=__version__,
         title=html.escape(title),

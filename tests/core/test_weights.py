@@ -163,7 +163,7 @@ def test_a_saved_page_carries_earlier_epochs_of_a_subclassed_regression(digits, 
     model.fit(x[:200], ink[:200], epochs=2, verbose=0, callbacks=[perceiver.callback()])
     ins = nbp.Inspector(model, x[200:], run=tmp_path / "r")
     ins.export_samples = [0]
-    entry = ins._export_traits()["saved"]["0"]
+    entry = ins.export_state()["saved"]["0"]
     assert entry["panels"][0]["labels"] == [0]
     assert sorted(entry["epochs"]) == ["0", "1"]
     assert all(panels[0]["labels"] == [0] for panels in entry["epochs"].values())

@@ -43,7 +43,7 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     assert "x" not in got["table"]
     # a saved report holds every column; it scrubs epochs: every epoch's rows travel in the
     # selection view only (the shown epoch's among them, not twice)
-    exported = view._export_traits()
+    exported = view.export_state()
     assert exported["complete"] and exported["table"] == {}
     assert sorted(exported["epoch_tables"], key=int) == [str(e) for e in perceiver.run.epochs]
     saved = exported["epoch_tables"]["0"]
@@ -150,7 +150,7 @@ def test_the_story_panel_explains_the_selected_sample_and_saves_the_suspects(per
     assert story["parts"]["suspicion"] == pytest.approx(ranked["suspicion"].iloc[0], abs=1e-4)
     assert len(story["neighbours"]) == ranked.attrs["k"] and top not in story["neighbours"]
     # a saved page carries the stories of the listed suspects, compactly
-    saved = ex.story._export_traits()["stories"]
+    saved = ex.story.export_state()["stories"]
     assert set(saved) == {str(s) for s in ex.suspects.ids}
     size = len(script_json(saved))
     print(f"stories of {len(saved)} suspects: {size} bytes")
@@ -271,7 +271,7 @@ def test_an_epoch_without_weights_keeps_the_final_model_and_a_saved_page_moves(p
     early = nbp.open_run(tmp_path / "run").model_at(0, perceiver.model)
     assert nbp.Inspector(early, perceiver.data.x[0], run=tmp_path / "run").model_epoch == 0
     ins.export_samples = [3, 4]
-    saved = ins._export_traits()["saved"]
+    saved = ins.export_state()["saved"]
     entry = saved["3"]
     assert entry["epoch"] == 2 and list(entry["epochs"]) == ["0"]
     (panel,) = entry["epochs"]["0"]

@@ -252,7 +252,7 @@ def test_faithfulness_scores_travel_with_the_maps(digits_models):
     e = nbp.explain(model, x[:1], method="gradcam")
     np.testing.assert_allclose(scores["insertion"], e.scores("insertion", sample=0), atol=1e-6)
     w.export_samples = [1]
-    saved = w._export_traits()["saved"]
+    saved = w.export_state()["saved"]
     assert {"0", "1"} <= set(saved)
     assert set(saved["1"]["panels"][0]["faithfulness"]) == {"deletion", "insertion", "mufidelity"}
     with pytest.raises(ModelError, match="unknown metrics"):
@@ -397,7 +397,7 @@ def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
     w = Inspector.compare(model, other, x, y_true=y)
     live_state = w.saved
     w.export_samples = [3, 7, 3, 99]  # duplicates and out-of-range ids are dropped
-    saved = w._export_traits()["saved"]
+    saved = w.export_state()["saved"]
     assert live_state == {} and w.saved == {}  # the live widget is untouched
     assert sorted(saved, key=int) == ["0", "3", "7"]  # the shown sample, then the chosen
     entry = saved["7"]

@@ -184,7 +184,7 @@ def test_a_saved_report_carries_every_preview_even_for_large_sets():
     df = pd.DataFrame({"x": np.arange(1500.0), "y": np.arange(1500.0)})
     view = nbp.PopulationView(df, preview=nbp.images(images))
     assert view.preview_inline == {}  # live: too many to inline, fetched per hover
-    exported = view._export_traits()["preview_inline"]
+    exported = view.export_state()["preview_inline"]
     offsets = np.frombuffer(exported["offsets"]["view"], dtype=np.uint32)
     assert len(offsets) == 1501 and offsets[-1] == len(exported["png"]["view"])
     assert len(exported["info"]) == 1500
@@ -193,7 +193,7 @@ def test_a_saved_report_carries_every_preview_even_for_large_sets():
 def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     run = digits_run
     view = PopulationView.from_run(run)  # the last epoch
-    saved = view._export_traits()
+    saved = view.export_state()
     assert view.epoch_frames == {}  # the live widget is untouched
     assert saved["epochs"] == run.epochs
     frames = saved["epoch_frames"]
@@ -247,10 +247,10 @@ def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     last = run_graph(run, run.epochs[-1]).neighbours(NEIGHBOURS_K)
     assert view.neighbours_of(5) == last[5].tolist()
     assert f"epoch {run.epochs[-1]}" in view.neighbours_note
-    saved_now = array_to_json(view._export_traits()["neighbours"])  # the shown epoch's frame
+    saved_now = array_to_json(view.export_state()["neighbours"])  # the shown epoch's frame
     np.testing.assert_array_equal(array_from_json(saved_now), last)
     # a saved page carries the shown epoch's neighbours (with its frame), none of the others
-    frames = view._export_traits()["epoch_frames"]
+    frames = view.export_state()["epoch_frames"]
     saved = frames[str(run.epochs[-1])]["neighbours"]
     ids = np.frombuffer(saved["view"], dtype=saved["dtype"]).reshape(saved["shape"])
     np.testing.assert_array_equal(ids, last)
@@ -275,7 +275,7 @@ def test_the_layout_switch_lays_the_epoch_out_again_and_a_saved_page_hides_it(di
     assert np.abs(umap - pca).max() > 0.05  # the points moved to the UMAP layout
     view.layout_method = "pca"
     np.testing.assert_allclose(np.stack([view.x, view.y], 1), pca, rtol=1e-6)
-    assert view._export_traits()["layout_methods"] == []
+    assert view.export_state()["layout_methods"] == []
 
 
 def test_the_layer_switch_lays_the_epoch_out_from_that_layer_in_the_background(digits_run):
@@ -306,7 +306,7 @@ def test_the_layer_switch_lays_the_epoch_out_from_that_layer_in_the_background(d
     view.layout_layer = ""  # all layers again
     assert done.wait(timeout=60)
     np.testing.assert_allclose(np.stack([view.x, view.y], 1), every, rtol=1e-5, atol=1e-6)
-    assert view._export_traits()["layout_layers"] == []  # a saved page has no kernel for it
+    assert view.export_state()["layout_layers"] == []  # a saved page has no kernel for it
     with pytest.raises(nbp.errors.RunError, match="captured layers"):
         PopulationView.from_run(run, layer="no such layer")
 
@@ -329,7 +329,7 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     view = PopulationView(df)
     assert view.searchable and view.answers_search
     assert view.rows == {}  # live: no bytes until the page's first search asks for them
-    assert set(view._export_traits()["rows"]) == set(df.columns) - {"x", "y"}  # a saved page
+    assert set(view.export_state()["rows"]) == set(df.columns) - {"x", "y"}  # a saved page
     view._on_custom_msg(view, {"type": "rows"}, [])
     assert set(view.rows) == set(df.columns) - {"x", "y"}
     np.testing.assert_array_equal(array_from_json(view.rows["label"]["numbers"]),
@@ -340,7 +340,7 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     run_view = PopulationView.from_run(digits_run)
     run_view._on_custom_msg(run_view, {"type": "rows"}, [])
     assert "loss" in run_view.rows and "x" not in run_view.rows
-    frames = run_view._export_traits()["epoch_frames"]
+    frames = run_view.export_state()["epoch_frames"]
     assert all("loss" in frame["rows"] for frame in frames.values())
     # the Explorer's selection view answers instead: no second copy of the rows
     other = PopulationView(df, own_search=False)

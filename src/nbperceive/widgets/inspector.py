@@ -35,7 +35,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
@@ -45,6 +45,9 @@ from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
 from .maps import REPORT_DEPTHS, native_maps, pack_maps, pick_depths, take_depths
 from .maps import quantize as quantize  # noqa: F401 - re-exported
 from .serializers import array_to_json
+
+if TYPE_CHECKING:
+    from ..export import ExportContext
 
 log = logging.getLogger(__name__)
 
@@ -491,12 +494,12 @@ class Inspector(anywidget.AnyWidget):
         return panel
 
     # ---- saved reports ------------------------------------------------------------------
-    def _export_traits(self, options: Any = None) -> dict[str, Any]:
+    def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """What a saved report carries: the maps of the shown sample and of
         ``export_samples``, so a page without a kernel can switch between them, at the depths
-        ``options.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
+        ``ctx.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
         spread over the network plus the one on screen; None: all)."""
-        count = getattr(options, "depths", REPORT_DEPTHS)
+        count = ctx.depths if ctx is not None else REPORT_DEPTHS
         shown = [self.depth, self.depth_b]
         chosen: dict[int, list[int]] = {}  # panel -> carried depth indices
 

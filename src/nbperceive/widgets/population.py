@@ -21,7 +21,7 @@ import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
@@ -39,6 +39,9 @@ from .serializers import (
     pngs_to_json,
     quantized_to_json,
 )
+
+if TYPE_CHECKING:
+    from ..export import ExportContext
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 INLINE_CHANNEL_BYTES = 100_000  # send every column's codes up front below this total
@@ -288,7 +291,7 @@ class PopulationView(anywidget.AnyWidget):
             return {}
         return {**pngs_to_json(items), "info": info}
 
-    def _export_traits(self) -> dict[str, Any]:
+    def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """What a saved report carries instead of the live traits: every hover preview
         (a page without a kernel cannot fetch them one by one) and, for a run, every epoch
         whose layout is at hand (coordinates and colour/size codes), so the scrubber works."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import ipywidgets as w
@@ -29,6 +29,9 @@ import pandas as pd
 import traitlets as t
 
 from .serializers import PROBABILITY_PREFIX, compact_to_json
+
+if TYPE_CHECKING:
+    from ..export import ExportContext
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
@@ -128,7 +131,7 @@ class SelectionView(anywidget.AnyWidget):
             self._requests[content["slot"]] = req
             self.rows = {**self.rows, content["slot"]: self._rows(**req)}
 
-    def _export_traits(self) -> dict[str, Any]:
+    def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """Every column (a page without a kernel cannot ask for them); every epoch's rows when
         the page can scrub epochs (then the shown epoch's ``table`` is among them)."""
         tables = self.tables_by_epoch() if self.tables_by_epoch is not None else {}

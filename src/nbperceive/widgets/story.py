@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
@@ -21,6 +21,9 @@ import pandas as pd
 import traitlets as t
 
 from ..errors import RunError
+
+if TYPE_CHECKING:
+    from ..export import ExportContext
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 LIVE_STORIES = 50  # stories kept in the live widget (the oldest are dropped, then recomputed)
@@ -90,7 +93,7 @@ class SuspectStory(anywidget.AnyWidget):
         return {str(s["sample_id"]): story_json(s)
                 for s in suspect_stories(self._run, known, self._ranking)} if known else {}
 
-    def _export_traits(self) -> dict[str, Any]:
+    def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """A saved page carries the stories of ``export_samples`` and the selected sample."""
         if self.before_export is not None:
             self.before_export()
