@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BYTES_REF, PAGE_BYTES } from "../src/codecs.js";
 import { epochNote } from "../src/inspector/epochs.js";
 import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
 import {
@@ -25,6 +26,18 @@ describe("decode", () => {
     expect(() => decode(binary(new Uint8Array(5), [2, 3]))).toThrow(/shape/);
     expect(() => decode({})).toThrow(/missing/);
     expect(() => decode({ view: new Uint8Array(2), dtype: "complex", shape: [2] })).toThrow(/dtype/);
+  });
+  it("reads a saved page's byte references as codecs.js does (one decoder)", () => {
+    const page = new Uint8Array(16);
+    page.set([7, 8, 9, 10, 11, 12], 8);
+    globalThis[PAGE_BYTES] = page;
+    try {
+      const u = decode({ view: { [BYTES_REF]: [8, 6] }, dtype: "uint8", shape: [3, 2] });
+      expect(Array.from(u.data)).toEqual([7, 8, 9, 10, 11, 12]);
+      expect(u.shape).toEqual([3, 2]);
+    } finally {
+      delete globalThis[PAGE_BYTES];
+    }
   });
 });
 

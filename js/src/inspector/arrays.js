@@ -1,27 +1,14 @@
-// Binary trait values ({view, dtype, shape}) and the pixel arithmetic of the Inspector.
+// The Inspector's shaping of binary trait values (decoded by codecs.js) and its pixel arithmetic.
 // Pure functions: no DOM, so they are unit-tested in node.
 
-const TYPES = { uint8: Uint8Array, int32: Int32Array, float32: Float32Array, float64: Float64Array };
+import { decodeArray } from "../codecs.js";
 
-/** The bytes behind a DataView / ArrayBuffer / typed array. */
-export function bytesOf(view) {
-  if (view instanceof ArrayBuffer) return new Uint8Array(view);
-  if (ArrayBuffer.isView(view)) return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  throw new Error(`expected binary data, got ${view === null ? "null" : typeof view}`);
-}
-
-/** {view, dtype, shape} -> {data: TypedArray, shape}. Copies when alignment requires it. */
+/** {view, dtype, shape} -> {data: TypedArray, shape}: codecs.js's decodeArray (page-byte
+ * references, quantised ranges, alignment copies) with the shape kept beside the values. */
 export function decode(value) {
   if (!value || value.view === undefined) throw new Error("missing binary array");
-  const Type = TYPES[value.dtype];
-  if (!Type) throw new Error(`unsupported dtype ${value.dtype}`);
-  let bytes = bytesOf(value.view);
-  if (bytes.byteOffset % Type.BYTES_PER_ELEMENT !== 0) bytes = bytes.slice();
-  const data = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
-  const shape = value.shape.map(Number);
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== data.length) throw new Error(`shape ${shape} does not fit ${data.length} values`);
-  return { data, shape };
+  const data = decodeArray(value);
+  return { data, shape: (value.shape || [data.length]).map(Number) };
 }
 
 /** One map (input axes only) out of (L, K, *axes) heatmaps, as a view (no copy). */
