@@ -97,3 +97,19 @@ def test_applied_overrides_replace_a_traits_buffers_and_keep_the_others():
         assert by_trait.count(name) == sum(b["path"][0] == name for b in encoded["buffers"])
     assert [b for b in entry["buffers"] if b["path"][0] == "x"] == kept
     assert entry["state"]["layout_methods"] == []
+
+
+def test_the_saved_traits_the_page_reads_are_the_widgets_synced_traits():
+    import re
+    from pathlib import Path
+
+    from nbperceive.widgets.inspector import Inspector
+    from nbperceive.widgets.population import PopulationView
+    from nbperceive.widgets.selection import SelectionView
+
+    page = (Path(__file__).parents[1] / "js" / "src" / "page.js").read_text()
+    names = dict(re.findall(r'(\w+): "(\w+)"', re.search(r"SAVED_TRAITS = \{(.*?)\}", page)[1]))
+    widgets = {"population": PopulationView, "selection": SelectionView, "inspector": Inspector}
+    assert set(names) == set(widgets)
+    for view, trait in names.items():
+        assert widgets[view].class_traits()[trait].metadata.get("sync"), (view, trait)

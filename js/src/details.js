@@ -7,6 +7,7 @@
 import { decodeArray } from "./codecs.js";
 import { thumbnail } from "./previews.js";
 import { formatNumber } from "./scales.js";
+import { SAVED_TRAITS } from "./page.js";
 import { modelOf, needRows, rowFrom, sentNeighbours } from "./tables.js";
 
 /** The neighbours of sample i from a (N, k) uint16 or int32 array ({view, dtype, shape}), or []. */
@@ -185,7 +186,7 @@ async function render({ model, el: root }) {
   draw();
   const listening = [
     [model, ["selected", "placeholder"]],
-    [source, ["table", "epoch_tables", "columns", "class_names", "rows", "complete"]],
+    [source, ["table", SAVED_TRAITS.selection, "columns", "class_names", "rows", "complete"]],
     [population, ["epoch", "neighbours", "neighbours_note", "preview_inline"]],
   ];
   for (const [m, names] of listening) for (const n of names) m.on(`change:${n}`, draw);

@@ -16,6 +16,7 @@ import {
   topK,
 } from "./inspector/arrays.js";
 import { epochNote } from "./inspector/epochs.js";
+import { isSavedInspector, sampleAt, sampleEpochs, savedSamples } from "./page.js";
 import { keepKeys } from "./population/dom.js";
 
 const CSS = `
@@ -436,13 +437,13 @@ class InspectorView {
     // Views agree on one sample: with none selected (nothing clicked yet, Esc) or one whose
     // maps a saved report lacks, no other sample's maps stay on screen.
     const s = m.get("sample");
-    const saved = Object.keys(m.get("saved") || {});
+    const saved = savedSamples(m);
     const blank = s < 0 || (saved.length > 0 && s !== m.get("shown") && !saved.includes(String(s)));
     this.root.classList.toggle("nbp-blank", blank);
     if (s < 0 && !err) this.status.textContent = "no sample selected: click a point or a list entry";
     // ... and on one epoch: say which epoch's model made the maps, and why when it is not
     // the epoch the scrubber shows
-    const page = Object.keys(m.get("saved") || {}).length > 0;
+    const page = isSavedInspector(m);
     const text = epochNote(m.get("view_epoch"), m.get("model_epoch"), this.epochsAt(s), page);
     this.epochNote.textContent = blank ? "" : text;
     this.epochNote.style.display = blank || !text ? "none" : "";
@@ -455,12 +456,7 @@ class InspectorView {
   // Epochs whose maps can be shown for sample s: a saved page's for that sample, else the
   // epochs the run kept weights for (null: not known, no run).
   epochsAt(s) {
-    const saved = this.model.get("saved") || {};
-    const entry = saved[String(s)];
-    if (entry && entry.epoch !== undefined) {
-      return [...Object.keys(entry.epochs || {}).map(Number), entry.epoch];
-    }
-    if (Object.keys(saved).length) return null;
+    if (isSavedInspector(this.model)) return sampleEpochs(this.model, s);
     const kept = this.model.get("weight_epochs") || [];
     return kept.length ? kept : null;
   }
@@ -500,11 +496,10 @@ function render({ model, el }) {
   // Each saved sample may carry maps of earlier epochs (entry.epochs[e], made by the model
   // after epoch e; entry.panels by the model after entry.epoch): the scrubber picks them.
   const fromSaved = safe(() => {
-    const saved = model.get("saved") || {};
-    const keys = Object.keys(saved);
+    const keys = savedSamples(model);
     const s = model.get("sample");
     if (!keys.length || s < 0) return;
-    const entry = saved[String(s)];
+    const entry = sampleAt(model, s, model.get("view_epoch"), model.get("model_epoch"));
     if (!entry) {
       if (s === model.get("shown")) return;
       const some = keys.slice(0, 12).join(", ") + (keys.length > 12 ? ", …" : "");
@@ -512,14 +507,11 @@ function render({ model, el }) {
       view.paintStatus();
       return;
     }
-    const atEpoch = (entry.epochs || {})[String(model.get("view_epoch"))];
-    const epoch = atEpoch ? model.get("view_epoch") : entry.epoch ?? model.get("model_epoch");
-    if (s === model.get("shown") && epoch === model.get("model_epoch")) return;
-    for (const name of ["image", "tokens", "y_true"]) model.set(name, entry[name]);
-    model.set("y_true_labels", entry.y_true_labels || []);
+    if (s === model.get("shown") && entry.epoch === model.get("model_epoch")) return;
+    for (const name of ["image", "tokens", "y_true", "y_true_labels"]) model.set(name, entry[name]);
     model.set("shown", s);
-    model.set("model_epoch", epoch);
-    model.set("panels", atEpoch || entry.panels); // last: load() reads everything above
+    model.set("model_epoch", entry.epoch);
+    model.set("panels", entry.panels); // last: load() reads everything above
   });
   const note = safe(() => view.paintStatus()); // keeps a pending message
   const handlers = [

@@ -18,6 +18,8 @@ import { linkSelection } from "./population/selecting.js";
 import { followTheme } from "./population/theme.js";
 import { createTooltip } from "./population/tooltip.js";
 import { answerSearch } from "./search.js";
+import { askFor } from "./tables.js";
+import { frameAt } from "./page.js";
 import { structureOverlay } from "./population/structure.js";
 import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import {
@@ -436,7 +438,7 @@ function render({ model, el }) {
   // coordinates and codes (`epoch_frames`, empty when live) and moves the points itself.
   const onEpoch = () => {
     scrubber.render();
-    const frame = (model.get("epoch_frames") || {})[String(model.get("epoch"))];
+    const frame = frameAt(model, model.get("epoch"));
     if (!frame) return;
     model.set("x", frame.x);
     model.set("y", frame.y);
@@ -491,7 +493,7 @@ function render({ model, el }) {
     else if (model.get("answers_search") && String(model.get("search")).trim()) {
       model.set("search_note", "searching…"); // the kernel sends the rows on first use
       model.save_changes();
-      model.send({ type: "rows" });
+      askFor(model, "rows", { slot: "search" }); // every row (rows.py)
     }
   };
   const onRows = () => {

@@ -10,7 +10,8 @@ import { decodeArray, encodeArray } from "./codecs.js";
 import { className, clipText, el, formatValue } from "./details.js";
 import { thumbnail } from "./previews.js";
 import { answerSearch } from "./search.js";
-import { modelOf, needColumns, needRows, numbers, rowFrom, rowOf, tableAt } from "./tables.js";
+import { modelOf, needColumns, needRows, numbers, rowFrom, rowOf } from "./tables.js";
+import { SAVED_TRAITS, hasEpochTables, tableAt } from "./page.js";
 
 // the columns the summary reads (summaryText)
 export const SUMMARY_COLUMNS = ["label", "pred", "loss", "correct"];
@@ -290,7 +291,7 @@ async function render({ model, el: root }) {
     if (label && pred && n) grid.set("color", confusionRows(label, pred, n));
   });
   const onEpoch = () => {
-    if (grid && Object.keys(model.get("epoch_tables") || {}).length) recount();
+    if (grid && hasEpochTables(model)) recount();
   };
   const onPicked = () => {
     if (grid && picked()) recount();
@@ -301,7 +302,7 @@ async function render({ model, el: root }) {
   const theirs = [["change:epoch", onEpoch], ["change:selection", draw], ["change:epoch", draw],
     ["change:selected", mark], ["change:search", onSearch], ["change:epoch", onSearchEpoch]];
   for (const [ev, fn] of theirs) population.on(ev, fn);
-  const mine = ["change:epoch_tables", "change:columns", "change:class_names", "change:max_rows",
+  const mine = [`change:${SAVED_TRAITS.selection}`, "change:columns", "change:class_names", "change:max_rows",
     "change:rows", "change:complete"];
   model.on("change:table", onTable);
   for (const ev of mine) model.on(ev, draw);

@@ -2,8 +2,10 @@
 // read by the selection view and the details panel alike, and widget references.
 // Live, the view holds only what the page asked the kernel for (selection.py): whole columns
 // (`needColumns`) and some rows by slot (`needRows`, read with `rowFrom`); a saved page holds
-// every column (`complete`), so nothing is asked there.
+// every column (`complete`), so nothing is asked there. Every request is built by `askFor`
+// from the widget's `row_requests` trait (the message names, defined once in rows.py).
 import { decodeArray } from "./codecs.js";
+import { tableAt } from "./page.js";
 
 /** A numeric column of a saved table as a typed array (decoded once), or null. */
 export function numbers(table, name) {
@@ -30,16 +32,23 @@ export function rowOf(table, columns, i) {
   return row;
 }
 
-/** The table a selection view shows at the population view's epoch: a saved report carries
- * every epoch's rows (`epoch_tables`); live, the kernel sends the current epoch's `table`. */
-export function tableAt(source, population) {
-  return (source.get("epoch_tables") || {})[String(population.get("epoch"))] ?? source.get("table");
-}
-
 // A request leaves after the change that caused it has been sent (a microtask later): a click
 // sets `selected` and saves it in the same task, so the kernel holds the new selection
 // before it answers, and a view never shows a sample the kernel has not seen selected.
 const ask = (source, message) => queueMicrotask(() => source.send(message));
+
+/** The row request of `kind` ("columns" or "rows", rows.py) with `fields`, as the kernel
+ * reads it: its message name comes from the widget's `row_requests` trait. */
+export function rowRequest(source, kind, fields = {}) {
+  const type = (source.get("row_requests") || {})[kind];
+  if (!type) throw new Error(`nbperceive: this widget answers no ${kind} request`);
+  return { type, ...fields };
+}
+
+/** Ask the kernel for a row request (after the change that caused it has been sent). */
+export function askFor(source, kind, fields = {}) {
+  ask(source, rowRequest(source, kind, fields));
+}
 
 /** Whether the shown epoch's table holds `names` (names the view does not have are ignored);
  * when not, asks the kernel for them (once per call; the reply changes `table`). */
@@ -48,7 +57,7 @@ export function needColumns(source, population, names) {
   const known = new Set(source.get("columns") || []);
   const missing = [...new Set(names)].filter((c) => c && known.has(c) && !table[c]);
   if (!missing.length || source.get("complete")) return true;
-  ask(source, { type: "columns", names: missing });
+  askFor(source, "columns", { names: missing });
   return false;
 }
 
@@ -66,7 +75,7 @@ export function needRows(source, population, slot, ids, neighbours = false) {
   if (source.get("complete")) return true;
   const got = slotRows(source, population, slot);
   if (got && Array.from(ids).every((i) => got.decodedIds.includes(i))) return true;
-  ask(source, { type: "rows", slot, ids: Array.from(ids, Number), neighbours });
+  askFor(source, "rows", { slot, ids: Array.from(ids, Number), neighbours });
   return false;
 }
 

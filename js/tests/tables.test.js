@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { needColumns, needRows, rowFrom, sentNeighbours } from "../src/tables.js";
+import { askFor, needColumns, needRows, rowFrom, rowRequest, sentNeighbours } from "../src/tables.js";
+
+// the message names come from the widget (rows.py's ROW_REQUESTS), never from the page's code
+const row_requests = { columns: "nbp-columns", rows: "nbp-rows" };
 
 // A widget model as the views see it: traits by name, custom messages recorded.
 function fakeModel(traits) {
@@ -11,11 +14,11 @@ const column = (typed) => ({ numbers: { view: new DataView(typed.buffer), dtype:
 describe("rows asked from the kernel (live) or read from the page (saved)", () => {
   it("asks for the columns the table lacks, once the reply is there it has them", async () => {
     const population = fakeModel({ epoch: 1 });
-    const source = fakeModel({ columns: ["label", "loss"], table: {}, complete: false });
+    const source = fakeModel({ columns: ["label", "loss"], table: {}, complete: false, row_requests });
     expect(needColumns(source, population, ["label", "loss", "nope", null])).toBe(false);
     expect(source.sent).toEqual([]); // sent after the change that asked (a microtask later)
     await Promise.resolve();
-    expect(source.sent).toEqual([{ type: "columns", names: ["label", "loss"] }]);
+    expect(source.sent).toEqual([{ type: "nbp-columns", names: ["label", "loss"] }]);
     source.set("table", { label: column(Uint8Array.of(1, 2)), loss: column(Float32Array.of(0.5, 1)) });
     expect(needColumns(source, population, ["label", "loss"])).toBe(true);
     expect(source.sent.length).toBe(1);
@@ -23,10 +26,10 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
 
   it("asks for rows by slot and reads them, with the details' nearest samples", async () => {
     const population = fakeModel({ epoch: 1 });
-    const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {} });
+    const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {}, row_requests });
     expect(needRows(source, population, "details", [7], true)).toBe(false);
     await Promise.resolve();
-    expect(source.sent).toEqual([{ type: "rows", slot: "details", ids: [7], neighbours: true }]);
+    expect(source.sent).toEqual([{ type: "nbp-rows", slot: "details", ids: [7], neighbours: true }]);
     expect(rowFrom(source, population, "details", 7)).toBe(null);
     source.set("rows", { details: { ids: column(Uint32Array.of(7, 3)).numbers, epoch: 1, neighbours: [3],
       table: { label: column(Uint8Array.of(4, 5)) } } });
@@ -47,5 +50,13 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     expect(sentNeighbours(source, population)).toBe(null);
     await Promise.resolve();
     expect(source.sent).toEqual([]);
+  });
+
+  it("builds every request from the widget's names, and says when a widget has none", async () => {
+    const view = fakeModel({ row_requests });
+    askFor(view, "rows", { slot: "search" }); // a standalone population view's search rows
+    await Promise.resolve();
+    expect(view.sent).toEqual([{ type: "nbp-rows", slot: "search" }]);
+    expect(() => rowRequest(fakeModel({}), "rows")).toThrow(/answers no rows request/);
   });
 });

@@ -18,9 +18,10 @@ def perceiver(tmp_path_factory):
                             learning_rate=0.01, metadata={"note": note})
 
 
-def _ask(view, **content):
-    """What the page sends the selection view (js/src/tables.js: needColumns, needRows)."""
-    view._on_msg(view, content, [])
+def _ask(view, type, **content):
+    """What the page sends the selection view (js/src/tables.js: needColumns, needRows): a
+    row request named by the view's ``row_requests``."""
+    view._on_msg(view, {"type": view.row_requests[type], **content}, [])
 
 
 def test_details_read_raw_rows_that_a_report_saves_once(perceiver):

@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 import nbperceive as nbp
 from nbperceive.errors import MetadataError
 from nbperceive.widgets.population import PopulationView
+from nbperceive.widgets.rows import ROW_REQUESTS
 from nbperceive.widgets.serializers import (
     MISSING,
     array_from_json,
@@ -330,7 +331,11 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     assert view.searchable and view.answers_search
     assert view.rows == {}  # live: no bytes until the page's first search asks for them
     assert set(view.export_state()["rows"]) == set(df.columns) - {"x", "y"}  # a saved page
-    view._on_custom_msg(view, {"type": "rows"}, [])
+    assert view.row_requests == ROW_REQUESTS  # the names the page builds its requests from
+    view._on_custom_msg(view, {"type": "nope", "slot": "search"}, [])
+    view._on_custom_msg(view, {"type": ROW_REQUESTS["rows"], "slot": "page"}, [])
+    assert view.rows == {}  # neither is this view's search request
+    view._on_custom_msg(view, {"type": ROW_REQUESTS["rows"], "slot": "search"}, [])
     assert set(view.rows) == set(df.columns) - {"x", "y"}
     np.testing.assert_array_equal(array_from_json(view.rows["label"]["numbers"]),
                                   df["label"].to_numpy())
@@ -338,7 +343,7 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     assert "group" in view.rows
     # a run's view: its epoch's rows, and each saved epoch's in the page
     run_view = PopulationView.from_run(digits_run)
-    run_view._on_custom_msg(run_view, {"type": "rows"}, [])
+    run_view._on_custom_msg(run_view, {"type": ROW_REQUESTS["rows"], "slot": "search"}, [])
     assert "loss" in run_view.rows and "x" not in run_view.rows
     frames = run_view.export_state()["epoch_frames"]
     assert all("loss" in frame["rows"] for frame in frames.values())

@@ -30,6 +30,7 @@ import traitlets as t
 
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
+from .rows import parse_request, row_requests_trait
 from .serializers import (
     array_from_json,
     array_serialization,
@@ -106,8 +107,10 @@ class PopulationView(anywidget.AnyWidget):
     # Explorer, whose selection view answers over its rows
     rows = t.Dict().tag(sync=True)
     # this view answers its search box itself (a view on its own; in the Explorer the
-    # selection view does); live, it asks the kernel for `rows` by message at its first search
+    # selection view does); live, it asks the kernel for `rows` at its first search by the
+    # row request of slot "search" (rows.py; its names in `row_requests`)
     answers_search = t.Bool(False).tag(sync=True)
+    row_requests = row_requests_trait()
     # the "Structure" overlay (density contours, labelled clusters; js/src/population/
     # structure.js): found in the page from the points and the label / correct codes, so a
     # saved page shows it too; class names (index -> name) name the clusters' classes
@@ -396,7 +399,8 @@ class PopulationView(anywidget.AnyWidget):
         return out
 
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list) -> None:
-        if isinstance(content, dict) and content.get("type") == "rows":
+        req = parse_request(content, ("search",))
+        if req is not None and req.kind == "rows":  # every row, for the search box
             self._rows_wanted = True
             with self._lock:
                 self._send_rows()

@@ -4,9 +4,9 @@ rows too.
 
 Everything is computed in the page (``js/src/selection.js``), so it works in a saved report
 too, from the rows the view holds (``table``: numbers as binary columns, text as text). Live,
-the view holds only what the page asked for: the page sends ``{"type": "columns", "names"}``
-when a view needs whole columns (the summary, a sort, a search, a confusion cell, a download)
-and ``{"type": "rows", "slot", "ids"}`` for the rows it shows (the table's page, the details
+the view holds only what the page asked for (the row requests of :mod:`.rows`): whole columns
+when a view needs them (the summary, a sort, a search, a confusion cell, a download) and some
+rows by slot for the rows it shows (``"page"``: the table's page, ``"details"``: the details
 panel's sample and its nearest samples); the kernel adds those columns to ``table`` or sets
 ``rows[slot]``. A saved page carries every column (``complete``). It references the
 population view and the bqplot confusion grid (widget references). A lasso
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import traitlets as t
 
+from .rows import parse_request, row_requests_trait
 from .serializers import PROBABILITY_PREFIX, compact_to_json
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class SelectionView(anywidget.AnyWidget):
     # saved reports that scrub epochs: {str(epoch): table}, chosen by the population's epoch
     epoch_tables = t.Dict().tag(sync=True)
     max_rows = t.Int(MAX_ROWS).tag(sync=True)
+    row_requests = row_requests_trait()  # the names of the page's requests (rows.py)
     # multi-label runs: the label (index into class_names) whose 2x2 the grid shows (rows:
     # label_<name> 0/1, columns: prob_<name> >= 0.5); -1: a confusion of classes (rows:
     # label, columns: pred)
@@ -117,19 +119,18 @@ class SelectionView(anywidget.AnyWidget):
                 "table": table_payload(self._data.iloc[order], self.columns)}
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list) -> None:
-        """The page asks for whole columns or for some rows (see the module's docstring)."""
-        if not isinstance(content, dict):
+        """The page asks for whole columns or for some rows (see :mod:`.rows`)."""
+        req = parse_request(content, ("page", "details"), self.max_rows + 1)
+        if req is None:
             return
-        if content.get("type") == "columns":
-            wanted = [str(c) for c in content.get("names", []) if str(c) in self.columns]
+        if req.kind == "columns":
+            wanted = [c for c in req.names if c in self.columns]
             missing = [c for c in wanted if c not in self.table]
             if missing:
                 self.table = {**self.table, **table_payload(self._data, missing)}
-        elif content.get("type") == "rows" and content.get("slot") in ("page", "details"):
-            ids = [int(i) for i in content.get("ids", [])[: self.max_rows + 1]]
-            req = {"ids": ids, "neighbours": bool(content.get("neighbours"))}
-            self._requests[content["slot"]] = req
-            self.rows = {**self.rows, content["slot"]: self._rows(**req)}
+        elif req.ids is not None:
+            self._requests[req.slot] = {"ids": req.ids, "neighbours": req.neighbours}
+            self.rows = {**self.rows, req.slot: self._rows(**self._requests[req.slot])}
 
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """Every column (a page without a kernel cannot ask for them); every epoch's rows when
