@@ -47,7 +47,7 @@ export function decodeArray(value) {
   const n = bytes / Ctor.BYTES_PER_ELEMENT;
   if (!Number.isInteger(n)) throw new Error(`nbperceive: ${bytes} bytes is not a whole ${value.dtype} array`);
   const expected = (value.shape || [n]).reduce((a, b) => a * b, 1);
-  if (expected !== n) throw new Error(`nbperceive: shape ${value.shape} does not match ${n} values`);
+  if (expected !== n) throw new Error(`nbperceive: shape ${value.shape} does not fit ${n} values`);
   const typed = offset % Ctor.BYTES_PER_ELEMENT === 0
     ? new Ctor(buffer, offset, n) : new Ctor(buffer.slice(offset, offset + bytes));
   if (value.delta) return undelta(typed);

@@ -3,123 +3,14 @@
 // the depth slider, the label choice, the colormap and the opacity redraw without the kernel.
 // Method / input / sample changes go to Python, which recomputes and sends new `panels`.
 // Sample data (tokens, class names, layer names) is always set with textContent: never markup.
-import { COLORMAP_NAMES, cssColor, lut } from "./inspector/colormaps.js";
-import {
-  clampIndex,
-  decode,
-  mapOf,
-  overlay,
-  prediction,
-  probabilityOf,
-  textColorOn,
-  toRGBA,
-  topK,
-} from "./inspector/arrays.js";
+import { COLORMAP_NAMES, lut } from "./inspector/colormaps.js";
+import { clampIndex, decode, mapOf, prediction, probabilityOf, toRGBA } from "./inspector/arrays.js";
+import { CSS, h, setOptions, showError } from "./inspector/dom.js";
+import { FAITH_HELP, decodeScores, faithfulnessText } from "./inspector/faithfulness.js";
+import { paintBars, paintColorbar, paintImage, paintTokens } from "./inspector/paint.js";
 import { epochNote } from "./inspector/epochs.js";
 import { isSavedInspector, sampleAt, sampleEpochs, savedSamples } from "./page.js";
 import { keepKeys } from "./population/dom.js";
-
-const CSS = `
-.nbp-inspector { font: 13px/1.4 system-ui, sans-serif; padding: 6px; }
-.nbp-inspector .nbp-controls { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center;
-  margin-bottom: 6px; }
-.nbp-inspector label { display: inline-flex; gap: 4px; align-items: center; }
-.nbp-inspector select, .nbp-inspector input[type=number] { font: inherit; }
-.nbp-inspector input[type=number] { width: 5em; }
-.nbp-inspector .nbp-truth { margin: 4px 0; }
-.nbp-inspector .nbp-panels { display: flex; flex-wrap: wrap; gap: 18px; }
-.nbp-inspector .nbp-panel { display: flex; flex-direction: column; gap: 4px; min-width: 260px;
-  max-width: 560px; }
-.nbp-inspector .nbp-title { font-weight: 600; }
-.nbp-inspector canvas.nbp-view { image-rendering: pixelated; border: 1px solid var(--nbp-border);
-  align-self: flex-start; }
-.nbp-inspector .nbp-tokens { line-height: 1.9; border: 1px solid var(--nbp-border-soft); padding: 6px;
-  max-height: 260px; overflow: auto; white-space: normal; }
-.nbp-inspector .nbp-token { padding: 1px 2px; margin: 0 1px; border-radius: 3px;
-  white-space: pre; }
-.nbp-inspector .nbp-row { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
-.nbp-inspector .nbp-col { display: flex; flex-direction: column; gap: 4px; }
-.nbp-inspector .nbp-row .nbp-bars { min-width: 200px; }
-.nbp-inspector .nbp-row .nbp-col { max-width: 360px; }
-.nbp-inspector .nbp-faith { font-size: 12px; color: var(--nbp-fg-muted); white-space: pre-line; }
-.nbp-inspector .nbp-depth { display: flex; gap: 6px; align-items: center; }
-.nbp-inspector .nbp-depth input { flex: 1; }
-.nbp-inspector .nbp-bars { display: grid; grid-template-columns: max-content 1fr 3.5em;
-  gap: 1px 6px; align-items: center; font-size: 12px; }
-.nbp-inspector .nbp-bar-name { cursor: pointer; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; max-width: 12em; }
-.nbp-inspector .nbp-bar-name.nbp-selected { font-weight: 700; text-decoration: underline; }
-.nbp-inspector .nbp-bar { height: 9px; background: var(--nbp-bar); }
-.nbp-inspector .nbp-bar.nbp-true { background: var(--nbp-ok); }
-.nbp-inspector .nbp-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px;
-  color: var(--nbp-fg-muted); }
-.nbp-inspector .nbp-status { color: var(--nbp-fg-muted); min-height: 1em; }
-.nbp-inspector .nbp-error { color: var(--nbp-error-fg); background: var(--nbp-error-bg);
-  border: 1px solid var(--nbp-error-border);
-  padding: 4px 8px; white-space: pre-wrap; }
-`;
-
-function h(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = String(text);
-  return e;
-}
-
-function setOptions(select, values, labelOf = String) {
-  const key = JSON.stringify(values.map((v) => [v, labelOf(v)]));
-  if (select.dataset.options === key) return;
-  select.dataset.options = key;
-  select.replaceChildren(
-    ...values.map((v) => {
-      const o = h("option", "", labelOf(v));
-      o.value = String(v);
-      return o;
-    }),
-  );
-}
-
-function showError(el, err) {
-  console.error("nbperceive inspector:", err);
-  let box = el.querySelector(":scope > .nbp-js-error");
-  if (!box) {
-    box = h("div", "nbp-error nbp-js-error");
-    el.prepend(box);
-  }
-  box.textContent = `nbperceive inspector could not draw: ${err && err.message ? err.message : err}`;
-}
-
-// Faithfulness scores beside the heatmap: {metric: (L, K) float32} from Python, any subset.
-const FAITH = [
-  ["deletion", "deletion AUC", "lower"],
-  ["insertion", "insertion AUC", "higher"],
-  ["mufidelity", "MuFidelity", "higher"],
-];
-const FAITH_HELP =
-  "deletion AUC: the label's probability as the hottest inputs are removed first (low = the " +
-  "map points at what the model needs); insertion AUC: the probability as they are put back " +
-  "into an empty input first (high is good); MuFidelity: correlation between the heat of " +
-  "random removed subsets and the probability drop (high is good)";
-
-function decodeScores(scores) {
-  if (!scores) return null;
-  if (scores.view) return { deletion: decode(scores) }; // older saved pages: deletion only
-  const out = {};
-  for (const [name, arr] of Object.entries(scores)) out[name] = decode(arr);
-  return out;
-}
-
-function faithfulnessText(faith, depth, k) {
-  if (!faith) return "";
-  const parts = [];
-  for (const [name, label, better] of FAITH) {
-    const a = faith[name];
-    if (!a) continue;
-    const v = a.data[depth * a.shape[1] + k];
-    parts.push(`${label} ${v.toFixed(2)} (${better} = more faithful)`);
-  }
-  return parts.join("\n");
-}
 
 class InspectorView {
   constructor(model, el) {
@@ -360,69 +251,13 @@ class InspectorView {
       p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
       p.faithText.dataset.depth = String(depth);
       const weights = mapOf(p, depth, k < 0 ? 0 : k, this.mapAxes(p));
-      if (p.spans) this.paintTokens(p, weights, table, opacity);
-      else this.paintImage(p, weights, table, opacity);
-      this.paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : []);
+      if (p.spans) paintTokens(p, weights, table, opacity);
+      else paintImage(p, this.image, this.rgba, weights, table, opacity);
+      paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : [], (c) => this.className(c),
+        (c) => this.set("label", c));
     }
-    this.paintColorbar(table);
+    paintColorbar(this.colorbar, table);
     this.paintStatus();
-  }
-
-  paintImage(p, weights, table, opacity) {
-    const [hh, ww] = this.image.shape;
-    const px = overlay(this.rgba, weights, table, opacity);
-    p.scratch.getContext("2d").putImageData(new ImageData(px, ww, hh), 0, 0);
-    const ctx = p.view.getContext("2d");
-    ctx.imageSmoothingEnabled = false;
-    ctx.clearRect(0, 0, p.view.width, p.view.height);
-    ctx.drawImage(p.scratch, 0, 0, p.view.width, p.view.height);
-  }
-
-  paintTokens(p, weights, table, opacity) {
-    const a = Math.max(0.05, opacity);
-    p.spans.forEach((s, t) => {
-      const w = weights[t];
-      const rgb = [table[w * 3], table[w * 3 + 1], table[w * 3 + 2]];
-      s.style.background = `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${a})`;
-      s.style.color = textColorOn(rgb, a);
-      s.title = `weight ${(w / 255).toFixed(2)}`;
-      s.dataset.weight = String(w);
-    });
-  }
-
-  paintBars(p, label, truths) {
-    const rows = topK(p.probs, 5);
-    for (const t of truths) {
-      if (!rows.some((r) => r.cls === t)) rows.push({ cls: t, p: probabilityOf(p.probs, t) });
-    }
-    p.bars.replaceChildren();
-    for (const r of rows) {
-      const isTrue = truths.includes(r.cls);
-      const name = h("span", "nbp-bar-name", `${this.className(r.cls)}${isTrue ? " ✓" : ""}`);
-      if (r.cls === label) name.classList.add("nbp-selected");
-      name.title = "show the heatmap for this class";
-      name.onclick = () => {
-        if (p.labels.includes(r.cls)) this.set("label", r.cls);
-      };
-      const track = h("div");
-      const bar = h("div", isTrue ? "nbp-bar nbp-true" : "nbp-bar");
-      bar.style.width = `${Math.max(0, Math.min(1, r.p)) * 100}%`;
-      track.append(bar);
-      p.bars.append(name, track, h("span", "", r.p.toFixed(3)));
-    }
-  }
-
-  paintColorbar(table) {
-    this.colorbar.replaceChildren();
-    const c = h("canvas");
-    c.width = 128;
-    c.height = 10;
-    const ctx = c.getContext("2d");
-    for (let x = 0; x < 128; x++) {
-      ctx.fillStyle = cssColor(table, (x / 127) * 255);
-      ctx.fillRect(x, 0, 1, 10);
-    }
-    this.colorbar.append(h("span", "", "low"), c, h("span", "", "high weight"));
   }
 
   paintStatus() {

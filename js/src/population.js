@@ -8,52 +8,29 @@
 // density.js and clusters.js), population/theme.js,
 // population/dom.js (helpers, theme colours, keys); this file wires them to the model.
 // Styles: js/src/nbperceive.css (anywidget `_css`), colours from the theme's CSS variables.
-import createScatterplot from "regl-scatterplot";
 import { decodeArray } from "./codecs.js";
 import { cssToHex, h, keepKeys } from "./population/dom.js";
+import { drawQueue } from "./population/draws.js";
+import {
+  currentChannel as channelOf, decodeChannels, encodingSettings, packFor, placePoints, resident,
+} from "./population/encoding.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
-import { fitRenderer, getRenderer, shared, spatialIndex, webglAvailable } from "./population/renderer.js";
+import { createPlot, fitRenderer, shared, webglAvailable } from "./population/renderer.js";
 import { channelPickers, epochScrubber } from "./population/controls.js";
 import { linkSelection } from "./population/selecting.js";
-import { followTheme } from "./population/theme.js";
+import { followTheme, themeColors } from "./population/theme.js";
 import { createTooltip } from "./population/tooltip.js";
 import { answerSearch } from "./search.js";
 import { askFor } from "./tables.js";
 import { frameAt } from "./page.js";
 import { structureOverlay } from "./population/structure.js";
 import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
-import {
-  PALETTE,
-  colorTable,
-  normalizeXY,
-  packCodes,
-  packLayout,
-  packedSlot,
-  pointArrays,
-  rampRange,
-  rgba,
-  sizeTable,
-  spreadTable,
-  keepIndices,
-  visibleIndices,
-} from "./scales.js";
+import { packLayout, pointArrays } from "./scales.js";
+import { filterPoints, noWebglText, statusText } from "./population/status.js";
 
 export { cssToHex, keepKeys } from "./population/dom.js";
 export { spatialIndex, webglAvailable } from "./population/renderer.js";
 export { screenTransform } from "./population/structure.js";
-
-function decodeChannels(raw) {
-  const out = {};
-  for (const [name, ch] of Object.entries(raw || {})) {
-    out[name] = { ...ch, codes: decodeArray(ch.codes) };
-  }
-  return out;
-}
-
-const OPACITY = 0.85; // of every point (a selection dims the others further)
-// every point's colour against the plot's background (WCAG's 3:1 for graphics, with a margin
-// for the rounding of the WebGL blend)
-const MIN_CONTRAST = 3.2;
 
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
@@ -116,15 +93,12 @@ function render({ model, el }) {
     legend.remove();
     status.remove();
     plot.classList.add("nbp-nowebgl");
-    plot.textContent =
-      `WebGL is not available in this browser, so the population view cannot draw its ` +
-      `${n().toLocaleString()} points. Turn on hardware acceleration (or WebGL) in the browser ` +
-      `settings, or open the notebook in a browser with WebGL.`;
+    plot.textContent = noWebglText(n());
     return () => root.remove();
   }
 
   // The first points' KD-tree builds (in a worker when large) while the plot is set up.
-  let early = placePoints(model.get("x"), model.get("y"));
+  let early = placePoints(state, model.get("x"), model.get("y"));
   const canvas = h("canvas");
   plot.appendChild(canvas);
 
@@ -144,27 +118,8 @@ function render({ model, el }) {
     shared().plots.set(plotId, b);
     fitRenderer();
   }
-  const scatterplot = createScatterplot({
-    renderer: getRenderer(),
-    canvas,
-    ...(box() || { width: 600, height: 400, aspectRatio: 1.5 }),
-    // regl-scatterplot's "background" is the ring around a selected point (the canvas itself
-    // stays transparent over the plot's themed background): the theme's text colour, so the
-    // selected sample stands out on light and dark alike
-    backgroundColor: cssToHex(getComputedStyle(plot).color, "#000000"),
-    pointSize: 4,
-    pointSizeSelected: 3,
-    pointOutlineWidth: 2,
-    opacity: OPACITY,
-    // a selected sample stands out by its ring and size; the others stay readable (one
-    // selected: barely dimmed, many: dimmed more, see selecting.js)
-    opacityInactiveMax: 0.8,
-    lassoMinDelay: 10,
-    lassoMinDist: 2,
-    lassoClearEvent: "lassoEnd",
-    deselectOnDblClick: true,
-    deselectOnEscape: true,
-  });
+  const scatterplot = createPlot(canvas, box() || { width: 600, height: 400, aspectRatio: 1.5 },
+    cssToHex(getComputedStyle(plot).color, "#000000"));
   // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
   canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
   const structure = structureOverlay({
@@ -178,54 +133,7 @@ function render({ model, el }) {
   });
 
   // --- drawing -----------------------------------------------------------------------------
-  const currentChannel = (name) => state.channels[model.get(name)];
-
-  // The codes regl-scatterplot holds (z, w: see packLayout): a recolour or resize by a column
-  // among them only swaps lookup tables (one redraw); anything else uploads the points again.
-  function resident(layout, ...names) {
-    return names.every((name) => {
-      const ch = name && state.channels[name];
-      return !ch || (packedSlot(layout, name) && state.packed.get(name) === ch.codes);
-    });
-  }
-
-  function encodingSettings(layout) {
-    const c = currentChannel("color");
-    const s = currentChannel("size");
-    const base = model.get("point_size");
-    const cs = c && packedSlot(layout, model.get("color"));
-    const ss = s && packedSlot(layout, model.get("size"));
-    const colors = cs ? colorTable(c, state.ramp).map(rgba) : [rgba(PALETTE[0])];
-    const sizes = ss ? spreadTable(sizeTable(s, base), ss) : [base];
-    // regl-scatterplot compares a new size table with the old one as a *set* of values, so a
-    // table that only moved (same sizes, other slot) would be ignored: a last entry, never
-    // looked up, tells the slots apart.
-    if (ss) sizes.push(1e-6 * (1 + ss.shift + (ss.value === "valueB" ? 16 : 0)));
-    return {
-      colorBy: cs ? cs.value : null,
-      pointColor: cs ? spreadTable(colors, cs) : colors,
-      sizeBy: ss ? ss.value : null,
-      pointSize: sizes,
-    };
-  }
-
-  function packFor(layout) {
-    state.packed = new Map(layout.flat().map((name) => [name, state.channels[name].codes]));
-    const codes = (names) => names.map((name) => state.channels[name].codes);
-    state.z = packCodes(codes(layout[0]), state.n, state.z);
-    state.w = packCodes(codes(layout[1]), state.n, state.w);
-  }
-
-  // Coordinates in clip space and their KD-tree (a promise: a worker builds it for large sets).
-  function placePoints(rawX, rawY) {
-    const xs = decodeArray(rawX) || new Float32Array(0);
-    const ys = decodeArray(rawY) || new Float32Array(0);
-    const n = Math.min(xs.length, ys.length);
-    // refill the arrays of the last draw (regl-scatterplot keeps its own copy of the points)
-    const reuse = state.x && state.x.length === n ? { x: state.x, y: state.y } : null;
-    const { x, y } = normalizeXY(xs.subarray(0, n), ys.subarray(0, n), 0.05, reuse);
-    return { rawX, rawY, n, x, y, indexing: n ? spatialIndex(x, y) : undefined };
-  }
+  const currentChannel = (name) => channelOf(state, model, name);
 
   const painted = () => new Promise((resolve) => scatterplot.subscribe("draw", resolve, 1));
 
@@ -240,10 +148,10 @@ function render({ model, el }) {
     const rawX = model.get("x"), rawY = model.get("y");
     const samePlace = state.drawn && rawX === state.rawX && rawY === state.rawY;
     const available = Object.keys(state.channels);
-    if (samePlace && resident(state.layout, model.get("color"), model.get("size"))) {
+    if (samePlace && resident(state, state.layout, model.get("color"), model.get("size"))) {
       // Recolour / resize by a column the GPU already holds: new tables, one redraw.
       const frame = painted();
-      scatterplot.set(encodingSettings(state.layout));
+      scatterplot.set(encodingSettings(state, model, state.layout));
       await frame;
       await finishDraw(t0);
       return;
@@ -252,7 +160,7 @@ function render({ model, el }) {
     if (samePlace) {
       indexing = scatterplot.get("spatialIndex"); // points did not move: keep the KD-tree
     } else {
-      const xy = early && early.rawX === rawX && early.rawY === rawY ? early : placePoints(rawX, rawY);
+      const xy = early && early.rawX === rawX && early.rawY === rawY ? early : placePoints(state, rawX, rawY);
       early = null;
       state.moved = transition && state.drawn && xy.n === state.n && xy.n > 0;
       state.n = xy.n;
@@ -263,7 +171,7 @@ function render({ model, el }) {
       indexing = xy.indexing;
     }
     const layout = packLayout(model.get("color"), model.get("size"), available);
-    packFor(layout);
+    packFor(state, layout);
     state.layout = layout;
     // The points as regl-scatterplot's draw() takes them (it would convert x, y, z, w itself),
     // made while a worker builds the KD-tree.
@@ -272,7 +180,7 @@ function render({ model, el }) {
     // Tables first. set() asks for a redraw in its animation frame callback; draw() right after
     // that callback, so the one frame painted next already shows the new points in the new
     // colours (a draw() before or during it would be painted twice: ~1 s a frame at 1M).
-    await scatterplot.set(encodingSettings(layout));
+    await scatterplot.set(encodingSettings(state, model, layout));
     const options = {
       transition: !samePlace && state.moved,
       transitionDuration: 700,
@@ -307,52 +215,14 @@ function render({ model, el }) {
     renderStatus();
   }
 
-  // Draws run one at a time (regl-scatterplot refuses a draw while one is running); requests
-  // meanwhile merge into one (x and y arrive as two change events of one message).
-  let pending = null;
-  let running = false;
-  function scheduleDraw(opts = {}) {
-    if (pending) {
-      pending.transition = pending.transition || Boolean(opts.transition);
-      return;
-    }
-    pending = { transition: Boolean(opts.transition) };
-    if (!running) queueMicrotask(runDraws);
-  }
-  async function runDraws() {
-    running = true;
-    while (pending) {
-      const o = pending;
-      pending = null;
-      try {
-        await draw(o);
-      } catch (err) {
-        showError(err);
-      }
-    }
-    running = false;
-  }
-
+  const scheduleDraw = drawQueue(draw, (err) => showError(err));
   function showError(err) {
     console.error("nbperceive population view:", err);
     status.textContent = `Drawing failed: ${err && err.message ? err.message : err}`;
   }
 
-  function applyFilter() {
-    const c = currentChannel("color");
-    const legend = c && c.kind === "categorical" && state.hidden.size > 0;
-    // `marked` (e.g. the suspects, set by Python) shown alone while `only_marked` is on
-    const marked = model.get("only_marked") ? decodeArray(model.get("marked")) : null;
-    const only = marked && marked.length ? marked : null;
-    root.dataset.shown = String(state.n);
-    if (!legend && !only) {
-      if (scatterplot.get("isPointsFiltered")) scatterplot.unfilter({ preventEvent: true });
-      return;
-    }
-    const keep = keepIndices(legend ? visibleIndices(c.codes, state.hidden) : null, only, state.n);
-    root.dataset.shown = String(keep.length);
-    scatterplot.filter(keep, { preventEvent: true });
-  }
+  const applyFilter = () => filterPoints({ model, state, scatterplot, root,
+    color: currentChannel("color") });
 
   // --- selection (both ways, population/selecting.js) -------------------------------------------
   let hoveredPoint = -1; // the point whose hover card shows (regl-scatterplot's pointOver)
@@ -362,18 +232,7 @@ function render({ model, el }) {
   const zoomToSelection = selecting.zoomTo;
 
   function renderStatus() {
-    const sel = decodeArray(model.get("selection"));
-    const k = sel ? sel.length : 0;
-    const one = model.get("selected");
-    let text = `${state.n.toLocaleString()} samples`;
-    if (one >= 0) text += ` · sample ${one} selected`;
-    else if (k) text += ` · ${k.toLocaleString()} selected`;
-    const layout = model.get("layout_status");
-    if (layout) text += ` · ${layout}`;
-    text += lasso.on()
-      ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
-      : " · click to select · shift+drag or Lasso to select many · ? for all gestures and keys";
-    status.textContent = text;
+    status.textContent = statusText(model, state.n, lasso.on());
   }
 
   // --- legend (population/legend.js) ------------------------------------------------------------
@@ -395,16 +254,13 @@ function render({ model, el }) {
   plot.addEventListener("pointerdown", keepPress);
   // The theme's colours (population/theme.js): the continuous ramp and the selection ring.
   const applyTheme = () => {
-    const style = getComputedStyle(plot);
-    // a continuous colour keeps 3:1 contrast on this theme's background (rampRange)
-    const ramp = rampRange(cssToHex(style.backgroundColor, "#ffffff"), MIN_CONTRAST, OPACITY);
+    const { ramp, ink } = themeColors(plot);
     if (ramp.join() !== state.ramp.join()) {
       state.ramp = ramp;
       root.dataset.ramp = ramp.join(" ");
       renderLegend();
-      if (state.drawn) scatterplot.set(encodingSettings(state.layout));
+      if (state.drawn) scatterplot.set(encodingSettings(state, model, state.layout));
     }
-    const ink = cssToHex(style.color, "#000000");
     if (ink !== root.dataset.ink) {
       root.dataset.ink = ink;
       // the ring of a selected point and a hovered point (regl-scatterplot's default hover

@@ -1,6 +1,6 @@
 // The WebGL side shared by every population view on a page: one regl-scatterplot renderer,
 // the KD-tree index (built in a worker for large sets) and a WebGL probe.
-import { createRenderer } from "regl-scatterplot";
+import createScatterplot, { createRenderer } from "regl-scatterplot";
 import createKDBushClass from "regl-scatterplot/src/kdbush-class.js";
 
 // One WebGL renderer for every plot on the page (browsers cap live WebGL contexts at ~16).
@@ -91,4 +91,33 @@ export function webglAvailable() {
     }
   }
   return s.webgl;
+}
+
+/** Opacity of every point (a selection dims the others further). */
+export const OPACITY = 0.85;
+
+/** A population view's regl-scatterplot on `canvas` ({width, height, aspectRatio} `size`),
+ * drawn by the shared renderer; `ring`: the colour around a selected point. */
+export function createPlot(canvas, size, ring) {
+  return createScatterplot({
+    renderer: getRenderer(),
+    canvas,
+    ...size,
+    // regl-scatterplot's "background" is the ring around a selected point (the canvas itself
+    // stays transparent over the plot's themed background): the theme's text colour, so the
+    // selected sample stands out on light and dark alike
+    backgroundColor: ring,
+    pointSize: 4,
+    pointSizeSelected: 3,
+    pointOutlineWidth: 2,
+    opacity: OPACITY,
+    // a selected sample stands out by its ring and size; the others stay readable (one
+    // selected: barely dimmed, many: dimmed more, see selecting.js)
+    opacityInactiveMax: 0.8,
+    lassoMinDelay: 10,
+    lassoMinDist: 2,
+    lassoClearEvent: "lassoEnd",
+    deselectOnDblClick: true,
+    deselectOnEscape: true,
+  });
 }

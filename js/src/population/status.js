@@ -1,0 +1,44 @@
+// What the population view says and shows apart from drawing: the status line, the points a
+// legend toggle or `only_marked` leaves, the text shown without WebGL.
+import { decodeArray } from "../codecs.js";
+import { keepIndices, visibleIndices } from "../scales.js";
+
+/** The status line: how many samples, what is selected, the layout's state, the gestures. */
+export function statusText(model, n, lassoOn) {
+  const sel = decodeArray(model.get("selection"));
+  const k = sel ? sel.length : 0;
+  const one = model.get("selected");
+  let text = `${n.toLocaleString()} samples`;
+  if (one >= 0) text += ` · sample ${one} selected`;
+  else if (k) text += ` · ${k.toLocaleString()} selected`;
+  const layout = model.get("layout_status");
+  if (layout) text += ` · ${layout}`;
+  text += lassoOn
+    ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
+    : " · click to select · shift+drag or Lasso to select many · ? for all gestures and keys";
+  return text;
+}
+
+/** Show only the points the legend leaves (hidden categories of the colour column `color`)
+ * and, while `only_marked` is on, the `marked` ones (e.g. the suspects, set by Python);
+ * `root.dataset.shown` counts them. */
+export function filterPoints({ model, state, scatterplot, root, color }) {
+  const legend = color && color.kind === "categorical" && state.hidden.size > 0;
+  const marked = model.get("only_marked") ? decodeArray(model.get("marked")) : null;
+  const only = marked && marked.length ? marked : null;
+  root.dataset.shown = String(state.n);
+  if (!legend && !only) {
+    if (scatterplot.get("isPointsFiltered")) scatterplot.unfilter({ preventEvent: true });
+    return;
+  }
+  const keep = keepIndices(legend ? visibleIndices(color.codes, state.hidden) : null, only, state.n);
+  root.dataset.shown = String(keep.length);
+  scatterplot.filter(keep, { preventEvent: true });
+}
+
+/** What the plot says when the browser has no WebGL. */
+export function noWebglText(n) {
+  return `WebGL is not available in this browser, so the population view cannot draw its ` +
+    `${n.toLocaleString()} points. Turn on hardware acceleration (or WebGL) in the browser ` +
+    `settings, or open the notebook in a browser with WebGL.`;
+}
