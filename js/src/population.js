@@ -12,7 +12,7 @@ import { decodeArray } from "./codecs.js";
 import { cssToHex, h, keepKeys } from "./population/dom.js";
 import { drawQueue } from "./population/draws.js";
 import {
-  currentChannel as channelOf, decodeChannels, encodingSettings, packFor, placePoints, resident,
+  currentChannel as channelOf, decodeChannels, viewState, encodingSettings, packFor, placePoints, resident,
 } from "./population/encoding.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
 import { createPlot, fitRenderer, shared, webglAvailable } from "./population/renderer.js";
@@ -62,21 +62,7 @@ function render({ model, el }) {
   const status = h("div", "nbp-status");
   root.append(bar, help.panel, body, status);
 
-  const state = {
-    n: 0,
-    x: null,
-    y: null,
-    channels: {},
-    hidden: new Set(),
-    drawn: false,
-    draws: 0,
-    hovered: -1,
-    layout: [[], []], // columns whose codes z and w hold (packLayout)
-    packed: new Map(), // column -> the codes array packed into z or w
-    z: null,
-    w: null,
-    ramp: [0, 1], // the stretch of viridis with 3:1 contrast on the plot's background
-  };
+  const state = viewState();
 
   // height > 0: the plot's height in px; 0: the plot fills the height its container gives
   // the view (the Explorer's grid cell), at least --nbp-plot-min-height.
@@ -269,7 +255,6 @@ function render({ model, el }) {
     }
   };
   const unfollowTheme = followTheme(plot, applyTheme);
-
 
   // Epoch changes animate the points to their new place; counted for tests and benchmarks.
   let transitions = 0;

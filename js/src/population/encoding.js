@@ -7,6 +7,26 @@ import {
   PALETTE, colorTable, normalizeXY, packCodes, packedSlot, rgba, sizeTable, spreadTable,
 } from "../scales.js";
 
+/** A population view's drawing state before its first draw: the points in clip space, the
+ * decoded channels, what the GPU holds (layout, packed codes, z, w), hidden legend codes. */
+export function viewState() {
+  return {
+    n: 0,
+    x: null,
+    y: null,
+    channels: {},
+    hidden: new Set(),
+    drawn: false,
+    draws: 0,
+    hovered: -1,
+    layout: [[], []], // columns whose codes z and w hold (packLayout)
+    packed: new Map(), // column -> the codes array packed into z or w
+    z: null,
+    w: null,
+    ramp: [0, 1], // the stretch of viridis with 3:1 contrast on the plot's background
+  };
+}
+
 /** The widget's `channels` trait with each column's codes decoded. */
 export function decodeChannels(raw) {
   const out = {};
