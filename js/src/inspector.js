@@ -5,12 +5,12 @@
 // Sample data (tokens, class names, layer names) is always set with textContent: never markup.
 import { COLORMAP_NAMES, lut } from "./inspector/colormaps.js";
 import { clampIndex, decode, mapOf, prediction, probabilityOf, toRGBA } from "./inspector/arrays.js";
-import { CSS, h, setOptions, showError } from "./inspector/dom.js";
+import { CSS, setOptions, showError } from "./inspector/dom.js";
 import { FAITH_HELP, decodeScores, faithfulnessText } from "./inspector/faithfulness.js";
 import { paintBars, paintColorbar, paintImage, paintTokens } from "./inspector/paint.js";
 import { epochNote } from "./inspector/epochs.js";
 import { isSavedInspector, sampleAt, sampleEpochs, savedSamples } from "./page.js";
-import { keepKeys } from "./population/dom.js";
+import { h, keepKeys } from "./population/dom.js";
 
 class InspectorView {
   constructor(model, el) {

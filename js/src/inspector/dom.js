@@ -1,5 +1,6 @@
-// The Inspector's DOM helpers and styles: elements with text (never markup), option lists,
-// the error box.
+// The Inspector's styles and DOM helpers: option lists, the error box (elements with text,
+// never markup: population/dom.js's h).
+import { h } from "../population/dom.js";
 
 export const CSS = `
 .nbp-inspector { font: 13px/1.4 system-ui, sans-serif; padding: 6px; }
@@ -40,13 +41,6 @@ export const CSS = `
   border: 1px solid var(--nbp-error-border);
   padding: 4px 8px; white-space: pre-wrap; }
 `;
-
-export function h(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = String(text);
-  return e;
-}
 
 export function setOptions(select, values, labelOf = String) {
   const key = JSON.stringify(values.map((v) => [v, labelOf(v)]));

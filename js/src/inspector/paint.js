@@ -2,7 +2,7 @@
 // probability bars, the colour bar. Sample data is set with textContent only.
 import { cssColor } from "./colormaps.js";
 import { overlay, probabilityOf, textColorOn, topK } from "./arrays.js";
-import { h } from "./dom.js";
+import { h } from "../population/dom.js";
 
 /** The heatmap `weights` coloured by `table` over the sample's pixels, drawn at the view's size. */
 export function paintImage(p, image, rgba, weights, table, opacity) {
