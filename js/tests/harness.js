@@ -11,10 +11,17 @@
 // - anywidget's build registers itself with AMD `define`, which it calls once on import.
 // - jsdom has no DragEvent, which @lumino/dragdrop (under @jupyter-widgets/base) subclasses
 //   when it loads; a plain MouseEvent subclass stands in (no view drags anything).
+// - jsdom lays nothing out, so it has no ResizeObserver: one that never reports stands in
+//   (sizes never change there).
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 globalThis.DragEvent ??= class DragEvent extends MouseEvent {};
+globalThis.ResizeObserver ??= class ResizeObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};
 const widgets = await import("@jupyter-widgets/base");
 const { ManagerBase } = await import("@jupyter-widgets/base-manager");
 
@@ -74,6 +81,8 @@ export class Manager extends ManagerBase {
   async loadClass(className, moduleName) {
     if (moduleName === "@jupyter-widgets/base") return widgets[className];
     if (moduleName === "anywidget") return anywidget[className];
+    // jslink's LinkModel: the links between views live in the front end
+    if (moduleName === "@jupyter-widgets/controls") return (await import("@jupyter-widgets/controls"))[className];
     throw new Error(`no module ${moduleName}`);
   }
   async _create_comm() {
@@ -142,3 +151,14 @@ export const arr = (typed, shape = [typed.length]) => ({
   dtype: typed.constructor.name.replace("Array", "").toLowerCase().replace("uint8clamped", "uint8"),
   shape,
 });
+
+/** `ipywidgets.jslink((a, "x"), (b, "y"))`: a real LinkModel from @jupyter-widgets/controls. */
+export async function jslink(manager, [a, x], [b, y]) {
+  return manager.new_model({
+    model_name: "LinkModel", model_module: "@jupyter-widgets/controls",
+    model_module_version: "2.0.0", model_id: widgets.uuid(),
+  }, {
+    _model_name: "LinkModel", _model_module: "@jupyter-widgets/controls",
+    _model_module_version: "2.0.0", source: [ref(a), x], target: [ref(b), y],
+  });
+}
