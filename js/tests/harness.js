@@ -13,6 +13,9 @@
 //   when it loads; a plain MouseEvent subclass stands in (no view drags anything).
 // - jsdom lays nothing out, so it has no ResizeObserver: one that never reports stands in
 //   (sizes never change there).
+// - jsdom has no canvas (it would need the native `canvas` package): getContext("2d") gives a
+//   surface that draws nothing (the inspector's colour bar and heatmaps paint on one; their
+//   pixels are the browser tests' job), and WebGL stays absent, as in a GPU-less browser.
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +24,14 @@ globalThis.ResizeObserver ??= class ResizeObserver {
   observe() {}
   unobserve() {}
   disconnect() {}
+};
+const blank = (w = 1, h = 1) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) });
+const surface = () => new Proxy({
+  createImageData: blank, getImageData: (x, y, w, h) => blank(w, h),
+  measureText: (t) => ({ width: String(t).length * 6 }), createLinearGradient: () => ({ addColorStop() {} }),
+}, { get: (t, k) => (k in t ? t[k] : () => {}), set: () => true });
+HTMLCanvasElement.prototype.getContext = function getContext(kind) {
+  return kind === "2d" ? (this._nbp2d ??= surface()) : null;
 };
 const widgets = await import("@jupyter-widgets/base");
 const { ManagerBase } = await import("@jupyter-widgets/base-manager");
