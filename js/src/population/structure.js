@@ -2,9 +2,12 @@
 // WebGL points in an SVG that follows regl-scatterplot's camera, and a label per cluster
 // (clusters.js): dominant class, accuracy, size. Toggled by the "Structure" button (the
 // model's `structure` trait, so Python and a saved page see the same). Text is textContent.
+// Labels that would overlap are moved apart (placement.js), with a leader line to their
+// cluster's centre; none is hidden unless no free place is near it.
 import { assignPoints, climb, clusterText, summarize } from "./clusters.js";
 import { contourLevels, contourPath, densityGrid } from "./density.js";
 import { h } from "./dom.js";
+import { placeLabels } from "./placement.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_LABELS = 12;
@@ -35,7 +38,9 @@ export function structureOverlay({ plot, model, scatterplot, points }) {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("class", "nbp-contours");
   const g = document.createElementNS(SVG, "g");
-  svg.appendChild(g);
+  const leaders = document.createElementNS(SVG, "g"); // screen px, not data coordinates
+  leaders.setAttribute("class", "nbp-leaders");
+  svg.append(g, leaders);
   const labels = h("div", "nbp-cluster-labels");
   plot.append(svg, labels);
   let clusters = [];
@@ -93,21 +98,32 @@ export function structureOverlay({ plot, model, scatterplot, points }) {
     svg.setAttribute("width", String(width));
     svg.setAttribute("height", String(height));
     g.setAttribute("transform", `matrix(${a} 0 0 ${d} ${e} ${f})`);
-    // biggest first; a label that would cover one placed before it stays hidden (zoom in
-    // and they part)
-    const placed = [];
-    for (const node of labels.children) {
+    // biggest first: each at its centre, else moved the least that keeps it off the others
+    const nodes = [...labels.children];
+    const anchors = nodes.map((node) => {
       const c = clusters.find((q) => q.id === Number(node.dataset.cluster));
-      const left = a * c.x + e, top = d * c.y + f;
-      node.style.left = `${left}px`;
-      node.style.top = `${top}px`;
-      node.style.visibility = "";
-      const w = node.offsetWidth / 2 + 2, hh = node.offsetHeight / 2 + 1;
-      const box = [left - w, top - hh, left + w, top + hh];
-      const covers = (q) => box[0] < q[2] && q[0] < box[2] && box[1] < q[3] && q[1] < box[3];
-      if (placed.some(covers)) node.style.visibility = "hidden";
-      else placed.push(box);
-    }
+      return { x: a * c.x + e, y: d * c.y + f, w: node.offsetWidth + 4, h: node.offsetHeight + 2 };
+    });
+    const placed = placeLabels(anchors, width, height);
+    const lines = [];
+    nodes.forEach((node, i) => {
+      const p = placed[i];
+      node.style.visibility = p ? "" : "hidden";
+      node.dataset.moved = String(Boolean(p && p.moved));
+      if (!p) return;
+      node.style.left = `${p.x}px`;
+      node.style.top = `${p.y}px`;
+      if (!p.moved) return;
+      const line = document.createElementNS(SVG, "line");
+      line.setAttribute("class", "nbp-leader");
+      for (const [k, v] of [["x1", anchors[i].x], ["y1", anchors[i].y], ["x2", p.x], ["y2", p.y]]) {
+        line.setAttribute(k, String(v));
+      }
+      line.style.stroke = "var(--nbp-fg)";
+      line.style.strokeOpacity = "0.6";
+      lines.push(line);
+    });
+    leaders.replaceChildren(...lines);
   }
 
   const subscription = scatterplot.subscribe("view", () => follow());

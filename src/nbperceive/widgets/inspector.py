@@ -112,7 +112,7 @@ class Inspector(anywidget.AnyWidget):
     colormaps = t.List(t.Unicode(), default_value=list(COLORMAPS)).tag(sync=True)
 
     # the shown sample
-    input_kind = t.Unicode("image").tag(sync=True)
+    input_kind = t.Unicode("image")  # not synced: the view reads each panel's input_kind
     image = t.Dict().tag(sync=True)
     tokens = t.List(t.Unicode()).tag(sync=True)
     class_names = t.List(t.Unicode()).tag(sync=True)

@@ -1,0 +1,98 @@
+// @vitest-environment jsdom
+// The inspector and the population view rendered through the real widget manager
+// (tests/harness.js). jsdom has no WebGL: the population view shows its fallback.
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { Manager, arr, createModel, display, until, viewPath } from "../harness.js";
+
+afterEach(() => document.body.replaceChildren());
+const CSS = readFileSync(viewPath("nbperceive.css"), "utf8");
+
+async function inspector(manager, state = {}) {
+  return createModel(manager, "inspector.js", {
+    _css: CSS, method: "gradcam", methods: ["gradcam", "saliency"], input_name: "image",
+    inputs: ["image"], sample: 0, shown: 0, model_epoch: 2, view_epoch: 2, weight_epochs: [0, 2],
+    n_samples: 4, label: -1, depth: -1, depth_b: -1, opacity: 0.5, colormap: "jet",
+    colormaps: ["jet", "viridis"], image: {}, tokens: [], class_names: ["cat", "dog"],
+    y_true: -1, y_true_labels: [], multi_label: false, panels: [], saved: {}, status: "",
+    error: "", ...state,
+  });
+}
+
+describe("inspector (rendered)", () => {
+  it("names the epoch whose model made the maps, and why when it is not the scatter's", async () => {
+    const manager = new Manager();
+    const model = await inspector(manager);
+    const { el } = await display(manager, model);
+    const note = await until(() => el.querySelector(".nbp-epoch-note"), "the epoch line");
+    await until(() => note.textContent, "its text");
+    expect(note.textContent).toBe("Heatmaps of the model after epoch 2.");
+    model.set("view_epoch", 1); // the scatter moved to an epoch without saved weights
+    await until(() => note.textContent.includes("Epoch 1 has no saved weights"), "the reason");
+    expect(note.textContent).toContain("come from the model after epoch 2");
+    expect(note.classList.contains("nbp-other")).toBe(true);
+  });
+
+  it("keeps a slider's arrow keys inside the widget", async () => {
+    const manager = new Manager();
+    const model = await inspector(manager);
+    const { el } = await display(manager, model);
+    const slider = await until(() => el.querySelector('input[type="range"]'), "a slider");
+    const outside = [];
+    document.body.addEventListener("keydown", (e) => outside.push(e.key));
+    slider.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    expect(outside).toEqual([]); // JupyterLab would have moved the active cell
+    // a run-cell shortcut still reaches the notebook
+    slider.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(outside).toEqual(["Enter"]);
+    expect(el.querySelector("[data-lm-suppress-shortcuts]")).not.toBeNull();
+  });
+
+  it("sends a changed method to the kernel", async () => {
+    const manager = new Manager();
+    const model = await inspector(manager);
+    const { el } = await display(manager, model);
+    const select = await until(() => el.querySelector("select.nbp-select-method"), "the picker");
+    await until(() => select.options.length === 2, "the methods");
+    select.value = "saliency";
+    select.dispatchEvent(new Event("change"));
+    expect(model.get("method")).toBe("saliency");
+    expect(manager.sent.at(-1)).toMatchObject({ method: "update", state: { method: "saliency" } });
+  });
+});
+
+describe("population view without WebGL (rendered)", () => {
+  it("says on screen that WebGL is missing and how many points it cannot draw", async () => {
+    const manager = new Manager();
+    const n = 12345;
+    const model = await createModel(manager, "population.js", {
+      _css: CSS, x: arr(new Float32Array(n)), y: arr(new Float32Array(n)), channels: {},
+      columns: [], color: "", size: "", selected: -1, selection: arr(new Uint32Array(0)),
+      marked: arr(new Uint32Array(0)), only_marked: false, epochs: [], epoch: -1, height: 300,
+      title: "", layout_status: "", layout_method: "pca", layout_methods: [], search: "",
+    });
+    const { el } = await display(manager, model);
+    const plot = await until(() => el.querySelector(".nbp-nowebgl"), "the fallback");
+    expect(plot.textContent).toContain("WebGL is not available in this browser");
+    expect(plot.textContent).toContain("12,345 points");
+    expect(el.querySelector("canvas")).toBeNull();
+  });
+});
+
+describe("theme", () => {
+  it("loads the views' styles: text, background, border and accent from --jp-* with a fallback", async () => {
+    const manager = new Manager();
+    const model = await inspector(manager);
+    await display(manager, model);
+    const style = await until(() => [...document.head.querySelectorAll("style")]
+      .find((s) => s.textContent.includes("--nbp-fg")), "the views' stylesheet");
+    const vars = [...style.textContent.matchAll(/(--nbp-[\w-]+):\s*([^;]+);/g)];
+    expect(vars.length).toBeGreaterThan(5);
+    const themed = vars.filter(([, name]) => /^--nbp-(fg|bg|border|accent)(-|$)/.test(name));
+    expect(themed.length).toBeGreaterThanOrEqual(8);
+    for (const [, name, value] of themed) expect(value, name).toMatch(/^var\(--jp-[\w-]+,\s*\S/);
+    // the status colours, fixed in the light theme, have their dark-theme values
+    const dark = style.textContent.split('data-jp-theme-light="false"')[1] ?? "";
+    for (const name of ["--nbp-ok", "--nbp-wrong", "--nbp-error-fg"]) expect(dark).toContain(name);
+  });
+});
