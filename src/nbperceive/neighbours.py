@@ -10,8 +10,8 @@ hold each sample first (distance 0) and then its nearest neighbours, as UMAP exp
 
 Search: exact (brute force, BLAS) up to :data:`EXACT_MAX` samples, where it is fast and needs
 no compilation; above, approximate with pynndescent's NN-descent (the library UMAP uses
-itself; with fewer trees, candidates and iterations than UMAP's own, :data:`SETTINGS`, at the
-same measured recall). The first
+itself, with UMAP's own settings, so the graph is the one UMAP would build; a faster set,
+measured against it, in :data:`SETTINGS`). The first
 NN-descent in a process compiles numba code (tens of seconds on 2 cores; numba caches part of
 it on disk for the next process), holding the GIL: :func:`run_graph` therefore searches in the
 worker process of :mod:`nbperceive.projection.worker`, which keeps the compiled code.
@@ -111,20 +111,21 @@ def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
-# NN-descent settings. UMAP's own (umap.umap_.nearest_neighbors: up to 64 trees, log2(N)
-# iterations, 60 candidates, low memory) spend most of the graph's time on distance
-# evaluations they do not need here: on Fashion-MNIST's PCA-50 vectors (20k) these settings
-# keep recall@15 against exact search at 0.998 (UMAP's: 0.999) in a ninth of the time
-# (benchmarks/scale.py measures both in one run). n_iters is a cap: NN-descent stops earlier
-# when an iteration changes fewer than delta of the graph.
+# NN-descent settings. ``"umap"``: umap-learn's own (umap.umap_.nearest_neighbors: up to 64
+# trees, log2(N) iterations, 60 candidates, low memory), the default. ``"fast"``: 8 trees,
+# 20 candidates, at most 5 iterations, not low-memory. Measured by benchmarks/scale.py
+# (--stages graph, load ~5): on Fashion-MNIST's PCA-50 vectors (20k) "fast" keeps recall@15
+# against exact search at 0.998 (umap: 0.999) in a ninth of the time, but on generated 138-D
+# Gaussian clusters (high intrinsic dimension) recall fell to 0.774 at 100k (umap: 0.917) for
+# a 2.1x gain: not the default.
 FAST = "fast"
 UMAP_SETTINGS = "umap"
-SETTINGS = FAST
+SETTINGS = UMAP_SETTINGS
 
 
 def nndescent_params(n: int, settings: str | None = None) -> dict:
-    """pynndescent ``NNDescent`` keyword arguments for ``n`` rows (``settings``: ``"fast"``,
-    the default, or ``"umap"``, umap-learn's own)."""
+    """pynndescent ``NNDescent`` keyword arguments for ``n`` rows (``settings``: ``"umap"``,
+    umap-learn's own and the default, or ``"fast"``; see :data:`SETTINGS`)."""
     if (settings or SETTINGS) == UMAP_SETTINGS:
         return {"n_trees": min(64, 5 + int(round(n**0.5 / 20.0))),
                 "n_iters": max(5, int(round(np.log2(n)))), "max_candidates": 60,
