@@ -27,6 +27,13 @@ longest gap between its ticks is how long the GIL was held from it (numba's comp
 it). Modes: ``worker`` (numba work in the worker process, nbperceive.projection.worker, the
 default) and ``in-process`` (``worker.ENABLED = False``: on the background thread, as before).
 
+Stage ``graph`` (``--stages graph``, no training: generated vectors of
+``nbp.datasets.synthetic_run``, 138-D as the 1M figures of issue 12): the approximate neighbour
+graph on the PCA-50 vectors with NN-descent's ``umap`` settings (umap-learn's own, the
+baseline) and ``fast`` (nbperceive.neighbours.SETTINGS), both in this process (numba threads:
+one per core, 2 here), each with recall@15 against exact search on 2,000 random rows, and
+growth exponents; ``--baseline-max`` caps the sizes the baseline runs at (it took 1,224 s at 1M).
+
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
 [--stages suspects umap stall]``.
 """
@@ -104,7 +111,9 @@ def main() -> None:
     parser.add_argument("--exact-max", type=int, default=70_000,
                         help="largest size also ranked with exact neighbour search")
     parser.add_argument("--stages", nargs="+", default=["suspects", "umap", "stall"],
-                        choices=["suspects", "umap", "stall"])
+                        choices=["suspects", "umap", "stall", "graph"])
+    parser.add_argument("--baseline-max", type=int, default=1_000_000,
+                        help="largest size of stage graph's baseline (umap settings)")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the runs recorded in --dir (fashion-N) instead of training")
     parser.add_argument("--child-stall", nargs=2, metavar=("RUN_DIR", "MODE"),
@@ -114,6 +123,9 @@ def main() -> None:
         child_stall(Path(args.child_stall[0]), args.child_stall[1])
         return
     args.dir.mkdir(parents=True, exist_ok=True)
+    if args.stages == ["graph"]:
+        graph_table(args.sizes, args.baseline_max)
+        return
     if "suspects" in args.stages:
         compile_times()
 
@@ -141,6 +153,62 @@ def compile_times() -> None:
     t0 = time.perf_counter()
     neighbours.knn_graph(np.random.default_rng(1).normal(size=(5000, 20)), 15, method="approx")
     print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def exact_rows(x: np.ndarray, rows: np.ndarray, k: int = 15) -> np.ndarray:
+    """int (len(rows), k) exact nearest neighbours of ``rows`` among all of ``x``."""
+    x64 = x.astype(np.float64)
+    sq = (x64**2).sum(1)
+    d2 = sq[rows, None] - 2 * x64[rows] @ x64.T + sq[None]
+    d2[np.arange(len(rows)), rows] = np.inf
+    return np.argsort(d2, 1)[:, :k]
+
+
+def graph_table(sizes: list[int], baseline_max: int) -> None:
+    import nbperceive as nbp
+    from nbperceive import neighbours
+
+    neighbours.knn_graph(np.random.default_rng(0).normal(size=(3000, 20)), 15,
+                         method="approx")  # numba compile, not timed
+    rows = []
+    for n in sizes:
+        path = Path(f"/tmp/nbp-scale-graph-{n}")
+        shutil.rmtree(path, ignore_errors=True)
+        run = nbp.datasets.synthetic_run(path, n, epochs=1, dim=138)
+        x = neighbours.reduce(np.asarray(run.vectors(run.epochs[-1])), 50)
+        sample = np.random.default_rng(0).choice(n, min(n, 2000), replace=False)
+        truth = exact_rows(x, sample)
+        for settings in ("umap", "fast"):
+            if settings == "umap" and n > baseline_max:
+                continue
+            t0 = time.perf_counter()
+            g = neighbours.knn_graph(x, 15, method="approx", settings=settings)
+            secs = time.perf_counter() - t0
+            got = g.neighbours()[sample]
+            recall = float(np.mean([len(set(a) & set(b)) / 15 for a, b in
+                                    zip(got.tolist(), truth.tolist(), strict=True)]))
+            r = {"n": n, "settings": settings, "graph_s": secs, "recall": recall,
+                 "load": os.getloadavg()[0]}
+            rows.append(r)
+            print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()},
+                  flush=True)
+        shutil.rmtree(path, ignore_errors=True)
+    print("\n| N | NN-descent settings | graph s | recall@15 vs exact | load |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['n']:,} | {r['settings']} | {r['graph_s']:.1f} | {r['recall']:.3f} "
+              f"| {r['load']:.1f} |")
+    by = {(r["n"], r["settings"]): r for r in rows}
+    for n in sizes:
+        if (n, "umap") in by:
+            print(f"N={n:,}: fast {by[(n, 'umap')]['graph_s'] / by[(n, 'fast')]['graph_s']:.1f}x "
+                  f"faster than umap settings")
+    for settings in ("umap", "fast"):
+        got = sorted((r["n"], r["graph_s"]) for r in rows if r["settings"] == settings)
+        if len(got) > 1:
+            (a, ta), (b, tb) = got[0], got[-1]
+            print(f"growth exponent of the graph ({settings}) between {a:,} and {b:,}: "
+                  f"{np.log(tb / ta) / np.log(b / a):.2f}")
 
 
 def capture_table(runs: dict) -> None:

@@ -10,7 +10,8 @@ hold each sample first (distance 0) and then its nearest neighbours, as UMAP exp
 
 Search: exact (brute force, BLAS) up to :data:`EXACT_MAX` samples, where it is fast and needs
 no compilation; above, approximate with pynndescent's NN-descent (the library UMAP uses
-itself, with UMAP's own settings, so the graph is the one UMAP would build). The first
+itself, with UMAP's own settings, so the graph is the one UMAP would build; a faster set,
+measured against it, in :data:`SETTINGS`). The first
 NN-descent in a process compiles numba code (tens of seconds on 2 cores; numba caches part of
 it on disk for the next process), holding the GIL: :func:`run_graph` therefore searches in the
 worker process of :mod:`nbperceive.projection.worker`, which keeps the compiled code.
@@ -110,24 +111,43 @@ def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
-def _approx(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+# NN-descent settings. ``"umap"``: umap-learn's own (umap.umap_.nearest_neighbors: up to 64
+# trees, log2(N) iterations, 60 candidates, low memory), the default. ``"fast"``: 8 trees,
+# 20 candidates, at most 5 iterations, not low-memory. Measured by benchmarks/scale.py
+# (--stages graph, load ~5): on Fashion-MNIST's PCA-50 vectors (20k) "fast" keeps recall@15
+# against exact search at 0.998 (umap: 0.999) in a ninth of the time, but on generated 138-D
+# Gaussian clusters (high intrinsic dimension) recall fell to 0.774 at 100k (umap: 0.917) for
+# a 2.1x gain: not the default.
+FAST = "fast"
+UMAP_SETTINGS = "umap"
+SETTINGS = UMAP_SETTINGS
+
+
+def nndescent_params(n: int, settings: str | None = None) -> dict:
+    """pynndescent ``NNDescent`` keyword arguments for ``n`` rows (``settings``: ``"umap"``,
+    umap-learn's own and the default, or ``"fast"``; see :data:`SETTINGS`)."""
+    if (settings or SETTINGS) == UMAP_SETTINGS:
+        return {"n_trees": min(64, 5 + int(round(n**0.5 / 20.0))),
+                "n_iters": max(5, int(round(np.log2(n)))), "max_candidates": 60,
+                "low_memory": True}
+    return {"n_trees": 8, "n_iters": 5, "max_candidates": 20, "low_memory": False}
+
+
+def _approx(x: np.ndarray, k: int, seed: int, settings: str | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
-    n = len(x)
-    # umap.umap_.nearest_neighbors' settings, so UMAP gets the graph it would build itself
-    index = NNDescent(
-        x, n_neighbors=k + 1, metric="euclidean",
-        n_trees=min(64, 5 + int(round(n**0.5 / 20.0))),
-        n_iters=max(5, int(round(np.log2(n)))), max_candidates=60,
-        low_memory=True, random_state=seed, n_jobs=-1, compressed=True, verbose=False,
-    )
+    # numba threads: n_jobs=-1, one per core (2 here)
+    index = NNDescent(x, n_neighbors=k + 1, metric="euclidean", random_state=seed, n_jobs=-1,
+                      compressed=True, verbose=False, **nndescent_params(len(x), settings))
     idx, dist = index.neighbor_graph
     return idx.astype(np.int32), dist.astype(np.float32)
 
 
 def knn_graph(vectors: np.ndarray, k: int = DEFAULT_K, method: str = "auto",
-              seed: int = 0) -> Graph:
-    """The ``k`` nearest neighbours of every row of ``vectors`` (Euclidean), plus itself."""
+              seed: int = 0, settings: str | None = None) -> Graph:
+    """The ``k`` nearest neighbours of every row of ``vectors`` (Euclidean), plus itself;
+    ``settings`` of NN-descent: see :func:`nndescent_params`."""
     if method not in _METHODS:
         raise RunError(f"unknown neighbour search {method!r}; choose one of {_METHODS}.")
     x = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -137,7 +157,7 @@ def knn_graph(vectors: np.ndarray, k: int = DEFAULT_K, method: str = "auto",
     k = int(max(1, min(k, n - 1)))
     if method == "auto":
         method = "exact" if n <= EXACT_MAX else "approx"
-    idx, dist = _exact(x, k) if method == "exact" else _approx(x, k, seed)
+    idx, dist = _exact(x, k) if method == "exact" else _approx(x, k, seed, settings)
     return Graph(idx, dist, method)
 
 

@@ -218,8 +218,8 @@ def embed(
     """Bare 2-D fit of an (N, D) array: no cache, no alignment, no box scaling.
 
     ``init`` (N, 2) starts UMAP / t-SNE from a layout (ignored by PCA). ``report(fraction)``
-    gets progress and may return True to stop (honoured by t-SNE). UMAP fits in the worker
-    process (:mod:`.worker`) unless ``params`` hold arrays."""
+    gets progress and may return True to stop (honoured by t-SNE). UMAP and t-SNE fit in the
+    worker process (:mod:`.worker`) unless ``params`` hold arrays."""
     _check_method(method)
     params = _params(method, params)
     x = _as_matrix(vectors)
@@ -233,11 +233,15 @@ def embed(
         )
     if init is not None and np.shape(init) != (len(x), 2):
         raise ProjectionError(f"init must have shape ({len(x)}, 2), got {np.shape(init)}.")
-    if method == "umap":
-        from . import worker
+    from . import worker
 
-        if worker.active() and worker.jsonable(params):  # numba holds the GIL: not here
-            return worker.embed_in_child(x, method, init, {**params, "pre_dims": pre_dims})
+    if worker.active() and worker.jsonable(params):  # numba / FFT hold the GIL: not here
+        def progress(fraction: float, stage: str | None) -> bool:
+            return bool(report(fraction)) if report is not None else False
+
+        return worker.embed_in_child(x, method, init, {**params, "pre_dims": pre_dims},
+                                     progress)
+    if method == "umap":
         return _fit_umap(_pre_reduce(x, pre_dims), init, params)
     reduced = _pre_reduce(x, pre_dims)
     return _fit_tsne(reduced, init, params, report)

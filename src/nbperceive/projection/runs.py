@@ -119,8 +119,8 @@ def project_run(
 
     ``report(fraction, stage=None)`` receives progress (t-SNE: every 25 iterations; UMAP: its
     steps, with a ``stage`` text) and may return True to stop a t-SNE fit early; a stopped fit
-    is not cached. UMAP fits in the worker process (:mod:`.worker`) unless ``params`` hold
-    arrays."""
+    is not cached. UMAP and t-SNE fit in the worker process (:mod:`.worker`) unless ``params``
+    hold arrays."""
     _check_method(method)
     run = _open(run)
     epoch = _resolve_epoch(run, epoch)
@@ -135,12 +135,12 @@ def project_run(
             return hit
     from . import worker
 
-    if method == "umap" and worker.active() and worker.jsonable(params):
-        # numba compiles UMAP's code holding the GIL: fit in the worker process (which
-        # writes the same cache file), so the kernel never stalls
-        def progress(fraction: float, stage: str | None) -> None:
-            if report is not None:
-                report(fraction, stage)
+    if worker.active() and worker.jsonable(params):
+        # numba compiles UMAP's code holding the GIL, openTSNE's FFT gradient holds it for
+        # long stretches: fit in the worker process (which writes the same cache file), so
+        # the kernel never stalls; a report returning True ends the fit there (cancel)
+        def progress(fraction: float, stage: str | None) -> bool:
+            return bool(report(fraction, stage)) if report is not None else False
 
         worker.call("layout", progress, run=str(run.path), epoch=epoch, method=method,
                     layer=layer, recompute=recompute, params=params)

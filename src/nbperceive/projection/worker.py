@@ -1,17 +1,19 @@
-"""A child process for the numba-heavy analyses: UMAP fits and NN-descent neighbour graphs.
+"""A child process for the GIL-holding analyses: UMAP and t-SNE fits, NN-descent graphs.
 
 numba compiles UMAP's and pynndescent's code on their first use in a process and holds the GIL
 while it does (stalls of seconds measured on the kernel's main thread, even with the work on a
-background thread). So these run in one long-lived child process per kernel, started on first
-use, that keeps its compiled code for the next job; the kernel only waits on a pipe.
+background thread); openTSNE's gradient steps hold it too. So these run in one long-lived
+child process per kernel, started on first use, that keeps its compiled code for the next
+job; the kernel only waits on a pipe.
 
 Protocol: one JSON object per line. The parent writes ``{"op", "args"}`` to the child's stdin;
 the child answers on its own copy of stdout (its ``sys.stdout`` goes to stderr, so a library's
 prints cannot break the protocol) with ``{"progress", "stage"}`` lines and then one
-``{"done": result}`` or ``{"error", "type"}``. Arrays never travel through the pipe: the child
-reads the run directory, writes its results there (the same atomic ``.npy`` caches as in
-process), and bare arrays (``embed``) go through ``.npy`` files in a temporary directory. No
-pickle anywhere.
+``{"done": result}`` or ``{"error", "type"}``. A progress callback returning True (cancel)
+ends the child mid-job (the next job starts a new one) and raises ``fit._Cancelled``. Arrays
+never travel through the pipe: the child reads the run directory, writes its results there
+(the same atomic ``.npy`` caches as in process), and bare arrays (``embed``) go through
+``.npy`` files in a temporary directory. No pickle anywhere.
 
 The child is started with ``sys.executable -m nbperceive.projection.worker`` (not a fork: the
 kernel may hold TensorFlow's threads), with TensorFlow blocked so ``import umap`` does not pull
@@ -78,7 +80,7 @@ class _Child:
             stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
 
     def call(self, op: str, args: dict[str, Any],
-             progress: Callable[[float, str | None], None] | None) -> Any:
+             progress: Callable[[float, str | None], bool | None] | None) -> Any:
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self.proc = self._start()
@@ -92,8 +94,13 @@ class _Child:
             for line in proc.stdout:  # a blocking read releases the GIL
                 msg = json.loads(line)
                 if "progress" in msg:
-                    if progress is not None:
-                        progress(float(msg["progress"]), msg.get("stage"))
+                    if progress is not None and progress(float(msg["progress"]),
+                                                         msg.get("stage")):
+                        proc.kill()  # cancelled: the job has no other way to stop
+                        self.close()
+                        from .fit import _Cancelled
+
+                        raise _Cancelled
                 elif "done" in msg:
                     return msg["done"]
                 else:
@@ -130,10 +137,11 @@ _child = _Child()
 atexit.register(_child.close)
 
 
-def call(op: str, progress: Callable[[float, str | None], None] | None = None,
+def call(op: str, progress: Callable[[float, str | None], bool | None] | None = None,
          **args: Any) -> Any:
     """Run ``op`` (see ``_OPS``) in the worker process, waiting for it; ``progress(fraction,
-    stage)`` receives its reports. Its errors are raised here with their nbperceive type."""
+    stage)`` receives its reports (True back cancels). Its errors are raised here with their
+    nbperceive type."""
     global warmed
     out = _child.call(op, args, progress)
     if op in ("layout", "embed") and args.get("method") == "umap":
@@ -172,7 +180,8 @@ def _embed(report: Callable[[float, str | None], None], folder: str, method: str
     path = Path(folder)
     init = np.load(path / "init.npy", allow_pickle=False) if (path / "init.npy").is_file() \
         else None
-    out = embed(np.load(path / "x.npy", allow_pickle=False), method, init=init, **params)
+    out = embed(np.load(path / "x.npy", allow_pickle=False), method, init=init,
+                report=lambda f: report(f) or False, **params)
     np.save(path / "out.npy", out, allow_pickle=False)
 
 
@@ -181,7 +190,8 @@ _OPS = {"layout": _layout, "graph": _graph, "embed": _embed}
 
 def embed_in_child(x: np.ndarray, method: str, init: np.ndarray | None,
                    params: dict[str, Any],
-                   progress: Callable[[float, str | None], None] | None = None) -> np.ndarray:
+                   progress: Callable[[float, str | None], bool | None] | None = None
+                   ) -> np.ndarray:
     """:func:`nbperceive.projection.embed` in the worker process (arrays through .npy files)."""
     with tempfile.TemporaryDirectory(prefix="nbp-embed-") as folder:
         np.save(Path(folder) / "x.npy", np.asarray(x, np.float32), allow_pickle=False)
