@@ -21,6 +21,7 @@ async function linked(manager, { complete = true, selected = -1 } = {}) {
   const source = await createModel(manager, null, {
     population: ref(population), columns: ["sample_id", "label", "pred", "loss", "note"],
     class_names: ["cat", "dog"], complete, table: complete ? table : {}, epoch_tables: {},
+    row_requests: { columns: "columns", rows: "rows" },
     rows: {},
   });
   const details = await createModel(manager, "details.js", {
