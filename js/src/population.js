@@ -123,8 +123,25 @@ function render({ model, el }) {
 
   const painted = () => new Promise((resolve) => scatterplot.subscribe("draw", resolve, 1));
 
+  // A transition under way (an epoch's points moving, or Reset's camera glide): regl-scatterplot
+  // fails a point transition begun during another (it destroys a texture it never made).
+  let moving = false;
+  // (data-moving, for tests: the canvas shows points on their way, not where they will be)
+  const setMoving = (on) => {
+    moving = on;
+    if (on) root.dataset.moving = "1";
+    else delete root.dataset.moving;
+  };
+  scatterplot.subscribe("transitionStart", () => setMoving(true));
+  scatterplot.subscribe("transitionEnd", () => setMoving(false));
+  const settled = () => (moving
+    ? new Promise((resolve) => scatterplot.subscribe("transitionEnd", resolve, 1)) : null);
+
   async function draw({ transition = false } = {}) {
     await sized;
+    // nothing is resized, recoloured or moved while points or camera are on their way: a draw
+    // under a transition leaves regl-scatterplot showing a stale frame or failing
+    await settled();
     const t0 = performance.now();
     const b = box();
     if (b && (b.width !== scatterplot.get("width") || b.height !== scatterplot.get("height"))) {
@@ -182,7 +199,8 @@ function render({ model, el }) {
   // Every point in view: the points span [-0.95, 0.95] (normalizeXY), and regl-scatterplot's
   // initial camera shows x over [-w/h, w/h] only, so a plot taller than wide cut points off
   // at both sides; zoomToArea fits the square whatever the plot's shape.
-  function fitView(transition = false) {
+  async function fitView(transition = false) {
+    if (transition) await settled(); // a glide begun under moving points would stall them
     return scatterplot.zoomToArea({ x: -1, y: -1, width: 2, height: 2 },
       { transition, transitionDuration: 300 });
   }
