@@ -219,7 +219,11 @@ function render({ model, el }) {
     renderStatus();
   }
 
-  const scheduleDraw = drawQueue(draw, (err) => showError(err));
+  // data-drawing, for tests: new points are on their way to the canvas
+  const scheduleDraw = drawQueue(draw, (err) => showError(err), (busy) => {
+    if (busy) root.dataset.drawing = "1";
+    else delete root.dataset.drawing;
+  });
   function showError(err) {
     console.error("nbperceive population view:", err);
     status.textContent = `Drawing failed: ${err && err.message ? err.message : err}`;

@@ -207,7 +207,8 @@ def settle(page, width: int, height: int = 1000) -> None:
 STILL_JS = """async () => {
   const c = document.querySelector('.nbp-plot canvas');
   const n = Number(c.closest('.nbp-pop').dataset.points);
-  if (c.closest('.nbp-pop').dataset.moving) return false;  // on their way (a transition)
+  const pop = c.closest('.nbp-pop');
+  if (pop.dataset.moving || pop.dataset.drawing) return false;  // points on their way
   const at = () => JSON.stringify(Array.from({length: Math.min(n, 50)},
     (_, k) => c.nbpScreenPosition(Math.floor(k * n / 50)).map(Math.round)));
   const first = at();

@@ -99,7 +99,17 @@ def point_contrasts(page, plot: int = 0) -> np.ndarray:
     screenshot), against the plot's background; nothing selected, no card or overlay on it."""
     canvas = page.locator(".nbp-plot canvas").nth(plot)
     page.mouse.move(0, 0)
-    png = canvas.screenshot()
+    # a screenshot of points at rest: none drawing or moving before it, and still none after
+    # (a layout that arrives meanwhile animates them: then take another)
+    settled = "(c) => { const d = c.closest('.nbp-pop').dataset; return d.drawing || d.moving" \
+              " ? null : d.draws + '/' + d.transitions; }"
+    for _ in range(5):
+        page.wait_for_function(f"() => ({settled})(document.querySelectorAll('.nbp-plot canvas')"
+                               f"[{plot}])", timeout=30_000)
+        before = canvas.evaluate(settled)
+        png = canvas.screenshot()
+        if before is not None and canvas.evaluate(settled) == before:
+            break
     px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
     centres = np.asarray(canvas.evaluate(
         "(c) => Array.from({length: Number(c.closest('.nbp-pop').dataset.points)},"

@@ -2,8 +2,9 @@
 // running); requests meanwhile merge into one (x and y arrive as two change events of one
 // message), a transition asked by any of them kept.
 
-/** `schedule(opts)` for `draw(opts)` (async); a failed draw goes to `onError`. */
-export function drawQueue(draw, onError) {
+/** `schedule(opts)` for `draw(opts)` (async); a failed draw goes to `onError`; `onBusy(true)`
+ * when draws are asked, `onBusy(false)` once the last has finished (its transition too). */
+export function drawQueue(draw, onError, onBusy = () => {}) {
   let pending = null;
   let running = false;
   function scheduleDraw(opts = {}) {
@@ -12,6 +13,7 @@ export function drawQueue(draw, onError) {
       return;
     }
     pending = { transition: Boolean(opts.transition) };
+    onBusy(true);
     if (!running) queueMicrotask(runDraws);
   }
   async function runDraws() {
@@ -26,6 +28,7 @@ export function drawQueue(draw, onError) {
       }
     }
     running = false;
+    onBusy(false);
   }
   return scheduleDraw;
 }
