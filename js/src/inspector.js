@@ -4,7 +4,7 @@
 // Method / input / sample changes go to Python, which recomputes and sends new `panels`.
 // Sample data (tokens, class names, layer names) is always set with textContent: never markup.
 import { COLORMAP_NAMES, lut } from "./inspector/colormaps.js";
-import { clampIndex, decode, mapOf, prediction, probabilityOf, toRGBA } from "./inspector/arrays.js";
+import { clampIndex, decode, isFlat, mapOf, prediction, probabilityOf, toRGBA } from "./inspector/arrays.js";
 import { CSS, setOptions, showError } from "./inspector/dom.js";
 import { FAITH_HELP, decodeScores, faithfulnessText } from "./inspector/faithfulness.js";
 import { paintBars, paintColorbar, paintImage, paintTokens } from "./inspector/paint.js";
@@ -251,6 +251,10 @@ class InspectorView {
       p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
       p.faithText.dataset.depth = String(depth);
       const weights = mapOf(p, depth, k < 0 ? 0 : k, this.mapAxes(p));
+      p.box.dataset.flat = k >= 0 && isFlat(weights) ? "1" : "";
+      if (p.box.dataset.flat) {
+        p.depthText.textContent += ` · flat map: no evidence for ${this.className(label)} at this depth`;
+      }
       if (p.spans) paintTokens(p, weights, table, opacity);
       else paintImage(p, this.image, this.rgba, weights, table, opacity);
       paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : [], (c) => this.className(c),

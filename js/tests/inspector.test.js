@@ -3,7 +3,7 @@ import { BYTES_REF, PAGE_BYTES } from "../src/codecs.js";
 import { epochNote } from "../src/inspector/epochs.js";
 import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
 import {
-  clampIndex, decode, mapAt, mapOf, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
+  clampIndex, decode, isFlat, mapAt, mapOf, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
 } from "../src/inspector/arrays.js";
 
 function binary(typed, shape) {
@@ -138,5 +138,16 @@ describe("epochNote", () => {
     expect(epochNote(0, 3, [0, 3])).toBe("Computing the heatmaps of epoch 0…");
     expect(epochNote(1, 3, [0, 3], true)).toMatch(/^This page does not carry this sample's heatmaps at epoch 1/);
     expect(epochNote(0, 3, null)).toMatch(/after epoch 3 \(the one in memory\), not from epoch 0/);
+  });
+});
+
+describe("isFlat", () => {
+  it("tells a map with no evidence (one value everywhere) from one with any contrast", () => {
+    expect(isFlat(new Uint8Array(49))).toBe(true);
+    expect(isFlat(new Uint8Array(49).fill(255))).toBe(true);
+    const one = new Uint8Array(49);
+    one[48] = 1;
+    expect(isFlat(one)).toBe(false);
+    expect(isFlat(new Uint8Array(0))).toBe(true);
   });
 });

@@ -40,6 +40,13 @@ export function mapOf(panel, depth, k, axes) {
   return upsample(map, shape, axes);
 }
 
+/** Whether a map holds one value everywhere: no evidence for its label at that depth (each
+ * map is scaled on its own, so a flat one would otherwise paint as a uniform colour). */
+export function isFlat(map) {
+  for (let i = 1; i < map.length; i++) if (map[i] !== map[0]) return false;
+  return true;
+}
+
 /** A 1-D or 2-D uint8 map of `shape` resized to `axes` (bilinear, half-pixel centres). */
 export function upsample(map, shape, axes) {
   const [h, w] = shape.length > 1 ? shape : [shape[0], 1];
