@@ -123,18 +123,18 @@ function render({ model, el }) {
 
   const painted = () => new Promise((resolve) => scatterplot.subscribe("draw", resolve, 1));
 
-  // A transition under way (an epoch's points moving, or Reset's camera glide): regl-scatterplot
-  // fails a point transition begun during another (it destroys a texture it never made).
-  let moving = false;
-  // (data-moving, for tests: the canvas shows points on their way, not where they will be)
-  const setMoving = (on) => {
-    moving = on;
-    if (on) root.dataset.moving = "1";
-    else delete root.dataset.moving;
-  };
-  scatterplot.subscribe("transitionStart", () => setMoving(true));
-  scatterplot.subscribe("transitionEnd", () => setMoving(false));
-  const settled = () => (moving
+  // A transition under way (an epoch's points moving, or Reset's camera glide), marked
+  // data-moving (tests: the canvas shows points on their way, not where they will be) and
+  // counted in data-transitions: regl-scatterplot fails a point transition begun during
+  // another (it destroys a texture it never made), so nothing starts before it ends.
+  let transitions = 0;
+  scatterplot.subscribe("transitionStart", () => (root.dataset.moving = "1"));
+  scatterplot.subscribe("transitionEnd", () => {
+    delete root.dataset.moving;
+    transitions += 1;
+    root.dataset.transitions = String(transitions);
+  });
+  const settled = () => (root.dataset.moving
     ? new Promise((resolve) => scatterplot.subscribe("transitionEnd", resolve, 1)) : null);
 
   async function draw({ transition = false } = {}) {
@@ -278,12 +278,6 @@ function render({ model, el }) {
   };
   const unfollowTheme = followTheme(plot, applyTheme);
 
-  // Epoch changes animate the points to their new place; counted for tests and benchmarks.
-  let transitions = 0;
-  scatterplot.subscribe("transitionEnd", () => {
-    transitions += 1;
-    root.dataset.transitions = String(transitions);
-  });
   scatterplot.subscribe("pointOver", (i) => {
     hoveredPoint = i;
     plot.classList.add("nbp-hovering"); // pointer cursor over a dot

@@ -898,6 +898,10 @@ def test_structure_draws_contours_and_labels_clusters_by_their_samples(lab_page,
     contrast = page.evaluate(CONTRAST_JS, ".nbp-explorer .nbp-cluster-labels")
     print(theme, "cluster label contrast:", contrast["worst"][:1])
     assert contrast["count"] >= 2 and contrast["worst"][0]["ratio"] >= 4.5
+    # and so is the pressed Structure button (the theme's accent behind its text)
+    pressed = page.evaluate(CONTRAST_JS, ".nbp-explorer .nbp-structure-tool.nbp-on")
+    print(theme, "pressed button contrast:", pressed["worst"][:1])
+    assert pressed["count"] >= 1 and pressed["worst"][0]["ratio"] >= 4.5
     servers.ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".nbp-explorer .nbp-pop").first.screenshot(
         path=str(servers.ARTIFACTS / f"structure-{width}-{'light' if light else 'dark'}.png"))
