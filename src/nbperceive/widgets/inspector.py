@@ -555,10 +555,14 @@ class Inspector(anywidget.AnyWidget):
         for key, entry in saved.items():
             s = int(key)
             by_epoch: dict[str, Any] = {}
-            for epoch in earlier:
+            for epoch in list(earlier):
                 try:
                     labels = self._export_labels(s, epoch, entry["panels"][0]["labels"])
                     panel = self._panel(0, s, epoch, labels)
+                except ModelError as exc:  # no model of that epoch: not for any sample
+                    log.warning("Inspector: epoch %d left out of the saved page: %s", epoch, exc)
+                    earlier.remove(epoch)
+                    continue
                 except NbPerceiveError as exc:
                     log.warning("Inspector: epoch %d of sample %d left out: %s", epoch, s, exc)
                     continue
