@@ -89,7 +89,8 @@ window.baselineRedraw = async (canvas, x, y, z, colors, sizeCodes, sizes) => {
 };
 """
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="nbperceive.css"></head><body>
 <div id="ours" style="width:1180px"></div>
 <canvas id="base" style="width:1000px;height:600px"></canvas>
 <script type="module">
@@ -171,9 +172,18 @@ window.armPointer = (i) => {
     if (k === "selected" && out.click === undefined && out.down) {
       out.click = performance.now() - out.down;
       out.selected = v;
-      requestAnimationFrame(() => requestAnimationFrame(() => {
+      // the next frame painted (its DOM: the status line says "sample i selected")
+      requestAnimationFrame(() => setTimeout(() => {
         out.clickFrame = performance.now() - out.down;
-      }));
+      }, 0));
+      // the frame whose WebGL draw shows the ring around the selected point
+      const canvas = document.querySelector("#ours .nbp-plot canvas");
+      const ring = () => {
+        if ((canvas.nbpSelectedPoints() || []).includes(v)) {
+          requestAnimationFrame(() => { out.clickRing = performance.now() - out.down; });
+        } else requestAnimationFrame(ring);
+      };
+      ring();
     }
   };
   out.disarm = () => {
@@ -335,7 +345,7 @@ def pointer_timings(page, n: int, repeat: int) -> list[dict]:
         page.wait_for_function("() => window.pointer.hover !== undefined", timeout=30_000)
         page.mouse.down()
         page.mouse.up()
-        page.wait_for_function("() => window.pointer.clickFrame !== undefined", timeout=30_000)
+        page.wait_for_function("() => window.pointer.clickRing !== undefined", timeout=30_000)
         row = page.evaluate("() => { const p = window.pointer; p.disarm(); delete p.disarm; "
                             "return p; }")
         # whether the click selected the sample the card showed: regl-scatterplot finds the
@@ -355,6 +365,10 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         (d / "population.js").write_bytes(bundle.read_bytes())
+        # the views' styles, as anywidget's _css gives them (without them the canvas is laid
+        # out in the flow: each resize grows the plot that sizes it, a redraw every frame)
+        css = bundle.with_name("nbperceive.css")
+        (d / "nbperceive.css").write_bytes(css.read_bytes() if css.is_file() else b"")
         build_baseline(d)
         (d / "index.html").write_text(PAGE)
         xy[:, 0].tofile(d / "x.bin")
@@ -405,7 +419,8 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
     print(f"redraw floor {n:>9,} points: bare regl-scatterplot redraw(), same sizes, nothing "
           f"uploaded {floor:8.0f} ms   nbperceive recolour / floor {o / floor:5.2f}")
     for key, label_ in (("hover", "hover -> card"), ("click", "click -> selected"),
-                        ("clickFrame", "click -> next frame")):
+                        ("clickFrame", "click -> next frame"),
+                        ("clickRing", "click -> ring drawn")):
         print(f"{label_:<20} {n:>9,} points: {med(pointer, key):8.1f} ms "
               f"(median of {len(pointer)}; redraw floor {floor:.0f} ms)")
     same = sum(r["same"] for r in pointer)

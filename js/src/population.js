@@ -19,18 +19,19 @@ import { createPlot, fitRenderer, shared, webglAvailable } from "./population/re
 import { channelPickers, epochScrubber } from "./population/controls.js";
 import { linkSelection } from "./population/selecting.js";
 import { followTheme, themeColors } from "./population/theme.js";
+import { pointerHover } from "./population/hovering.js";
 import { createTooltip } from "./population/tooltip.js";
 import { answerSearch } from "./search.js";
 import { askFor } from "./tables.js";
 import { frameAt } from "./page.js";
 import { structureOverlay } from "./population/structure.js";
 import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
-import { packLayout, pointArrays } from "./scales.js";
+import { packLayout, pointArrays, sizeTable } from "./scales.js";
 import { filterPoints, noWebglText, statusText } from "./population/status.js";
 
 export { cssToHex, keepKeys } from "./population/dom.js";
 export { spatialIndex, webglAvailable } from "./population/renderer.js";
-export { screenTransform } from "./population/structure.js";
+export { screenTransform } from "./population/camera.js";
 
 function render({ model, el }) {
   const root = h("div", "nbp-pop");
@@ -106,8 +107,10 @@ function render({ model, el }) {
   }
   const scatterplot = createPlot(canvas, box() || { width: 600, height: 400, aspectRatio: 1.5 },
     cssToHex(getComputedStyle(plot).color, "#000000"));
-  // Test and benchmark hook: screen position (CSS px, relative to the canvas) of sample i.
+  // Test and benchmark hooks: screen position (CSS px, relative to the canvas) of sample i,
+  // the samples regl-scatterplot draws selected.
   canvas.nbpScreenPosition = (i) => scatterplot.getScreenPosition(i);
+  canvas.nbpSelectedPoints = () => scatterplot.get("selectedPoints");
   const structure = structureOverlay({
     plot, model, scatterplot,
     points: () => (state.drawn ? { x: state.x, y: state.y, key: state.draws,
@@ -192,7 +195,10 @@ function render({ model, el }) {
       preventFilterReset: true,
     };
     if (index) options.spatialIndex = index;
+    // the camera fits every point before the first frame, so that frame is the only one
+    const fitted = state.drawn ? null : fitView();
     await scatterplot.draw(points, options);
+    await fitted;
     await finishDraw(t0);
   }
 
@@ -206,7 +212,6 @@ function render({ model, el }) {
   }
 
   async function finishDraw(t0) {
-    if (!state.drawn) await fitView();
     state.drawn = true;
     state.draws += 1;
     applyFilter();
@@ -229,13 +234,47 @@ function render({ model, el }) {
     status.textContent = `Drawing failed: ${err && err.message ? err.message : err}`;
   }
 
-  const applyFilter = () => filterPoints({ model, state, scatterplot, root,
-    color: currentChannel("color") });
+  const applyFilter = () => {
+    filterPoints({ model, state, scatterplot, root, color: currentChannel("color") });
+    hover.refresh(); // a hovered point hidden now is hovered no more
+  };
 
   // --- selection (both ways, population/selecting.js) -------------------------------------------
-  let hoveredPoint = -1; // the point whose hover card shows (regl-scatterplot's pointOver)
+  // --- hover (population/hovering.js: no WebGL redraw) -------------------------------------------
+  const sizes = () => {
+    const s = currentChannel("size");
+    return s ? sizeTable(s, model.get("point_size")) : null;
+  };
+  let sizeCache = null; // [channel, point_size, table] of the last lookup
+  const sizeOf = (i) => {
+    const s = currentChannel("size");
+    if (!sizeCache || sizeCache[0] !== s || sizeCache[1] !== model.get("point_size")) {
+      sizeCache = [s, model.get("point_size"), sizes()];
+    }
+    const table = sizeCache[2];
+    return table ? table[s.codes[i]] : model.get("point_size");
+  };
+  const hover = pointerHover({
+    plot, canvas, scatterplot,
+    points: () => (state.drawn ? { x: state.x, y: state.y } : null),
+    size: sizeOf,
+    maxSize: () => {
+      sizeOf(0);
+      return sizeCache[2] ? Math.max(...sizeCache[2]) : model.get("point_size");
+    },
+    shown: (i) => !state.shown || state.shown[i] === 1,
+    onOver: (i) => {
+      plot.classList.add("nbp-hovering"); // pointer cursor over a dot
+      tooltip.show(i);
+    },
+    onOut: () => {
+      plot.classList.remove("nbp-hovering");
+      tooltip.hide();
+    },
+  });
+
   const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
-    onChange: () => renderStatus(), hovered: () => hoveredPoint });
+    onChange: () => renderStatus(), hovered: hover.hovered, plot, canvas });
   const applySelectionFromModel = selecting.apply;
   const zoomToSelection = selecting.zoomTo;
 
@@ -278,16 +317,6 @@ function render({ model, el }) {
   };
   const unfollowTheme = followTheme(plot, applyTheme);
 
-  scatterplot.subscribe("pointOver", (i) => {
-    hoveredPoint = i;
-    plot.classList.add("nbp-hovering"); // pointer cursor over a dot
-    tooltip.show(i);
-  });
-  scatterplot.subscribe("pointOut", () => {
-    hoveredPoint = -1;
-    plot.classList.remove("nbp-hovering");
-    tooltip.hide();
-  });
 
   // --- model events ----------------------------------------------------------------------------
   const onXY = () => scheduleDraw({ transition: true });
@@ -404,6 +433,8 @@ function render({ model, el }) {
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     model.off("msg:custom", tooltip.onCustom);
     tooltip.destroy();
+    hover.destroy();
+    selecting.destroy();
     search.destroy();
     structure.destroy();
     unfollowTheme();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assignPoints, climb, clusterText, summarize } from "../src/population/clusters.js";
 import { bandwidth, binPoints, blur, contourLevels, contourPath, densityGrid } from "../src/population/density.js";
-import { screenTransform } from "../src/population/structure.js";
+import { screenTransform } from "../src/population/camera.js";
 
 // Deterministic blobs: `per` points around each centre (a cheap LCG, Box-Muller).
 function blobs(centres, per, spread = 0.05) {

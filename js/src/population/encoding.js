@@ -18,7 +18,7 @@ export function viewState() {
     hidden: new Set(),
     drawn: false,
     draws: 0,
-    hovered: -1,
+    shown: null, // 1 for each drawn point while a legend toggle or only_marked hides some
     layout: [[], []], // columns whose codes z and w hold (packLayout)
     packed: new Map(), // column -> the codes array packed into z or w
     z: null,

@@ -36,7 +36,7 @@ export function fitRenderer() {
 // The KD-tree regl-scatterplot searches for hover, click and lasso, built from our typed arrays
 // (regl-scatterplot would first turn every point into a small array and, from 1M points on,
 // structured-clone those to a worker). Large sets build in a worker, off the main thread.
-const KDBush = createKDBushClass();
+export const KDBush = createKDBushClass();
 const INDEX_NODE_SIZE = 64; // what regl-scatterplot uses (KDBush's default)
 const INDEX_WORKER_FROM = 200_000;
 function indexHere(x, y) {
@@ -119,5 +119,8 @@ export function createPlot(canvas, size, ring) {
     lassoClearEvent: "lassoEnd",
     deselectOnDblClick: true,
     deselectOnEscape: true,
+    // events as they happen: a click's "select" reaches the model before the frame that
+    // draws the selection (async, it waited behind that frame: ~1 s at 1M points)
+    syncEvents: true,
   });
 }

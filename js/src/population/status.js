@@ -21,18 +21,21 @@ export function statusText(model, n, lassoOn) {
 
 /** Show only the points the legend leaves (hidden categories of the colour column `color`)
  * and, while `only_marked` is on, the `marked` ones (e.g. the suspects, set by Python);
- * `root.dataset.shown` counts them. */
+ * `root.dataset.shown` counts them, `state.shown` marks them (1 = drawn; null: all are). */
 export function filterPoints({ model, state, scatterplot, root, color }) {
   const legend = color && color.kind === "categorical" && state.hidden.size > 0;
   const marked = model.get("only_marked") ? decodeArray(model.get("marked")) : null;
   const only = marked && marked.length ? marked : null;
   root.dataset.shown = String(state.n);
+  state.shown = null;
   if (!legend && !only) {
     if (scatterplot.get("isPointsFiltered")) scatterplot.unfilter({ preventEvent: true });
     return;
   }
   const keep = keepIndices(legend ? visibleIndices(color.codes, state.hidden) : null, only, state.n);
   root.dataset.shown = String(keep.length);
+  state.shown = new Uint8Array(state.n);
+  for (const i of keep) state.shown[i] = 1;
   scatterplot.filter(keep, { preventEvent: true });
 }
 

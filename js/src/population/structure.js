@@ -4,6 +4,7 @@
 // model's `structure` trait, so Python and a saved page see the same). Text is textContent.
 // Labels that would overlap are moved apart (placement.js), with a leader line to their
 // cluster's centre; none is hidden unless no free place is near it.
+import { screenTransform } from "./camera.js";
 import { assignPoints, climb, clusterText, summarize } from "./clusters.js";
 import { contourLevels, contourPath, densityGrid } from "./density.js";
 import { h } from "./dom.js";
@@ -11,22 +12,6 @@ import { placeLabels } from "./placement.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const MAX_LABELS = 12;
-
-/**
- * The affine map from data coordinates (the points' clip space, y up) to CSS px in the plot,
- * as regl-scatterplot's getScreenPosition computes it: [a, d, e, f] with X = a·x + e,
- * Y = d·y + f. `view` is the camera's 4×4 matrix (column-major), `aspectRatio` the data's.
- */
-export function screenTransform(view, width, height, aspectRatio) {
-  const viewAspect = width / height;
-  const sx = aspectRatio / viewAspect;
-  return [
-    (width / 2) * view[0] * sx,
-    (-height / 2) * view[5],
-    (width / 2) * (1 + view[12] / viewAspect),
-    height * (0.5 - view[13] / 2),
-  ];
-}
 
 /**
  * The overlay on `plot`: {button, update(points), follow(), destroy()}. `points()` gives
