@@ -74,6 +74,17 @@ def digits_images() -> np.ndarray:
     return (load_digits().images * 16).clip(0, 255).astype(np.uint8)
 
 
+def digits_predictions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label, prediction and loss of each digit, as DIGITS_CELLS computes them."""
+    from sklearn.datasets import load_digits
+    from sklearn.naive_bayes import GaussianNB
+
+    d = load_digits()
+    p = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict_proba(d.data)
+    loss = -np.log(np.clip(p[np.arange(len(p)), d.target], 1e-7, 1))
+    return d.target, p.argmax(1), loss
+
+
 def canvas_pixels(page) -> np.ndarray:
     png = page.locator(".nbp-plot canvas").first.screenshot()
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
@@ -272,7 +283,19 @@ def test_colour_dropdown_updates_legend_kernel_and_pixels(digits_page):
     px = canvas_pixels(page)
     palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"]
     assert sum(near_colour(px, c, tol=30) > 30 for c in palette) >= 6
-    servers.screenshot(page, "population-by-label")
+    # the README's picture: the view alone, hovering the worst-classified digit that stands
+    # apart on screen (the model's losses as the notebook computes them)
+    label, pred, loss = digits_predictions()
+    isolated = page.evaluate(ISOLATED_JS)
+    worst = max((i for i in isolated if pred[i] != label[i]), key=lambda i: loss[i])
+    page.mouse.move(*screen_point(page, worst))
+    page.wait_for_function(
+        "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`",
+        arg=worst)
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".nbp-pop").first.screenshot(
+        path=str(servers.ARTIFACTS / "population-by-label.png"))
+    page.mouse.move(0, 0)
 
 
 def test_a_view_on_its_own_searches_its_rows(digits_page):
