@@ -600,26 +600,31 @@ def _crowded_labels(page, name: str) -> dict:
     return got
 
 
-CROWDED_CELLS = [
-    """import numpy as np, pandas as pd
+CROWDED_CELL = """import numpy as np, pandas as pd
 from sklearn.datasets import load_digits
-from sklearn.manifold import TSNE
 from sklearn.naive_bayes import GaussianNB
 import nbperceive as nbp
 d = load_digits()
-xy = TSNE(2, random_state=0, init="pca").fit_transform(d.data)   # ten clusters, some close
+xy = np.load({xy!r})   # the digits' t-SNE: ten clusters, some close
 pred = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict(d.data)
-df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": d.target, "pred": pred,
-                   "correct": pred == d.target})
+df = pd.DataFrame({{"x": xy[:, 0], "y": xy[:, 1], "label": d.target, "pred": pred,
+                   "correct": pred == d.target}})
 view = nbp.PopulationView(df, title="digits t-SNE", structure=True)
-view""",
-]
+view"""
 
 
 @pytest.fixture(scope="module")
 def crowded_server(tmp_path_factory):
+    """A Voila page of the digits laid out by t-SNE (computed once here: each page load runs
+    the notebook in a new kernel)."""
+    from sklearn.datasets import load_digits
+    from sklearn.manifold import TSNE
+
     tmp = tmp_path_factory.mktemp("voila-crowded")
-    with servers.voila_server(servers.write_notebook(tmp, CROWDED_CELLS)) as server:
+    xy = TSNE(2, random_state=0, init="pca").fit_transform(load_digits().data)
+    np.save(tmp / "tsne.npy", xy)
+    cell = CROWDED_CELL.format(xy=str(tmp / "tsne.npy"))
+    with servers.voila_server(servers.write_notebook(tmp, [cell])) as server:
         yield server
 
 
@@ -633,7 +638,8 @@ def test_crowded_cluster_labels_move_apart_with_leader_lines(browser, crowded_se
     page.on("pageerror", lambda e: errors.append(str(e)))
     servers.ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(crowded_server.url + "/" + ("?theme=dark" if theme == "dark" else ""))
+        page.goto(crowded_server.url + "/" + ("?theme=dark" if theme == "dark" else ""),
+                  timeout=120_000)  # Voila runs the notebook before the page loads
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
         light = page.evaluate("() => document.body.dataset.jpThemeLight")
         assert light == ("true" if theme == "light" else "false")
