@@ -3,6 +3,8 @@
 * digits CNN: moving the depth slider, switching the label and switching the method change the
   overlay pixels; the kernel sees the method change and recomputes (new method in its traits);
   the faithfulness scores beside the map follow the depth; the method list is the registry's.
+  A second Inspector on the same model: a flat GradCAM map (its deepest conv layer leaves
+  nothing for most labels after the ReLU) says so beside the depth, the sample still shows.
 * movie-review sentences, a Dense and a CNN model compared side by side: tokens that look like
   markup are shown as text, never run or parsed.
 """
@@ -94,6 +96,14 @@ broken
 ''',
 ]
 
+FLAT_CELLS = [
+    r'''
+flat = Inspector(model, x[1500:1520], y_true=y[1500:1520], class_names=[str(i) for i in range(10)],
+                 method="gradcam")
+flat
+''',
+]
+
 
 def _canvas_pixels(page, panel=0):
     return page.evaluate(
@@ -128,7 +138,8 @@ def served(browser, tmp_path_factory):
     d = tmp_path_factory.mktemp("inspector")
     rec = d / "traits.json"
     recorder = servers.trait_recorder_source("w", ["method", "depth", "label", "sample"], rec)
-    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS + BROKEN_CELLS)
+    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS + BROKEN_CELLS
+                                 + FLAT_CELLS)
     with servers.voila_server(nb) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
@@ -243,6 +254,65 @@ def test_a_state_the_view_cannot_draw_shows_a_readable_error(served):
     assert box.count() == 1  # only the broken widget; the others drew
     assert "could not draw" in box.inner_text() and "does not fit" in box.inner_text()
     assert box.is_visible()
+
+
+# Whether the canvas' colour is one function of the bare sample's gray value (remembered by
+# the first call with `remember`): a map with one value everywhere tints every pixel alike.
+_TINT_JS = """([remember]) => {
+  const c = [...document.querySelectorAll('.nbp-inspector canvas.nbp-view')].at(-1);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  if (remember) { window.__bare = Array.from(d.filter((_, i) => i % 4 === 0)); return null; }
+  const byGray = new Map(), colours = new Set();
+  for (let i = 0; i < d.length; i += 4) {
+    const rgb = `${d[i]},${d[i + 1]},${d[i + 2]}`;
+    colours.add(rgb);
+    const g = window.__bare[i / 4];
+    if (!byGray.has(g)) byGray.set(g, new Set());
+    byGray.get(g).add(rgb);
+  }
+  return { colours: colours.size, uniformTint: [...byGray.values()].every((s) => s.size === 1) };
+}"""
+
+
+def test_a_flat_map_says_so_and_still_shows_the_sample(served):
+    page, _ = served
+    insp = page.locator(".nbp-inspector").last  # the FLAT_CELLS widget
+    insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+    text = insp.locator(".nbp-depth-text")
+    slider = insp.locator(".nbp-depth-slider")
+    deepest = int(slider.get_attribute("max"))
+    slider.fill(str(deepest))
+    assert "conv_c" in text.inner_text()
+    opacity = insp.locator(".nbp-controls input[type=range]")
+    opacity.fill("0")  # the bare sample: each pixel's gray value
+    page.evaluate(_TINT_JS, [True])
+    opacity.fill("0.5")
+    flat, evident = [], []
+    for label in insp.locator(".nbp-select-label option").evaluate_all(
+            "(os) => os.map((o) => o.value)"):
+        insp.locator(".nbp-select-label").select_option(label)
+        shown = page.evaluate(_TINT_JS, [False])
+        note = text.inner_text()
+        # the note iff the map on screen is one tint: every pixel of one gray got one colour
+        assert ("flat map: no evidence for" in note) == shown["uniformTint"], (label, note)
+        if shown["uniformTint"]:
+            assert f"no evidence for {label} at this depth" in note
+            assert shown["colours"] > 2  # the sample shows through, not one uniform colour
+            flat.append(label)
+        else:
+            evident.append(label)
+    assert flat and evident, (flat, evident)  # GradCAM's ReLU left nothing for some labels only
+    insp.locator(".nbp-select-label").select_option(flat[0])
+    _shot(insp, "inspector-flat-map")
+    # a shallower depth has evidence for that label: no note there
+    for depth in range(deepest - 1, -1, -1):
+        slider.fill(str(depth))
+        if not page.evaluate(_TINT_JS, [False])["uniformTint"]:
+            assert "flat map" not in text.inner_text()
+            break
+    else:
+        raise AssertionError(f"label {flat[0]} has no evidence at any depth")
+    assert not page.console_errors
 
 
 @pytest.fixture(scope="module")

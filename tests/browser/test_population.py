@@ -1,5 +1,8 @@
 """PopulationView in real Chromium, served by real Voila and JupyterLab.
 
+Crowded cluster labels (the digits' t-SNE at 800 px) move apart, each with a leader line to
+its cluster's centre, in Voila light and dark.
+
 The Voila page is loaded once per module (each load starts a kernel); its tests run in order
 on that page. Traits travel back to Python through a recorder cell (see conftest.py).
 """
@@ -69,6 +72,17 @@ def digits_images() -> np.ndarray:
     from sklearn.datasets import load_digits
 
     return (load_digits().images * 16).clip(0, 255).astype(np.uint8)
+
+
+def digits_predictions() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label, prediction and loss of each digit, as DIGITS_CELLS computes them."""
+    from sklearn.datasets import load_digits
+    from sklearn.naive_bayes import GaussianNB
+
+    d = load_digits()
+    p = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict_proba(d.data)
+    loss = -np.log(np.clip(p[np.arange(len(p)), d.target], 1e-7, 1))
+    return d.target, p.argmax(1), loss
 
 
 def canvas_pixels(page) -> np.ndarray:
@@ -269,7 +283,19 @@ def test_colour_dropdown_updates_legend_kernel_and_pixels(digits_page):
     px = canvas_pixels(page)
     palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"]
     assert sum(near_colour(px, c, tol=30) > 30 for c in palette) >= 6
-    servers.screenshot(page, "population-by-label")
+    # the README's picture: the view alone, hovering the worst-classified digit that stands
+    # apart on screen (the model's losses as the notebook computes them)
+    label, pred, loss = digits_predictions()
+    isolated = page.evaluate(ISOLATED_JS)
+    worst = max((i for i in isolated if pred[i] != label[i]), key=lambda i: loss[i])
+    page.mouse.move(*screen_point(page, worst))
+    page.wait_for_function(
+        "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`",
+        arg=worst)
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".nbp-pop").first.screenshot(
+        path=str(servers.ARTIFACTS / "population-by-label.png"))
+    page.mouse.move(0, 0)
 
 
 def test_a_view_on_its_own_searches_its_rows(digits_page):
@@ -512,3 +538,114 @@ def test_voila_dark_theme_keeps_the_view_legible(digits_page):
         assert sum(float(v) for v in re.findall(r"[\d.]+", bg)[:3]) < 200, bg  # a dark grey
     finally:
         dark.close()
+
+
+# The structure overlay as drawn: each cluster label's box and whether it was moved, the
+# leader lines (canvas px), each labelled cluster's members (the page's own hook), the plot's
+# size; boxes relative to the canvas, where nbpScreenPosition measures from.
+LABELS_JS = """() => {
+  const plot = document.querySelector('.nbp-plot');
+  const canvas = plot.querySelector('canvas');
+  const at = canvas.getBoundingClientRect();
+  const rel = (r) => [r.left - at.left, r.top - at.top, r.right - at.left, r.bottom - at.top];
+  const labels = Array.from(plot.querySelectorAll('.nbp-cluster-label'))
+    .filter((l) => l.style.visibility !== 'hidden')
+    .map((l) => ({ text: l.textContent, box: rel(l.getBoundingClientRect()),
+                   moved: l.dataset.moved === 'true', cluster: Number(l.dataset.cluster) }));
+  const lines = Array.from(plot.querySelectorAll('.nbp-leaders line'), (g) =>
+    ['x1', 'y1', 'x2', 'y2'].map((k) => Number(g.getAttribute(k))));
+  const members = Object.fromEntries(plot.nbpClusters().map((c) => [c.id, c.members]));
+  const centres = Object.fromEntries(Object.entries(members).map(([id, m]) => {
+    const p = m.map((i) => canvas.nbpScreenPosition(i));
+    return [id, [0, 1].map((k) => p.reduce((a, q) => a + q[k], 0) / p.length)];
+  }));
+  return { labels, lines, centres, width: at.width, height: at.height };
+}"""
+
+
+def _crowded_labels(page, name: str) -> dict:
+    """Structure on at the page's current size; checks the labels and returns what it drew."""
+    pop = page.locator(".nbp-pop").first
+    if pop.locator(".nbp-structure-tool").get_attribute("aria-pressed") != "true":
+        pop.locator(".nbp-structure-tool").click()
+    page.wait_for_function(
+        "() => document.querySelector('.nbp-cluster-label') && !document.querySelector("
+        "'.nbp-pop').dataset.drawing && !document.querySelector('.nbp-pop').dataset.moving",
+        timeout=10_000)
+    servers.wait_for_frames(page)
+    got = page.evaluate(LABELS_JS)
+    moved = [lab for lab in got["labels"] if lab["moved"]]
+    print(f"{name}: {len(got['labels'])} labels, {len(moved)} moved,",
+          [lab["text"] for lab in got["labels"]])
+    boxes = [lab["box"] for lab in got["labels"]]
+    for i, a in enumerate(boxes):
+        # inside the plot
+        assert a[0] >= -0.5 and a[1] >= -0.5, (name, got["labels"][i])
+        assert a[2] <= got["width"] + 0.5 and a[3] <= got["height"] + 0.5, (name, got["labels"][i])
+        for b in boxes[i + 1:]:  # no two labels overlap
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (name, a, b)
+    for lab in got["labels"]:
+        cx, cy = got["centres"][str(lab["cluster"])]
+        mid = ((lab["box"][0] + lab["box"][2]) / 2, (lab["box"][1] + lab["box"][3]) / 2)
+        ends = [ln for ln in got["lines"]
+                if abs(ln[2] - mid[0]) < 1.5 and abs(ln[3] - mid[1]) < 1.5]
+        if lab["moved"]:
+            # a leader from the label to its cluster's centre (the mean of its points on screen)
+            assert len(ends) == 1, (name, lab, got["lines"])
+            assert abs(ends[0][0] - cx) < 2 and abs(ends[0][1] - cy) < 2, (name, lab, ends, cx, cy)
+        else:  # in place: on its cluster's centre, no leader
+            assert not ends and abs(mid[0] - cx) < 2 and abs(mid[1] - cy) < 2, (name, lab, cx, cy)
+    assert len(got["lines"]) == len(moved)
+    pop.screenshot(path=str(servers.ARTIFACTS / f"{name}.png"))
+    return got
+
+
+CROWDED_CELL = """import numpy as np, pandas as pd
+from sklearn.datasets import load_digits
+from sklearn.naive_bayes import GaussianNB
+import nbperceive as nbp
+d = load_digits()
+xy = np.load({xy!r})   # the digits' t-SNE: ten clusters, some close
+pred = GaussianNB().fit(d.data[:1000], d.target[:1000]).predict(d.data)
+df = pd.DataFrame({{"x": xy[:, 0], "y": xy[:, 1], "label": d.target, "pred": pred,
+                   "correct": pred == d.target}})
+view = nbp.PopulationView(df, title="digits t-SNE", structure=True)
+view"""
+
+
+@pytest.fixture(scope="module")
+def crowded_server(tmp_path_factory):
+    """A Voila page of the digits laid out by t-SNE (computed once here: each page load runs
+    the notebook in a new kernel)."""
+    from sklearn.datasets import load_digits
+    from sklearn.manifold import TSNE
+
+    tmp = tmp_path_factory.mktemp("voila-crowded")
+    xy = TSNE(2, random_state=0, init="pca").fit_transform(load_digits().data)
+    np.save(tmp / "tsne.npy", xy)
+    cell = CROWDED_CELL.format(xy=str(tmp / "tsne.npy"))
+    with servers.voila_server(servers.write_notebook(tmp, [cell])) as server:
+        yield server
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_crowded_cluster_labels_move_apart_with_leader_lines(browser, crowded_server, theme):
+    """At 800 px the digits' t-SNE clusters crowd: labels that would overlap move to a free
+    place inside the plot, each with a line to its cluster's centre."""
+    context = browser.new_context(viewport={"width": 800, "height": 700})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    servers.ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.goto(crowded_server.url + "/" + ("?theme=dark" if theme == "dark" else ""),
+                  timeout=120_000)  # Voila runs the notebook before the page loads
+        page.wait_for_selector(".nbp-pop[data-draws]", timeout=90_000)
+        light = page.evaluate("() => document.body.dataset.jpThemeLight")
+        assert light == ("true" if theme == "light" else "false")
+        got = _crowded_labels(page, f"structure-crowded-800-{theme}")
+        assert len(got["labels"]) >= 8  # the ten digits, each its own cluster
+        assert any(lab["moved"] for lab in got["labels"])  # crowded: some had to move
+    finally:
+        context.close()
+    assert not errors
