@@ -137,6 +137,9 @@ function render({ model, el }) {
     transitions += 1;
     root.dataset.transitions = String(transitions);
   });
+  // Test hook: frames regl-scatterplot has drawn (every point each time)
+  let frames = 0;
+  scatterplot.subscribe("draw", () => (root.dataset.frames = String(++frames)));
   const settled = () => (root.dataset.moving
     ? new Promise((resolve) => scatterplot.subscribe("transitionEnd", resolve, 1)) : null);
 
@@ -342,7 +345,9 @@ function render({ model, el }) {
     state.hidden.clear();
     pickers.sync();
     renderLegend();
-    if (currentChannel("color") && currentChannel("size")) scheduleDraw({ transition: false });
+    // drawn once the chosen columns' channels are here ("" chooses none: one colour or size)
+    const ready = ["color", "size"].every((k) => !model.get(k) || currentChannel(k));
+    if (ready) scheduleDraw({ transition: false });
   };
   const onColumns = () => pickers.render();
   const onTitle = () => {

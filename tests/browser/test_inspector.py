@@ -204,7 +204,7 @@ def test_depth_label_and_method_change_the_overlay(served):
     rgb = [bare[i:i + 3] for i in range(0, len(bare), 4)]
     assert all(r == g == b for r, g, b in rgb) and len({r for r, _, _ in rgb}) > 2
     insp.locator(".nbp-controls input[type=range]").fill("0.5")
-    insp.locator(".nbp-select-colormap").select_option("jet")
+    insp.locator(".nbp-select-colormap").select_option("inferno")
 
     # method: the kernel recomputes with nbp.explain and sends new maps
     before = _canvas_pixels(page)

@@ -202,10 +202,32 @@ def test_scatter_draws_coloured_points(digits_page):
     assert page.console_errors == []
 
 
+RING_JS = """() => {
+  const ring = document.querySelector('.nbp-hover-ring');
+  const r = ring.getBoundingClientRect(), c = document.querySelector('.nbp-plot canvas')
+    .getBoundingClientRect();
+  return {shown: getComputedStyle(ring).display !== 'none', x: r.x + r.width / 2 - c.x,
+          y: r.y + r.height / 2 - c.y, colour: getComputedStyle(ring).borderTopColor,
+          ink: getComputedStyle(document.querySelector('.nbp-plot')).color,
+          frames: Number(document.querySelector('.nbp-pop').dataset.frames)};
+}"""
+
+
 def test_hover_shows_that_samples_image(digits_page):
     page, _ = digits_page
     i = page.evaluate(ISOLATED_JS)[0]
+    page.mouse.move(5, 5)
+    frames = page.evaluate(RING_JS)["frames"]
     page.mouse.move(*screen_point(page, i))
+    # a ring in the theme's text colour around the hovered point, drawn in the page: the
+    # points are not drawn again for a hover (a frame of 1M points takes ~1 s without a GPU)
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.nbp-hover-ring'))"
+                           ".display !== 'none'", timeout=10_000)
+    ring = page.evaluate(RING_JS)
+    at = page.evaluate("(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)",
+                       i)
+    assert abs(ring["x"] - at[0]) < 1.5 and abs(ring["y"] - at[1]) < 1.5, (ring, at)
+    assert ring["colour"] == ring["ink"]
     tip = page.locator(".nbp-tip")
     tip.locator("img.nbp-thumb").wait_for(timeout=10_000)  # fetched by custom message
     assert tip.locator(".nbp-tip-title").inner_text() == f"sample {i}"
@@ -222,6 +244,8 @@ def test_hover_shows_that_samples_image(digits_page):
     servers.screenshot(page, "population-hover")
     page.mouse.move(5, 5)
     tip.wait_for(state="hidden")
+    assert page.evaluate(RING_JS)["shown"] is False
+    assert page.evaluate(RING_JS)["frames"] == frames  # hovered and left: no frame drawn
 
 
 def test_click_sets_selected_in_the_kernel(digits_page):

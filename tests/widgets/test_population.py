@@ -53,6 +53,17 @@ def test_defaults_colour_and_size_by_loss_and_everything_travels_binary(digits_d
     assert per_point == 10  # x, y float32 + one byte colour + one byte size
 
 
+def test_without_a_loss_column_points_keep_one_size(digits_df):
+    """A table without loss colours by its first column; sizing by a class id would mean
+    nothing, so every point has the same size until the user picks a column."""
+    df, _ = digits_df
+    view = PopulationView(df.drop(columns="loss"))
+    assert view.color == "label" and view.size == ""
+    view.size = "name"  # any column can still be chosen, and "" again
+    view.size = ""
+    assert view.size == ""
+
+
 def test_continuous_codes_follow_the_values_and_clip_outliers():
     values = pd.Series(np.r_[np.linspace(0, 1, 998), 50.0, np.nan])
     ch = encode_channel(values)

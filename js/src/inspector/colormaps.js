@@ -17,9 +17,9 @@ function hex(c) {
 
 const cache = new Map();
 
-/** A Uint8Array(256 * 3) RGB table for `name` (unknown names fall back to jet). */
+/** A Uint8Array(256 * 3) RGB table for `name` (unknown names fall back to inferno). */
 export function lut(name) {
-  const key = STOPS[name] ? name : "jet";
+  const key = STOPS[name] ? name : "inferno";
   if (cache.has(key)) return cache.get(key);
   const stops = STOPS[key].map(hex);
   const table = new Uint8Array(256 * 3);

@@ -4,7 +4,7 @@
 import { h } from "./dom.js";
 
 /** The Colour and Size pickers: {colorLabel, sizeLabel, render(), sync()}. render() lists
- * the model's columns; sync() shows the chosen ones. */
+ * the model's columns (and "same for all" sizes); sync() shows the chosen ones. */
 export function channelPickers(model) {
   const colorSel = h("select", "nbp-color");
   const sizeSel = h("select", "nbp-size");
@@ -23,12 +23,18 @@ export function channelPickers(model) {
     for (const [sel, trait] of pairs) sel.value = model.get(trait);
   };
   const render = () => {
-    for (const [sel] of pairs) {
-      sel.replaceChildren(...model.get("columns").map((name) => {
+    for (const [sel, trait] of pairs) {
+      const options = model.get("columns").map((name) => {
         const opt = h("option", null, name);
         opt.value = name;
         return opt;
-      }));
+      });
+      if (trait === "size") {
+        const same = h("option", null, "same for all"); // size "" (no column)
+        same.value = "";
+        options.unshift(same);
+      }
+      sel.replaceChildren(...options);
     }
     sync();
   };

@@ -8,6 +8,7 @@ import { Manager, arr, createModel, until } from "../harness.js";
 import { decodeChannels, currentChannel, viewState } from "../../src/population/encoding.js";
 import { renderLegend } from "../../src/population/legend.js";
 import { layerSwitch, methodSwitch, searchBox } from "../../src/population/tools.js";
+import { channelPickers } from "../../src/population/controls.js";
 import { answerSearch } from "../../src/search.js";
 import { decodeArray } from "../../src/codecs.js";
 
@@ -137,6 +138,27 @@ describe("layout method and layer switches", () => {
     layer.render();
     expect(method.label.style.display).toBe("none");
     expect(layer.label.style.display).toBe("none");
+  });
+});
+
+describe("colour and size pickers", () => {
+  it("list the columns, size also 'same for all', and send the chosen one", async () => {
+    const manager = new Manager();
+    const model = await population(manager, { columns: ["label", "loss"], color: "label", size: "" });
+    const pickers = channelPickers(model);
+    mount(pickers.colorLabel, pickers.sizeLabel);
+    const [color, size] = [pickers.colorLabel, pickers.sizeLabel].map((l) => l.querySelector("select"));
+    expect([...color.options].map((o) => o.textContent)).toEqual(["label", "loss"]);
+    expect([...size.options].map((o) => [o.value, o.textContent]))
+      .toEqual([["", "same for all"], ["label", "label"], ["loss", "loss"]]);
+    expect([color.value, size.value]).toEqual(["label", ""]);
+    size.value = "loss";
+    size.dispatchEvent(new Event("change"));
+    await until(() => updates(manager, "size").length, "the size sent");
+    size.value = "";
+    size.dispatchEvent(new Event("change"));
+    await until(() => updates(manager, "size").length > 1, "the size sent again");
+    expect(updates(manager, "size")).toEqual(["loss", ""]);
   });
 });
 

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 FAITHFULNESS = ("deletion", "insertion", "mufidelity")
-COLORMAPS = ["jet", "viridis", "inferno", "turbo", "reds", "gray"]
+COLORMAPS = ["inferno", "viridis", "turbo", "jet", "reds", "gray"]  # the first is the default
 MAX_LABELS = 20
 _CACHE_SIZE = 64
 SAVED_EPOCHS = 4  # earlier epochs (besides the final one) whose maps a saved page carries
@@ -108,7 +108,7 @@ class Inspector(anywidget.AnyWidget):
     depth = t.Int(-1).tag(sync=True)
     depth_b = t.Int(-1).tag(sync=True)
     opacity = t.Float(0.5, min=0.0, max=1.0).tag(sync=True)
-    colormap = t.Unicode("jet").tag(sync=True)
+    colormap = t.Unicode(COLORMAPS[0]).tag(sync=True)  # perceptually uniform: not jet
     colormaps = t.List(t.Unicode(), default_value=list(COLORMAPS)).tag(sync=True)
 
     # the shown sample

@@ -155,7 +155,9 @@ class PopulationView(anywidget.AnyWidget):
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
+        # loss by default (bigger = worse); without it, colour by the first column and one size
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
+        default_size = "loss" if "loss" in columns else ""
         kwargs.setdefault("searchable", own_search)
         kwargs.setdefault("answers_search", own_search)
         super().__init__(columns=columns, **kwargs)
@@ -164,7 +166,7 @@ class PopulationView(anywidget.AnyWidget):
         self._send_rows()
         self._channels_ready = False  # pick colour and size, then encode the channels once
         self.color = self._check_column(color if color is not None else default)
-        self.size = self._check_column(size if size is not None else default)
+        self.size = self._check_column(size if size is not None else default_size)
         self._channels_ready = True
         self._send_channels()
         self._set_preview()
