@@ -19,9 +19,15 @@ const TYPED = {
   int32: Int32Array,
 };
 
+const unranked = new WeakMap(); // a ranked array's ids, decoded once (a click reads them again)
+
 /** Decode {view, dtype, shape} into a typed array (no copy when aligned). */
 export function decodeArray(value) {
   if (value == null) return null;
+  if (value.ranked) {
+    if (!unranked.has(value)) unranked.set(value, unrank(value));
+    return unranked.get(value);
+  }
   const Ctor = TYPED[value.dtype];
   if (!Ctor) throw new Error(`nbperceive: unsupported dtype ${value.dtype}`);
   let view = value.view ?? value.buffer;
@@ -51,18 +57,70 @@ export function decodeArray(value) {
   const typed = offset % Ctor.BYTES_PER_ELEMENT === 0
     ? new Ctor(buffer, offset, n) : new Ctor(buffer.slice(offset, offset + bytes));
   if (value.delta) return undelta(typed);
-  return value.range ? dequantize(typed, value.range) : typed;
+  return value.range ? dequantize(typed, value.range, value.digits) : typed;
 }
 
 export const QUANTIZED_STEPS = 65534; // serializers.py: uint16 steps over [lo, hi] ...
 export const QUANTIZED_MISSING = 65535; // ... and the code of NaN (uint8: 254 steps, 255)
 
-/** uint16 (or uint8) steps over `range` [lo, hi] (a quantised float column) as a Float32Array. */
-export function dequantize(q, [lo, hi]) {
+/** uint16 (or uint8) steps over `range` [lo, hi] (a quantised float column) as a Float32Array;
+ * with `digits` each value rounded to that many decimals (a saved page's probabilities: their
+ * percent, serializers.py probability_codes). */
+export function dequantize(q, [lo, hi], digits) {
   const steps = q.BYTES_PER_ELEMENT === 1 ? 254 : QUANTIZED_STEPS;
   const out = new Float32Array(q.length);
   const step = (hi - lo) / steps;
-  for (let i = 0; i < q.length; i++) out[i] = q[i] === steps + 1 ? NaN : lo + q[i] * step;
+  const scale = digits == null ? 0 : 10 ** digits;
+  for (let i = 0; i < q.length; i++) {
+    const v = lo + q[i] * step;
+    out[i] = q[i] === steps + 1 ? NaN : scale ? Math.round(v * scale) / scale : v;
+  }
+  return out;
+}
+
+/** The order of samples 0..n-1 sorted by unsigned integer `keys` (typed arrays; the first
+ * sorts first), ties by index, as numpy's lexsort gives it (serializers.py ranked_to_json). */
+export function rankOrder(keys, n) {
+  const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  const bits = keys.reduce((b, k) => b + 8 * k.BYTES_PER_ELEMENT, indexBits);
+  const order = new Uint32Array(n);
+  if (bits <= 53) { // every key in one exact float64: a typed (numeric) sort
+    const shifts = keys.map((k) => 2 ** (8 * k.BYTES_PER_ELEMENT));
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < keys.length; j++) v = v * shifts[j] + keys[j][i];
+      packed[i] = v * 2 ** indexBits + i;
+    }
+    packed.sort();
+    for (let r = 0; r < n; r++) order[r] = packed[r] % 2 ** indexBits;
+    return order;
+  }
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((a, b) => {
+    for (const k of keys) if (k[a] !== k[b]) return k[a] - k[b];
+    return a - b;
+  });
+}
+
+/** (N, k) sample ids sent `ranked` (serializers.py ranked_to_json): each as its zigzag
+ * distance from its row's sample in the order of the `ranked` keys; the ids as Int32Array. */
+function unrank(value) {
+  const { ranked, ...plain } = value;
+  const zig = decodeArray(plain);
+  const n = (value.shape || [zig.length])[0];
+  const order = rankOrder(ranked.map(decodeArray), n);
+  const rank = new Uint32Array(n);
+  for (let r = 0; r < n; r++) rank[order[r]] = r;
+  const k = n ? zig.length / n : 0;
+  const out = new Int32Array(zig.length);
+  for (let i = 0; i < n; i++) {
+    const at = rank[i];
+    for (let j = i * k; j < (i + 1) * k; j++) {
+      const z = zig[j];
+      out[j] = order[at + (z % 2 ? -(z + 1) / 2 : z / 2)];
+    }
+  }
   return out;
 }
 
