@@ -19,14 +19,15 @@ const TYPED = {
   int32: Int32Array,
 };
 
-const unranked = new WeakMap(); // a ranked array's ids, decoded once (a click reads them again)
+const derived = new WeakMap(); // ranked ids and codes of values, decoded once (a click reads
+// them again)
 
 /** Decode {view, dtype, shape} into a typed array (no copy when aligned). */
 export function decodeArray(value) {
   if (value == null) return null;
-  if (value.ranked) {
-    if (!unranked.has(value)) unranked.set(value, unrank(value));
-    return unranked.get(value);
+  if (value.ranked || value.codes_of) { // derived arrays: worked out once per value
+    if (!derived.has(value)) derived.set(value, value.ranked ? unrank(value) : codesOf(value));
+    return derived.get(value);
   }
   const Ctor = TYPED[value.dtype];
   if (!Ctor) throw new Error(`nbperceive: unsupported dtype ${value.dtype}`);
@@ -104,11 +105,19 @@ export function rankOrder(keys, n) {
 }
 
 /** (N, k) sample ids sent `ranked` (serializers.py ranked_to_json): each as its zigzag
- * distance from its row's sample in the order of the `ranked` keys; the ids as Int32Array. */
+ * distance from its row's sample in the order of the `ranked` keys, in byte planes (every
+ * value's low byte, then every value's next byte...); the ids as Int32Array. */
 function unrank(value) {
-  const { ranked, ...plain } = value;
-  const zig = decodeArray(plain);
-  const n = (value.shape || [zig.length])[0];
+  const { ranked, dtype, shape, ...plain } = value;
+  const width = TYPED[dtype] && TYPED[dtype].BYTES_PER_ELEMENT;
+  if (!width) throw new Error(`nbperceive: unsupported dtype ${dtype}`);
+  const bytes = decodeArray({ ...plain, dtype: "uint8" });
+  const m = bytes.length / width;
+  const zig = new Float64Array(m);
+  for (let p = 0, scale = 1; p < width; p++, scale *= 256) {
+    for (let i = 0; i < m; i++) zig[i] += bytes[p * m + i] * scale;
+  }
+  const n = (shape || [m])[0];
   const order = rankOrder(ranked.map(decodeArray), n);
   const rank = new Uint32Array(n);
   for (let r = 0; r < n; r++) rank[order[r]] = r;
@@ -120,6 +129,21 @@ function unrank(value) {
       const z = zig[j];
       out[j] = order[at + (z % 2 ? -(z + 1) / 2 : z / 2)];
     }
+  }
+  return out;
+}
+
+/** A continuous column's uint8 colour codes sent as its values (`codes_of` [lo, hi]: the
+ * same bytes as the saved table's column, serializers.py codes_of_json): 0..254 over
+ * [lo, hi], values beyond clipped, 255 for NaN (each within one code of the kernel's). */
+function codesOf(value) {
+  const { codes_of: [lo, hi], ...plain } = value;
+  const values = decodeArray(plain);
+  const out = new Uint8Array(values.length);
+  const span = hi - lo;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = Number.isNaN(v) ? 255 : span > 0 ? Math.round(Math.min(1, Math.max(0, (v - lo) / span)) * 254) : 0;
   }
   return out;
 }

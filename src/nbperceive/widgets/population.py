@@ -32,10 +32,12 @@ from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
 from .rows import parse_request, row_requests_trait
 from .serializers import (
+    PROBABILITY_PREFIX,
     array_from_json,
     array_serialization,
     array_to_json,
     channels_to_json,
+    codes_of_json,
     encode_channel,
     pngs_to_json,
     quantized_to_json,
@@ -320,8 +322,7 @@ class PopulationView(anywidget.AnyWidget):
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
         out["layout_layers"] = []
         # every column's codes (the page's pickers cannot ask for more), the neighbours
-        channels = {name: self.channels.get(name) or encode_channel(self._data[name])
-                    for name in self.columns}
+        channels = _saved_channels(self._data, self.columns)
         # the layout as uint16 steps over its extent (far below a pixel), as frames have it
         x, y = (quantized_to_json(v) for v in (self.x, self.y))
         return {**out, "channels": channels, "x": x, "y": y,
@@ -369,8 +370,7 @@ class PopulationView(anywidget.AnyWidget):
         for e, found in layouts.items():
             coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
-            channels = {name: encode_channel(table[name]) for name in self.columns
-                        if name in table.columns}
+            channels = _saved_channels(table, self.columns)
             # a page draws the layout: uint16 steps over its extent are far below a pixel
             x, y = quantized_to_json(coords[:, 0]), quantized_to_json(coords[:, 1])
             # nearest samples of the shown epoch only: ~10 bytes a point per epoch would be
@@ -616,6 +616,23 @@ class PopulationView(anywidget.AnyWidget):
                                         layer=self._layer, on_progress=on_progress))
 
 
+def _saved_channels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Every column's channel for a saved page; a continuous one's codes as its values in
+    the saved table's encoding (``codes_of_json``: the page holds those bytes anyway and
+    works the codes out), but for probabilities, whose codes are the table's bytes."""
+    from .selection import column_payload
+
+    out = {}
+    for name in (c for c in columns if c in table.columns):
+        ch = encode_channel(table[name])
+        if ch["kind"] == "continuous" and not name.startswith(PROBABILITY_PREFIX):
+            numbers = column_payload(table[name], saved=True).get("numbers")
+            if numbers is not None:
+                ch = {**ch, "codes": codes_of_json(numbers, ch["domain"])}
+        out[name] = ch
+    return out
+
+
 def _saved_neighbours(ids: np.ndarray, channels: dict[str, Any], x: dict[str, Any]
                       ) -> dict[str, Any]:
     """A page's (N, k) nearest samples, ranked by the predicted class (else the label) and
@@ -623,7 +640,8 @@ def _saved_neighbours(ids: np.ndarray, channels: dict[str, Any], x: dict[str, An
     compress to ~2/3)."""
     if not ids.size:
         return array_to_json(np.zeros((0, 0), np.int32))
-    keys = [channels[c]["codes"] for c in ("pred", "label") if c in channels][:1]
+    keys = [channels[c]["codes"] for c in ("pred", "label")
+            if c in channels and channels[c]["kind"] == "categorical"][:1]
     q = np.frombuffer(x["view"], dtype=x["dtype"])
     return ranked_to_json(ids, [*keys, q])
 

@@ -109,8 +109,9 @@ def ranked_to_json(ids: np.ndarray, keys: list[np.ndarray]) -> dict[str, Any]:
     samples mostly share a predicted class and lie near in the layout, so the distances are
     small and compress: at 10k Fashion-MNIST samples 9.6 gzipped bytes per point for k = 8
     instead of 14.5 for uint16 ids. Stored zigzag (0, -1, 1, -2... as 0, 1, 2, 3...) in
-    uint16 when that holds them, else uint32; ``decodeArray`` and :func:`array_from_json`
-    give the ids back exactly."""
+    uint16 when that holds them, else uint32, as byte planes (every value's low byte, then
+    every value's next byte...: the high bytes, mostly 0, compress apart); ``decodeArray``
+    and :func:`array_from_json` give the ids back exactly."""
     ids = np.asarray(ids, dtype=np.int64)
     n = len(ids)
     order = np.lexsort((np.arange(n), *reversed([np.asarray(k) for k in keys])))
@@ -119,10 +120,16 @@ def ranked_to_json(ids: np.ndarray, keys: list[np.ndarray]) -> dict[str, Any]:
     d = rank[ids] - rank[:, None]
     zig = np.where(d >= 0, 2 * d, -2 * d - 1)
     dtype = np.uint16 if zig.size == 0 or zig.max() <= np.iinfo(np.uint16).max else np.uint32
-    return {**array_to_json(zig.astype(dtype)), "ranked": [array_to_json(k) for k in keys]}
+    planes = zig.astype(f"<{np.dtype(dtype).char}").reshape(-1).view(np.uint8)
+    planes = np.ascontiguousarray(planes.reshape(-1, np.dtype(dtype).itemsize).T)
+    return {"view": memoryview(planes.reshape(-1)), "dtype": np.dtype(dtype).name,
+            "shape": list(ids.shape), "ranked": [array_to_json(k) for k in keys]}
 
 
-def _unrank(zig: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+def _unrank(value: dict[str, Any], keys: list[np.ndarray]) -> np.ndarray:
+    dtype = np.dtype(value["dtype"])
+    planes = np.frombuffer(bytes(value["view"]), np.uint8).reshape(dtype.itemsize, -1)
+    zig = np.ascontiguousarray(planes.T).view(f"<{dtype.char}").reshape(value["shape"])
     n = len(zig)
     order = np.lexsort((np.arange(n), *reversed(keys)))
     rank = np.empty(n, np.int64)
@@ -130,6 +137,24 @@ def _unrank(zig: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
     z = zig.astype(np.int64)
     d = np.where(z % 2 == 0, z // 2, -(z + 1) // 2)
     return order[rank.reshape(-1, *([1] * (zig.ndim - 1))) + d].astype(np.int32)
+
+
+def codes_of_json(numbers: dict[str, Any], domain: list[float]) -> dict[str, Any]:
+    """A continuous channel's colour codes (:func:`encode_channel`) sent as its column's
+    values ``numbers`` (a saved table's :func:`compact_to_json`, whose bytes the page holds
+    anyway): the page works the codes out over ``domain`` (within one code of the kernel's:
+    the values are quantised)."""
+    return {**numbers, "codes_of": [float(v) for v in domain]}
+
+
+def _codes_of(values: np.ndarray, domain: list[float]) -> np.ndarray:
+    lo, hi = domain
+    span = hi - lo
+    codes = np.full(values.shape, MISSING, dtype=np.uint8)
+    finite = np.isfinite(values)
+    scaled = np.clip((values[finite] - lo) / span, 0, 1) if span > 0 else 0 * values[finite]
+    codes[finite] = np.rint(scaled * (MISSING - 1)).astype(np.uint8)
+    return codes
 
 
 def probability_codes(p: np.ndarray) -> np.ndarray:
@@ -152,11 +177,14 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
         return None
     if isinstance(value, (list, tuple)):  # tolerated from hand-written front ends
         return np.asarray(value, dtype=np.uint32)
+    if value.get("ranked") is not None:
+        return _unrank(value, [array_from_json(k) for k in value["ranked"]])
+    if value.get("codes_of") is not None:
+        plain = {k: v for k, v in value.items() if k != "codes_of"}
+        return _codes_of(array_from_json(plain).astype(np.float64), value["codes_of"])
     dtype = np.dtype(value["dtype"])
     arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
     arr = arr.reshape(value.get("shape") or [arr.size]).copy()
-    if value.get("ranked") is not None:
-        return _unrank(arr, [array_from_json(k) for k in value["ranked"]])
     if value.get("delta"):
         return np.cumsum(arr, dtype=np.int64).astype(np.int32)
     if value.get("range") is not None:
