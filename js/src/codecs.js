@@ -113,7 +113,7 @@ function unrank(value) {
   if (!width) throw new Error(`nbperceive: unsupported dtype ${dtype}`);
   const bytes = decodeArray({ ...plain, dtype: "uint8" });
   const m = bytes.length / width;
-  const zig = new Float64Array(m);
+  const zig = new Uint32Array(m); // (a uint32 plane's top byte times 2^24 stays below 2^32)
   for (let p = 0, scale = 1; p < width; p++, scale *= 256) {
     for (let i = 0; i < m; i++) zig[i] += bytes[p * m + i] * scale;
   }
