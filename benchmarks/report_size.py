@@ -17,6 +17,9 @@
    jupyter-scatter geoindex-rs arro3-core pooch``; that folder goes on sys.path).
    Issue 12's budgets: state <= 24 B/point, report <= 40 B/point.
 
+Each report's line splits it into data (state JSON and binary buffers), the views' code and
+the libraries (:func:`page_parts`), and the data by trait follows (:func:`breakdown`).
+
 Run: ``nice python benchmarks/report_size.py [mobilenet] [points --sizes 10000 70000]
 [scale --scale-sizes 10000 100000 1000000]``; set
 PYTHONPATH to another checkout's ``src`` to measure it the same way (before/after).
@@ -48,6 +51,71 @@ def _save(widget, path: Path, **kwargs) -> int:
         kwargs.pop("depths", None)
     fn(path, **kwargs)
     return path.stat().st_size
+
+
+def page_parts(path: Path) -> dict[str, int]:
+    """Bytes of a saved page by part: ``data`` (the widget state's JSON and the binary
+    buffers' chunks), ``code`` (the views' code, script ``nbp-code``; in a page written
+    before it travelled apart, inside ``data``) and ``libraries`` (everything else: require.js,
+    the HTML manager, the widget libraries, fonts, loader, markup)."""
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    parts = {"data": 0, "code": 0}
+    for m in re.finditer(r'<script[^>]*id="(nbp-[a-z0-9-]+)"[^>]*>(.*?)</script>', text, re.S):
+        name, body = m.group(1), m.group(2)
+        if name == "nbp-state" or name.startswith("nbp-buffers-"):
+            parts["data"] += len(body)
+        elif name == "nbp-code":
+            parts["code"] += len(body)
+    parts["libraries"] = len(text) - parts["data"] - parts["code"]
+    return parts
+
+
+def breakdown(path: Path, n: int, top: int = 14) -> None:
+    """Print what the page's data costs per point, by widget trait (each epoch's alike
+    summed as ``*``): every distinct buffer once (as the page stores it) gzipped on its
+    own, and the state's JSON of each trait (over 2 kB) gzipped, in bytes/point (the page
+    holds them in base85: x1.25)."""
+    import base64
+    import gzip
+    import json
+    import re
+    from collections import Counter
+
+    from nbperceive.report import read_state
+
+    state = read_state(path.read_text(encoding="utf-8"))
+    packed, raw, seen = Counter(), Counter(), set()
+    for entry in state["state"].values():
+        traits = entry.get("state", {})
+        model = str(traits.get("_anywidget_id") or traits.get("_model_name") or "?")
+        model = model.rsplit(".", 1)[-1]
+        for b in entry.get("buffers", []):
+            data = base64.b64decode(b["data"])
+            if data in seen:
+                continue
+            seen.add(data)
+            where = "/".join(str(p) for p in b["path"][:-1])
+            where = re.sub(r"(epoch_frames|epoch_tables)/\d+", r"\1/*", where)
+            key = f"{model}.{where}"
+            packed[key] += len(gzip.compress(data, 9))
+            raw[key] += len(data)
+        for name, value in traits.items():
+            if name in ("_esm", "_css"):
+                continue
+            text = json.dumps(value, separators=(",", ":")).encode()
+            if len(text) > 2000:
+                packed[f"{model}.{name} (JSON)"] += len(gzip.compress(text, 9))
+                raw[f"{model}.{name} (JSON)"] += len(text)
+    total = sum(packed.values())
+    print(f"    data by trait (gzipped B/point; raw; {len(packed)} groups, "
+          f"{total / n:.1f} B/point in all, {1.25 * total / n:.1f} as base85):")
+    for key, size in packed.most_common(top):
+        print(f"      {size / n:6.2f}  ({raw[key] / n:6.2f} raw)  {key}")
+    rest = total - sum(v for _, v in packed.most_common(top))
+    if rest:
+        print(f"      {rest / n:6.2f}  the other {len(packed) - top} groups")
 
 
 def mobilenet(root: Path) -> None:
@@ -100,8 +168,12 @@ def points(root: Path, sizes: list[int]) -> None:
         box = w.VBox([view, selection])
         empty = _save(w.VBox([]), root / "empty.html")  # the libraries alone
         size = _save(box, root / f"points-{n}.html")
+        parts = page_parts(root / f"points-{n}.html")
         print(f"points {n:>7d}: report {size / 1e6:7.2f} MB, scatter part "
-              f"{(size - empty) / n:6.1f} B/point ({len(p.run.epochs)} epochs)")
+              f"{(size - empty) / n:6.1f} B/point ({len(p.run.epochs)} epochs): data "
+              f"{parts['data'] / n:6.1f} B/point, views' code {parts['code'] / n:5.1f}, "
+              f"libraries {parts['libraries'] / n:5.1f}", flush=True)
+        breakdown(root / f"points-{n}.html", n)
 
 
 def _jscatter_bytes(x: np.ndarray, y: np.ndarray, loss: np.ndarray) -> int | None:
@@ -149,10 +221,14 @@ def scale(root: Path, sizes: list[int]) -> None:
         growth = (f", {(report - previous[1]) / (n - previous[0]):5.1f} B/point from "
                   f"{previous[0]:,}") if previous else ""
         previous = (n, report)
+        parts = page_parts(root / f"synthetic-{n}.html")
         print(f"scale {n:>8,d}: widget state {state / n:6.1f} B/point, report "
               f"{(report - empty) / n:6.1f} B/point{growth} ({report / 1e6:.1f} MB, save_html "
-              f"{saved:.1f} s), jupyter-scatter state {theirs} "
+              f"{saved:.1f} s; data {parts['data'] / n:.1f} B/point, views' code "
+              f"{parts['code'] / n:.1f}, libraries {parts['libraries'] / n:.1f}), "
+              f"jupyter-scatter state {theirs} "
               f"[run {made:.1f} s, Explorer {built:.1f} s]", flush=True)
+        breakdown(root / f"synthetic-{n}.html", n)
 
 
 def main() -> None:

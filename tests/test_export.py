@@ -88,14 +88,16 @@ def test_applied_overrides_replace_a_traits_buffers_and_keep_the_others():
     view = nbp.PopulationView(df, preview=nbp.images((d.images[:50] * 16).astype(np.uint8)))
     from ipywidgets.embed import dependency_state
 
+    view.marked = np.arange(3, dtype=np.uint32)  # a trait with a buffer the page keeps
     entry = dependency_state([view], drop_defaults=False)[view.model_id]
-    kept = [b for b in entry["buffers"] if b["path"][0] == "x"]
+    kept = [b for b in entry["buffers"] if b["path"][0] == "marked"]
+    assert kept and "marked" not in export.overrides(view)
     encoded = export.encode_overrides(view)
     export.apply(entry, encoded)
     by_trait = [b["path"][0] for b in entry["buffers"]]
     for name in {b["path"][0] for b in encoded["buffers"]}:  # no buffer left twice
         assert by_trait.count(name) == sum(b["path"][0] == name for b in encoded["buffers"])
-    assert [b for b in entry["buffers"] if b["path"][0] == "x"] == kept
+    assert [b for b in entry["buffers"] if b["path"][0] == "marked"] == kept
     assert entry["state"]["layout_methods"] == []
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeArray, encodeArray } from "../src/codecs.js";
+import { decodeArray, encodeArray, rankOrder } from "../src/codecs.js";
 
 // What Python sends: {view: DataView over a message buffer, dtype, shape}.
 function wire(typed, shape) {
@@ -70,6 +70,64 @@ describe("decodeArray", () => {
 
   it("passes null through (an unset trait)", () => {
     expect(decodeArray(null)).toBeNull();
+  });
+});
+
+// serializers.py ranked_to_json, written here the same way: ids as zigzag distances in the
+// order of the keys (ties by index), stored as byte planes
+function ranked(ids, k, keys, Ctor = Uint16Array) {
+  const n = ids.length / k;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+    for (const key of keys) if (key[a] !== key[b]) return key[a] - key[b];
+    return a - b;
+  });
+  const rank = new Array(n);
+  order.forEach((s, r) => { rank[s] = r; });
+  const zig = new Ctor(ids.length);
+  ids.forEach((j, at) => {
+    const d = rank[j] - rank[Math.floor(at / k)];
+    zig[at] = d >= 0 ? 2 * d : -2 * d - 1;
+  });
+  const width = Ctor.BYTES_PER_ELEMENT;
+  const bytes = new Uint8Array(zig.buffer);
+  const planes = new Uint8Array(bytes.length);
+  for (let i = 0; i < zig.length; i++) for (let p = 0; p < width; p++) planes[p * zig.length + i] = bytes[i * width + p];
+  return { ...wire(planes, [planes.length]), dtype: typedName(zig), shape: [n, k],
+           ranked: keys.map((key) => wire(key, [n])) };
+}
+
+describe("ranked ids and codes of values (a saved page's smaller forms)", () => {
+  it("orders samples by their keys, ties by index, in one numeric sort or by comparison", () => {
+    const a = Uint8Array.of(2, 1, 2, 1, 0);
+    const b = Uint16Array.of(5, 9, 5, 3, 7);
+    expect(Array.from(rankOrder([a, b], 5))).toEqual([4, 3, 1, 0, 2]);
+    // three uint32 keys: past 53 bits, the comparison sort gives the same order
+    const big = (v) => Uint32Array.from(v);
+    expect(Array.from(rankOrder([big([1, 1, 0]), big([2, 2, 2]), big([4e9, 3, 3])], 3)))
+      .toEqual([2, 1, 0]);
+  });
+
+  it("gives ranked nearest samples back exactly, in uint16 and uint32 planes", () => {
+    const n = 300, k = 4;
+    const pred = Uint8Array.from({ length: n }, (_, i) => (i * 7) % 10);
+    const x = Uint16Array.from({ length: n }, (_, i) => (i * 7919) % 65535);
+    const ids = Int32Array.from({ length: n * k }, (_, i) => (i * 131 + 17) % n);
+    expect(Array.from(decodeArray(ranked(ids, k, [pred, x])))).toEqual(Array.from(ids));
+    const wide = ranked(ids, k, [x], Uint32Array);
+    expect(wide.dtype).toBe("uint32");
+    const out = decodeArray(wide);
+    expect(Array.from(out)).toEqual(Array.from(ids));
+    expect(decodeArray(wide)).toBe(out); // worked out once per value
+  });
+
+  it("works colour codes out of a column's values and rounds probabilities to a percent", () => {
+    const loss = { ...wire(Uint16Array.of(0, 16383, 32767, 65534, 65535), [5]), range: [0, 4] };
+    const codes = decodeArray({ ...loss, codes_of: [1, 3] });
+    expect(codes).toBeInstanceOf(Uint8Array);
+    expect(Array.from(codes)).toEqual([0, 0, 127, 254, 255]); // clipped to [1, 3]; NaN 255
+    const p = decodeArray({ ...wire(Uint8Array.of(94, 127, 124, 255), [4]), range: [0, 1], digits: 2 });
+    expect(Array.from(p.subarray(0, 3), (v) => v.toFixed(6))).toEqual(["0.370000", "0.500000", "0.490000"]);
+    expect(Number.isNaN(p[3])).toBe(true);
   });
 });
 

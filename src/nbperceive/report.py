@@ -6,8 +6,9 @@ bqplot, ...) into one HTML file. It opens offline, from ``file://``, without a k
 views draw, hover, click, lasso and links between views (``jslink``) work in the page, while
 anything that needs Python (e.g. heatmaps of another sample) shows the last saved result.
 
-How it loads: with ``compress=True`` (the default) the widget state's JSON and one blob of
-every binary buffer (raw bytes, identical buffers once: :func:`pack_buffers`) travel gzipped,
+How it loads: with ``compress=True`` (the default) the widget state's JSON, the views' code
+(each distinct text once: :func:`pack_code`) and one blob of every binary buffer (raw bytes,
+identical buffers once: :func:`pack_buffers`) travel gzipped,
 as do the libraries, each written in base85 text that holds no ``<`` (so no sample text can
 close its ``<script>`` tag); the loader decompresses them with ``DecompressionStream`` and
 hands the widget manager its usual state script. With ``compress=False`` the state travels
@@ -58,6 +59,11 @@ _BASE85_INDEX[_BASE85_TABLE] = np.arange(85, dtype=np.uint64)
 CHUNK_BYTES = 8 << 20
 PAGE_BYTES = "nbperceiveBytes"
 BYTES_REF = "nbp_bytes"
+# a compressed page's views' code (anywidget's `_esm`, `_css`: the same text in every view of
+# a kind, the stylesheet in every nbperceive view) travels once, apart from the state (which
+# then holds data alone): the state says {CODE_REF: k}, the k-th text of script "nbp-code"
+CODE_REF = "nbp_code"
+CODE_TRAITS = ("_esm", "_css")
 # widget modules the HTML manager defines itself
 BUILTIN_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls",
                    "@jupyter-widgets/output"}
@@ -114,8 +120,16 @@ _LOADER = r"""
       if (k === ids.length) return Promise.resolve();
       return unpack(ids[k]).then(function (b) { chunks.push(b); return next(k + 1); });
     };
-    return Promise.all([source("nbp-state"), next(0)]).then(function (r) {
+    return Promise.all([source("nbp-state"), source("nbp-code"), next(0)]).then(function (r) {
       var state = JSON.parse(r[0]);
+      var code = JSON.parse(r[1]);
+      Object.keys(state.state).forEach(function (id) {  // each view's code, stored once
+        var traits = state.state[id].state || {};
+        Object.keys(traits).forEach(function (name) {
+          var v = traits[name];
+          if (v && typeof v === "object" && %(code_ref)s in v) traits[name] = code[v[%(code_ref)s]];
+        });
+      });
       var size = chunks.reduce(function (n, c) { return n + c.length; }, 0);
       var blob = new Uint8Array(size);
       for (var c = 0, at = 0; c < chunks.length; at += chunks[c].length, c++) {
@@ -226,7 +240,7 @@ computed.</p>
 
 
 _LOADER_NAMES = {"alphabet": json.dumps(BASE85), "bytes_global": json.dumps(PAGE_BYTES),
-                 "bytes_ref": json.dumps(BYTES_REF)}
+                 "bytes_ref": json.dumps(BYTES_REF), "code_ref": json.dumps(CODE_REF)}
 
 
 def _finite(value: Any) -> Any:
@@ -387,6 +401,26 @@ def pack_buffers(state: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     return {**state, "state": models}, bytes(blob)
 
 
+def pack_code(state: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``state`` with each view's code (:data:`CODE_TRAITS`) replaced by ``{CODE_REF: k}``,
+    and the distinct texts (k-th at k): every view of a kind, and every nbperceive view's
+    stylesheet, stored once; the loader puts them back."""
+    texts: list[str] = []
+    at: dict[str, int] = {}
+    models = {}
+    for model_id, entry in state["state"].items():
+        traits = dict(entry.get("state", {}))
+        for name in CODE_TRAITS:
+            text = traits.get(name)
+            if isinstance(text, str) and text:
+                if text not in at:
+                    at[text] = len(texts)
+                    texts.append(text)
+                traits[name] = {CODE_REF: at[text]}
+        models[model_id] = {**entry, "state": traits}
+    return {**state, "state": models}, texts
+
+
 def read_state(page: str) -> dict[str, Any]:
     """The widget state a saved page hands the widget manager (for checks and tools): the
     escaped JSON, or a compressed page's JSON with every buffer's bytes back from the chunks
@@ -397,14 +431,20 @@ def read_state(page: str) -> dict[str, Any]:
                       r"</script>", page, re.S)
     if plain:
         return json.loads(plain.group(1))
-    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-buffers-\d+)"'
+    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-code|nbp-buffers-\d+)"'
     packed = {m.group(1): gzip.decompress(unbase85(m.group(3), int(m.group(2))))
               for m in re.finditer(tag + r' data-bytes="(\d+)">(.*?)</script>', page, re.S)}
     if "nbp-state" not in packed:
         raise ReportError("this page holds no nbperceive widget state")
-    chunks = sorted((int(k.rsplit("-", 1)[1]), v) for k, v in packed.items() if k != "nbp-state")
+    chunks = sorted((int(k.rsplit("-", 1)[1]), v) for k, v in packed.items()
+                    if k.startswith("nbp-buffers-"))
     state, blob = json.loads(packed["nbp-state"]), b"".join(v for _, v in chunks)
+    code = json.loads(packed.get("nbp-code", b"[]"))
     for entry in state["state"].values():
+        traits = entry.get("state", {})
+        for name, value in traits.items():
+            if isinstance(value, dict) and CODE_REF in value:
+                traits[name] = code[value[CODE_REF]]
         for b in entry.get("buffers", []):
             start, length = b.pop("offset"), b.pop("length")
             b.pop("ref", None)
@@ -413,15 +453,18 @@ def read_state(page: str) -> dict[str, Any]:
 
 
 def state_tags(state: dict[str, Any], compress: bool = True) -> list[str]:
-    """The saved widget state as page scripts: escaped JSON, or (``compress``) the JSON and
-    the blob of every binary buffer in chunks of :data:`CHUNK_BYTES`, each gzipped on its own
-    (the loader restores the manager's state; no script's text nears a string limit)."""
+    """The saved widget state as page scripts: escaped JSON, or (``compress``) the JSON (data
+    alone), the views' code (:func:`pack_code`) and the blob of every binary buffer in chunks
+    of :data:`CHUNK_BYTES`, each gzipped on its own (the loader restores the manager's state;
+    no script's text nears a string limit)."""
     if not compress:
         return [f'<script type="application/vnd.jupyter.widget-state+json">{script_json(state)}'
                 "</script>"]
     packed, blob = pack_buffers(state)
+    packed, code = pack_code(packed)
     chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
     return [_gzip_tag("nbp-state", script_json(packed).encode("utf-8")),
+            _gzip_tag("nbp-code", script_json(code).encode("utf-8")),
             *(_gzip_tag(f"nbp-buffers-{k}", chunk) for k, chunk in enumerate(chunks))]
 
 

@@ -298,6 +298,14 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
         assert "not saved" not in status
         assert page.locator(".nbp-samples .nbp-current").get_attribute("data-sample") == str(s)
         assert XSS in page.locator(".nbp-details").inner_text()  # the note shows as text
+        # its top classes as the kernel has them, to the two decimals the page shows (a page
+        # saves each probability as its percent; below 0.5 stays below it)
+        row = run.snapshot(run.epochs[-1]).table.iloc[s]
+        probs = {c[5:]: float(row[c]) for c in row.index if c.startswith("prob_")}
+        shown = {k: 0.49 if 0.495 <= p < 0.5 else round(p, 2) for k, p in probs.items()}
+        top = sorted(shown, key=lambda k: -shown[k])[:3]
+        assert ", ".join(f"{k} {shown[k]:.2f}" for k in top) in \
+            page.locator(".nbp-details").inner_text()
         servers.screenshot(page, "report-explorer-suspect")
         # ... and the story panel explains it from the file: one point per recorded epoch
         page.wait_for_selector(f".nbp-story[data-sample='{s}']", timeout=10_000)

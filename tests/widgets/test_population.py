@@ -214,10 +214,11 @@ def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     xs = array_from_json(first["x"])  # uint16 steps over the layout's extent
     want = run.project(run.epochs[0], method="pca")[:, 0]
     np.testing.assert_allclose(xs, want, atol=(want.max() - want.min()) / 65534)
-    # colour codes of that epoch's losses, not the last epoch's
-    codes = np.frombuffer(first["channels"]["loss"]["codes"]["view"], dtype=np.uint8)
+    # colour codes of that epoch's losses, not the last epoch's (the page works them out
+    # from the saved table's quantised losses: within one code)
+    codes = array_from_json(first["channels"]["loss"]["codes"]).astype(int)
     expected = encode_channel(run.snapshot(run.epochs[0]).table["loss"])["codes"]
-    np.testing.assert_array_equal(codes, expected)
+    assert np.abs(codes - expected).max() <= 1 and (codes == expected).mean() > 0.95
     assert first["channels"]["loss"]["domain"] != view.channels["loss"]["domain"]
 
 
@@ -264,8 +265,8 @@ def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     # a saved page carries the shown epoch's neighbours (with its frame), none of the others
     frames = view.export_state()["epoch_frames"]
     saved = frames[str(run.epochs[-1])]["neighbours"]
-    ids = np.frombuffer(saved["view"], dtype=saved["dtype"]).reshape(saved["shape"])
-    np.testing.assert_array_equal(ids, last)
+    assert saved["ranked"]  # by class and x: the page decodes the same ids
+    np.testing.assert_array_equal(array_from_json(saved), last)
     assert frames[str(run.epochs[0])]["neighbours"]["shape"] == [0, 0]
 
 

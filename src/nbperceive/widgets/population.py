@@ -32,13 +32,16 @@ from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
 from .rows import parse_request, row_requests_trait
 from .serializers import (
+    PROBABILITY_PREFIX,
     array_from_json,
     array_serialization,
     array_to_json,
     channels_to_json,
+    codes_of_json,
     encode_channel,
     pngs_to_json,
     quantized_to_json,
+    ranked_to_json,
 )
 
 if TYPE_CHECKING:
@@ -205,11 +208,13 @@ class PopulationView(anywidget.AnyWidget):
             return
         self.rows = self._rows_payload(self._data)
 
-    def _rows_payload(self, data: pd.DataFrame) -> dict[str, Any]:
+    def _rows_payload(self, data: pd.DataFrame, saved: bool = False) -> dict[str, Any]:
+        """Every column but the coordinates (``saved``: a page's encoding, the same bytes as
+        a selection view's saved table of these rows, so a page stores them once)."""
         from .selection import HIDDEN_COLUMNS, table_payload
 
         hidden = set(HIDDEN_COLUMNS) | self._skip
-        return table_payload(data, [str(c) for c in data.columns if c not in hidden])
+        return table_payload(data, [str(c) for c in data.columns if c not in hidden], saved)
 
     def _column_or_array(self, value: str | np.ndarray, axis: str) -> np.ndarray:
         if isinstance(value, str):
@@ -305,7 +310,7 @@ class PopulationView(anywidget.AnyWidget):
         if self._preview:
             out["preview_inline"] = self._inline_previews(limited=False)
         if self._own_search:  # the page's search box has no kernel to ask for them
-            out["rows"] = self._rows_payload(self._data)
+            out["rows"] = self._rows_payload(self._data, saved=True)
         frames = self._epoch_frames()
         if frames:
             out["epoch_frames"] = frames
@@ -319,10 +324,11 @@ class PopulationView(anywidget.AnyWidget):
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
         out["layout_layers"] = []
         # every column's codes (the page's pickers cannot ask for more), the neighbours
-        out["channels"] = {name: self.channels.get(name) or encode_channel(self._data[name])
-                           for name in self.columns}
-        out["neighbours"] = self._near
-        return out
+        channels = _saved_channels(self._data, self.columns)
+        # the layout as uint16 steps over its extent (far below a pixel), as frames have it
+        x, y = (quantized_to_json(v) for v in (self.x, self.y))
+        return {**out, "channels": channels, "x": x, "y": y,
+                "neighbours": _saved_neighbours(self._near, channels, x)}
 
     def neighbours_of(self, index: int) -> list[int]:
         """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand);
@@ -366,21 +372,20 @@ class PopulationView(anywidget.AnyWidget):
         for e, found in layouts.items():
             coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
-            channels = {name: encode_channel(table[name]) for name in self.columns
-                        if name in table.columns}
+            channels = _saved_channels(table, self.columns)
             # a page draws the layout: uint16 steps over its extent are far below a pixel
-            # nearest samples of the shown epoch only: 16-32 incompressible bytes a point
-            # per epoch would be most of the page's budget
+            x, y = quantized_to_json(coords[:, 0]), quantized_to_json(coords[:, 1])
+            # nearest samples of the shown epoch only: ~10 bytes a point per epoch would be
+            # most of the page's budget
             ids = self._near if e == self.epoch else np.zeros((0, 0), np.int32)
-            frames[str(e)] = {"x": quantized_to_json(coords[:, 0]),
-                              "y": quantized_to_json(coords[:, 1]),
+            frames[str(e)] = {"x": x, "y": y,
                               "channels": channels_to_json(channels),
-                              "neighbours": array_to_json(ids),
+                              "neighbours": _saved_neighbours(ids, channels, x),
                               "neighbours_note": self.neighbours_note if e == self.epoch else (
                                   f"nearest samples: this page saved those of epoch "
                                   f"{self.epoch} only" if self._near.size else "")}
             if self._own_search:  # the search box finds that epoch's values
-                frames[str(e)]["rows"] = self._rows_payload(table)
+                frames[str(e)]["rows"] = self._rows_payload(table, saved=True)
         return frames
 
     def info(self, index: int) -> dict[str, Any]:
@@ -611,6 +616,36 @@ class PopulationView(anywidget.AnyWidget):
         self.layout_status = f"{self._method} layout of epoch {epoch}: queued"
         return np.asarray(project_async(self._run, epoch, self._method, on_ready,
                                         layer=self._layer, on_progress=on_progress))
+
+
+def _saved_channels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+    """Every column's channel for a saved page; a continuous one's codes as its values in
+    the saved table's encoding (``codes_of_json``: the page holds those bytes anyway and
+    works the codes out), but for probabilities, whose codes are the table's bytes."""
+    from .selection import column_payload
+
+    out = {}
+    for name in (c for c in columns if c in table.columns):
+        ch = encode_channel(table[name])
+        if ch["kind"] == "continuous" and not name.startswith(PROBABILITY_PREFIX):
+            numbers = column_payload(table[name], saved=True).get("numbers")
+            if numbers is not None:
+                ch = {**ch, "codes": codes_of_json(numbers, ch["domain"])}
+        out[name] = ch
+    return out
+
+
+def _saved_neighbours(ids: np.ndarray, channels: dict[str, Any], x: dict[str, Any]
+                      ) -> dict[str, Any]:
+    """A page's (N, k) nearest samples, ranked by the predicted class (else the label) and
+    the quantised x it holds anyway (``ranked_to_json``: near samples share both, so the ids
+    compress to ~2/3)."""
+    if not ids.size:
+        return array_to_json(np.zeros((0, 0), np.int32))
+    keys = [channels[c]["codes"] for c in ("pred", "label")
+            if c in channels and channels[c]["kind"] == "categorical"][:1]
+    q = np.frombuffer(x["view"], dtype=x["dtype"])
+    return ranked_to_json(ids, [*keys, q])
 
 
 def _installed(method: str) -> bool:
