@@ -91,7 +91,21 @@ describe("colormaps", () => {
     expect(Array.from(jet.slice(0, 3))).toEqual([0, 0, 128]);
     expect(Array.from(jet.slice(765))).toEqual([128, 0, 0]);
     expect(cssColor(lut("gray"), 255)).toBe("rgb(255, 255, 255)");
-    expect(lut("no-such-map")).toBe(jet);
+    expect(lut("no-such-map")).toBe(lut("inferno")); // the default, perceptually uniform
+  });
+  it("the default grows lighter with the weight all the way; jet does not", () => {
+    // relative luminance (WCAG) of each of the 256 entries
+    const lum = (t) => Array.from({ length: 256 }, (_, i) => {
+      const [r, g, b] = [0, 1, 2].map((c) => {
+        const v = t[i * 3 + c] / 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    });
+    const rising = (l) => l.every((v, i) => i === 0 || v >= l[i - 1]);
+    expect(rising(lum(lut("inferno")))).toBe(true);
+    expect(rising(lum(lut("viridis")))).toBe(true);
+    expect(rising(lum(lut("jet")))).toBe(false);
   });
 });
 
