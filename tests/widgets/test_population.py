@@ -127,7 +127,7 @@ def test_hover_preview_is_answered_by_custom_message(digits_df):
     assert view.preview_kind == "image" and view.preview_inline == {}  # 1,797 > inline limit
     sent = []
     view.send = lambda content, buffers=None: sent.append((content, buffers))
-    view._on_custom_msg(view, {"type": "preview", "index": 42}, [])
+    view._on_custom_msg(view, {"type": ROW_REQUESTS["preview"], "index": 42}, [])
     content, buffers = sent[-1]
     assert content["index"] == 42 and content["info"]["label"] == int(d.target[42])
     assert buffers[0] == view._preview.get(42)

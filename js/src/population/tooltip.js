@@ -1,8 +1,10 @@
 // The population view's hover card: sample id, its label / prediction / loss, the colour
 // column's value and its preview (thumbnail or text), inline when the page holds previews,
-// else asked of the kernel by custom message. Every field is text, never markup.
+// else asked of the kernel by a "preview" row request (rows.py, tables.js), answered by a
+// custom message of the same type. Every field is text, never markup.
 import { inlinePreview } from "../previews.js";
 import { codeLabel, formatNumber } from "../scales.js";
+import { askFor } from "../tables.js";
 import { h, short } from "./dom.js";
 
 /**
@@ -31,7 +33,7 @@ export function createTooltip({ plot, model, colorChannel }) {
       return p;
     }
     previews.set(i, null); // requested
-    model.send({ type: "preview", index: i });
+    askFor(model, "preview", { index: i });
     return null;
   }
 
@@ -82,7 +84,7 @@ export function createTooltip({ plot, model, colorChannel }) {
   }
 
   function onCustom(msg, buffers) {
-    if (!msg || msg.type !== "preview") return;
+    if (!msg || msg.type !== (model.get("row_requests") || {}).preview) return; // rows.py
     const p = { info: msg.info, text: msg.text };
     if (buffers && buffers.length) {
       const b = buffers[0];

@@ -30,7 +30,7 @@ import traitlets as t
 
 from ..errors import MetadataError, RunError
 from ..samples import Preview, as_preview
-from .rows import parse_request, row_requests_trait
+from .rows import ROW_REQUESTS, parse_request, row_requests_trait
 from .serializers import (
     PROBABILITY_PREFIX,
     array_from_json,
@@ -406,18 +406,19 @@ class PopulationView(anywidget.AnyWidget):
         return out
 
     def _on_custom_msg(self, _widget: Any, content: dict[str, Any], buffers: list) -> None:
-        req = parse_request(content, ("search",))
+        req = parse_request(content, ("search", "preview"))
         if req is not None and req.kind == "rows":  # every row, for the search box
             self._rows_wanted = True
             with self._lock:
                 self._send_rows()
             return
-        if not isinstance(content, dict) or content.get("type") != "preview":
+        if req is None or req.kind != "preview":
             return
-        index = int(content.get("index", -1))
-        reply: dict[str, Any] = {"type": "preview", "index": index, "kind": self.preview_kind}
+        index = req.ids[0]
         if not 0 <= index < len(self._data):
             return
+        reply: dict[str, Any] = {"type": ROW_REQUESTS["preview"], "index": index,
+                                 "kind": self.preview_kind}
         reply["info"] = self.info(index)
         out_buffers: list[bytes] = []
         if self._preview is not None:

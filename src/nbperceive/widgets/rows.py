@@ -7,7 +7,9 @@ builds every request from it):
 
 - ``{"type": ROW_REQUESTS["columns"], "names": [...]}``: whole columns;
 - ``{"type": ROW_REQUESTS["rows"], "slot": s, "ids": [...], "neighbours": bool}``: some rows
-  for slot ``s`` (without ``ids``: every row, e.g. the search box's ``"search"`` slot).
+  for slot ``s`` (without ``ids``: every row, e.g. the search box's ``"search"`` slot);
+- ``{"type": ROW_REQUESTS["preview"], "index": i}``: one sample's hover card (its fields and
+  preview); answered by a custom message of the same type (population view).
 
 Each widget answers from its own table (``selection.table_payload``) by setting traits.
 """
@@ -19,7 +21,7 @@ from typing import Any
 
 import traitlets as t
 
-ROW_REQUESTS = {"columns": "columns", "rows": "rows"}
+ROW_REQUESTS = {"columns": "columns", "rows": "rows", "preview": "preview"}
 
 
 def row_requests_trait() -> t.Dict:
@@ -29,7 +31,8 @@ def row_requests_trait() -> t.Dict:
 
 @dataclass(frozen=True)
 class RowRequest:
-    """A parsed request: ``kind`` is a key of :data:`ROW_REQUESTS`; ``ids`` None means all."""
+    """A parsed request: ``kind`` is a key of :data:`ROW_REQUESTS`; ``ids`` None means all
+    (for ``preview``: the one sample's index)."""
 
     kind: str
     slot: str = ""
@@ -41,10 +44,13 @@ class RowRequest:
 def parse_request(content: Any, slots: tuple[str, ...], max_ids: int | None = None
                   ) -> RowRequest | None:
     """The row request a custom message holds, or None (another message, or a slot this
-    widget does not answer); at most ``max_ids`` ids are kept."""
+    widget does not answer; slot ``"preview"``: it answers preview requests); at most
+    ``max_ids`` ids are kept."""
     if not isinstance(content, dict):
         return None
     kind = content.get("type")
+    if kind == ROW_REQUESTS["preview"] and "preview" in slots:
+        return RowRequest("preview", ids=[int(content.get("index", -1))])
     if kind == ROW_REQUESTS["columns"]:
         return RowRequest("columns", names=[str(c) for c in content.get("names", [])])
     if kind != ROW_REQUESTS["rows"] or content.get("slot") not in slots:
