@@ -39,7 +39,8 @@ model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy",
 note = np.array(["<script>window.__xss=1</script>", "<img src=x onerror='window.__xss=2'>"]
                 * 150)
 p = nbp.Perceiver(model, probe=(x[:300], y[:300]), metadata={"note": note},
-                  preview=nbp.images((d.x[:300] * 255).astype(np.uint8)), run_dir="run",
+                  preview=nbp.images((d.x[:300] * 255).astype(np.uint8)),
+                  run_dir=f"run-{os.getpid()}",  # a page opened again runs it again
                   class_names=d.class_names)
 model.fit(x, y, epochs=4, verbose=0, callbacks=[p.callback()])
 ex = nbp.Explorer(p)
@@ -122,7 +123,9 @@ def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
     page.locator(".heatmapcell").nth(k).click()
     got = servers.wait_for_file_json(rec.parent / "selection.json",
                                      lambda d: len(d["selection"]) == counts[k], timeout=30)
-    table = nbp.open_run(rec.parent / "run").snapshot().table
+    # the run of the page under test (the first one written; a page opened again writes its own)
+    run_dir = min(rec.parent.glob("run-*"), key=lambda p: p.stat().st_mtime)
+    table = nbp.open_run(run_dir).snapshot().table
     chosen = table.iloc[got["selection"]]
     pairs = set(zip(chosen.label, chosen.pred))
     assert len(pairs) == 1  # one cell: one (label, prediction) pair ...
@@ -207,3 +210,59 @@ def test_in_jupyterlab_a_click_reaches_the_inspector_and_python(page, lab):
     page.wait_for_function(deadline_js, arg=i, timeout=60_000)
     assert lab.eval_json("int(ex.inspector.sample)") == i
     servers.screenshot(page, "explorer-lab")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_voila_explorer_reflows_legibly_at_every_width(explorer_page, theme):
+    """Voila's light and dark themes (``?theme=dark``) at 800, 1400 and 1920 px: no panel
+    overlaps another or leaves the explorer, the confusion matrix keeps its 100 cells, every
+    point is on the canvas, the views' text keeps 4.5:1, and the page logs no error."""
+    from .test_explorer_lab import (
+        CONTRAST_JS,
+        FIGURE_FITS_JS,
+        OFF_CANVAS_JS,
+        OVERLAP_JS,
+        PANELS,
+        WIDGETS,
+    )
+
+    page, _ = explorer_page
+    target = page if theme == "light" else page.context.new_page()
+    errors: list[str] = []
+    target.on("pageerror", lambda e: errors.append(str(e)))
+    # (Voila's template asks a CDN for MathJax: the sandbox has no network, not our error)
+    target.on("console", lambda m: m.type == "error" and "127.0.0.1" in m.location["url"]
+              and errors.append(m.text))
+    try:
+        if theme == "dark":
+            target.goto(page.url.split("?")[0] + "?theme=dark", timeout=180_000)
+            target.wait_for_selector(".nbp-pop[data-draws]", timeout=120_000)
+            target.wait_for_selector(".nbp-inspector .nbp-status", timeout=60_000)
+        assert target.evaluate("() => document.body.dataset.jpThemeLight") == str(
+            theme == "light").lower()
+        for width in (800, 1400, 1920):
+            target.set_viewport_size({"width": width, "height": 1100})
+            target.wait_for_function(f"() => document.documentElement.clientWidth <= {width}")
+            figures = target.locator(".nbp-explorer .bqplot")
+            for k in range(figures.count()):
+                figures.nth(k).scroll_into_view_if_needed()
+                figures.nth(k).evaluate(FIGURE_FITS_JS, timeout=10_000)
+            target.wait_for_function(
+                f"(sel) => {{ const g = ({OVERLAP_JS})(sel); return g.cellsOut === 0"
+                " && g.overlaps.length === 0 && g.outside.length === 0; }", arg=PANELS,
+                timeout=10_000)
+            got = target.evaluate(OVERLAP_JS, PANELS)
+            assert got["panels"] >= 8 and got["cells"] == 100, got
+            target.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
+            target.wait_for_function(f"() => ({OFF_CANVAS_JS})()[0].off === 0", timeout=10_000)
+            contrast = target.evaluate(CONTRAST_JS, WIDGETS)
+            print(f"Voila {theme} {width} px: worst text contrast", contrast["worst"][:1])
+            assert contrast["count"] > 30 and contrast["worst"][0]["ratio"] >= 4.5, \
+                contrast["worst"]
+            servers.screenshot(target, f"explorer-voila-{theme}-{width}")
+    finally:
+        if theme == "light":
+            page.set_viewport_size({"width": 1500, "height": 1100})
+        else:
+            target.close()
+    assert errors == []
