@@ -98,6 +98,7 @@ import view from "./population.js";
 import "./baseline.js";
 const bin = async (name, T) => new T(await (await fetch(name)).arrayBuffer());
 const meta = await (await fetch("meta.json")).json();
+const ROW_REQUESTS = meta.row_requests;  // the request names PopulationView sends (rows.py)
 const wire = (typed, dtype) => ({ view: new DataView(typed.buffer), dtype, shape: [typed.length] });
 const x = await bin("x.bin", Float32Array), y = await bin("y.bin", Float32Array);
 const loss = await bin("loss.bin", Uint8Array), label = await bin("label.bin", Uint8Array);
@@ -125,6 +126,7 @@ window.runOurs = async () => {
     columns: ["loss", "label"], color: "loss", size: "loss", selected: -1,
     selection: wire(new Uint32Array(0), "uint32"), preview_kind: "none", preview_inline: {},
     epochs: [], epoch: -1, title: "", height: 600, point_size: 4, layout_status: "",
+    row_requests: ROW_REQUESTS,
   });
   const root = () => el.querySelector(".nbp-pop");
   const drawn = (k) => new Promise((resolve) => {
@@ -376,7 +378,10 @@ def page_timings(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, n: int,
         ch_loss, ch_label = encode_channel(pd.Series(loss)), encode_channel(pd.Series(label))
         ch_loss.pop("codes").tofile(d / "loss.bin")
         ch_label.pop("codes").tofile(d / "label.bin")
-        (d / "meta.json").write_text(json.dumps({"loss": ch_loss, "label": ch_label}))
+        from nbperceive.widgets.rows import ROW_REQUESTS
+
+        (d / "meta.json").write_text(json.dumps({"loss": ch_loss, "label": ch_label,
+                                                 "row_requests": ROW_REQUESTS}))
 
         handler = functools.partial(_QuietHandler, directory=str(d))
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", servers.free_port()), handler)
