@@ -202,6 +202,20 @@ def test_scatter_draws_coloured_points(digits_page):
     assert page.console_errors == []
 
 
+def test_an_idle_view_draws_nothing(digits_page):
+    """Nothing moving, nothing hovered: no frame of points is drawn (each costs ~1 s at 1M
+    points without a GPU, and the page takes no input meanwhile). A plot that sized itself
+    from its own canvas once redrew every frame."""
+    page, _ = digits_page
+    page.mouse.move(2, 2)
+    page.wait_for_function("() => !document.querySelector('.nbp-pop').dataset.moving"
+                           " && !document.querySelector('.nbp-pop').dataset.drawing")
+    servers.wait_for_frames(page, 5)
+    frames = int(page.locator(".nbp-pop").get_attribute("data-frames"))
+    servers.wait_for_frames(page, 60)  # a second of a page at rest
+    assert int(page.locator(".nbp-pop").get_attribute("data-frames")) == frames
+
+
 RING_JS = """() => {
   const ring = document.querySelector('.nbp-hover-ring');
   const r = ring.getBoundingClientRect(), c = document.querySelector('.nbp-plot canvas')
