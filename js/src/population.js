@@ -48,6 +48,7 @@ function render({ model, el }) {
     scatterplot.set({ mouseMode: on ? "lasso" : "panZoom", cameraIsFixed: on });
     renderStatus();
   });
+  let zoomToSelection = () => {}; // Enter in the search box: zoom to the matches, once drawn
   const search = searchBox(model, () => zoomToSelection());
   const method = methodSwitch(model);
   const layer = layerSwitch(model);
@@ -74,14 +75,50 @@ function render({ model, el }) {
   };
   setHeight();
 
+  // A view on its own answers its search box over its own rows (`rows`); in the Explorer the
+  // selection view answers over its rows instead (`rows` stays empty there).
+  const ownRows = () => {
+    const rows = model.get("rows") || {};
+    return Object.keys(rows).length ? rows : null;
+  };
+  const onSearch = () => {
+    const rows = ownRows();
+    if (rows) answerSearch(model, rows, Object.keys(rows), model.get("class_names") || []);
+    else if (model.get("answers_search") && String(model.get("search")).trim()) {
+      model.set("search_note", "searching…"); // the kernel sends the rows on first use
+      model.save_changes();
+      askFor(model, "rows", { slot: "search" }); // every row (rows.py)
+    }
+  };
+  const onRows = () => {
+    if (String(model.get("search")).trim()) onSearch(); // the matches of this epoch
+  };
+  const searchHandlers = {
+    "change:searchable": search.render,
+    "change:search": () => {
+      search.render();
+      onSearch();
+    },
+    "change:rows": onRows,
+    "change:search_note": search.render,
+  };
+
   const n = () => (model.get("x") ? decodeArray(model.get("x")).length : 0);
   if (!webglAvailable()) {
-    bar.remove();
+    // nothing to draw on; the search box still selects samples (the Explorer's table and
+    // details follow)
+    title.textContent = model.get("title");
+    bar.replaceChildren(title, search.box);
     legend.remove();
     status.remove();
     plot.classList.add("nbp-nowebgl");
     plot.textContent = noWebglText(n());
-    return () => root.remove();
+    for (const [event, fn] of Object.entries(searchHandlers)) model.on(event, fn);
+    return () => {
+      for (const [event, fn] of Object.entries(searchHandlers)) model.off(event, fn);
+      search.destroy();
+      root.remove();
+    };
   }
 
   // The first points' KD-tree builds (in a worker when large) while the plot is set up.
@@ -279,7 +316,7 @@ function render({ model, el }) {
   const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
     onChange: () => renderStatus(), hovered: hover.hovered, plot, canvas });
   const applySelectionFromModel = selecting.apply;
-  const zoomToSelection = selecting.zoomTo;
+  zoomToSelection = selecting.zoomTo;
 
   function renderStatus() {
     status.textContent = statusText(model, state.n, lasso.on());
@@ -372,24 +409,6 @@ function render({ model, el }) {
     scheduleDraw({ transition: false });
   };
   const onPreviewInline = () => tooltip.clear();
-  // A view on its own answers its search box over its own rows (`rows`); in the Explorer the
-  // selection view answers over its rows instead (`rows` stays empty there).
-  const ownRows = () => {
-    const rows = model.get("rows") || {};
-    return Object.keys(rows).length ? rows : null;
-  };
-  const onSearch = () => {
-    const rows = ownRows();
-    if (rows) answerSearch(model, rows, Object.keys(rows), model.get("class_names") || []);
-    else if (model.get("answers_search") && String(model.get("search")).trim()) {
-      model.set("search_note", "searching…"); // the kernel sends the rows on first use
-      model.save_changes();
-      askFor(model, "rows", { slot: "search" }); // every row (rows.py)
-    }
-  };
-  const onRows = () => {
-    if (String(model.get("search")).trim()) onSearch(); // the matches of this epoch
-  };
   const handlers = {
     "change:x": onXY,
     "change:y": onXY,
@@ -408,13 +427,7 @@ function render({ model, el }) {
     "change:preview_inline": onPreviewInline,
     "change:marked": () => state.drawn && applyFilter(),
     "change:only_marked": () => state.drawn && applyFilter(),
-    "change:searchable": search.render,
-    "change:search": () => {
-      search.render();
-      onSearch();
-    },
-    "change:rows": onRows,
-    "change:search_note": search.render,
+    ...searchHandlers,
     "change:layout_methods": method.render,
     "change:layout_method": method.render,
     "change:layout_layers": layer.render,

@@ -487,6 +487,7 @@ def test_without_webgl_the_cell_says_so(text_server, launch_browser):
     message.wait_for(timeout=90_000)
     assert "WebGL is not available" in message.inner_text()
     assert "5 points" in message.inner_text()
+    assert page.locator(".nbp-search input").first.is_visible()  # search still selects
     servers.screenshot(page, "population-no-webgl")
     browser.close()
 

@@ -70,12 +70,22 @@ describe("population view without WebGL (rendered)", () => {
       columns: [], color: "", size: "", selected: -1, selection: arr(new Uint32Array(0)),
       marked: arr(new Uint32Array(0)), only_marked: false, epochs: [], epoch: -1, height: 300,
       title: "", layout_status: "", layout_method: "pca", layout_methods: [], search: "",
+      searchable: true, search_note: "", rows: {}, answers_search: false,
     });
     const { el } = await display(manager, model);
     const plot = await until(() => el.querySelector(".nbp-nowebgl"), "the fallback");
     expect(plot.textContent).toContain("WebGL is not available in this browser");
     expect(plot.textContent).toContain("12,345 points");
     expect(el.querySelector("canvas")).toBeNull();
+    // the search box stays: typing and Enter send the query (the Explorer's table answers)
+    const input = el.querySelector(".nbp-search input");
+    expect(input).not.toBeNull();
+    input.value = "label == 3";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    expect(model.get("search")).toBe("label == 3");
+    model.set("search_note", "cannot search: no column x");
+    expect(el.querySelector(".nbp-search-note").textContent).toBe("cannot search: no column x");
+    expect(el.querySelector(".nbp-search-note").classList.contains("nbp-bad")).toBe(true);
   });
 });
 
