@@ -439,6 +439,9 @@ def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
                                    m.predict(x[7:8], verbose=0)[0], atol=1e-4)
     w.sample = 7  # what the live widget computes for sample 7 is what the report carries
     assert w.panels[0]["heatmaps"]["view"] == entry["panels"][0]["heatmaps"]["view"]
+    # ... with each map's raw range, so the saved page's colour bar shows the same numbers
+    np.testing.assert_allclose(decode_array(entry["panels"][0]["ranges"]),
+                               decode_array(w.panels[0]["ranges"]), rtol=1e-5)
     assert w.image == entry["image"]
     # the report's samples are explained in one batch: the same maps as one sample alone
     alone = Inspector.compare(model, other, x, y_true=y, sample=7)

@@ -64,7 +64,7 @@ def native_maps(maps: np.ndarray, map_axes: Sequence[Sequence[int]] | None,
     out = []
     ranges = np.zeros((maps.shape[0], maps.shape[1], 2), np.float32)
     for d in range(maps.shape[0]):
-        m = np.nan_to_num(np.asarray(maps[d], np.float64))
+        m = np.nan_to_num(np.asarray(maps[d], np.float32))
         if not signed:
             m = np.maximum(m, 0.0)
         axes = tuple(map_axes[d]) if map_axes is not None else m.shape[1:]
