@@ -3,8 +3,10 @@
 // the depth slider, the label choice, the colormap and the opacity redraw without the kernel.
 // Method / input / sample changes go to Python, which recomputes and sends new `panels`.
 // Sample data (tokens, class names, layer names) is always set with textContent: never markup.
-import { COLORMAP_NAMES, lut } from "./inspector/colormaps.js";
-import { clampIndex, decode, isFlat, mapOf, prediction, probabilityOf, toRGBA } from "./inspector/arrays.js";
+import { COLORMAP_NAMES, divergingLut, lut } from "./inspector/colormaps.js";
+import {
+  clampIndex, decode, isFlat, mapOf, prediction, probabilityOf, scaleOf, toRGBA,
+} from "./inspector/arrays.js";
 import { CSS, setOptions, showError } from "./inspector/dom.js";
 import { FAITH_HELP, decodeScores, faithfulnessText } from "./inspector/faithfulness.js";
 import { paintBars, paintColorbar, paintImage, paintTokens } from "./inspector/paint.js";
@@ -25,12 +27,10 @@ class InspectorView {
     this.buildControls();
     this.truth = h("div", "nbp-truth");
     this.panelBox = h("div", "nbp-panels");
-    this.colorbar = h("div", "nbp-colorbar");
     this.status = h("div", "nbp-status");
     this.epochNote = h("div", "nbp-epoch-note");
     this.error = h("div", "nbp-error");
-    this.root.append(this.epochNote, this.truth, this.panelBox, this.colorbar, this.status,
-      this.error);
+    this.root.append(this.epochNote, this.truth, this.panelBox, this.status, this.error);
     keepKeys(this.root); // the depth slider's arrow keys stay here
     el.append(this.root);
   }
@@ -109,6 +109,7 @@ class InspectorView {
     this.panels = (m.get("panels") || []).map((p) => ({
       ...p,
       heat: decode(p.heatmaps),
+      range: p.ranges ? decode(p.ranges) : null, // (L, K, 2): what codes 0 and 255 stand for
       probs: decode(p.probabilities).data,
       faith: decodeScores(p.faithfulness),
     }));
@@ -165,20 +166,26 @@ class InspectorView {
     };
     const depthText = h("span", "nbp-depth-text");
     depth.append(h("span", "", "depth"), slider, depthText);
+    // each panel's own colour bar: its maps' numbers differ (each map is scaled on its own)
+    const colorbar = h("div", "nbp-colorbar");
     const faithText = h("div", "nbp-faith");
     faithText.title = FAITH_HELP;
     const bars = h("div", "nbp-bars");
     if (p.input_kind === "image" && this.image) {
       // image panels: the probabilities sit beside the picture
       const left = h("div", "nbp-col");
-      left.append(view, depth, faithText);
+      left.append(view, colorbar, depth, faithText);
       const row = h("div", "nbp-row");
       row.append(left, bars);
       box.append(title, pred, row);
     } else {
-      box.append(title, pred, view, depth, faithText, bars);
+      box.append(title, pred, view, colorbar, depth, faithText, bars);
     }
-    Object.assign(p, { box, pred, view, slider, depthText, faithText, bars, trait });
+    if (p.signed && p.layers.length < 2) {
+      // a signed method explains at the input only: nothing to slide through
+      slider.title = "this method gives one signed map, at the input";
+    }
+    Object.assign(p, { box, pred, view, slider, depthText, faithText, colorbar, bars, trait });
     return box;
   }
 
@@ -200,13 +207,17 @@ class InspectorView {
     this.label.value = String(m.get("label"));
     setOptions(this.cmap, m.get("colormaps").length ? m.get("colormaps") : COLORMAP_NAMES);
     this.cmap.value = m.get("colormap");
+    // signed maps always use the blue-white-red diverging map (a sequential one hides the sign)
+    const allSigned = this.panels.length > 0 && this.panels.every((p) => p.signed);
+    this.cmap.disabled = allSigned;
+    this.cmap.title = allSigned ? "signed maps use the diverging blue (against) - red (for) colormap" : "";
     this.opacity.value = String(m.get("opacity"));
   }
 
   // ---- pure front-end redraw -------------------------------------------------------------
   paint() {
     const m = this.model;
-    const table = lut(m.get("colormap"));
+    const sequential = lut(m.get("colormap"));
     const opacity = m.get("opacity");
     const label = m.get("label");
     const truth = m.get("y_true");
@@ -251,16 +262,20 @@ class InspectorView {
       p.faithText.textContent = k >= 0 ? faithfulnessText(p.faith, depth, k) : "";
       p.faithText.dataset.depth = String(depth);
       const weights = mapOf(p, depth, k < 0 ? 0 : k, this.mapAxes(p));
+      const scale = scaleOf(p, depth, k < 0 ? 0 : k);
+      const table = p.signed ? divergingLut() : sequential;
       p.box.dataset.flat = k >= 0 && isFlat(weights) ? "1" : "";
+      p.box.dataset.signed = p.signed ? "1" : "";
       if (p.box.dataset.flat) {
-        p.depthText.textContent += ` · flat map: no evidence for ${this.className(label)} at this depth`;
+        const what = p.signed ? "for or against" : "for";
+        p.depthText.textContent += ` · flat map: no evidence ${what} ${this.className(label)} at this depth`;
       }
-      if (p.spans) paintTokens(p, weights, table, opacity);
+      if (p.spans) paintTokens(p, weights, table, opacity, scale);
       else paintImage(p, this.image, this.rgba, weights, table, opacity);
+      paintColorbar(p.colorbar, table, scale, this.className(k < 0 ? p.labels[0] : label));
       paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : [], (c) => this.className(c),
         (c) => this.set("label", c));
     }
-    paintColorbar(this.colorbar, table);
     this.paintStatus();
   }
 

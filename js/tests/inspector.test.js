@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { BYTES_REF, PAGE_BYTES } from "../src/codecs.js";
 import { epochNote } from "../src/inspector/epochs.js";
-import { COLORMAP_NAMES, cssColor, lut } from "../src/inspector/colormaps.js";
+import { COLORMAP_NAMES, SIGNED_ZERO, cssColor, divergingLut, lut } from "../src/inspector/colormaps.js";
 import {
-  clampIndex, decode, isFlat, mapAt, mapOf, overlay, prediction, probabilityOf, textColorOn, toRGBA, topK,
+  clampIndex, decode, isFlat, mapAt, mapOf, overlay, prediction, probabilityOf, scaleOf, textColorOn, toRGBA,
+  topK, valueOf,
 } from "../src/inspector/arrays.js";
+import { colorbarText } from "../src/inspector/paint.js";
 
 function binary(typed, shape) {
   // what the widget manager hands over: a DataView on a larger buffer, at an offset
@@ -163,5 +165,70 @@ describe("isFlat", () => {
     one[48] = 1;
     expect(isFlat(one)).toBe(false);
     expect(isFlat(new Uint8Array(0))).toBe(true);
+  });
+});
+
+describe("colour bar numbers", () => {
+  // (L=2, K=2, 2) ranges: what codes 0 and 255 of each map stand for
+  const range = { data: new Float32Array([0, 0.0123, 0, 4, 0, 0.0000683, 0, 1234567]), shape: [2, 2, 2] };
+  it("reads each map's own raw range by depth and label", () => {
+    expect(scaleOf({ range }, 0, 0)).toEqual({ signed: false, lo: 0, hi: Math.fround(0.0123) });
+    expect(scaleOf({ range }, 1, 1).hi).toBe(1234567);
+    expect(scaleOf({ range }, -1, 0).hi).toBe(Math.fround(0.0000683)); // -1: the deepest
+    expect(scaleOf({}, 0, 0)).toBeNull(); // an older page without ranges
+  });
+  it("writes the ends in the map's units, as the other views write numbers (no e-notation)", () => {
+    expect(colorbarText(scaleOf({ range }, 0, 0))).toEqual(
+      { ends: ["0", "0.0123"], note: "(this map's own scale)" });
+    expect(colorbarText(scaleOf({ range }, 1, 0)).ends).toEqual(["0", "0.0000683"]);
+    expect(colorbarText(scaleOf({ range }, 1, 1)).ends).toEqual(["0", "1,234,567"]);
+    expect(colorbarText(null).ends).toEqual(["low", "high weight"]);
+  });
+  it("writes a signed map's bar as −a · 0 · +a and says which colour is for the label", () => {
+    const signed = { signed: true, range: { data: new Float32Array([-0.0042, 0.0042]), shape: [1, 1, 2] } };
+    const text = colorbarText(scaleOf(signed, 0, 0), "seven");
+    expect([text.ends[0], text.middle, text.ends[1]]).toEqual(["\u22120.0042", "0", "+0.0042"]);
+    expect(text.note).toContain("red: for seven, blue: against it");
+  });
+  it("turns codes back into raw values: 128 is 0 in a signed map", () => {
+    const s = { signed: true, lo: -2, hi: 2 };
+    expect(valueOf(s, SIGNED_ZERO)).toBe(0);
+    expect(valueOf(s, 255)).toBe(2);
+    expect(valueOf(s, 1)).toBe(-2);
+    expect(valueOf({ signed: false, lo: 0, hi: 0.5 }, 255)).toBe(0.5);
+  });
+});
+
+describe("diverging colormap of signed maps", () => {
+  const t = divergingLut();
+  const rgb = (i) => [t[i * 3], t[i * 3 + 1], t[i * 3 + 2]];
+  it("is blue against the label, white at exactly 0 (code 128), red for it", () => {
+    const [r0, , b0] = rgb(1);
+    const [r1, , b1] = rgb(255);
+    expect(b0).toBeGreaterThan(r0 + 80); // -a: blue
+    expect(r1).toBeGreaterThan(b1 + 80); // +a: red
+    expect(rgb(SIGNED_ZERO)).toEqual([0xf7, 0xf7, 0xf7]); // 0: neutral
+    for (let i = 1; i < SIGNED_ZERO; i++) expect(rgb(i)[2]).toBeGreaterThanOrEqual(rgb(i)[0]);
+    for (let i = SIGNED_ZERO + 1; i < 256; i++) expect(rgb(i)[0]).toBeGreaterThan(rgb(i)[2]);
+  });
+  it("grows darker with |v| on both sides (lightest at 0)", () => {
+    const luma = (i) => { const [r, g, b] = rgb(i); return -(0.299 * r + 0.587 * g + 0.114 * b); };
+    for (let d = 1; d < 127; d++) { // within a rounding step (RGB is whole numbers)
+      expect(luma(SIGNED_ZERO - d - 1)).toBeGreaterThanOrEqual(luma(SIGNED_ZERO - d) - 0.5);
+      expect(luma(SIGNED_ZERO + d + 1)).toBeGreaterThanOrEqual(luma(SIGNED_ZERO + d) - 0.5);
+    }
+    expect(luma(1) - luma(SIGNED_ZERO)).toBeGreaterThan(100);
+    expect(luma(255) - luma(SIGNED_ZERO)).toBeGreaterThan(100);
+  });
+  it("paints a signed map's negative pixels blue and positive ones red over a gray image", () => {
+    const gray = new Uint8ClampedArray([128, 128, 128, 255, 128, 128, 128, 255, 128, 128, 128, 255]);
+    const px = overlay(gray, new Uint8Array([1, SIGNED_ZERO, 255]), t, 0.6);
+    expect(px[2]).toBeGreaterThan(px[0] + 40); // against: blue
+    expect(px[4]).toBe(px[6]); // 0: no hue
+    expect(px[8]).toBeGreaterThan(px[10] + 40); // for: red
+  });
+  it("is not one of the selectable colormaps (only signed maps use it)", () => {
+    expect(COLORMAP_NAMES).not.toContain("rdbu");
+    expect(lut("rdbu")).toBe(lut("inferno"));
   });
 });

@@ -7,6 +7,9 @@
   nothing for most labels after the ReLU) says so beside the depth, the sample still shows.
 * movie-review sentences, a Dense and a CNN model compared side by side: tokens that look like
   markup are shown as text, never run or parsed.
+* the colour bar's numbers are the kernel's raw range of the shown map; switched to integrated
+  gradients (a signed method) the map paints red where the kernel's signed map is for the
+  label and blue where it is against it; a saved page shows the same numbers.
 """
 
 from __future__ import annotations
@@ -84,6 +87,22 @@ w
 ''',
 ]
 
+# a third Inspector on the digits CNN, and what the kernel says its maps are: each label's
+# GradCAM peak at conv_a (the input's 16x16, so no resampling between it and the page) and
+# the integrated-gradients signed map of sample 0
+SCALE_CELL = r'''
+import json, pathlib
+import nbperceive as nbp
+scaled = Inspector(model, x[1500:1520], y_true=y[1500:1520],
+                   class_names=[str(i) for i in range(10)], method="gradcam")
+_g = nbp.explain(model, x[1500:1501], method="gradcam")
+_ig = nbp.explain(model, x[1500:1501], method="integrated_gradients")
+pathlib.Path({path!r}).write_text(json.dumps({{
+    "layers": _g.layers, "gradcam_peaks": _g.heatmaps[0, 0].reshape(10, -1).max(1).tolist(),
+    "signed": _ig.signed()[0, 0].tolist()}}))
+scaled
+'''
+
 BROKEN_CELLS = [
     r'''
 from nbperceive.attribution.result import Explanation
@@ -138,12 +157,15 @@ def served(browser, tmp_path_factory):
     d = tmp_path_factory.mktemp("inspector")
     rec = d / "traits.json"
     recorder = servers.trait_recorder_source("w", ["method", "depth", "label", "sample"], rec)
-    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS + BROKEN_CELLS
+    scale = d / "scale.json"
+    nb = servers.write_notebook(d, DIGITS_CELLS + [recorder] + TEXT_CELLS
+                                 + [SCALE_CELL.format(path=str(scale))] + BROKEN_CELLS
                                  + FLAT_CELLS)
     with servers.voila_server(nb) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.console_errors = []
+        page.scale_file = scale  # what the kernel says the third Inspector's maps are
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         page.goto(server.url + "/", timeout=300_000)
         page.locator(".nbp-js-error").first.wait_for(timeout=120_000)
@@ -315,6 +337,77 @@ def test_a_flat_map_says_so_and_still_shows_the_sample(served):
     assert not page.console_errors
 
 
+def _bar_numbers(bar) -> list[float]:
+    """The numbers of a colour bar ("0 … 0.0123", "−a · 0 · +a"), as written: no e-notation."""
+    import re
+
+    text = bar.inner_text()
+    assert not re.search(r"\de[-+]?\d", text), text  # formatNumber never writes 6.8e-5
+    found = re.findall(r"[\u2212+-]?\d[\d,]*(?:\.\d+)?", text.split("(")[0])
+    return [float(v.replace("\u2212", "-").replace(",", "")) for v in found]
+
+
+def _close(shown: float, want: float) -> bool:
+    """``shown`` is ``want`` written with 3 significant digits."""
+    return abs(shown - want) <= 0.0051 * abs(want) + 1e-12
+
+
+# each 16x16 input pixel's colour on the canvas (it is drawn 16 times larger): [[r, g, b]]
+_CELL_COLOURS_JS = """(el) => {
+  const c = el.querySelector('canvas.nbp-view');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const step = c.width / 16, out = [];
+  for (let r = 0; r < 16; r++) for (let q = 0; q < 16; q++) {
+    const i = (Math.floor((r + 0.5) * step) * c.width + Math.floor((q + 0.5) * step)) * 4;
+    out.push([d[i], d[i + 1], d[i + 2]]);
+  }
+  return out;
+}"""
+
+
+def test_colour_bar_shows_the_kernels_raw_range_and_signed_maps_both_signs(served):
+    import numpy as np
+
+    page, _ = served
+    insp = page.locator(".nbp-inspector").nth(2)  # the SCALE_CELL widget
+    insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+    kernel = servers.wait_for_file_json(page.scale_file, timeout=60)
+    bar = insp.locator(".nbp-colorbar")
+    insp.locator(".nbp-depth-slider").fill("0")
+    assert kernel["layers"][0] in insp.locator(".nbp-depth-text").inner_text()
+    labels = insp.locator(".nbp-select-label option").evaluate_all("(os) => os.map((o) => o.value)")
+    for label in labels[:3]:  # each label's map has its own scale, and the bar says which
+        insp.locator(".nbp-select-label").select_option(label)
+        lo, hi = _bar_numbers(bar)
+        assert lo == 0 and _close(hi, kernel["gradcam_peaks"][int(label)]), (label, hi)
+        assert "this map's own scale" in bar.inner_text()
+    assert len({round(p, 6) for p in kernel["gradcam_peaks"][:3]}) > 1  # numbers differ
+    _shot(insp, "inspector-colorbar-numbers")
+
+    # a signed method: the kernel recomputes, the map is painted signed on one depth
+    canvas = insp.locator("canvas.nbp-view")
+    pixels = "(c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    before = canvas.evaluate(pixels)
+    insp.locator(".nbp-select-method").select_option("integrated_gradients")
+    insp.locator(".nbp-colorbar[data-signed='1']").wait_for(timeout=60_000)
+    assert _changed(before, canvas.evaluate(pixels)) > 100
+    assert insp.locator(".nbp-depth-slider").is_disabled()  # one signed map, at the input
+    label = int(insp.locator(".nbp-select-label").input_value())
+    signed = np.asarray(kernel["signed"][label])  # (16, 16), the kernel's signed map
+    a = float(np.abs(signed).max())
+    low, zero, high = _bar_numbers(bar)
+    assert zero == 0 and _close(high, a) and _close(low, -a), (low, high, a)
+    assert f"red: for {label}, blue: against it" in bar.inner_text()
+    rgb = np.asarray(insp.evaluate(_CELL_COLOURS_JS), float).reshape(16, 16, 3)
+    redness = rgb[..., 0] - rgb[..., 2]
+    strong_for, strong_against = signed > 0.4 * a, signed < -0.4 * a
+    assert strong_for.any() and strong_against.any()  # a real sample: both signs
+    assert (redness[strong_for] > 10).mean() > 0.9, redness[strong_for]
+    assert (redness[strong_against] < -10).mean() > 0.9, redness[strong_against]
+    _shot(insp, "inspector-signed-integrated-gradients")
+    assert not page.console_errors
+
+
 @pytest.fixture(scope="module")
 def saved_inspector(tmp_path_factory):
     """A saved Inspector page (no kernel) with faithfulness scores for two samples."""
@@ -342,13 +435,18 @@ def saved_inspector(tmp_path_factory):
     w.export_samples = [3]
     path = tmp_path_factory.mktemp("saved-inspector") / "inspector.html"
     save_html(w, path, title="saved inspector")
-    return path
+    # what the kernel's maps of sample 0 are: each label's GradCAM peak at conv_a (the
+    # input's size: the page's numbers need no resampling to compare)
+    from nbperceive import explain
+
+    heat = explain(model, x[1200:1201], method="gradcam").heatmaps[0, 0]
+    return path, heat.reshape(len(heat), -1).max(1).tolist()
 
 
 def test_saved_page_shows_faithfulness_that_follows_depth_and_sample(browser, saved_inspector):
     from .test_report import offline_page
 
-    with offline_page(browser, saved_inspector) as page:
+    with offline_page(browser, saved_inspector[0]) as page:
         insp = page.locator(".nbp-inspector").first
         insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
         faith = insp.locator(".nbp-faith")
@@ -368,6 +466,21 @@ def test_saved_page_shows_faithfulness_that_follows_depth_and_sample(browser, sa
         assert "MuFidelity" in faith.inner_text()
         assert "not saved" not in insp.locator(".nbp-status").inner_text()
         _shot(insp, "inspector-saved-faithfulness")
+
+
+def test_saved_page_colour_bar_shows_the_kernels_numbers(browser, saved_inspector):
+    from .test_report import offline_page
+
+    path, peaks = saved_inspector
+    with offline_page(browser, path) as page:
+        insp = page.locator(".nbp-inspector").first
+        insp.locator("canvas.nbp-view").wait_for(timeout=60_000)
+        insp.locator(".nbp-depth-slider").fill("0")
+        assert "conv_a" in insp.locator(".nbp-depth-text").inner_text()
+        for label in ("0", "7"):
+            insp.locator(".nbp-select-label").select_option(label)
+            lo, hi = _bar_numbers(insp.locator(".nbp-colorbar"))
+            assert lo == 0 and _close(hi, peaks[int(label)]), (label, hi, peaks)
 
 
 @pytest.fixture(scope="module")

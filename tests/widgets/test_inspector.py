@@ -216,6 +216,38 @@ def test_model_inspector_holds_every_depth_and_label(digits_models):
     assert w.n_samples == 10 and w.y_true == int(y[0])
 
 
+def test_each_map_travels_with_its_raw_range(digits_models):
+    model, _, x, y = digits_models
+    w = Inspector(model, x, y_true=y, class_names=DIGITS)
+    panel = w.panels[0]
+    ranges = decode_array(panel["ranges"])
+    expl = nbp.explain(model, x[:1], method="gradcam")
+    assert panel["signed"] is False
+    assert ranges.dtype == np.float32 and ranges.shape == (len(panel["layers"]), 10, 2)
+    # code 0 is 0 and code 255 the map's own peak, in the method's units (not 1 for every map)
+    peaks = expl.heatmaps[0].reshape(len(panel["layers"]), 10, -1).max(axis=2)
+    np.testing.assert_allclose(ranges[..., 1], peaks, rtol=1e-3, atol=1e-7)
+    assert (ranges[..., 0] == 0).all() and len(set(ranges[..., 1].ravel().round(6))) > 5
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "occlusion", "baseline_delta"])
+def test_signed_methods_send_signed_maps_with_zero_at_128(digits_models, method):
+    model, _, x, y = digits_models
+    w = Inspector(model, x, y_true=y, class_names=DIGITS, method=method)
+    panel = w.panels[0]
+    assert panel["signed"] is True and panel["layers"] and len(panel["layers"]) == 1
+    codes = decode_array(panel["heatmaps"]).astype(int)[0]  # (K, 8, 8), one depth: the input
+    signed = nbp.explain(model, x[:1], method=method).signed()[0, 0]  # (K, 8, 8)
+    a = np.abs(signed).reshape(10, -1).max(axis=1)
+    np.testing.assert_allclose(decode_array(panel["ranges"])[0],
+                               np.stack([-a, a], axis=1), rtol=1e-3, atol=1e-7)
+    want = 128 + np.round(127 * signed / np.where(a > 0, a, 1)[:, None, None])
+    np.testing.assert_allclose(codes, want, atol=1)
+    # both signs on a real sample: evidence against the label below 128, for it above
+    assert (codes < 128).any() and (codes > 128).any()
+    assert (codes[signed == 0] == 128).all()
+
+
 def test_method_change_recomputes_and_sample_change_too(digits_models):
     model, _, x, y = digits_models
     w = Inspector(model, x, y_true=y, method="gradcam")
@@ -407,6 +439,9 @@ def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
                                    m.predict(x[7:8], verbose=0)[0], atol=1e-4)
     w.sample = 7  # what the live widget computes for sample 7 is what the report carries
     assert w.panels[0]["heatmaps"]["view"] == entry["panels"][0]["heatmaps"]["view"]
+    # ... with each map's raw range, so the saved page's colour bar shows the same numbers
+    np.testing.assert_allclose(decode_array(entry["panels"][0]["ranges"]),
+                               decode_array(w.panels[0]["ranges"]), rtol=1e-5)
     assert w.image == entry["image"]
     # the report's samples are explained in one batch: the same maps as one sample alone
     alone = Inspector.compare(model, other, x, y_true=y, sample=7)

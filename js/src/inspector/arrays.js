@@ -40,6 +40,24 @@ export function mapOf(panel, depth, k, axes) {
   return upsample(map, shape, axes);
 }
 
+/** What the codes of one map stand for: {signed, lo, hi} in the method's own units (a
+ * panel's `ranges`, (L, K, 2), decoded into `p.range`: the raw values of codes 0 and 255;
+ * signed maps code 0 as 128 and -a, +a as 1, 255); null for older pages without ranges. */
+export function scaleOf(panel, depth, k) {
+  const r = panel.range;
+  if (!r) return null;
+  const [L, K] = r.shape;
+  const at = (clampIndex(depth, L) * K + clampIndex(k, K)) * 2;
+  return { signed: Boolean(panel.signed), lo: r.data[at], hi: r.data[at + 1] };
+}
+
+/** The raw value a code 0..255 of a map of `scale` stands for (null scale: code / 255). */
+export function valueOf(scale, code) {
+  if (!scale) return code / 255;
+  if (scale.signed) return ((code - 128) / 127) * scale.hi;
+  return scale.lo + ((scale.hi - scale.lo) * code) / 255;
+}
+
 /** Whether a map holds one value everywhere: no evidence for its label at that depth (each
  * map is scaled on its own, so a flat one would otherwise paint as a uniform colour). */
 export function isFlat(map) {

@@ -36,6 +36,33 @@ export function lut(name) {
   return table;
 }
 
+// Signed maps (code 128 = 0): blue against the label, white at 0, red for it (ColorBrewer's
+// RdBu, reversed). Not user-selectable: it only means something for signed maps, which
+// always use it, and a sequential map would hide their sign.
+const DIVERGING = ["#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b"];
+export const SIGNED_ZERO = 128; // the code of 0 in a signed map (maps.py SIGNED_ZERO)
+
+let diverging = null;
+
+/** The Uint8Array(256 * 3) RGB table of signed maps: codes below 128 blue, 128 white (0
+ * exactly), above red, each half spread over its own codes (1 = -a, 255 = +a). */
+export function divergingLut() {
+  if (diverging) return diverging;
+  const stops = DIVERGING.map(hex);
+  const mid = (stops.length - 1) / 2;
+  diverging = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) {
+    const t = i <= SIGNED_ZERO ? (Math.max(i, 1) - 1) / (SIGNED_ZERO - 1) * mid
+      : mid + (i - SIGNED_ZERO) / (255 - SIGNED_ZERO) * mid;
+    const k = Math.min(Math.floor(t), stops.length - 2);
+    const f = t - k;
+    for (let c = 0; c < 3; c++) {
+      diverging[i * 3 + c] = Math.round(stops[k][c] * (1 - f) + stops[k + 1][c] * f);
+    }
+  }
+  return diverging;
+}
+
 /** CSS rgb() of the colour for a weight 0..255. */
 export function cssColor(table, w) {
   const i = Math.max(0, Math.min(255, Math.round(w))) * 3;

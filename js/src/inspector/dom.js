@@ -34,8 +34,10 @@ export const CSS = `
 .nbp-inspector .nbp-bar-name.nbp-selected { font-weight: 700; text-decoration: underline; }
 .nbp-inspector .nbp-bar { height: 9px; background: var(--nbp-bar); }
 .nbp-inspector .nbp-bar.nbp-true { background: var(--nbp-ok); }
-.nbp-inspector .nbp-colorbar { display: flex; gap: 6px; align-items: center; font-size: 11px;
+.nbp-inspector .nbp-colorbar { display: flex; flex-wrap: wrap; gap: 2px 6px; align-items: center; font-size: 11px;
   color: var(--nbp-fg-muted); }
+.nbp-inspector .nbp-row .nbp-colorbar { max-width: 260px; } /* as wide as the picture */
+.nbp-inspector .nbp-colorbar-note { flex-basis: 100%; }
 .nbp-inspector .nbp-status { color: var(--nbp-fg-muted); min-height: 1em; }
 .nbp-inspector .nbp-error { color: var(--nbp-error-fg); background: var(--nbp-error-bg);
   border: 1px solid var(--nbp-error-border);

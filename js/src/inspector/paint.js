@@ -1,7 +1,8 @@
 // The Inspector's painting of one panel: the heatmap over the image or the tokens, the
 // probability bars, the colour bar. Sample data is set with textContent only.
-import { cssColor } from "./colormaps.js";
-import { overlay, probabilityOf, textColorOn, topK } from "./arrays.js";
+import { SIGNED_ZERO, cssColor } from "./colormaps.js";
+import { overlay, probabilityOf, textColorOn, topK, valueOf } from "./arrays.js";
+import { formatNumber } from "../scales.js";
 import { h } from "../population/dom.js";
 
 /** The heatmap `weights` coloured by `table` over the sample's pixels, drawn at the view's size. */
@@ -16,14 +17,15 @@ export function paintImage(p, image, rgba, weights, table, opacity) {
 }
 
 /** Each token's background coloured by its weight (text colour kept readable). */
-export function paintTokens(p, weights, table, opacity) {
+export function paintTokens(p, weights, table, opacity, scale = null) {
   const a = Math.max(0.05, opacity);
   p.spans.forEach((s, t) => {
     const w = weights[t];
     const rgb = [table[w * 3], table[w * 3 + 1], table[w * 3 + 2]];
     s.style.background = `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${a})`;
     s.style.color = textColorOn(rgb, a);
-    s.title = `weight ${(w / 255).toFixed(2)}`;
+    s.title = scale ? `attribution ${signedNumber(valueOf(scale, w), scale.signed)}`
+      : `weight ${(w / 255).toFixed(2)}`;
     s.dataset.weight = String(w);
   });
 }
@@ -51,16 +53,56 @@ export function paintBars(p, label, truths, nameOf, pick) {
   }
 }
 
-/** The colormap from low to high weight. */
-export function paintColorbar(box, table) {
-  box.replaceChildren();
+/** A raw attribution value as the colour bar writes it (formatNumber: never e-notation);
+ * signed maps' positive values carry their "+". */
+export function signedNumber(v, signed) {
+  const text = formatNumber(v).replace(/^-/, "\u2212");
+  return signed && v > 0 ? `+${text}` : text;
+}
+
+/** The colour bar's words: what its left end, middle (signed maps: 0) and right end stand
+ * for in the shown map's own units, and how to read them. `scale` null: an older page
+ * without ranges ("low … high weight"). */
+export function colorbarText(scale, label = "") {
+  if (!scale) return { ends: ["low", "high weight"], note: "" };
+  const own = "this map's own scale";
+  if (scale.signed) {
+    const a = Math.abs(scale.hi);
+    const whom = label ? ` ${label}` : " the label";
+    return {
+      ends: [signedNumber(-a, true), signedNumber(a, true)], middle: "0",
+      note: `(${own}; red: for${whom}, blue: against it)`,
+    };
+  }
+  return { ends: [formatNumber(scale.lo), formatNumber(scale.hi)], note: `(${own})` };
+}
+
+/** A strip of the colormap from code `from` to code `to`. */
+function strip(table, from, to, width) {
   const c = h("canvas");
-  c.width = 128;
+  c.width = width;
   c.height = 10;
   const ctx = c.getContext("2d");
-  for (let x = 0; x < 128; x++) {
-    ctx.fillStyle = cssColor(table, (x / 127) * 255);
+  for (let x = 0; x < width; x++) {
+    ctx.fillStyle = cssColor(table, from + (x / (width - 1)) * (to - from));
     ctx.fillRect(x, 0, 1, 10);
   }
-  box.append(h("span", "", "low"), c, h("span", "", "high weight"));
+  return c;
+}
+
+/** The colormap from the map's lowest to its highest code, with the raw values they stand
+ * for: "0 [bar] 0.0123 (this map's own scale)"; signed maps "−a [blue] 0 [red] +a". */
+export function paintColorbar(box, table, scale = null, label = "") {
+  const text = colorbarText(scale, label);
+  const parts = [h("span", "nbp-colorbar-lo", text.ends[0])];
+  if (text.middle !== undefined) {
+    parts.push(strip(table, 1, SIGNED_ZERO, 64), h("span", "nbp-colorbar-zero", text.middle),
+      strip(table, SIGNED_ZERO, 255, 64));
+  } else {
+    parts.push(strip(table, 0, 255, 128));
+  }
+  parts.push(h("span", "nbp-colorbar-hi", text.ends[1]));
+  if (text.note) parts.push(h("span", "nbp-colorbar-note", text.note));
+  box.dataset.signed = scale && scale.signed ? "1" : "";
+  box.replaceChildren(...parts);
 }

@@ -61,6 +61,62 @@ describe("inspector (rendered)", () => {
   });
 });
 
+// a token panel as the kernel sends it: one depth (the input), labels cat/dog, 3 tokens
+function tokenPanel(codes, ranges, signed) {
+  return {
+    title: "m", method: signed ? "integrated_gradients" : "gradcam", input_kind: "tokens",
+    input_name: "ids", layers: ["ids"], depths: [0], labels: [0, 1], input_axes: [3],
+    heatmaps: arr(new Uint8Array(codes), [1, 2, 3]), map_shapes: [[3]],
+    ranges: arr(new Float32Array(ranges), [1, 2, 2]), signed,
+    probabilities: arr(new Float32Array([0.3, 0.7])), prediction: 1,
+  };
+}
+
+describe("inspector colour bar (rendered)", () => {
+  const rgbOf = (css) => css.match(/\d+/g).slice(0, 3).map(Number);
+  it("shows the shown map's own raw range, and follows the label", async () => {
+    const manager = new Manager();
+    const panel = tokenPanel([0, 128, 255, 255, 9, 0], [0, 0.0123, 0, 0.0000683], false);
+    const model = await inspector(manager, { tokens: ["good", "bad", "fine"], panels: [panel], label: 0 });
+    const { el } = await display(manager, model);
+    const bar = await until(() => el.querySelector(".nbp-panel .nbp-colorbar"), "the colour bar");
+    await until(() => bar.textContent.includes("0.0123"), "its numbers");
+    expect([...bar.children].map((c) => c.textContent).filter(Boolean))
+      .toEqual(["0", "0.0123", "(this map's own scale)"]);
+    expect(el.querySelector(".nbp-token").title).toBe("attribution 0");
+    model.set("label", 1); // the other map: its own scale, no e-notation
+    await until(() => bar.textContent.includes("0.0000683"), "the other map's numbers");
+    expect(bar.textContent).not.toMatch(/e-/);
+  });
+
+  it("paints a signed map blue against the label and red for it, with −a · 0 · +a", async () => {
+    const manager = new Manager();
+    const panel = tokenPanel([1, 128, 255, 128, 128, 128], [-0.5, 0.5, 0, 0], true);
+    const model = await inspector(manager, {
+      tokens: ["good", "bad", "fine"], panels: [panel], label: 0, colormap: "viridis", opacity: 0.8,
+    });
+    const { el } = await display(manager, model);
+    const bar = await until(() => el.querySelector(".nbp-colorbar[data-signed='1']"), "a signed bar");
+    expect([...bar.children].map((c) => c.textContent).filter(Boolean).slice(0, 3))
+      .toEqual(["\u22120.5", "0", "+0.5"]);
+    expect(bar.textContent).toContain("red: for cat, blue: against it");
+    const [against, zero, forIt] = [...el.querySelectorAll(".nbp-token")];
+    const [r0, , b0] = rgbOf(against.style.background);
+    const [r1, , b1] = rgbOf(forIt.style.background);
+    const [r2, g2, b2] = rgbOf(zero.style.background);
+    expect(b0).toBeGreaterThan(r0 + 80); // blue although the chosen colormap is viridis
+    expect(r1).toBeGreaterThan(b1 + 80);
+    expect(r2 === g2 && g2 === b2).toBe(true); // 0: neutral
+    expect(against.title).toBe("attribution \u22120.5");
+    expect(forIt.title).toBe("attribution +0.5");
+    expect(el.querySelector("select.nbp-select-colormap").disabled).toBe(true);
+    model.set("label", 1); // an all-zero map: the flat note says for or against
+    const depth = el.querySelector(".nbp-depth-text");
+    await until(() => depth.textContent.includes("flat map"), "the flat note");
+    expect(depth.textContent).toContain("no evidence for or against dog");
+  });
+});
+
 describe("population view without WebGL (rendered)", () => {
   it("says on screen that WebGL is missing and how many points it cannot draw", async () => {
     const manager = new Manager();

@@ -13,7 +13,8 @@ Methods that need more than one pass (SmoothGrad, baseline-delta, Integrated Gra
 forward passes on perturbed inputs (Occlusion, RISE) or another library (ScoreCAM, activation
 maximisation) override :meth:`Method.explain`. ``input_kinds`` names the inputs a method
 handles; ``heatmap`` is False for methods whose result is not a map over the input (the
-Inspector offers only heatmap methods).
+Inspector offers only heatmap methods); ``signed_panel`` names the panel of a method's signed
+map (the Inspector shows it signed).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class Method:
     non_negative: ClassVar[bool] = True
     input_kinds: ClassVar[tuple[str, ...]] = ("image", "tokens", "vector")
     heatmap: ClassVar[bool] = True
+    # the ``Explanation.panels`` entry holding the signed map (evidence for the label > 0,
+    # against it < 0), for methods whose ``heatmaps`` keep only the positive part
+    signed_panel: ClassVar[str | None] = None
 
     def maps(self, activations: tf.Tensor, gradients: tf.Tensor) -> tf.Tensor:
         raise NotImplementedError

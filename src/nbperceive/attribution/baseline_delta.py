@@ -36,6 +36,7 @@ def source_panel(x: np.ndarray, kind: str, axes: tuple[int, ...]) -> np.ndarray:
 
 class BaselineDelta(Saliency):
     name = "baseline_delta"
+    signed_panel = "delta"
 
     def explain(self, engine: Engine, xs: list[Any], labels: list[int]) -> Explanation:
         s = engine.structure

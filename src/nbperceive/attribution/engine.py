@@ -283,5 +283,7 @@ class Engine:
             input_kind=s.input_kind,
             probabilities=probs,
             panels=panels,
+            signed_panel=method.signed_panel if panels and method.signed_panel in panels
+            else None,
             map_axes=axes if axes is not None and len(axes) == heatmaps.shape[1] else None,
         )

@@ -59,6 +59,7 @@ def trapezoid_weights(steps: int) -> np.ndarray:
 class IntegratedGradients(Method):
     name = "integrated_gradients"
     layerwise = False
+    signed_panel = "signed"
     input_kinds = ("image", "vector")
 
     def __init__(self, steps: int = 32, baseline: float = 0.0) -> None:

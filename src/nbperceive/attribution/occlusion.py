@@ -49,6 +49,7 @@ def patch_masks(axes: tuple[int, ...], size: int, stride: int) -> np.ndarray:
 class Occlusion(Method):
     name = "occlusion"
     layerwise = False
+    signed_panel = "signed"
 
     def __init__(self, size: int = 3, stride: int = 3, baseline: float | str = "mean") -> None:
         if int(size) < 1 or int(stride) < 1:

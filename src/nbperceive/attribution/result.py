@@ -35,6 +35,9 @@ class Explanation:
     # each depth's map axes at its layer's own resolution, before upsampling (None: not known,
     # or the input's); the Inspector ships maps at that size and the page upsamples them
     map_axes: list[tuple[int, ...]] | None = None
+    # the ``panels`` entry holding the signed map of a method whose ``heatmaps`` keep only
+    # its positive part (integrated gradients, occlusion, baseline-delta); None: unsigned
+    signed_panel: str | None = None
     # set by ``explain``: scores the maps against the model (faithfulness.Scorer)
     scorer: Any = field(default=None, repr=False, compare=False)
 
@@ -61,6 +64,14 @@ class Explanation:
     @property
     def n_samples(self) -> int:
         return int(self.heatmaps.shape[0])
+
+    def signed(self) -> np.ndarray | None:
+        """The signed maps ``(N, L, K, *input_axes)`` (> 0: evidence for the label, < 0:
+        against it) of a signed method, else None (the maps are unsigned)."""
+        if self.signed_panel is None or not self.panels or self.signed_panel not in self.panels:
+            return None
+        signed = np.asarray(self.panels[self.signed_panel], dtype=np.float32)
+        return signed if signed.ndim == self.heatmaps.ndim else signed[:, None]
 
     def normalized(self) -> np.ndarray:
         """Every map divided by its own maximum, clipped to [0, 1].

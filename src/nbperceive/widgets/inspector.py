@@ -2,7 +2,8 @@
 
 Python holds traits only; the view is ``js/src/inspector.js``. All depths and labels of the
 shown sample travel together as one binary uint8 array per model (each map quantised to its own
-[0, 255]), so the depth slider and the label choice are pure front-end. Changing ``method``,
+[0, 255], with its raw range beside it for the colour bar's numbers; signed methods keep their
+sign, 128 = 0), so the depth slider and the label choice are pure front-end. Changing ``method``,
 ``input_name`` or ``sample`` asks the kernel to recompute with :func:`nbperceive.explain`.
 
 Standalone::
@@ -705,8 +706,11 @@ def _scores(expl: Any, row: int, metrics: tuple[str, ...]) -> dict[str, Any]:
 
 def _panel_from(expl: Any, row: int, title: str,
                 metrics: tuple[str, ...] = ()) -> dict[str, Any]:
-    # (L, K, *input_axes) -> each depth at its layer's own size (the page upsamples)
-    blocks = native_maps(expl.normalized()[row], getattr(expl, "map_axes", None))
+    # (L, K, *input_axes) -> each depth at its layer's own size (the page upsamples); a
+    # signed method's signed maps (0 stays 0), else the positive part
+    signed = expl.signed()
+    raw = expl.heatmaps[row] if signed is None else signed[row]
+    blocks, ranges = native_maps(raw, getattr(expl, "map_axes", None), signed is not None)
     probs = np.asarray(expl.probabilities[row], dtype=np.float32).reshape(-1)
     pred = int(probs.argmax()) if probs.size > 1 else int(probs[0] >= 0.5)
     panel = {
@@ -718,6 +722,8 @@ def _panel_from(expl: Any, row: int, title: str,
         "depths": [int(v) for v in expl.depths],
         "labels": [int(v) for v in expl.labels],
         **pack_maps(blocks),  # heatmaps, map_shapes
+        "ranges": array_to_json(ranges),  # (L, K, 2): the raw values of codes 0 and 255
+        "signed": signed is not None,
         "input_axes": [int(v) for v in expl.heatmaps.shape[3:]],  # the page upsamples to these
         "probabilities": array_to_json(probs),
         "prediction": pred,

@@ -1,7 +1,10 @@
 """Heatmaps as the Inspector ships them: each depth at its layer's own resolution, uint8.
 
 A panel's ``heatmaps`` is one flat uint8 array: depth by depth, a ``(K, *map_shapes[d])``
-block (every explained label's map at that depth's size), each map scaled to its own 0..255.
+block (every explained label's map at that depth's size), each map scaled to its own 0..255;
+``ranges`` ``(L, K, 2)`` float32 says what raw attribution values each map's lowest and highest
+codes stand for, and a ``signed`` panel (integrated gradients, occlusion, baseline-delta) codes
+0 as 128 so its sign survives.
 The page upsamples a map to the input's axes when it draws it (``js/src/inspector/arrays.js``
 ``mapOf``), so a 1x1 map of a deep layer costs K bytes instead of K x H x W. A saved report
 may carry fewer depths than the live view (:func:`pick_depths`, :func:`take_depths`).
@@ -17,6 +20,7 @@ import numpy as np
 from .serializers import array_from_json, array_to_json
 
 REPORT_DEPTHS = 12  # depths a saved report carries by default (spread over the network)
+SIGNED_ZERO = 128  # the code of 0 in a signed map (1: -a, 255: +a)
 
 
 def quantize(maps: np.ndarray) -> np.ndarray:
@@ -47,20 +51,38 @@ def _resample_axis(a: np.ndarray, axis: int, n: int) -> np.ndarray:
     return np.moveaxis(np.tensordot(inverse, np.moveaxis(a, axis, 0), axes=1), 0, axis)
 
 
-def native_maps(maps: np.ndarray, map_axes: Sequence[Sequence[int]] | None) -> list[np.ndarray]:
-    """``(L, K, *input_axes)`` maps in [0, 1] -> per depth ``(K, *map_axes[d])`` uint8, each
-    map scaled to its own peak (all-zero maps stay zero)."""
+def native_maps(maps: np.ndarray, map_axes: Sequence[Sequence[int]] | None,
+                signed: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+    """Raw ``(L, K, *input_axes)`` maps -> per depth ``(K, *map_axes[d])`` uint8 blocks, each
+    map scaled on its own, and ``ranges`` ``(L, K, 2)`` float32: the raw values each map's
+    lowest and highest code stand for (the page shows them on the colour bar).
+
+    Unsigned: the positive part, 0 -> 0 and 255 -> the map's peak (``[0, peak]``; an all-zero
+    map stays zero). ``signed``: 128 is 0 and 1 / 255 are -a / +a with ``a = max |v|``
+    (``[-a, a]``), so the sign survives and 0 stays 0.
+    """
     out = []
+    ranges = np.zeros((maps.shape[0], maps.shape[1], 2), np.float32)
     for d in range(maps.shape[0]):
-        m = maps[d]
+        m = np.nan_to_num(np.asarray(maps[d], np.float32))
+        if not signed:
+            m = np.maximum(m, 0.0)
         axes = tuple(map_axes[d]) if map_axes is not None else m.shape[1:]
         if len(axes) != m.ndim - 1 or any(a < 1 or a > s for a, s in zip(axes, m.shape[1:])):
             axes = m.shape[1:]  # not a downsampling of these maps: keep them as they are
         for i, n in enumerate(axes):
             m = _resample_axis(m, i + 1, int(n))
-        peak = m.reshape(m.shape[0], -1).max(axis=1).reshape([-1] + [1] * (m.ndim - 1))
-        out.append(quantize(m / np.where(peak > 0, peak, 1.0)))
-    return out
+        flat = m.reshape(m.shape[0], -1)
+        peak = (np.abs(flat) if signed else flat).max(axis=1)
+        scale = np.where(peak > 0, peak, 1.0).reshape([-1] + [1] * (m.ndim - 1))
+        if signed:
+            ranges[d] = np.stack([-peak, peak], axis=1)
+            out.append((SIGNED_ZERO + np.round(np.clip(m / scale, -1.0, 1.0) * 127.0))
+                       .astype(np.uint8))
+        else:
+            ranges[d, :, 1] = peak
+            out.append(quantize(m / scale))
+    return out, ranges
 
 
 def pack_maps(blocks: list[np.ndarray]) -> dict[str, Any]:
@@ -107,6 +129,8 @@ def take_depths(panel: dict[str, Any], chosen: Sequence[int]) -> dict[str, Any]:
     out = {**panel, **pack_maps([blocks[d] for d in chosen])}
     out["layers"] = [panel["layers"][d] for d in chosen]
     out["depths"] = [panel["depths"][d] for d in chosen]
+    if "ranges" in panel:  # (L, K, 2) float32
+        out["ranges"] = array_to_json(array_from_json(panel["ranges"])[list(chosen)])
     if "faithfulness" in panel:  # {metric: (L, K) float32}
         out["faithfulness"] = {m: array_to_json(array_from_json(v)[list(chosen)])
                                for m, v in panel["faithfulness"].items()}
