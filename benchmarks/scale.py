@@ -33,7 +33,7 @@ graph on the PCA-50 vectors with NN-descent's ``umap`` settings (umap-learn's ow
 baseline) and ``scaled`` (nbperceive.neighbours.SETTINGS, the default), both in this process
 (numba threads: one per core, 2 here), each with wall and CPU seconds, recall@15 against exact
 search on 2,000 random rows, the ratio of the two and growth exponents; ``--baseline-max``
-caps the sizes the baseline runs at (273 s at 1M here, load ~3).
+caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
 [--stages suspects umap stall]``.
@@ -169,7 +169,7 @@ def exact_rows(x: np.ndarray, rows: np.ndarray, k: int = 15) -> np.ndarray:
         d2 += sq[part, None]
         d2 += sq[None]
         d2[np.arange(len(part)), part] = np.inf
-        out.append(np.argpartition(d2, k, axis=1)[:, :k])
+        out.append(np.argpartition(d2, k, axis=1)[:, :k].copy())  # a view holds 200 N
     return np.concatenate(out)
 
 
