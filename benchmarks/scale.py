@@ -30,9 +30,10 @@ default) and ``in-process`` (``worker.ENABLED = False``: on the background threa
 Stage ``graph`` (``--stages graph``, no training: generated vectors of
 ``nbp.datasets.synthetic_run``, 138-D as the 1M figures of issue 12): the approximate neighbour
 graph on the PCA-50 vectors with NN-descent's ``umap`` settings (umap-learn's own, the
-baseline) and ``fast`` (nbperceive.neighbours.SETTINGS), both in this process (numba threads:
-one per core, 2 here), each with recall@15 against exact search on 2,000 random rows, and
-growth exponents; ``--baseline-max`` caps the sizes the baseline runs at (it took 1,224 s at 1M).
+baseline) and ``scaled`` (nbperceive.neighbours.SETTINGS, the default), both in this process
+(numba threads: one per core, 2 here), each with wall and CPU seconds, recall@15 against exact
+search on 2,000 random rows, the ratio of the two and growth exponents; ``--baseline-max``
+caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
 [--stages suspects umap stall]``.
@@ -156,12 +157,20 @@ def compile_times() -> None:
 
 
 def exact_rows(x: np.ndarray, rows: np.ndarray, k: int = 15) -> np.ndarray:
-    """int (len(rows), k) exact nearest neighbours of ``rows`` among all of ``x``."""
+    """int (len(rows), k) exact nearest neighbours of ``rows`` among all of ``x`` (unordered),
+    200 rows at a time (memory ~200 N doubles)."""
     x64 = x.astype(np.float64)
     sq = (x64**2).sum(1)
-    d2 = sq[rows, None] - 2 * x64[rows] @ x64.T + sq[None]
-    d2[np.arange(len(rows)), rows] = np.inf
-    return np.argsort(d2, 1)[:, :k]
+    out = []
+    for start in range(0, len(rows), 200):
+        part = rows[start:start + 200]
+        d2 = x64[part] @ x64.T
+        d2 *= -2
+        d2 += sq[part, None]
+        d2 += sq[None]
+        d2[np.arange(len(part)), part] = np.inf
+        out.append(np.argpartition(d2, k, axis=1)[:, :k].copy())  # a view holds 200 N
+    return np.concatenate(out)
 
 
 def graph_table(sizes: list[int], baseline_max: int) -> None:
@@ -178,37 +187,42 @@ def graph_table(sizes: list[int], baseline_max: int) -> None:
         x = neighbours.reduce(np.asarray(run.vectors(run.epochs[-1])), 50)
         sample = np.random.default_rng(0).choice(n, min(n, 2000), replace=False)
         truth = exact_rows(x, sample)
-        for settings in ("umap", "fast"):
-            if settings == "umap" and n > baseline_max:
+        for settings in (neighbours.UMAP_SETTINGS, neighbours.SCALED):
+            if settings == neighbours.UMAP_SETTINGS and n > baseline_max:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             g = neighbours.knn_graph(x, 15, method="approx", settings=settings)
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             got = g.neighbours()[sample]
             recall = float(np.mean([len(set(a) & set(b)) / 15 for a, b in
                                     zip(got.tolist(), truth.tolist(), strict=True)]))
-            r = {"n": n, "settings": settings, "graph_s": secs, "recall": recall,
+            r = {"n": n, "settings": settings, "graph_s": secs, "cpu_s": cpu, "recall": recall,
                  "load": os.getloadavg()[0]}
             rows.append(r)
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()},
                   flush=True)
         shutil.rmtree(path, ignore_errors=True)
-    print("\n| N | NN-descent settings | graph s | recall@15 vs exact | load |")
-    print("|---|---|---|---|---|")
+    print("\n| N | NN-descent settings | graph s | CPU s | recall@15 vs exact | load |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['n']:,} | {r['settings']} | {r['graph_s']:.1f} | {r['recall']:.3f} "
-              f"| {r['load']:.1f} |")
+        print(f"| {r['n']:,} | {r['settings']} | {r['graph_s']:.1f} | {r['cpu_s']:.1f} "
+              f"| {r['recall']:.3f} | {r['load']:.1f} |")
     by = {(r["n"], r["settings"]): r for r in rows}
+    base, new = neighbours.UMAP_SETTINGS, neighbours.SCALED
     for n in sizes:
-        if (n, "umap") in by:
-            print(f"N={n:,}: fast {by[(n, 'umap')]['graph_s'] / by[(n, 'fast')]['graph_s']:.1f}x "
-                  f"faster than umap settings")
-    for settings in ("umap", "fast"):
-        got = sorted((r["n"], r["graph_s"]) for r in rows if r["settings"] == settings)
+        if (n, base) in by:
+            a, b = by[(n, base)], by[(n, new)]
+            print(f"N={n:,}: {new} {a['graph_s'] / b['graph_s']:.1f}x faster (wall), "
+                  f"{a['cpu_s'] / b['cpu_s']:.1f}x less CPU than {base} settings; "
+                  f"recall {b['recall']:.3f} vs {a['recall']:.3f}")
+    for settings in (base, new):
+        got = sorted((r["n"], r["graph_s"], r["cpu_s"]) for r in rows
+                     if r["settings"] == settings)
         if len(got) > 1:
-            (a, ta), (b, tb) = got[0], got[-1]
+            (a, ta, ca), (b, tb, cb) = got[0], got[-1]
             print(f"growth exponent of the graph ({settings}) between {a:,} and {b:,}: "
-                  f"{np.log(tb / ta) / np.log(b / a):.2f}")
+                  f"{np.log(tb / ta) / np.log(b / a):.2f} wall, "
+                  f"{np.log(cb / ca) / np.log(b / a):.2f} CPU")
 
 
 def capture_table(runs: dict) -> None:

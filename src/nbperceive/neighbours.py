@@ -10,8 +10,8 @@ hold each sample first (distance 0) and then its nearest neighbours, as UMAP exp
 
 Search: exact (brute force, BLAS) up to :data:`EXACT_MAX` samples, where it is fast and needs
 no compilation; above, approximate with pynndescent's NN-descent (the library UMAP uses
-itself, with UMAP's own settings, so the graph is the one UMAP would build; a faster set,
-measured against it, in :data:`SETTINGS`). The first
+itself; umap-learn's own settings and the faster default measured against them in
+:data:`SETTINGS`). The first
 NN-descent in a process compiles numba code (tens of seconds on 2 cores; numba caches part of
 it on disk for the next process), holding the GIL: :func:`run_graph` therefore searches in the
 worker process of :mod:`nbperceive.projection.worker`, which keeps the compiled code.
@@ -111,37 +111,79 @@ def _exact(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, dist
 
 
-# NN-descent settings. ``"umap"``: umap-learn's own (umap.umap_.nearest_neighbors: up to 64
-# trees, log2(N) iterations, 60 candidates, low memory), the default. ``"fast"``: 8 trees,
-# 20 candidates, at most 5 iterations, not low-memory. Measured by benchmarks/scale.py
-# (--stages graph, load ~5): on Fashion-MNIST's PCA-50 vectors (20k) "fast" keeps recall@15
-# against exact search at 0.998 (umap: 0.999) in a ninth of the time, but on generated 138-D
-# Gaussian clusters (high intrinsic dimension) recall fell to 0.774 at 100k (umap: 0.917) for
-# a 2.1x gain: not the default.
-FAST = "fast"
+# NN-descent settings. ``"umap"``: umap-learn's own (umap.umap_.nearest_neighbors: 5 +
+# sqrt(N)/20 trees up to 64, log2(N) iterations, 60 candidates, low memory), the baseline
+# benchmarks/scale.py measures against. ``"scaled"`` (the default): a fixed forest of
+# SCALED_TREES trees (umap's grows as sqrt(N): 55 trees at 1M, whose build and leaf search
+# took most of its time), the same candidates and iterations, not low-memory; NN-descent
+# searches BUILD_FACTOR x k neighbours and keeps the k nearest (the wider heap finds far
+# more of the true ones at about the same work, since the candidates per round are capped);
+# and the rows are searched in the leaf order of one more RP tree, so neighbours of
+# neighbours sit near in memory (1M x 50 float32 is 200 MB, past the 32 MB L3 here).
+# benchmarks/scale.py --stages graph (generated 138-D clusters, load 5-8, recall@15 against
+# exact search): 100k umap 12.8 CPU s, 0.920 / scaled 10.8 CPU s, 0.983; 1M umap 447 s wall
+# (218 CPU s), 0.765 / scaled 171 s (156 CPU s), 0.880. Real Fashion-MNIST run, 30k: 0.9990 /
+# 0.9992 (tests/core/test_neighbours.py holds the floor). Peak RSS of the 1M graph ~2.2 GB.
+# Real Fashion-MNIST vectors, 1M (70k images repeated with shifts), scaled: 85.6 s.
 UMAP_SETTINGS = "umap"
-SETTINGS = UMAP_SETTINGS
+SCALED = "scaled"
+SETTINGS = SCALED
+SCALED_TREES = 8
+BUILD_FACTOR = 2
+_ORDER_LEAF = 64
 
 
 def nndescent_params(n: int, settings: str | None = None) -> dict:
-    """pynndescent ``NNDescent`` keyword arguments for ``n`` rows (``settings``: ``"umap"``,
-    umap-learn's own and the default, or ``"fast"``; see :data:`SETTINGS`)."""
-    if (settings or SETTINGS) == UMAP_SETTINGS:
-        return {"n_trees": min(64, 5 + int(round(n**0.5 / 20.0))),
-                "n_iters": max(5, int(round(np.log2(n)))), "max_candidates": 60,
+    """pynndescent ``NNDescent`` keyword arguments for ``n`` rows (``settings``: ``"scaled"``,
+    the default, or ``"umap"``, umap-learn's own; see :data:`SETTINGS`)."""
+    settings = settings or SETTINGS
+    if settings not in (UMAP_SETTINGS, SCALED):
+        raise RunError(f"unknown NN-descent settings {settings!r}; choose "
+                       f"{SCALED!r} or {UMAP_SETTINGS!r}.")
+    common = {"n_iters": max(5, int(round(np.log2(n)))), "max_candidates": 60}
+    if settings == UMAP_SETTINGS:
+        return {"n_trees": min(64, 5 + int(round(n**0.5 / 20.0))), **common,
                 "low_memory": True}
-    return {"n_trees": 8, "n_iters": 5, "max_candidates": 20, "low_memory": False}
+    return {"n_trees": SCALED_TREES, **common, "low_memory": False}
+
+
+def locality_order(x: np.ndarray, seed: int) -> np.ndarray:
+    """A permutation of the rows of ``x`` that keeps near rows near: the leaves of one random
+    projection tree (pynndescent's), depth first."""
+    from pynndescent.rp_trees import make_dense_tree
+
+    rng = np.random.default_rng(seed)
+    state = rng.integers(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max - 1, 3
+                         ).astype(np.int64)
+    tree = make_dense_tree(x, state, _ORDER_LEAF)
+    leaves = [tree.indices[i] for i in range(len(tree.children)) if tree.children[i][0] == -1]
+    order = np.concatenate(leaves).astype(np.int64)
+    if len(order) != len(x):  # never seen; the search is right in any order, only slower
+        return np.arange(len(x))
+    return order
 
 
 def _approx(x: np.ndarray, k: int, seed: int, settings: str | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
+    params = nndescent_params(len(x), settings)
+    order, search_k = None, k + 1
+    if (settings or SETTINGS) == SCALED:
+        order = locality_order(x, seed)
+        x = np.ascontiguousarray(x[order])
+        search_k = min(len(x) - 1, max(k + 1, BUILD_FACTOR * k))
     # numba threads: n_jobs=-1, one per core (2 here)
-    index = NNDescent(x, n_neighbors=k + 1, metric="euclidean", random_state=seed, n_jobs=-1,
-                      compressed=True, verbose=False, **nndescent_params(len(x), settings))
-    idx, dist = index.neighbor_graph
-    return idx.astype(np.int32), dist.astype(np.float32)
+    index = NNDescent(x, n_neighbors=search_k, metric="euclidean", random_state=seed,
+                      n_jobs=-1, compressed=True, verbose=False, **params)
+    idx, dist = index.neighbor_graph  # each row sorted by distance
+    idx, dist = idx[:, : k + 1].astype(np.int32), dist[:, : k + 1].astype(np.float32)
+    if order is not None:  # back to the caller's rows and indices
+        out_idx, out_dist = np.empty_like(idx), np.empty_like(dist)
+        out_idx[order] = order.astype(np.int32)[idx]
+        out_dist[order] = dist
+        idx, dist = out_idx, out_dist
+    return idx, dist
 
 
 def knn_graph(vectors: np.ndarray, k: int = DEFAULT_K, method: str = "auto",
