@@ -305,6 +305,7 @@ class InspectorView {
     this.epochNote.classList.toggle("nbp-other", m.get("view_epoch") >= 0 &&
       m.get("view_epoch") !== m.get("model_epoch"));
     this.root.dataset.modelEpoch = String(m.get("model_epoch"));
+    this.root.dataset.shown = String(m.get("shown")); // test hook: whose maps are painted
   }
 
   // Epochs whose maps can be shown for sample s: a saved page's for that sample, else the

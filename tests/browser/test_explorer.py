@@ -179,6 +179,9 @@ def test_the_epoch_scrubber_moves_the_inspectors_heatmaps(explorer_page):
     i = [j for j in page.evaluate(ISOLATED_JS) if j != 0][1]
     click_point(page, i)
     servers.wait_for_file_json(rec, lambda d: d["shown"] == i, timeout=60)
+    # the page paints sample i's maps (the kernel's `shown` reaches it a message later)
+    page.wait_for_selector(f".nbp-inspector[data-shown='{i}']", state="attached",
+                           timeout=30_000)
     last = scrub_and_wait(page, 4, "Heatmaps of the model after epoch 4.")
     first = scrub_and_wait(page, 0, "Heatmaps of the model after epoch 0.")
     assert servers.wait_for_file_json(rec, lambda d: d["model_epoch"] == 0, timeout=30)
