@@ -279,29 +279,25 @@ function render({ model, el }) {
     hover.refresh(); // a hovered point hidden now is hovered no more
   };
 
-  // --- selection (both ways, population/selecting.js) -------------------------------------------
   // --- hover (population/hovering.js: no WebGL redraw) -------------------------------------------
-  const sizes = () => {
-    const s = currentChannel("size");
-    return s ? sizeTable(s, model.get("point_size")) : null;
-  };
-  let sizeCache = null; // [channel, point_size, table] of the last lookup
-  const sizeOf = (i) => {
-    const s = currentChannel("size");
-    if (!sizeCache || sizeCache[0] !== s || sizeCache[1] !== model.get("point_size")) {
-      sizeCache = [s, model.get("point_size"), sizes()];
+  // the size column's table of point sizes (null: one size), remade when column or size change
+  let sizing = { channel: undefined, base: NaN, table: null, max: 0 };
+  const sizeTableNow = () => {
+    const channel = currentChannel("size"), base = model.get("point_size");
+    if (sizing.channel !== channel || sizing.base !== base) {
+      const table = channel ? sizeTable(channel, base) : null;
+      sizing = { channel, base, table, max: table ? Math.max(...table) : base };
     }
-    const table = sizeCache[2];
-    return table ? table[s.codes[i]] : model.get("point_size");
+    return sizing;
   };
   const hover = pointerHover({
     plot, canvas, scatterplot,
     points: () => (state.drawn ? { x: state.x, y: state.y } : null),
-    size: sizeOf,
-    maxSize: () => {
-      sizeOf(0);
-      return sizeCache[2] ? Math.max(...sizeCache[2]) : model.get("point_size");
+    size: (i) => {
+      const { channel, base, table } = sizeTableNow();
+      return table ? table[channel.codes[i]] : base;
     },
+    maxSize: () => sizeTableNow().max,
     shown: (i) => !state.shown || state.shown[i] === 1,
     onOver: (i) => {
       plot.classList.add("nbp-hovering"); // pointer cursor over a dot
@@ -313,6 +309,7 @@ function render({ model, el }) {
     },
   });
 
+  // --- selection (both ways, population/selecting.js) -------------------------------------------
   const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
     onChange: () => renderStatus(), hovered: hover.hovered, plot, canvas });
   const applySelectionFromModel = selecting.apply;

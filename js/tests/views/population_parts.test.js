@@ -104,20 +104,29 @@ describe("population legend (rendered from the model)", () => {
   });
 });
 
+/** A population model with its layout and layer switches mounted, as the bar holds them. */
+async function switches() {
+  const manager = new Manager();
+  const model = await population(manager);
+  const method = methodSwitch(model);
+  const layer = layerSwitch(model);
+  mount(method.label, layer.label);
+  return { manager, model, method, layer };
+}
+/** A choice made in `select` as a user makes it. */
+const choose = (select, value) => {
+  select.value = value;
+  select.dispatchEvent(new Event("change"));
+};
+
 describe("layout method and layer switches", () => {
   it("offer the model's methods and layers, and send the chosen one to the kernel", async () => {
-    const manager = new Manager();
-    const model = await population(manager);
-    const method = methodSwitch(model);
-    const layer = layerSwitch(model);
-    mount(method.label, layer.label);
+    const { manager, model, method, layer } = await switches();
     expect([...method.select.options].map((o) => o.textContent)).toEqual(["PCA", "UMAP", "t-SNE"]);
     expect([...layer.select.options].map((o) => o.textContent)).toEqual(["all layers", "conv1", "dense"]);
-    method.select.value = "umap";
-    method.select.dispatchEvent(new Event("change"));
+    choose(method.select, "umap");
     expect(model.get("layout_method")).toBe("umap");
-    layer.select.value = "conv1";
-    layer.select.dispatchEvent(new Event("change"));
+    choose(layer.select, "conv1");
     expect(model.get("layout_layer")).toBe("conv1");
     await until(() => updates(manager, "layout_layer").length, "the layer sent");
     expect(updates(manager, "layout_method")).toEqual(["umap"]);
@@ -125,11 +134,7 @@ describe("layout method and layer switches", () => {
   });
 
   it("follow the model and hide with fewer than two choices (a saved page)", async () => {
-    const manager = new Manager();
-    const model = await population(manager);
-    const method = methodSwitch(model);
-    const layer = layerSwitch(model);
-    mount(method.label, layer.label);
+    const { manager, model, method, layer } = await switches();
     model.set("layout_method", "tsne"); // Python switched it (e.g. explorer.layout("tsne"))
     method.render();
     expect(method.select.value).toBe("tsne");
@@ -152,11 +157,9 @@ describe("colour and size pickers", () => {
     expect([...size.options].map((o) => [o.value, o.textContent]))
       .toEqual([["", "same for all"], ["label", "label"], ["loss", "loss"]]);
     expect([color.value, size.value]).toEqual(["label", ""]);
-    size.value = "loss";
-    size.dispatchEvent(new Event("change"));
+    choose(size, "loss");
     await until(() => updates(manager, "size").length, "the size sent");
-    size.value = "";
-    size.dispatchEvent(new Event("change"));
+    choose(size, "");
     await until(() => updates(manager, "size").length > 1, "the size sent again");
     expect(updates(manager, "size")).toEqual(["loss", ""]);
   });
