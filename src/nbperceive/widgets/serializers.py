@@ -113,10 +113,7 @@ def ranked_to_json(ids: np.ndarray, keys: list[np.ndarray]) -> dict[str, Any]:
     every value's next byte...: the high bytes, mostly 0, compress apart); ``decodeArray``
     and :func:`array_from_json` give the ids back exactly."""
     ids = np.asarray(ids, dtype=np.int64)
-    n = len(ids)
-    order = np.lexsort((np.arange(n), *reversed([np.asarray(k) for k in keys])))
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n)
+    order, rank = _ranking([np.asarray(k) for k in keys], len(ids))
     d = rank[ids] - rank[:, None]
     zig = np.where(d >= 0, 2 * d, -2 * d - 1)
     dtype = np.uint16 if zig.size == 0 or zig.max() <= np.iinfo(np.uint16).max else np.uint32
@@ -126,14 +123,19 @@ def ranked_to_json(ids: np.ndarray, keys: list[np.ndarray]) -> dict[str, Any]:
             "shape": list(ids.shape), "ranked": [array_to_json(k) for k in keys]}
 
 
+def _ranking(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The order of ``n`` samples sorted by ``keys`` (ties by index) and each one's rank."""
+    order = np.lexsort((np.arange(n), *reversed(keys)))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n)
+    return order, rank
+
+
 def _unrank(value: dict[str, Any], keys: list[np.ndarray]) -> np.ndarray:
     dtype = np.dtype(value["dtype"])
     planes = np.frombuffer(bytes(value["view"]), np.uint8).reshape(dtype.itemsize, -1)
     zig = np.ascontiguousarray(planes.T).view(f"<{dtype.char}").reshape(value["shape"])
-    n = len(zig)
-    order = np.lexsort((np.arange(n), *reversed(keys)))
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n)
+    order, rank = _ranking(keys, len(zig))
     z = zig.astype(np.int64)
     d = np.where(z % 2 == 0, z // 2, -(z + 1) // 2)
     return order[rank.reshape(-1, *([1] * (zig.ndim - 1))) + d].astype(np.int32)
@@ -147,7 +149,8 @@ def codes_of_json(numbers: dict[str, Any], domain: list[float]) -> dict[str, Any
     return {**numbers, "codes_of": [float(v) for v in domain]}
 
 
-def _codes_of(values: np.ndarray, domain: list[float]) -> np.ndarray:
+def continuous_codes(values: np.ndarray, domain: list[float]) -> np.ndarray:
+    """A continuous column's colour codes: 0..254 over ``domain`` (clipped), 255 missing."""
     lo, hi = domain
     span = hi - lo
     codes = np.full(values.shape, MISSING, dtype=np.uint8)
@@ -181,7 +184,7 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
         return _unrank(value, [array_from_json(k) for k in value["ranked"]])
     if value.get("codes_of") is not None:
         plain = {k: v for k, v in value.items() if k != "codes_of"}
-        return _codes_of(array_from_json(plain).astype(np.float64), value["codes_of"])
+        return continuous_codes(array_from_json(plain).astype(np.float64), value["codes_of"])
     dtype = np.dtype(value["dtype"])
     arr = np.frombuffer(bytes(value["view"]), dtype=dtype)
     arr = arr.reshape(value.get("shape") or [arr.size]).copy()
@@ -257,10 +260,8 @@ def encode_channel(series: pd.Series) -> dict[str, Any]:
             if qhi > qlo:
                 clipped = [qlo > lo, qhi < hi]
                 lo, hi = qlo, qhi
-        span = hi - lo
-        scaled = np.clip((good - lo) / span, 0, 1) if span > 0 else np.zeros(good.size)
-        codes[finite] = probability_codes(good) if probability else np.rint(
-            scaled * (MISSING - 1)).astype(np.uint8)
+        codes[finite] = probability_codes(good) if probability else continuous_codes(
+            good, [lo, hi])
     else:
         lo = hi = 0.0
     return {"kind": "continuous", "domain": [lo, hi], "clipped": clipped, "codes": codes}
