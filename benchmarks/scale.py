@@ -35,6 +35,17 @@ baseline) and ``scaled`` (nbperceive.neighbours.SETTINGS, the default), both in 
 search on 2,000 random rows, the ratio of the two and growth exponents; ``--baseline-max``
 caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
+Stage ``page`` (``--stages page``): what a user of each recorded run waits for and receives:
+the PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process), the
+explorer's widget state in bytes per point, ``save_html`` and the report's bytes per point; then,
+in headless Debian Chromium (software GL), the live explorer served by real Voila (navigation to
+the first drawn frame, hover -> card, click -> details) and the saved report opened offline
+(the same three). With ``--jscatter PYTHON`` (a separate venv with jupyter-scatter and voila)
+also jupyter-scatter's bytes and first paint in Voila on the same points (the explorer's
+layout, coloured and sized by loss), beside a bare PopulationView's (benchmarks/scatter.py),
+from 50,000 points (its paint hook counts dark pixels; fewer points never reach its count).
+After all stages: one table of every stage at every size and each stage's growth exponent.
+
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
 [--stages suspects umap stall]``.
 """
@@ -47,6 +58,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,8 +123,11 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/nbp-scale"))
     parser.add_argument("--exact-max", type=int, default=70_000,
                         help="largest size also ranked with exact neighbour search")
-    parser.add_argument("--stages", nargs="+", default=["suspects", "umap", "stall"],
-                        choices=["suspects", "umap", "stall", "graph"])
+    parser.add_argument("--stages", nargs="+", default=["suspects", "umap", "stall", "page"],
+                        choices=["suspects", "umap", "stall", "graph", "page"])
+    parser.add_argument("--jscatter", metavar="PYTHON",
+                        help="interpreter of a venv with jupyter-scatter and voila (stage page)")
+    parser.add_argument("--repeat", type=int, default=3, help="hovers and clicks per page")
     parser.add_argument("--baseline-max", type=int, default=1_000_000,
                         help="largest size of stage graph's baseline (umap settings)")
     parser.add_argument("--reuse", action="store_true",
@@ -134,13 +149,16 @@ def main() -> None:
         runs = {n: (args.dir / f"fashion-{n}", np.zeros(0, int)) for n in args.sizes}
     else:
         runs = record(args.dir, args.sizes)
-    capture_table(runs)
+    tables = {"capture": capture_table(runs)}
     if "stall" in args.stages:
-        stall_table(runs)
+        tables["stall"] = stall_table(runs)
     if "suspects" in args.stages:
-        suspects_table(runs, args.exact_max)
+        tables["suspects"] = suspects_table(runs, args.exact_max)
     if "umap" in args.stages:
-        umap_table(runs, args.exact_max)
+        tables["umap"] = umap_table(runs, args.exact_max)
+    if "page" in args.stages:
+        tables["page"] = page_table(runs, args.dir, args.repeat, args.jscatter)
+    summary(tables)
 
 
 def compile_times() -> None:
@@ -240,6 +258,7 @@ def capture_table(runs: dict) -> None:
         (a, ta), (b, tb) = min(secs.items()), max(secs.items())
         print(f"growth exponent of capture between {a:,} and {b:,}: "
               f"{np.log(tb[-1] / ta[-1]) / np.log(b / a):.2f}")
+    return [{"n": n, "capture": t[-1]} for n, t in secs.items()]
 
 
 def child_stall(run_dir: Path, mode: str) -> None:
@@ -310,6 +329,8 @@ def stall_table(runs: dict) -> None:
         a, b = by[(lo, "worker")], by[(hi, "worker")]
         print(f"growth exponent of Explorer() between {lo:,} and {hi:,}: "
               f"{np.log(b['explorer_s'] / a['explorer_s']) / np.log(hi / lo):.2f}")
+    return [{"n": r["n"], "explorer_fresh": r["explorer_s"], "stall_ms": r["max_stall_ms"]}
+            for r in rows if r["mode"] == "worker"]
 
 
 def knn_kept(x: np.ndarray, coords: np.ndarray, rows: np.ndarray, k: int = 15) -> float:
@@ -362,6 +383,7 @@ def umap_table(runs: dict, full_max: int) -> None:
         a, b = rows[0], rows[-1]
         exp = np.log(b["umap"] / a["umap"]) / np.log(b["n"] / a["n"])
         print(f"growth exponent of umap between {a['n']:,} and {b['n']:,}: {exp:.2f}")
+    return rows
 
 
 def suspects_table(runs: dict, exact_max: int) -> None:
@@ -420,6 +442,177 @@ def suspects_table(runs: dict, exact_max: int) -> None:
         for key in ("graph", "suspects_cold", "suspects_warm"):
             exp = np.log(b[key] / a[key]) / np.log(b["n"] / a["n"])
             print(f"growth exponent of {key} between {a['n']:,} and {b['n']:,}: {exp:.2f}")
+    return rows
+
+
+# Arms a timer on the next `event` (capture phase on the window, the first to see it) that
+# stops when `done()` holds, checked after every DOM change and every frame; -> window.__timed
+TIMED_JS = """([event, done]) => {
+  const check = new Function(`return (${done})()`);
+  window.__timed = new Promise((resolve) => {
+    const onEvent = () => {
+      window.removeEventListener(event, onEvent, true);
+      const t0 = performance.now();
+      const finish = () => { observer.disconnect(); resolve(performance.now() - t0); };
+      const observer = new MutationObserver(() => check() && finish());
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true,
+                                        attributes: true });
+      const poll = () => (check() ? finish() : requestAnimationFrame(poll));
+      poll();
+    };
+    window.addEventListener(event, onEvent, true);
+  });
+}"""
+TIP_SHOWN = ("() => document.querySelector('.nbp-tip')?.style.display === 'block' && "
+             "/^sample \\d+$/.test(document.querySelector('.nbp-tip-title')?.textContent)")
+
+
+def pointer_ms(page, n: int, repeat: int) -> tuple[float, float]:
+    """Median ms of hover -> card and click -> details over ``repeat`` random samples."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from browser.test_population import screen_point
+
+    hovers, clicks = [], []
+    for k in range(repeat):
+        i = int(np.random.default_rng(k).integers(n))
+        page.mouse.move(2, 2)
+        page.wait_for_function("() => document.querySelector('.nbp-tip')?.style.display"
+                               " !== 'block'", timeout=30_000)
+        x, y = screen_point(page, i)
+        page.evaluate(TIMED_JS, ["mousemove", TIP_SHOWN])
+        page.mouse.move(x, y)
+        hovers.append(float(page.evaluate("() => window.__timed")))
+        shown = page.locator(".nbp-tip-title").first.inner_text().split()[-1]
+        page.evaluate(TIMED_JS, ["mousedown", "() => document.querySelector('.nbp-details')"
+                                 f"?.textContent.includes('sample{shown}')"])
+        page.mouse.down()
+        page.mouse.up()
+        clicks.append(float(page.evaluate("() => window.__timed")))
+    return float(np.median(hovers)), float(np.median(clicks))
+
+
+def open_and_point(browser, url: str, n: int, repeat: int) -> dict:
+    """Navigation -> first drawn frame of all n points (s), then hover and click (ms)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    t0 = time.perf_counter()
+    page.goto(url, timeout=600_000)
+    page.wait_for_selector(f".nbp-pop[data-draws][data-points='{n}']", timeout=600_000)
+    opened = time.perf_counter() - t0
+    page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
+    hover, click = pointer_ms(page, n, repeat)
+    page.close()
+    assert not errors, errors
+    return {"open": opened, "hover": hover, "click": click}
+
+
+# scatter.py's paint hook waits for ~8,000 dark pixels: fewer points never count as painted
+JSCATTER_MIN = 50_000
+
+
+def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> list[dict]:
+    import nbperceive as nbp
+    from nbperceive.report import save_html, wire_bytes
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+    import servers
+    from playwright.sync_api import sync_playwright
+
+    import nbperceive.widgets.explorer  # noqa: F401  (imports: widgets, bqplot; not timed)
+
+    rows = []
+    for n, (run_dir, _) in runs.items():
+        run = nbp.open_run(run_dir)
+        epoch = run.epochs[-1]
+        for pattern in ("proj-*.npy", "knn-*.npy"):
+            for f in run_dir.glob(f"epoch-*/{pattern}"):
+                f.unlink()
+        run = nbp.open_run(run_dir)
+        r = {"n": n}
+        t0 = time.perf_counter()
+        run.project(epoch, "pca", recompute=True)
+        r["pca"] = time.perf_counter() - t0
+        run = nbp.open_run(run_dir)
+        t0 = time.perf_counter()
+        ex = nbp.Explorer(run)
+        r["explorer"] = time.perf_counter() - t0
+        ex.wait_for_suspects()
+        r["state_bpp"] = wire_bytes(ex) / n
+        report = root / f"report-{n}.html"
+        t0 = time.perf_counter()
+        save_html(ex, report)
+        r["save_html"] = time.perf_counter() - t0
+        r["report_bpp"] = report.stat().st_size / n
+        pop = ex.population
+        xy, loss = np.column_stack([pop.x, pop.y]), pop.data["loss"].to_numpy()
+        ex.close()
+        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
+                                        args=servers.CHROMIUM_ARGS)
+            nb = servers.write_notebook(Path(tmp), [
+                f"import nbperceive as nbp\nex = nbp.Explorer({str(run_dir)!r})\nex"])
+            with servers.voila_server(nb, timeout=600) as srv:
+                live = open_and_point(browser, srv.url + "/", n, repeat)
+            r.update({f"voila_{k}": v for k, v in live.items()})
+            saved = open_and_point(browser, report.as_uri(), n, repeat)
+            r.update({f"report_{k}": v for k, v in saved.items()})
+            browser.close()
+        if jscatter and n >= JSCATTER_MIN:
+            import scatter  # benchmarks/scatter.py: both widgets in Voila, same points
+
+            label = np.zeros(n)
+            for who, cell, python in (("ours", scatter.OURS_CELL, None),
+                                      ("jscatter", scatter.JSCATTER_CELL, jscatter)):
+                paint, received = scatter.voila_first_paint(xy, loss, label, cell, python)
+                r[f"{who}_paint"] = paint / 1000 if paint is not None else float("nan")
+                r[f"{who}_ws_bpp"] = received / n
+        rows.append(r)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+    return rows
+
+
+SUMMARY = [  # (table, key, what, unit)
+    ("capture", "capture", "capture (last epoch)", "s"),
+    ("page", "pca", "PCA first view, cold", "s"),
+    ("umap", "umap", "UMAP as the explorer refines it", "s"),
+    ("suspects", "graph", "neighbour graph", "s"),
+    ("suspects", "suspects_cold", "suspects, graph not cached", "s"),
+    ("suspects", "suspects_warm", "suspects, graph cached", "s"),
+    ("suspects", "cleanlab", "cleanlab find_label_issues", "s"),
+    ("page", "explorer", "Explorer() returns (this process)", "s"),
+    ("stall", "explorer_fresh", "Explorer() returns (fresh process)", "s"),
+    ("stall", "stall_ms", "longest main-thread stall meanwhile", "ms"),
+    ("page", "state_bpp", "widget state", "B/pt"),
+    ("page", "save_html", "save_html", "s"),
+    ("page", "report_bpp", "report", "B/pt"),
+    ("page", "voila_open", "Voila explorer: navigation -> points drawn", "s"),
+    ("page", "voila_hover", "Voila explorer: hover -> card", "ms"),
+    ("page", "voila_click", "Voila explorer: click -> details", "ms"),
+    ("page", "report_open", "saved report: open -> points drawn", "s"),
+    ("page", "report_hover", "saved report: hover -> card", "ms"),
+    ("page", "report_click", "saved report: click -> details", "ms"),
+    ("page", "ours_paint", "PopulationView in Voila: first paint", "s"),
+    ("page", "jscatter_paint", "jupyter-scatter in Voila: first paint", "s"),
+    ("page", "ours_ws_bpp", "PopulationView in Voila: websocket", "B/pt"),
+    ("page", "jscatter_ws_bpp", "jupyter-scatter in Voila: websocket", "B/pt"),
+]
+
+
+def summary(tables: dict[str, list[dict]]) -> None:
+    """Every stage at every size in one table, with its growth exponent (first to last N)."""
+    sizes = sorted({r["n"] for rows in tables.values() for r in rows})
+    print("\n| stage | " + " | ".join(f"{n:,}" for n in sizes) + " | growth exponent |")
+    print("|---|" + "---|" * (len(sizes) + 1))
+    for table, key, what, unit in SUMMARY:
+        got = {r["n"]: r[key] for r in tables.get(table, []) if key in r}
+        if not got:
+            continue
+        cells = [f"{got[n]:.3g}" if n in got else "-" for n in sizes]
+        ns = sorted(n for n in got if np.isfinite(got[n]) and got[n] > 0)
+        exp = (f"{np.log(got[ns[-1]] / got[ns[0]]) / np.log(ns[-1] / ns[0]):.2f}"
+               if len(ns) > 1 else "-")
+        print(f"| {what}, {unit} | " + " | ".join(cells) + f" | {exp} |")
 
 
 if __name__ == "__main__":
