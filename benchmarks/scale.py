@@ -261,6 +261,13 @@ def capture_table(runs: dict) -> None:
     return [{"n": n, "capture": t[-1]} for n, t in secs.items()]
 
 
+def clear_caches(run_dir: Path) -> None:
+    """Delete the run's cached layouts and neighbour graphs (the next reader computes them)."""
+    for pattern in ("proj-*.npy", "knn-*.npy"):
+        for f in run_dir.glob(f"epoch-*/{pattern}"):
+            f.unlink()
+
+
 def child_stall(run_dir: Path, mode: str) -> None:
     """Fresh process: cold caches, Explorer(), then UMAP; prints one JSON line of figures."""
     import nbperceive as nbp
@@ -268,9 +275,7 @@ def child_stall(run_dir: Path, mode: str) -> None:
     from nbperceive.stall import StallProbe
 
     worker.ENABLED = mode == "worker"
-    for pattern in ("proj-*.npy", "knn-*.npy"):
-        for f in run_dir.glob(f"epoch-*/{pattern}"):
-            f.unlink()
+    clear_caches(run_dir)
     nbp.open_run(run_dir).samples  # noqa: B018  (the table read, as a reopened run has it)
     from nbperceive.widgets.explorer import Explorer  # imports (widgets, bqplot) not timed
 
@@ -445,32 +450,14 @@ def suspects_table(runs: dict, exact_max: int) -> None:
     return rows
 
 
-# Arms a timer on the next `event` (capture phase on the window, the first to see it) that
-# stops when `done()` holds, checked after every DOM change and every frame; -> window.__timed
-TIMED_JS = """([event, done]) => {
-  const check = new Function(`return (${done})()`);
-  window.__timed = new Promise((resolve) => {
-    const onEvent = () => {
-      window.removeEventListener(event, onEvent, true);
-      const t0 = performance.now();
-      const finish = () => { observer.disconnect(); resolve(performance.now() - t0); };
-      const observer = new MutationObserver(() => check() && finish());
-      observer.observe(document.body, { subtree: true, childList: true, characterData: true,
-                                        attributes: true });
-      const poll = () => (check() ? finish() : requestAnimationFrame(poll));
-      poll();
-    };
-    window.addEventListener(event, onEvent, true);
-  });
-}"""
 TIP_SHOWN = ("() => document.querySelector('.nbp-tip')?.style.display === 'block' && "
              "/^sample \\d+$/.test(document.querySelector('.nbp-tip-title')?.textContent)")
 
 
 def pointer_ms(page, n: int, repeat: int) -> tuple[float, float]:
     """Median ms of hover -> card and click -> details over ``repeat`` random samples."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from browser.test_population import screen_point
+    from interaction import timed  # benchmarks/interaction.py: from the input event on
 
     hovers, clicks = [], []
     for k in range(repeat):
@@ -479,15 +466,11 @@ def pointer_ms(page, n: int, repeat: int) -> tuple[float, float]:
         page.wait_for_function("() => document.querySelector('.nbp-tip')?.style.display"
                                " !== 'block'", timeout=30_000)
         x, y = screen_point(page, i)
-        page.evaluate(TIMED_JS, ["mousemove", TIP_SHOWN])
-        page.mouse.move(x, y)
-        hovers.append(float(page.evaluate("() => window.__timed")))
+        hovers.append(timed(page, "mousemove", TIP_SHOWN, lambda x=x, y=y: page.mouse.move(x, y)))
         shown = page.locator(".nbp-tip-title").first.inner_text().split()[-1]
-        page.evaluate(TIMED_JS, ["mousedown", "() => document.querySelector('.nbp-details')"
-                                 f"?.textContent.includes('sample{shown}')"])
-        page.mouse.down()
-        page.mouse.up()
-        clicks.append(float(page.evaluate("() => window.__timed")))
+        clicks.append(timed(page, "mousedown", "() => document.querySelector('.nbp-details')"
+                            f"?.textContent.includes('sample{shown}')",
+                            lambda: (page.mouse.down(), page.mouse.up())))
     return float(np.median(hovers)), float(np.median(clicks))
 
 
@@ -515,24 +498,21 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
     import nbperceive as nbp
     from nbperceive.report import save_html, wire_bytes
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-    import servers
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the browser tests'
+    from browser import servers  # Chromium path and flags, Voila server
     from playwright.sync_api import sync_playwright
 
     import nbperceive.widgets.explorer  # noqa: F401  (imports: widgets, bqplot; not timed)
 
     rows = []
     for n, (run_dir, _) in runs.items():
-        run = nbp.open_run(run_dir)
-        epoch = run.epochs[-1]
-        for pattern in ("proj-*.npy", "knn-*.npy"):
-            for f in run_dir.glob(f"epoch-*/{pattern}"):
-                f.unlink()
+        clear_caches(run_dir)
         run = nbp.open_run(run_dir)
         r = {"n": n}
         t0 = time.perf_counter()
-        run.project(epoch, "pca", recompute=True)
+        run.project(run.epochs[-1], "pca")
         r["pca"] = time.perf_counter() - t0
+        clear_caches(run_dir)  # Explorer() from cold too: its PCA and graph not on disk
         run = nbp.open_run(run_dir)
         t0 = time.perf_counter()
         ex = nbp.Explorer(run)
