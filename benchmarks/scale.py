@@ -398,6 +398,7 @@ def suspects_table(runs: dict, exact_max: int) -> None:
 
     rows = []
     for n, (run_dir, flipped) in runs.items():
+        clear_caches(run_dir)  # cold: an earlier stage (stall, page) may have cached the graph
         run = nbp.open_run(run_dir)
         r = {"n": n}
         t0 = time.perf_counter()

@@ -30,6 +30,7 @@ drops its graphs; each layer has its own pair.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,12 +60,17 @@ class Graph:
         """Neighbours per sample, the sample itself not counted."""
         return self.indices.shape[1] - 1
 
-    def neighbours(self, k: int | None = None) -> np.ndarray:
-        """int (N, k) nearest neighbours of each sample, the sample itself left out."""
+    def neighbours(self, k: int | None = None, rows: Sequence[int] | None = None
+                   ) -> np.ndarray:
+        """int (N, k) nearest neighbours of each sample (of ``rows`` only: (len(rows), k)),
+        the sample itself left out."""
         k = self.k if k is None else min(k, self.k)
-        idx = self.indices
-        rows = np.arange(len(idx))[:, None]
-        is_self = idx == rows
+        if rows is None:
+            idx, rows = self.indices, np.arange(len(self.indices))
+        else:
+            rows = np.asarray(rows, dtype=np.int64)
+            idx = self.indices[rows]
+        is_self = idx == rows[:, None]
         # duplicates can put the sample in another column than 0: drop it wherever it is,
         # else drop the farthest column
         has_self = is_self.any(1)

@@ -2,10 +2,11 @@
 
 The panel (``js/src/story.js``) draws the story of ``selected`` from ``stories``
 (``{str(sample id): story}``), so it works the same live and in a saved page. Live, the kernel
-adds the story of each sample selected (:func:`nbperceive.metrics.suspect_stories`,
-milliseconds once the ranking exists); a saved page carries the stories of ``export_samples``
-(the listed suspects). A click on a neighbour sets ``selected`` in the page, which ``jslink``
-carries to the scatter and the other views. Class names and texts are shown as text.
+adds the story of each sample selected (:class:`nbperceive.metrics.Stories`: the run is read
+once per ranking, then a story takes about a millisecond at any N); a saved page carries the
+stories of ``export_samples`` (the listed suspects). A click on a neighbour sets ``selected``
+in the page, which ``jslink`` carries to the scatter and the other views. Class names and
+texts are shown as text.
 """
 
 from __future__ import annotations
@@ -46,16 +47,20 @@ class SuspectStory(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._run: Any = None
         self._ranking: pd.DataFrame | None = None
+        self._stories_of: Any = None  # metrics.Stories of the ranking: O(k) per story
         self._lock = threading.RLock()
         self.export_samples: list[int] = []
         self.before_export: Callable[[], None] | None = None  # e.g. wait for the ranking
 
     def set_ranking(self, run: Any, ranked: pd.DataFrame) -> None:
-        """Explain ``ranked`` (:func:`nbperceive.metrics.suspects` of ``run``) from now on."""
+        """Explain ``ranked`` (:func:`nbperceive.metrics.suspects` of ``run``) from now on
+        (reads the run once here, so that each selected sample's story is quick)."""
+        from ..metrics import Stories
+
+        stories_of = Stories(run, ranked)
         with self._lock:
-            self._run, self._ranking = run, ranked
+            self._ranking, self._stories_of = ranked, stories_of
             with self.hold_sync():
                 self.stories = {}
                 self.ranked = len(ranked)
@@ -86,12 +91,9 @@ class SuspectStory(anywidget.AnyWidget):
             self.stories = have
 
     def _stories(self, sample_ids: Sequence[int]) -> dict[str, Any]:
-        from ..metrics import suspect_stories
-
-        ids = set(self._ranking["sample_id"].to_numpy().tolist())
-        known = [s for s in sample_ids if s in ids]
+        known = [s for s in sample_ids if self._stories_of.known(s)]
         return {str(s["sample_id"]): story_json(s)
-                for s in suspect_stories(self._run, known, self._ranking)} if known else {}
+                for s in self._stories_of(known)} if known else {}
 
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """A saved page carries the stories of ``export_samples`` and the selected sample."""
