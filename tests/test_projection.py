@@ -120,6 +120,29 @@ def test_pca_epochs_are_procrustes_aligned(run, capsys):
     assert proj.aligned_displacement(aligned.values()) <= proj.aligned_displacement(independent)
 
 
+def test_one_epoch_laid_out_from_cold_equals_the_epoch_by_epoch_chain(run, tmp_path,
+                                                                      monkeypatch):
+    """The explorer's first view lays out the shown epoch alone (earlier epochs at the
+    fitting rows only): the points sit exactly where laying out every epoch in turn puts
+    them, and only that epoch's layout is written."""
+    import shutil
+
+    from nbperceive.projection import align
+
+    monkeypatch.setattr(align, "FIT_ROWS", 300)  # fitted on a sample, as above 50,000 rows
+    copy = tmp_path / "run"
+    shutil.copytree(run.path, copy, ignore=shutil.ignore_patterns("proj-*", "knn-*"))
+    stepwise = [Run(copy).project(e, "pca", layer="hidden1") for e in run.epochs]
+    for f in copy.glob("epoch-*/proj-*.npy"):
+        f.unlink()
+    cold = Run(copy).project(run.epochs[-1], "pca", layer="hidden1")
+    assert sorted(p.parent.name for p in copy.glob("epoch-*/proj-*.npy")) == ["epoch-0003"]
+    np.testing.assert_allclose(cold, stepwise[-1], atol=1e-5)
+    # and the layout was aligned: independent PCA of that epoch sits elsewhere
+    alone = proj.to_box(proj.embed(_vectors(run, 3, "hidden1"), "pca"))
+    assert np.abs(alone - cold).max() > 1e-2
+
+
 # ------------------------------------------------------------------ UMAP / t-SNE
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ProjectionError
+from .align import fit_rows
 from .landmarks import LANDMARKS
 
 log = logging.getLogger(__name__)
@@ -42,65 +43,84 @@ def _params(method: str, params: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _as_matrix(vectors: np.ndarray) -> np.ndarray:
+def _as_matrix(vectors: np.ndarray, check_finite: bool = True) -> np.ndarray:
+    """float32 (N, D) ``vectors``; ``check_finite=False`` leaves the NaN check to the caller
+    (PCA checks its output instead: one pass less over the vectors, 0.3 s at 1M x 138)."""
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2:
         raise ProjectionError(f"vectors must be a 2-D (samples, features) array, got {x.shape}.")
-    if not np.isfinite(x).all():
+    if check_finite:
+        require_finite(x)
+    return x
+
+
+def require_finite(values: np.ndarray) -> None:
+    """Raise the ProjectionError a user sees for NaN or infinite vectors."""
+    if not np.isfinite(values).all():
         raise ProjectionError(
             "the vectors contain NaN or infinite values (did training diverge?); "
             "lay out another epoch or layer."
         )
-    return x
 
 
 COVARIANCE_MAX = 256  # up to this many features PCA solves the covariance matrix (exact);
 # above, sklearn's randomized SVD (the n x d x d covariance costs more there)
 _CHUNK = 65_536  # rows per block: temporaries stay ~_CHUNK x d floats at any N
-FIT_ROWS = 50_000  # PCA directions from at most this many rows (seeded sample), applied to all
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:
     """PCA to ``dims`` columns (zero-padded when the data has fewer), deterministic signs.
 
-    Up to :data:`COVARIANCE_MAX` features: eigenvectors of the covariance matrix of at most
-    :data:`FIT_ROWS` rows (a seeded sample above that: at 100k Fashion-MNIST vectors the
-    layout then differs from the exact PCA's by at most 2 % of its extent), then every row
-    projected block by block (no sklearn import): 1M x 138 in about a second here, where
-    sklearn's randomized SVD took 1.8 s per 100k."""
-    n, d = x.shape
-    k = min(dims, n, d)
+    The directions come from at most :data:`.align.FIT_ROWS` rows (a seeded sample above
+    that: at 100k Fashion-MNIST vectors the layout then differs from the exact PCA's by at
+    most 2 % of its extent), so the PCA of those rows alone gives them the same coordinates;
+    every row is then projected block by block: 1M x 138 in ~0.2 s here."""
+    n = len(x)
     out = np.zeros((n, dims), dtype=np.float32)
-    if k == 0 or n < 2:
+    fitted = _pca_directions(x[fit_rows(n)], dims)
+    if fitted is None:
         return out
+    proj, shift = fitted
+    for start in range(0, n, _CHUNK):
+        out[start:start + _CHUNK, : proj.shape[1]] = x[start:start + _CHUNK] @ proj - shift
+    return out
+
+
+def _pca_directions(sample: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(float32 (d, k) directions, float32 (k,) mean projected) of ``sample``'s top
+    k = min(dims, n, d) principal components; None when there are none.
+
+    Up to :data:`COVARIANCE_MAX` features: eigenvectors of the covariance matrix (no sklearn
+    import), largest loading positive; above, sklearn's (randomized) SVD."""
+    n, d = sample.shape
+    k = min(dims, n, d)
+    if k == 0 or n < 2:
+        return None
     if d > COVARIANCE_MAX:
-        return _pca_randomized(x, dims, k, out)
-    sample = x if n <= FIT_ROWS else x[np.sort(
-        np.random.default_rng(0).choice(n, FIT_ROWS, replace=False))]
+        return _pca_randomized(sample, k)
     mean = sample.mean(axis=0, dtype=np.float64)
     centre = mean.astype(np.float32)
     cov = np.zeros((d, d), np.float64)
-    for start in range(0, len(sample), _CHUNK):
+    for start in range(0, n, _CHUNK):
         block = sample[start:start + _CHUNK] - centre
         cov += block.T @ block
+    require_finite(cov)  # a NaN or inf in the fitted rows (the others show in the output)
     _, vecs = np.linalg.eigh(cov)
     top = vecs[:, ::-1][:, :k]
     top *= np.sign(top[np.abs(top).argmax(axis=0), np.arange(k)])  # largest loading > 0
-    proj = top.astype(np.float32)
-    shift = (mean @ top).astype(np.float32)
-    for start in range(0, n, _CHUNK):
-        out[start:start + _CHUNK, :k] = x[start:start + _CHUNK] @ proj - shift
-    return out
+    return top.astype(np.float32), (mean @ top).astype(np.float32)
 
 
-def _pca_randomized(x: np.ndarray, dims: int, k: int, out: np.ndarray) -> np.ndarray:
+def _pca_randomized(sample: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.decomposition import PCA
 
-    n, d = x.shape
+    require_finite(sample)  # sklearn's own check would raise a ValueError
+    n, d = sample.shape
     # full SVD of a 10,000 x 170 matrix takes ~10x longer than the randomized top-k
     solver = "randomized" if k < min(n, d) and min(n, d) > 100 else "full"
-    out[:, :k] = PCA(n_components=k, svd_solver=solver, random_state=0).fit_transform(x)
-    return out
+    pca = PCA(n_components=k, svd_solver=solver, random_state=0).fit(sample)
+    proj = pca.components_.T.astype(np.float32)
+    return proj, (pca.mean_ @ pca.components_.T).astype(np.float32)
 
 
 def _pre_reduce(x: np.ndarray, dims: int) -> np.ndarray:
