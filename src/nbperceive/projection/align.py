@@ -11,17 +11,16 @@ from ..errors import ProjectionError
 
 def to_box(coords: np.ndarray) -> np.ndarray:
     """Centre on the bounding box and scale uniformly so the longer side spans [-1, 1]."""
-    coords = np.asarray(coords)
+    coords = np.asarray(coords, dtype=np.float64)
     if len(coords) == 0:
         return coords.astype(np.float32)
-    columns = np.ascontiguousarray(coords.T, dtype=np.float64)  # (n, 2) reductions: 10x slower
+    columns = np.ascontiguousarray(coords.T)  # reductions over (n, 2) rows are 10x slower
     lo, hi = columns.min(axis=1), columns.max(axis=1)
     half = float(np.max(hi - lo)) / 2
-    out = coords.astype(np.float32)
-    out -= ((lo + hi) / 2).astype(np.float32)
+    out = coords - (lo + hi) / 2
     if half > 0:
-        out *= np.float32(1 / half)
-    return np.clip(out, -1, 1, out=out)  # float32 rounding may step past the box's edge
+        out /= half
+    return out.astype(np.float32)
 
 
 FIT_ROWS = 50_000  # PCA directions and alignments are fitted on at most this many rows
