@@ -172,6 +172,16 @@ def compile_times() -> None:
     t0 = time.perf_counter()
     neighbours.knn_graph(np.random.default_rng(1).normal(size=(5000, 20)), 15, method="approx")
     print(f"pynndescent second call, 5,000 rows: {time.perf_counter() - t0:.1f} s", flush=True)
+    # a run's graph is searched in the worker process, which compiles numba code of its own
+    # on its first search (27 s here): paid before the timed stages, like the above
+    import nbperceive as nbp
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = nbp.datasets.synthetic_run(Path(tmp) / "warm", 5000, epochs=1, dim=20)
+        t0 = time.perf_counter()
+        neighbours.run_graph(run, run.epochs[-1], method="approx")
+        print(f"worker process's first graph (numba compile + 5,000 rows): "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
 
 
 def exact_rows(x: np.ndarray, rows: np.ndarray, k: int = 15) -> np.ndarray:

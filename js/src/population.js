@@ -277,6 +277,7 @@ function render({ model, el }) {
   const applyFilter = () => {
     filterPoints({ model, state, scatterplot, root, color: currentChannel("color") });
     hover.refresh(); // a hovered point hidden now is hovered no more
+    selecting.refresh(); // nor ringed as selected
   };
 
   // --- hover (population/hovering.js: no WebGL redraw) -------------------------------------------
@@ -290,15 +291,17 @@ function render({ model, el }) {
     }
     return sizing;
   };
+  // the points as drawn, a point's size at zoom 1 and whether it is drawn: the hover and the
+  // selected sample's rings read them
+  const drawnPoints = () => (state.drawn ? { x: state.x, y: state.y } : null);
+  const pointSize = (i) => {
+    const { channel, base, table } = sizeTableNow();
+    return table ? table[channel.codes[i]] : base;
+  };
+  const isShown = (i) => !state.shown || state.shown[i] === 1;
   const hover = pointerHover({
-    plot, canvas, scatterplot,
-    points: () => (state.drawn ? { x: state.x, y: state.y } : null),
-    size: (i) => {
-      const { channel, base, table } = sizeTableNow();
-      return table ? table[channel.codes[i]] : base;
-    },
-    maxSize: () => sizeTableNow().max,
-    shown: (i) => !state.shown || state.shown[i] === 1,
+    plot, canvas, scatterplot, points: drawnPoints, size: pointSize,
+    maxSize: () => sizeTableNow().max, shown: isShown,
     onOver: (i) => {
       plot.classList.add("nbp-hovering"); // pointer cursor over a dot
       tooltip.show(i);
@@ -311,7 +314,8 @@ function render({ model, el }) {
 
   // --- selection (both ways, population/selecting.js) -------------------------------------------
   const selecting = linkSelection({ model, scatterplot, drawn: () => state.drawn,
-    onChange: () => renderStatus(), hovered: hover.hovered, plot, canvas });
+    onChange: () => renderStatus(), hovered: hover.hovered, plot, canvas,
+    points: drawnPoints, size: pointSize, shown: isShown });
   const applySelectionFromModel = selecting.apply;
   zoomToSelection = selecting.zoomTo;
 

@@ -39,9 +39,7 @@ export function nearestPoint({ kd, x, y, map, px, py, radius, maxRadius, shown }
  * hovered sample changes. Returns {hovered(), refresh(), destroy()}; refresh() after a draw.
  */
 export function pointerHover({ plot, canvas, scatterplot, points, size, maxSize, shown, onOver, onOut }) {
-  const ring = h("div", "nbp-hover-ring");
-  ring.style.display = "none";
-  plot.appendChild(ring);
+  const ring = pointRing({ plot, scatterplot, points, size, className: "nbp-hover-ring" });
   let hovered = -1;
   let pointer = null; // CSS px in the canvas; null while outside it or while a button is down
   let kd = null, kdData = null;
@@ -68,33 +66,17 @@ export function pointerHover({ plot, canvas, scatterplot, points, size, maxSize,
     return kd;
   };
 
-  function frame() {
-    const width = scatterplot.get("width"), height = scatterplot.get("height");
-    const view = scatterplot.get("cameraView");
-    return { map: screenTransform(view, width, height, scatterplot.get("aspectRatio")),
-      scale: pointScale(view) };
-  }
-
-  function place(i, { map, scale }) {
-    const [a, d, e, f] = map;
-    const p = points();
-    const diameter = size(i) * scale + 2 * REACH;
-    ring.style.width = ring.style.height = `${diameter}px`;
-    ring.style.transform =
-      `translate(${a * p.x[i] + e - diameter / 2}px, ${d * p.y[i] + f - diameter / 2}px)`;
-  }
-
   function update() {
     const p = points();
     const tree = p && pointer ? index() : null;
-    const view = tree ? frame() : null;
+    const view = tree ? cameraFrame(scatterplot) : null;
     const i = tree ? nearestPoint({ kd: tree, x: p.x, y: p.y, map: view.map, px: pointer.x,
       py: pointer.y, radius: (k) => (size(k) * view.scale) / 2, maxRadius: (maxSize() * view.scale) / 2,
       shown }) : -1;
-    if (i >= 0) place(i, view);
+    if (i >= 0) ring.place(i, view);
     if (i === hovered) return;
     hovered = i;
-    ring.style.display = i >= 0 ? "block" : "none";
+    ring.show(i >= 0);
     if (i >= 0) onOver(i);
     else onOut();
   }
@@ -125,7 +107,37 @@ export function pointerHover({ plot, canvas, scatterplot, points, size, maxSize,
       plot.removeEventListener("mouseleave", onLeave);
       plot.removeEventListener("mouseenter", keepOut, true);
       plot.removeEventListener("mouseleave", keepOut, true);
-      ring.remove();
+      ring.el.remove();
+    },
+  };
+}
+
+/** The camera's map from clip space to CSS px in the plot, and its point scale. */
+export function cameraFrame(scatterplot) {
+  const view = scatterplot.get("cameraView");
+  return { map: screenTransform(view, scatterplot.get("width"), scatterplot.get("height"),
+    scatterplot.get("aspectRatio")), scale: pointScale(view) };
+}
+
+/**
+ * A ring in the DOM around one point (`points()` as drawn, `size(i)` its size at zoom 1),
+ * hidden at first: {el, place(i, frame), show(on)}. Drawing it costs no WebGL frame.
+ */
+export function pointRing({ plot, points, size, className }) {
+  const el = h("div", className);
+  el.style.display = "none";
+  plot.appendChild(el);
+  return {
+    el,
+    place(i, { map: [a, d, e, f], scale }) {
+      const p = points();
+      const diameter = size(i) * scale + 2 * REACH;
+      el.style.width = el.style.height = `${diameter}px`;
+      el.style.transform =
+        `translate(${a * p.x[i] + e - diameter / 2}px, ${d * p.y[i] + f - diameter / 2}px)`;
+    },
+    show(on) {
+      el.style.display = on ? "block" : "none";
     },
   };
 }

@@ -2,8 +2,9 @@
 // regl-scatterplot (select, deselect, the others dimmed), and a click, lasso or Esc in the
 // plot set on the model. A sample selected in another view replaces the selection.
 import { decodeArray, encodeArray } from "../codecs.js";
+import { cameraFrame, pointRing } from "./hovering.js";
 
-/** The others' opacity under a selection: one selected, barely dimmed; many, dimmed more. */
+/** The others' opacity under a selection of `count` points drawn by regl-scatterplot. */
 export const dimFor = (count) => (count > 1 ? 0.45 : 0.8);
 
 /** Run `fn` once the browser has painted the frame under way (DOM changes show first). */
@@ -15,17 +16,29 @@ export function afterPaint(fn) {
 const CLICK_SLOP = 2;
 
 /**
- * Link `scatterplot` and `model`: {apply(), onSelected(), zoomTo(), destroy()}; apply() shows
- * the model's selection (once `drawn()`), onSelected() handles a `selected` set elsewhere,
- * zoomTo() zooms to the selected points; `onChange()` runs after each change (the status
- * line). A click on `canvas` (inside `plot`) selects the `hovered()` sample at once; the
- * WebGL ring follows a frame later, so that every view's text is painted first (a frame of
- * every point costs ~1 s at 1M points in software WebGL).
+ * Link `scatterplot` and `model`: {apply(), onSelected(), zoomTo(), refresh(), destroy()};
+ * apply() shows the model's selection (once `drawn()`), onSelected() handles a `selected` set
+ * elsewhere, zoomTo() zooms to the selected points, refresh() after the points were filtered;
+ * `onChange()` runs after each change (the status line). A click on `canvas` (inside `plot`)
+ * selects the `hovered()` sample at once. One selected sample is ringed in the DOM (`points()`
+ * as drawn, `size(i)`, `shown(i)` as for the hover), never by a WebGL frame: a frame of every
+ * point costs ~1 s at 1M points in software WebGL and would hold up every linked view's
+ * answer from the kernel meanwhile (click -> details 741 ms at 1M). Several are selected by
+ * regl-scatterplot, the others dimmed, a frame later (every view's text is painted first).
  */
-export function linkSelection({ model, scatterplot, drawn, onChange, hovered = () => -1, plot, canvas }) {
+export function linkSelection({ model, scatterplot, drawn, onChange, hovered = () => -1, plot,
+  canvas, points, size, shown = () => true }) {
   const lasso = { active: false, ended: -Infinity };
   let fromPython = false;
   let pending = false;
+  const ring = pointRing({ plot, points, size, className: "nbp-selected-ring" });
+  let ringed = -1; // the one selected sample, or -1
+  function placeRing() {
+    const on = ringed >= 0 && drawn() && shown(ringed);
+    if (on) ring.place(ringed, cameraFrame(scatterplot));
+    ring.show(on);
+  }
+  const following = scatterplot.subscribe("view", placeRing); // pan, zoom, Reset
   // the WebGL side of the model's selection, after the next paint; one for any number of changes
   function applySelectionFromModel() {
     if (pending) return;
@@ -39,16 +52,19 @@ export function linkSelection({ model, scatterplot, drawn, onChange, hovered = (
     if (!drawn()) return;
     const sel = decodeArray(model.get("selection")) || new Uint32Array(0);
     const one = model.get("selected");
-    const points = sel.length ? Array.from(sel) : one >= 0 ? [one] : [];
+    const chosen = sel.length ? Array.from(sel) : one >= 0 ? [one] : [];
+    ringed = chosen.length === 1 ? chosen[0] : -1;
+    placeRing();
+    const many = ringed >= 0 ? [] : chosen; // what regl-scatterplot draws selected
     const current = scatterplot.get("selectedPoints") || [];
-    const same = current.length === points.length && points.every((p, k) => current[k] === p);
+    const same = current.length === many.length && many.every((p, k) => current[k] === p);
     fromPython = true;
     if (same) {
       // nothing to do (a deselect or re-select would cost a redraw of every point)
-    } else if (points.length) {
-      const dim = dimFor(points.length);
+    } else if (many.length) {
+      const dim = dimFor(many.length);
       if (scatterplot.get("opacityInactiveMax") !== dim) scatterplot.set({ opacityInactiveMax: dim });
-      scatterplot.select(points, { preventEvent: true });
+      scatterplot.select(many, { preventEvent: true });
     }
     else scatterplot.deselect({ preventEvent: true });
     fromPython = false;
@@ -103,13 +119,28 @@ export function linkSelection({ model, scatterplot, drawn, onChange, hovered = (
     model.save_changes();
     onChange();
   });
-  scatterplot.subscribe("deselect", () => {
-    if (fromPython) return;
+  function clear() {
     model.set("selected", -1);
     model.set("selection", encodeArray(new Uint32Array(0)));
     model.save_changes();
     onChange();
+  }
+  scatterplot.subscribe("deselect", () => {
+    if (!fromPython) clear();
   });
+  // regl-scatterplot deselects on Esc (a key up anywhere) and on a double-click on its canvas,
+  // but only what it draws selected: the ringed sample is cleared on the same gestures here
+  const clearRinged = () => {
+    if (ringed >= 0 && !(scatterplot.get("selectedPoints") || []).length) clear();
+  };
+  const onKeyUp = (e) => {
+    if (e.key === "Escape" && scatterplot.get("deselectOnEscape")) clearRinged();
+  };
+  const onDoubleClick = () => {
+    if (scatterplot.get("deselectOnDblClick")) clearRinged();
+  };
+  window.addEventListener("keyup", onKeyUp);
+  canvas?.addEventListener("dblclick", onDoubleClick);
 
   // A plain click on a hovered point: the model first, regl-scatterplot's own click (a search
   // of its KD-tree, then a redraw before anything else is painted) is not needed.
@@ -137,9 +168,14 @@ export function linkSelection({ model, scatterplot, drawn, onChange, hovered = (
     apply: applySelectionFromModel,
     onSelected,
     zoomTo: zoomToSelection,
+    refresh: placeRing,
     destroy() {
+      scatterplot.unsubscribe(following);
+      window.removeEventListener("keyup", onKeyUp);
+      canvas?.removeEventListener("dblclick", onDoubleClick);
       plot?.removeEventListener("mousedown", onPress, true);
       plot?.removeEventListener("click", onClick, true);
+      ring.el.remove();
     },
   };
 }
