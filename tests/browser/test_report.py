@@ -200,10 +200,13 @@ def test_population_report_draws_hovers_and_selects_offline(browser, population_
         scale = before.shape[1] / page.locator(".nbp-plot canvas").first.bounding_box()["width"]
         cx, cy, r = int(px * scale), int(py * scale), int(12 * scale)
         near = np.s_[max(cy - r, 0):cy + r, max(cx - r, 0):cx + r]
-        # the clicked point gets a dark outline and stands out; the other points stay readable
-        # (issue 10: no longer dimmed to 30 %)
-        dark = lambda px: (px.max(axis=-1) < 90).sum()  # noqa: E731
-        assert dark(after[near]) > dark(before[near]) + 5, "the clicked point shows no outline"
+        # the clicked point gets a ring in the accent colour and stands out; the other points
+        # stay readable (issue 10: no longer dimmed to 30 %)
+        accent = np.array(page.evaluate(
+            "() => getComputedStyle(document.querySelector('.nbp-selected-ring'))"
+            ".borderTopColor.match(/\\d+/g).slice(0, 3).map(Number)"))
+        ringed = lambda px: (np.abs(px - accent).max(axis=-1) < 40).sum()  # noqa: E731
+        assert ringed(after[near]) > ringed(before[near]) + 20, "the clicked point shows no ring"
         vivid = lambda px: ((px.max(axis=-1) - px.min(axis=-1)) > 60).sum()  # noqa: E731
         assert vivid(after) > 0.8 * vivid(before), "the other points faded away"
         servers.screenshot(page, "report-population-selected")
