@@ -268,3 +268,12 @@ def wait_for_frames(page: Any, frames: int = 2) -> None:
         const step = () => (n-- <= 0 ? done() : requestAnimationFrame(step));
         requestAnimationFrame(step);
     })""", frames)
+
+
+def kernel_sees(eval_json: Any, expr: str, want: Any, timeout: float = 15.0) -> Any:
+    """``expr`` evaluated in the kernel until it equals ``want`` (a change made in the page
+    reaches the kernel a message later) or ``timeout`` seconds pass; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while (got := eval_json(expr)) != want and time.monotonic() < deadline:
+        pass  # each evaluation is a round trip to the kernel
+    return got

@@ -351,7 +351,7 @@ def test_lasso_in_lab_selects_the_samples_inside(lab_page, gesture):
     page, eval_json = lab_page
     # an earlier test's epoch or layout change may still be computing in the kernel: its new
     # x/y would move the points under the drawn lasso (seen under load: 35 samples off)
-    assert _kernel_sees(eval_json, "ex.population.layout_status", "", timeout=120) == ""
+    assert servers.kernel_sees(eval_json, "ex.population.layout_status", "", timeout=120) == ""
     settle(page, 1400)
     canvas = page.locator(".nbp-plot canvas").first
     canvas.scroll_into_view_if_needed()
@@ -386,20 +386,9 @@ def test_lasso_in_lab_selects_the_samples_inside(lab_page, gesture):
     shown = page.evaluate("() => Array.from(document.querySelector('.nbp-plot canvas')"
                           ".nbpSelectedPoints()).sort((a, b) => a - b)")
     # the kernel gets the page's selection a message later
-    got = _kernel_sees(eval_json, "sorted(int(i) for i in ex.population.selection)", shown)
+    got = servers.kernel_sees(eval_json, "sorted(int(i) for i in ex.population.selection)", shown)
     # regl-scatterplot samples the drawn path: allow a point or two on the edge
     assert len(set(got) ^ set(expected)) <= 3, (len(got), len(expected))
-
-
-def _kernel_sees(eval_json, expr: str, want, timeout: float = 15.0):
-    """``expr`` evaluated in the kernel until it equals ``want`` (the page's change reaches
-    the kernel a message later) or ``timeout`` seconds pass; returns the last value."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while (got := eval_json(expr)) != want and time.monotonic() < deadline:
-        pass  # each evaluation is a round trip to the kernel
-    return got
 
 
 def _deselect(page, eval_json) -> None:
@@ -408,8 +397,9 @@ def _deselect(page, eval_json) -> None:
     made at once could be overtaken by it (seen under CI load: Esc's -1 undid a later 7)."""
     page.evaluate("() => document.activeElement?.blur()")  # Esc in a text box clears the box
     page.keyboard.press("Escape")
-    assert _kernel_sees(eval_json, "(int(ex.population.selected), len(ex.population.selection))",
-                        [-1, 0]) == [-1, 0]
+    assert servers.kernel_sees(
+        eval_json, "(int(ex.population.selected), len(ex.population.selection))",
+        [-1, 0]) == [-1, 0]
 
 
 def _switch_theme(page, theme: str, light: bool) -> None:
@@ -683,7 +673,7 @@ def test_neighbours_list_the_nearest_samples_in_perception_space(lab_page):
     page.wait_for_function(
         f"() => document.querySelector('.nbp-pop .nbp-status').textContent"
         f".includes('sample {j} selected')", timeout=10_000)
-    assert _kernel_sees(eval_json, "int(ex.population.selected)", j) == j
+    assert servers.kernel_sees(eval_json, "int(ex.population.selected)", j) == j
 
 
 def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
@@ -704,7 +694,7 @@ def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
                    "() => document.querySelector('.nbp-details')?.textContent"
                    f".includes('sample{i}')", lambda: (page.mouse.down(), page.mouse.up()))
     print(f"hover -> card: {hover:.0f} ms, click -> details: {click:.0f} ms (under load)")
-    assert _kernel_sees(eval_json, "int(ex.population.selected)", i) == i
+    assert servers.kernel_sees(eval_json, "int(ex.population.selected)", i) == i
     assert hover < 1000 and click < 1000
 
 
@@ -826,7 +816,7 @@ def test_layer_switch_lays_the_points_out_by_one_layer(lab_page):
     page.wait_for_function(STILL_JS, timeout=10_000)
     assert eval_json("ex.population.layout_layer") == layers[0]
     # the neighbours are searched again by that layer, in the background too
-    assert _kernel_sees(eval_json, f"'layer {layers[0]}' in ex.population.neighbours_note",
+    assert servers.kernel_sees(eval_json, f"'layer {layers[0]}' in ex.population.neighbours_note",
                         True, timeout=60) is True
     after = _screen_positions(page)
     moved = np.median(np.hypot(*(after - before).T))

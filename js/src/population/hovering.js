@@ -39,7 +39,7 @@ export function nearestPoint({ kd, x, y, map, px, py, radius, maxRadius, shown }
  * hovered sample changes. Returns {hovered(), refresh(), destroy()}; refresh() after a draw.
  */
 export function pointerHover({ plot, canvas, scatterplot, points, size, maxSize, shown, onOver, onOut }) {
-  const ring = pointRing({ plot, scatterplot, points, size, className: "nbp-hover-ring" });
+  const ring = pointRing({ plot, points, size, className: "nbp-hover-ring" });
   let hovered = -1;
   let pointer = null; // CSS px in the canvas; null while outside it or while a button is down
   let kd = null, kdData = null;

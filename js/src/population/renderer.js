@@ -111,9 +111,9 @@ export function createPlot(canvas, size, ring) {
     pointSizeSelected: 3,
     pointOutlineWidth: 2,
     opacity: OPACITY,
-    // a selected sample stands out by its ring and size; the others stay readable (one
-    // selected: barely dimmed, many: dimmed more, see selecting.js)
-    opacityInactiveMax: 0.8,
+    // a lasso's or search's points stand out by their ring and size, the others dimmed but
+    // readable (one selected sample is ringed in the DOM and dims nothing: selecting.js)
+    opacityInactiveMax: 0.45,
     lassoMinDelay: 10,
     lassoMinDist: 2,
     lassoClearEvent: "lassoEnd",

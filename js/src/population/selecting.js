@@ -4,9 +4,6 @@
 import { decodeArray, encodeArray } from "../codecs.js";
 import { cameraFrame, pointRing } from "./hovering.js";
 
-/** The others' opacity under a selection of `count` points drawn by regl-scatterplot. */
-export const dimFor = (count) => (count > 1 ? 0.45 : 0.8);
-
 /** Run `fn` once the browser has painted the frame under way (DOM changes show first). */
 export function afterPaint(fn) {
   requestAnimationFrame(() => setTimeout(fn, 0));
@@ -62,8 +59,6 @@ export function linkSelection({ model, scatterplot, drawn, onChange, hovered = (
     if (same) {
       // nothing to do (a deselect or re-select would cost a redraw of every point)
     } else if (many.length) {
-      const dim = dimFor(many.length);
-      if (scatterplot.get("opacityInactiveMax") !== dim) scatterplot.set({ opacityInactiveMax: dim });
       scatterplot.select(many, { preventEvent: true });
     }
     else scatterplot.deselect({ preventEvent: true });
