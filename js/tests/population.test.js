@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 // called as draw() calls it).
 import createKdbush from "regl-scatterplot/src/kdbush.js";
 import { cssToHex, spatialIndex } from "../src/population.js";
+import { sampleCount, statusText } from "../src/population/status.js";
 
 describe("cssToHex", () => {
   it("reads the browser's computed colours, and falls back on transparent or unknown", () => {
@@ -26,5 +27,18 @@ describe("spatialIndex", () => {
     const theirs = (await createKdbush(points, { useWorker: false })).data;
     expect(ours).toBeInstanceOf(ArrayBuffer);
     expect(new Uint8Array(ours)).toEqual(new Uint8Array(theirs));
+  });
+});
+
+describe("statusText", () => {
+  const model = (traits) => ({ get: (name) => traits[name] });
+  const codes = (n) => ({ view: new Uint8Array(n), dtype: "uint8", shape: [n] });
+
+  it("counts the samples by a column's codes while the first layout is being computed", () => {
+    const waiting = model({ selection: null, selected: -1, layout_status: "pca layout of epoch 1: computing",
+      channels: { loss: { kind: "continuous", codes: codes(1234) } } });
+    expect(statusText(waiting, 0, false)).toMatch(/^1,234 samples · pca layout of epoch 1: computing · /);
+    expect(sampleCount(waiting, 7)).toBe(7); // placed points count once they are there
+    expect(sampleCount(model({ channels: {} }), 0)).toBe(0);
   });
 });

@@ -593,6 +593,48 @@ def test_epoch_scrubber_animates_points_to_the_new_layout(page, voila, tmp_path,
     servers.screenshot(page, "population-epoch")
 
 
+def test_a_layout_computed_on_a_thread_shows_colours_first_then_the_points(
+        page, voila, tmp_path, digits_run_dir):
+    """A large run's first layout is computed on a thread (here: the view counts 300 samples
+    as many and the layout waits for a file the test writes): the page says so with the
+    sample count and draws no stray points; then the points land at the layout."""
+    import shutil
+
+    import nbperceive as nbp
+
+    path = shutil.copytree(digits_run_dir, tmp_path / "run")
+    for f in path.glob("epoch-*/proj-*.npy"):
+        f.unlink()
+    go = tmp_path / "go"
+    url = voila([
+        "import pathlib, time\nimport nbperceive as nbp\n"
+        "from nbperceive.projection import runs\nfrom nbperceive.widgets import population\n"
+        "population.INLINE_LAYOUT_MAX = 100\nchain = runs._pca_chain\n"
+        "def held(*args, **kwargs):\n"
+        f"    while not pathlib.Path({str(go)!r}).exists():\n        time.sleep(0.05)\n"
+        "    return chain(*args, **kwargs)\n"
+        "runs._pca_chain = held\n"
+        f"view = nbp.PopulationView.from_run({str(path)!r})\nview",
+    ])
+    page.goto(url)
+    status = page.locator(".nbp-pop .nbp-status")
+    status.filter(has_text="computing").wait_for(timeout=90_000)
+    run = nbp.open_run(path)
+    n = len(run.samples)
+    assert status.inner_text().startswith(f"{n} samples · pca layout of epoch {run.epochs[-1]}")
+    assert page.evaluate("() => Number(document.querySelector('.nbp-pop').dataset.points || 0)"
+                         ) == 0
+    go.touch()
+    page.wait_for_function(
+        f"() => document.querySelector('.nbp-pop').dataset.points === '{n}'", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('.nbp-pop .nbp-status').textContent.includes('computing')")
+    shown = np.array(page.evaluate(POSITIONS_JS))
+    want = run.project(run.epochs[-1], method="pca")
+    assert np.corrcoef(shown[:, 0], want[:, 0])[0, 1] > 0.999
+    assert np.corrcoef(shown[:, 1], -want[:, 1])[0, 1] > 0.999
+
+
 def test_voila_dark_theme_keeps_the_view_legible(digits_page):
     """The same notebook under Voila's dark theme (``?theme=dark``): the view's text keeps
     4.5:1 against what is behind it, and the plot takes the theme's background."""

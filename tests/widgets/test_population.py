@@ -362,3 +362,59 @@ def test_a_view_on_its_own_carries_the_rows_its_search_box_searches(digits_df, d
     # the Explorer's selection view answers instead: no second copy of the rows
     other = PopulationView(df, own_search=False)
     assert other.rows == {} and not other.searchable and not other.answers_search
+
+
+def test_a_large_runs_layout_is_computed_without_delaying_the_view(digits_run, tmp_path,
+                                                                      monkeypatch):
+    """Above INLINE_LAYOUT_MAX samples a layout not cached is computed on a thread: the view
+    returns with its colours, no points and a status line, the points come when it is done,
+    a scrubbed-to epoch keeps the old points until its own arrive, and a saved page waits."""
+    import shutil
+    import threading
+
+    from nbperceive.projection import runs
+    from nbperceive.widgets import population
+
+    path = shutil.copytree(digits_run.path, tmp_path / "run")
+    for f in path.glob("epoch-*/proj-*.npy"):
+        f.unlink()
+    monkeypatch.setattr(population, "INLINE_LAYOUT_MAX", 100)  # the 300 samples count as many
+    release, started = threading.Event(), threading.Event()
+    chain = runs._pca_chain
+
+    def slow(*args, **kwargs):
+        started.set()
+        assert release.wait(timeout=60)
+        return chain(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "_pca_chain", slow)
+    run = nbp.open_run(path)
+    first, last = run.epochs[0], run.epochs[-1]
+    view = PopulationView.from_run(run)  # returns with the layout held up
+    assert started.wait(timeout=30) and not release.is_set()
+    n = len(run.samples)
+    assert view.x.size == 0 and view.y.size == 0  # no NaN points sent
+    assert view.layout_status == f"pca layout of epoch {last} ({n:,} samples): computing"
+    assert len(view.channels["loss"]["codes"]) == n  # the loss colours are there
+    release.set()
+    assert view.wait_for_layout(timeout=60)
+    want = run.project(last, method="pca")
+    np.testing.assert_array_equal(np.stack([view.x, view.y], 1), want)
+    assert view.layout_status == "" and np.isfinite(view.data[["x", "y"]]).all().all()
+
+    release.clear()
+    started.clear()
+    view.epoch = first  # not cached (the chain laid it out at the fitting rows only)
+    assert started.wait(timeout=30)
+    np.testing.assert_array_equal(view.x, want[:, 0])  # the old points stay meanwhile
+    assert view.layout_status.endswith("computing")
+    saved: list = []
+    export = threading.Thread(target=lambda: saved.append(view.export_state()))
+    export.start()
+    export.join(timeout=0.5)
+    assert export.is_alive() and not saved  # the saved page waits for the points
+    release.set()
+    export.join(timeout=60)
+    np.testing.assert_array_equal(view.x, run.project(first, method="pca")[:, 0])
+    xs = array_from_json(saved[0]["x"]).astype(float)
+    assert len(xs) == n and view.layout_status == ""

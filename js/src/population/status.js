@@ -3,12 +3,23 @@
 import { decodeArray } from "../codecs.js";
 import { keepIndices, visibleIndices } from "../scales.js";
 
+/** The samples of the view: its points, or before its first layout is there (a large run's,
+ * computed on a thread while the page has the colours) as many as a column has codes. */
+export function sampleCount(model, n) {
+  if (n) return n;
+  for (const ch of Object.values(model.get("channels") || {})) {
+    const codes = decodeArray(ch.codes);
+    if (codes && codes.length) return codes.length;
+  }
+  return 0;
+}
+
 /** The status line: how many samples, what is selected, the layout's state, the gestures. */
 export function statusText(model, n, lassoOn) {
   const sel = decodeArray(model.get("selection"));
   const k = sel ? sel.length : 0;
   const one = model.get("selected");
-  let text = `${n.toLocaleString()} samples`;
+  let text = `${sampleCount(model, n).toLocaleString()} samples`;
   if (one >= 0) text += ` · sample ${one} selected`;
   else if (k) text += ` · ${k.toLocaleString()} selected`;
   const layout = model.get("layout_status");

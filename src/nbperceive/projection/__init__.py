@@ -66,7 +66,7 @@ random_state=0`` and other ``openTSNE.TSNE`` keywords; all methods ``pre_dims=50
 from .align import aligned_displacement, median_displacement, procrustes_align, to_box
 from .background import Layout, Refinement, project_run_async, warm_up
 from .fit import METHODS, PRE_DIMS, embed
-from .runs import cache_name, cached, project_all, project_run
+from .runs import cache_name, cached, is_cached, project_all, project_run
 
 __all__ = [
     "METHODS",
@@ -76,6 +76,7 @@ __all__ = [
     "aligned_displacement",
     "cache_name",
     "cached",
+    "is_cached",
     "embed",
     "median_displacement",
     "procrustes_align",

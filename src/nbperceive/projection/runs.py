@@ -91,6 +91,20 @@ def cached(
     return _load_cached(run.path / epoch_dirname(epoch) / cache_name(method, layer, **params))
 
 
+def is_cached(
+    run: Run | str | os.PathLike,
+    epoch: int | None = None,
+    method: str = "pca",
+    layer: str | None = None,
+    **params: Any,
+) -> bool:
+    """Whether ``epoch``'s layout is on disk (looks, never reads: a view decides with it
+    whether a layout is shown at once or computed on a thread first)."""
+    run = _open(run)
+    epoch = _resolve_epoch(run, epoch)
+    return (run.path / epoch_dirname(epoch) / cache_name(method, layer, **params)).is_file()
+
+
 def _pca_chain(run: Run, epoch: int, layer: str | None, recompute: bool) -> np.ndarray:
     """Aligned PCA layout of ``epoch``, each epoch aligned on the one before (from the latest
     cached one), cached.

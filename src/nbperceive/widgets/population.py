@@ -54,6 +54,10 @@ INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples .
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
 STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant class, accuracy)
+# above this many samples a layout that is not cached is computed on a thread (PCA of 1M
+# samples reads ~0.5 GB of vectors: 0.5 s warm, 1 s+ from disk) and the view shows what it
+# has meanwhile; below, it is computed at once (tens of ms)
+INLINE_LAYOUT_MAX = 200_000
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
 NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them (exact, ~1 s);
 # above, it shows them only when the run's graph is cached (UMAP builds it)
@@ -155,6 +159,7 @@ class PopulationView(anywidget.AnyWidget):
         self._run: Any = None
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         self._near_job: Future | None = None  # their search, on a thread (_start_neighbours)
+        self._layout_job: Future | None = None  # a layout computed on a thread (_show_epoch)
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
@@ -233,9 +238,13 @@ class PopulationView(anywidget.AnyWidget):
         return arr
 
     def _set_xy(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Send the layout; one not computed yet (all NaN) as no points, not N NaNs."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        if not (np.isfinite(x).any() and np.isfinite(y).any()):
+            x = y = np.zeros(0, np.float32)
         with self.hold_sync():
-            self.x = np.ascontiguousarray(x, dtype=np.float32)
-            self.y = np.ascontiguousarray(y, dtype=np.float32)
+            self.x, self.y = x, y
 
     def _check_column(self, name: str) -> str:
         if name and name not in self.columns:
@@ -306,7 +315,8 @@ class PopulationView(anywidget.AnyWidget):
         (a page without a kernel cannot fetch them one by one) and, for a run, every epoch
         whose layout is at hand (coordinates and colour/size codes), so the scrubber works."""
         out: dict[str, Any] = {}
-        self._wait_neighbours()  # the page carries the shown epoch's
+        self.wait_for_layout()  # the page carries the shown epoch's points ...
+        self._wait_neighbours()  # ... and their nearest samples
         if self._preview:
             out["preview_inline"] = self._inline_previews(limited=False)
         if self._own_search:  # the page's search box has no kernel to ask for them
@@ -572,12 +582,59 @@ class PopulationView(anywidget.AnyWidget):
         return proposal["value"]
 
     def _show_epoch(self, epoch: int, table: pd.DataFrame | None = None) -> None:
+        """Show ``epoch``: at once when its layout is cached or quick to compute; else its
+        layout is computed on a thread, the status line saying so, and the points move when
+        it is done (the first view of a large run shows its colours and no points until then;
+        a scrubbed-to epoch keeps the points of the one before)."""
         if table is None:
             table = self._run.snapshot(epoch).table
         if self._extra:
             table = table.assign(**self._extra)
-        coords = self._layout(epoch)
+        if len(table) <= INLINE_LAYOUT_MAX or self._layout_at_hand(epoch):
+            self._place(epoch, table, self._layout(epoch))
+            return
+        job: Future = Future()
+        method, layer = self._method, self._layer
+        self._layout_job = job  # (a first view has its colours already: from_run)
+        self.layout_status = (f"{method} layout of epoch {epoch} ({len(table):,} samples): "
+                              "computing")
+
+        def work() -> None:
+            try:
+                coords = self._layout(epoch)
+                with self._lock:
+                    if self._layout_job is job and (self._method, self._layer) == (method,
+                                                                                  layer):
+                        self._place(epoch, table, coords)
+            except Exception as err:  # shown on the page: the thread has no one to raise to
+                self.layout_status = f"layout of epoch {epoch} failed: {err}"
+            finally:
+                job.set_result(None)
+
+        threading.Thread(target=work, name="nbperceive-layout", daemon=True).start()
+
+    def _layout_at_hand(self, epoch: int) -> bool:
+        """Whether ``epoch``'s layout (or the PCA one shown before a refined one) is cached."""
+        from ..projection import is_cached
+
+        return any(is_cached(self._run, epoch, m, self._layer) for m in {self._method, "pca"})
+
+    def wait_for_layout(self, timeout: float | None = None) -> bool:
+        """Wait until a layout computed on a thread is shown; False on timeout."""
+        job = self._layout_job
+        if job is None:
+            return True
+        try:
+            job.result(timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _place(self, epoch: int, table: pd.DataFrame, coords: np.ndarray) -> None:
+        """Show ``table`` at ``coords`` (or the refined layout if it arrived meanwhile)."""
         with self._lock:  # a refined layout may have arrived meanwhile (worker thread)
+            if self.epoch != epoch:
+                return  # scrubbed on while this epoch was laid out: that show comes next
             coords = self._refined.get(epoch, coords)
             with self.hold_sync():
                 self._data = table.assign(x=coords[:, 0], y=coords[:, 1]).reset_index(drop=True)
