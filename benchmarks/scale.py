@@ -528,6 +528,8 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
         t0 = time.perf_counter()
         ex = nbp.Explorer(run)
         r["explorer"] = time.perf_counter() - t0
+        ex.population.wait_for_layout()  # above 200k samples the PCA is laid out on a thread
+        r["explorer_points"] = time.perf_counter() - t0
         ex.wait_for_suspects()
         r["state_bpp"] = wire_bytes(ex) / n
         report = root / f"report-{n}.html"
@@ -572,6 +574,7 @@ SUMMARY = [  # (table, key, what, unit)
     ("suspects", "suspects_warm", "suspects, graph cached", "s"),
     ("suspects", "cleanlab", "cleanlab find_label_issues", "s"),
     ("page", "explorer", "Explorer() returns (this process)", "s"),
+    ("page", "explorer_points", "Explorer(): its points laid out (a thread above 200k)", "s"),
     ("stall", "explorer_fresh", "Explorer() returns (fresh process)", "s"),
     ("stall", "stall_ms", "longest main-thread stall meanwhile", "ms"),
     ("page", "state_bpp", "widget state", "B/pt"),
