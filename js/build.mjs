@@ -14,3 +14,14 @@ await build({
   outdir: "../src/nbperceive/static",
   logLevel: "warning",
 });
+
+// The saved report's zstd decoder: a classic script (the report inlines it before its loader).
+await build({
+  entryPoints: ["src/unzstd.js"],
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["es2020"],
+  outfile: "../src/nbperceive/static/unzstd.js",
+  logLevel: "warning",
+});

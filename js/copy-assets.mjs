@@ -14,6 +14,11 @@ const assets = {
   "embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
 };
 
+// embed-amd.js also defines ipywidgets 7's modules (base7, controls7) for pages saved with
+// ipywidgets 7; nbperceive needs ipywidgets 8 (pyproject), so their definitions are left out
+// (a quarter of the file: 0.23 MB of every saved page, gzipped).
+const WIDGETS_7 = /^define\("@jupyter-widgets\/(base7|controls7)"/;
+
 mkdirSync(out, { recursive: true });
 for (const [name, spec] of Object.entries(assets)) {
   const [pkg, ...rest] = spec.startsWith("@") ? [spec.split("/").slice(0, 2).join("/"),
@@ -30,7 +35,18 @@ for (const [name, spec] of Object.entries(assets)) {
     console.error(`copy-assets: ${src} not found; reinstall ${pkg} with 'npm ci' in js/`);
     process.exit(1);
   }
-  copyFileSync(src, join(out, name));
+  if (name !== "embed-amd.js") {
+    copyFileSync(src, join(out, name));
+    continue;
+  }
+  const lines = readFileSync(src, "utf8").split("\n");
+  const kept = lines.filter((line) => !WIDGETS_7.test(line));
+  if (lines.length - kept.length !== 2) {
+    console.error(`copy-assets: expected one line each defining base7 and controls7 in ${src}, ` +
+      `found ${lines.length - kept.length}; update WIDGETS_7 for this html-manager version`);
+    process.exit(1);
+  }
+  writeFileSync(join(out, name), kept.join("\n"));
 }
 
 const dist = join(dirname(require.resolve("@jupyter-widgets/html-manager/package.json")), "dist");

@@ -96,6 +96,11 @@ def sources(text: str) -> dict[str, str]:
             data = gzip.decompress(packed)
             out[attrs["id"]] = data if attrs["id"].startswith("nbp-buffers-") else \
                 data.decode("utf-8")
+        elif attrs.get("type") == report.LIBRARY_MIME:
+            import zstandard
+
+            packed = report.unbase85(body, int(attrs["data-bytes"]))
+            out[attrs["id"]] = zstandard.ZstdDecompressor().decompress(packed).decode("utf-8")
         elif attrs.get("id"):
             out[attrs["id"]] = json.loads(body)
     return out
@@ -114,6 +119,23 @@ def test_every_library_the_widgets_use_is_inlined(saved, tmp_path, compress):
     assert "requirejs" in by_id["nbp-src-require"]
     assert "@jupyter-widgets/html-manager" in by_id["nbp-src-embed"]
     assert all(name.endswith(".woff2") for name in by_id["nbp-fonts"])
+
+
+def test_icon_fonts_travel_only_with_a_widget_that_can_show_an_icon(tmp_path):
+    """Font Awesome (0.22 MB) is for icons: a page of views, boxes and HTML carries none; a
+    Button's icon or a bqplot figure (its pan-zoom, reset and save buttons) brings the fonts
+    along (the browser tests' saved pages fail on any font they ask for and do not hold)."""
+    import bqplot as bq
+
+    xs, ys = bq.LinearScale(), bq.LinearScale()
+    fig = bq.Figure(marks=[bq.Lines(x=np.arange(3), y=np.arange(3.0), scales={"x": xs, "y": ys})],
+                    axes=[bq.Axis(scale=xs)])
+    plain = w.VBox([w.HTML("<b>views</b>"), population()])
+    fonts = sources(report.to_html(plain))["nbp-fonts"]
+    assert fonts == {}
+    for icon in (w.Button(description="save", icon="check"), fig):
+        fonts = sources(report.to_html(w.VBox([plain, icon])))["nbp-fonts"]
+        assert fonts and all(name.endswith(".woff2") for name in fonts)
 
 
 def saved_state(text: str) -> dict:

@@ -26,7 +26,9 @@ instead by defining ``export_state(ctx) -> {trait: value}`` (:mod:`nbperceive.ex
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
+import hashlib
 import html
 import json
 import math
@@ -46,9 +48,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 REQUIRE_JS = "require.js"
 EMBED_AMD_JS = "embed-amd.js"
 EMBED_FONTS = "embed-amd-fonts.js"  # JSON {hashed font file name: base64} (Font Awesome woff2)
+UNZSTD_JS = "unzstd.js"  # js/src/unzstd.js: the page's zstd decoder (fzstd), a classic script
 # a compressed page's scripts: gzip, written as text of 85 characters that need no escaping
 # in HTML or a script (no < > & / \\ quotes or backquote): the loader decodes them
 PACKED_MIME = "application/gzip+base85"
+# a compressed page's libraries: zstd (level 19, a window as long as the library: their
+# bundles repeat whole modules, which gzip's 32 KB window cannot see), in the same base85;
+# decoded by js/src/unzstd.js. The data stay gzip: the browser inflates it natively, in chunks
+LIBRARY_MIME = "application/zstd+base85"
+LIBRARY_LEVEL = 19
 BASE85 = "".join(c for c in map(chr, range(33, 127)) if c not in "<>&/\\\"'`=")
 _BASE85_TABLE = np.frombuffer(BASE85.encode("ascii"), dtype=np.uint8)
 _BASE85_INDEX = np.zeros(128, dtype=np.uint64)
@@ -80,6 +88,7 @@ _LOADER = r"""
   for (var a = 0; a < ALPHABET.length; a++) digit[ALPHABET.charCodeAt(a)] = a;
   var unpack = function (id) {
     var el = document.getElementById(id);
+    var zstd = el.type === %(library_mime)s;
     var text = el.textContent.trim();
     var n = Number(el.getAttribute("data-bytes"));
     var words = new Uint8Array(text.length / 5 * 4);
@@ -90,10 +99,11 @@ _LOADER = r"""
       words[o + 2] = (v >>> 8) & 255; words[o + 3] = v & 255;
     }
     var bytes = words.subarray(0, n);
+    if (zstd) return Promise.resolve(bytes).then(window.nbpUnzstd);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
   };
-  // a script's source: JSON text, or gzip + base64
+  // a script's source: JSON text, or gzip / zstd + base85
   var source = function (id) {
     var el = document.getElementById(id);
     if (el.type === "application/json") return Promise.resolve(JSON.parse(el.textContent));
@@ -239,7 +249,8 @@ computed.</p>
 
 
 
-_LOADER_NAMES = {"alphabet": json.dumps(BASE85), "bytes_global": json.dumps(PAGE_BYTES),
+_LOADER_NAMES = {"alphabet": json.dumps(BASE85), "library_mime": json.dumps(LIBRARY_MIME),
+                 "bytes_global": json.dumps(PAGE_BYTES),
                  "bytes_ref": json.dumps(BYTES_REF), "code_ref": json.dumps(CODE_REF)}
 
 
@@ -334,10 +345,71 @@ def needed_modules(state: dict[str, Any]) -> list[str]:
     return sorted(names)
 
 
+# models that draw no Font Awesome icon (no .fa element): a page of these alone carries no
+# icon fonts (0.22 MB). Any other model (a Button's icon, bqplot's Figure with its buttons...)
+# brings them.
+ICONLESS_MODELS = frozenset({
+    "LayoutModel", "BoxModel", "VBoxModel", "HBoxModel", "GridBoxModel", "HTMLModel",
+    "HTMLMathModel", "LabelModel", "HTMLStyleModel", "HTMLMathStyleModel", "LabelStyleModel",
+    "DescriptionStyleModel", "LinkModel", "DirectionalLinkModel", "OutputModel", "AnyModel",
+})
+ICONLESS_LIBRARIES = frozenset({"bqscales"})  # bqplot's marks and axes too, not its Figure
+ICON_BQPLOT = frozenset({"FigureModel", "ToolbarModel"})  # pan-zoom, reset and save buttons
+
+
+def needs_icon_fonts(state: dict[str, Any]) -> bool:
+    """Whether a widget of the saved state may show a Font Awesome icon."""
+    for entry in state["state"].values():
+        name = entry.get("model_name") or entry.get("state", {}).get("_model_name", "")
+        module = entry.get("model_module") or entry.get("state", {}).get("_model_module", "")
+        if name in ICONLESS_MODELS or module in ICONLESS_LIBRARIES:
+            continue
+        if module == "bqplot" and name not in ICON_BQPLOT:
+            continue
+        return True
+    return False
+
+
 def _source_tag(tag_id: str, text: str, compress: bool) -> str:
+    """A library's script: JSON text, or (``compress``) zstd in base85."""
     if not compress:
         return f'<script type="application/json" id="{tag_id}">{script_json(text)}</script>'
-    return _gzip_tag(tag_id, text.encode("utf-8"))
+    packed = zstd_library(text)
+    return (f'<script type="{LIBRARY_MIME}" id="{tag_id}" data-bytes="{len(packed)}">'
+            f"{base85(packed)}</script>")
+
+
+@functools.lru_cache(maxsize=16)
+def zstd_library(text: str) -> bytes:
+    """``text`` zstd-compressed for a page; the same library is compressed once per machine
+    (~1 s for the widgets manager: kept in the user's cache, keyed by its content)."""
+    import zstandard
+
+    data = text.encode("utf-8")
+    key = hashlib.sha256(data).hexdigest()[:24]
+    cached = _library_cache() / f"{key}-{LIBRARY_LEVEL}.zst"
+    try:
+        packed = cached.read_bytes()
+        if zstandard.ZstdDecompressor().decompress(packed) == data:
+            return packed
+    except (OSError, zstandard.ZstdError):
+        pass  # not cached yet, or damaged: compressed again
+    params = zstandard.ZstdCompressionParameters.from_level(LIBRARY_LEVEL, source_size=len(data))
+    packed = zstandard.ZstdCompressor(compression_params=params).compress(data)
+    try:
+        from .store import atomic_file
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_file(cached, "wb") as f:
+            f.write(packed)
+    except OSError:
+        pass  # a read-only cache: compressed again next time
+    return packed
+
+
+def _library_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nbperceive" / "report-libraries"
 
 
 def base85(data: bytes) -> str:
@@ -475,10 +547,11 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
     modules = needed_modules(state)
     sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
     sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
-    fonts = json.loads(_static(EMBED_FONTS))
+    fonts = json.loads(_static(EMBED_FONTS)) if needs_icon_fonts(state) else {}
     return "\n".join([
         *state_tags(state, compress),
         *[_source_tag(i, text, compress) for i, text in sources],
+        *([f"<script>{_static(UNZSTD_JS)}</script>"] if compress else []),
         f'<script type="application/json" id="nbp-fonts">{script_json(fonts)}</script>',
         f'<script type="application/json" id="nbp-modules">{script_json(modules)}</script>',
         f"<script>{_LOADER % _LOADER_NAMES}</script>",

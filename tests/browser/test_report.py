@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gzip
 import io
 import json
 import os
@@ -444,13 +443,15 @@ def test_explorer_report_reflows_without_overlap(browser, explorer_report, width
 
 
 def test_a_report_that_cannot_load_says_so(browser, explorer_report, tmp_path):
-    # a damaged library (truncated gzip) must leave a readable message, not a blank page
+    # a damaged library (truncated zstd) must leave a readable message, not a blank page
     text = explorer_report[0].read_text(encoding="utf-8")
-    from nbperceive.report import PACKED_MIME, base85
+    import zstandard
 
-    truncated = gzip.compress(b"define(function () {});")[:12]
+    from nbperceive.report import LIBRARY_MIME, base85
+
+    truncated = zstandard.ZstdCompressor().compress(b"define(function () {});")[:12]
     damaged = re.sub(
-        rf'(<script type="{re.escape(PACKED_MIME)}" id="nbp-src-require" data-bytes=")\d+(">)'
+        rf'(<script type="{re.escape(LIBRARY_MIME)}" id="nbp-src-require" data-bytes=")\d+(">)'
         r"[^<]*",
         lambda m: f"{m.group(1)}{len(truncated)}{m.group(2)}{base85(truncated)}", text)
     assert damaged != text
