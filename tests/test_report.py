@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import re
 from html.parser import HTMLParser
@@ -91,16 +90,10 @@ def sources(text: str) -> dict[str, str]:
     tags.feed(text)
     out = {}
     for attrs, body in tags.scripts:
-        if attrs.get("type") == report.PACKED_MIME:
-            packed = report.unbase85(body, int(attrs["data-bytes"]))
-            data = gzip.decompress(packed)
+        if attrs.get("type") in (report.PACKED_MIME, report.LIBRARY_MIME):
+            data = report.unpack(attrs["type"], report.unbase85(body, int(attrs["data-bytes"])))
             out[attrs["id"]] = data if attrs["id"].startswith("nbp-buffers-") else \
                 data.decode("utf-8")
-        elif attrs.get("type") == report.LIBRARY_MIME:
-            import zstandard
-
-            packed = report.unbase85(body, int(attrs["data-bytes"]))
-            out[attrs["id"]] = zstandard.ZstdDecompressor().decompress(packed).decode("utf-8")
         elif attrs.get("id"):
             out[attrs["id"]] = json.loads(body)
     return out
@@ -133,9 +126,13 @@ def test_icon_fonts_travel_only_with_a_widget_that_can_show_an_icon(tmp_path):
     plain = w.VBox([w.HTML("<b>views</b>"), population()])
     fonts = sources(report.to_html(plain))["nbp-fonts"]
     assert fonts == {}
-    for icon in (w.Button(description="save", icon="check"), fig):
-        fonts = sources(report.to_html(w.VBox([plain, icon])))["nbp-fonts"]
-        assert fonts and all(name.endswith(".woff2") for name in fonts)
+    styles = json.loads(report._static(report.EMBED_FONTS))
+    assert sorted(styles) == ["brands", "regular", "solid"]
+    every = {k: v for style in styles.values() for k, v in style.items()}
+    assert len(every) == 3 and all(name.endswith(".woff2") for name in every)
+    # a figure's pan-zoom, reset and save buttons are solid icons; a Button's may be any
+    for icon, want in ((fig, styles["solid"]), (w.Button(description="save", icon="check"), every)):
+        assert sources(report.to_html(w.VBox([plain, icon])))["nbp-fonts"] == want
 
 
 def saved_state(text: str) -> dict:

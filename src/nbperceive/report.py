@@ -47,7 +47,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 # loaders copied from npm into static/ by js/copy-assets.mjs (see js/package.json "build")
 REQUIRE_JS = "require.js"
 EMBED_AMD_JS = "embed-amd.js"
-EMBED_FONTS = "embed-amd-fonts.js"  # JSON {hashed font file name: base64} (Font Awesome woff2)
+EMBED_FONTS = "embed-amd-fonts.js"  # JSON {solid|regular|brands: {file name: base64}} (woff2)
 UNZSTD_JS = "unzstd.js"  # js/src/unzstd.js: the page's zstd decoder (fzstd), a classic script
 # a compressed page's scripts: gzip, written as text of 85 characters that need no escaping
 # in HTML or a script (no < > & / \\ quotes or backquote): the loader decodes them
@@ -357,17 +357,22 @@ ICONLESS_LIBRARIES = frozenset({"bqscales"})  # bqplot's marks and axes too, not
 ICON_BQPLOT = frozenset({"FigureModel", "ToolbarModel"})  # pan-zoom, reset and save buttons
 
 
-def needs_icon_fonts(state: dict[str, Any]) -> bool:
-    """Whether a widget of the saved state may show a Font Awesome icon."""
+def icon_font_styles(state: dict[str, Any]) -> set[str]:
+    """The Font Awesome styles (solid, regular, brands) the saved state's widgets may show:
+    none for views, boxes and HTML; solid for bqplot's figure buttons; all for the rest (a
+    Button's icon may be any)."""
+    styles: set[str] = set()
     for entry in state["state"].values():
         name = entry.get("model_name") or entry.get("state", {}).get("_model_name", "")
         module = entry.get("model_module") or entry.get("state", {}).get("_model_module", "")
         if name in ICONLESS_MODELS or module in ICONLESS_LIBRARIES:
             continue
-        if module == "bqplot" and name not in ICON_BQPLOT:
+        if module == "bqplot":
+            if name in ICON_BQPLOT:
+                styles.add("solid")
             continue
-        return True
-    return False
+        return {"solid", "regular", "brands"}
+    return styles
 
 
 def _source_tag(tag_id: str, text: str, compress: bool) -> str:
@@ -493,6 +498,15 @@ def pack_code(state: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return {**state, "state": models}, texts
 
 
+def unpack(mime: str, data: bytes) -> bytes:
+    """The bytes of a packed script (:data:`PACKED_MIME` gzip, :data:`LIBRARY_MIME` zstd)."""
+    if mime == LIBRARY_MIME:
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompress(data)
+    return gzip.decompress(data)
+
+
 def read_state(page: str) -> dict[str, Any]:
     """The widget state a saved page hands the widget manager (for checks and tools): the
     escaped JSON, or a compressed page's JSON with every buffer's bytes back from the chunks
@@ -503,8 +517,9 @@ def read_state(page: str) -> dict[str, Any]:
                       r"</script>", page, re.S)
     if plain:
         return json.loads(plain.group(1))
-    tag = rf'<script type="{re.escape(PACKED_MIME)}" id="(nbp-state|nbp-code|nbp-buffers-\d+)"'
-    packed = {m.group(1): gzip.decompress(unbase85(m.group(3), int(m.group(2))))
+    mimes = "|".join(map(re.escape, (PACKED_MIME, LIBRARY_MIME)))
+    tag = rf'<script type="({mimes})" id="(nbp-state|nbp-code|nbp-buffers-\d+)"'
+    packed = {m.group(2): unpack(m.group(1), unbase85(m.group(4), int(m.group(3))))
               for m in re.finditer(tag + r' data-bytes="(\d+)">(.*?)</script>', page, re.S)}
     if "nbp-state" not in packed:
         raise ReportError("this page holds no nbperceive widget state")
@@ -536,7 +551,7 @@ def state_tags(state: dict[str, Any], compress: bool = True) -> list[str]:
     packed, code = pack_code(packed)
     chunks = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)] or [b""]
     return [_gzip_tag("nbp-state", script_json(packed).encode("utf-8")),
-            _gzip_tag("nbp-code", script_json(code).encode("utf-8")),
+            _source_tag("nbp-code", script_json(code), compress),  # static: as a library
             *(_gzip_tag(f"nbp-buffers-{k}", chunk) for k, chunk in enumerate(chunks))]
 
 
@@ -547,7 +562,9 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
     modules = needed_modules(state)
     sources = [("nbp-src-require", _static(REQUIRE_JS)), ("nbp-src-embed", _static(EMBED_AMD_JS))]
     sources += [(f"nbp-src-module-{i}", module_source(name)) for i, name in enumerate(modules)]
-    fonts = json.loads(_static(EMBED_FONTS)) if needs_icon_fonts(state) else {}
+    styles = icon_font_styles(state)
+    by_style = json.loads(_static(EMBED_FONTS)) if styles else {}
+    fonts = {k: v for style in sorted(styles) for k, v in by_style[style].items()}
     return "\n".join([
         *state_tags(state, compress),
         *[_source_tag(i, text, compress) for i, text in sources],
