@@ -54,11 +54,14 @@ class LabeledData:
         return LabeledData(x, self.y[idx], self.class_names, self.source, columns)
 
 
+def cache_root() -> Path:
+    """nbperceive's folder in the user's cache ($XDG_CACHE_HOME or ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbperceive"
+
+
 def _data_dir() -> Path:
     base = os.environ.get("NBPERCEIVE_DATA")
-    if base:
-        return Path(base)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nbperceive"
+    return Path(base) if base else cache_root()
 
 
 def _keras(name: str) -> tuple[np.ndarray, np.ndarray]:

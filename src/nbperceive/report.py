@@ -413,8 +413,9 @@ def zstd_library(text: str) -> bytes:
 
 
 def _library_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "nbperceive" / "report-libraries"
+    from .datasets import cache_root
+
+    return cache_root() / "report-libraries"
 
 
 def base85(data: bytes) -> str:
