@@ -27,7 +27,7 @@ import { frameAt } from "./page.js";
 import { structureOverlay } from "./population/structure.js";
 import { lassoTool, layerSwitch, methodSwitch, searchBox, shortcutsLegend } from "./population/tools.js";
 import { packLayout, pointArrays, sizeTable } from "./scales.js";
-import { filterPoints, noWebglText, statusText } from "./population/status.js";
+import { filterPoints, noWebglText, statusParts } from "./population/status.js";
 
 export { cssToHex, keepKeys } from "./population/dom.js";
 export { spatialIndex, webglAvailable } from "./population/renderer.js";
@@ -62,6 +62,8 @@ function render({ model, el }) {
   const legend = h("div", "nbp-legend");
   body.append(plot, legend);
   const status = h("div", "nbp-status");
+  const statusState = h("div", "nbp-status-state");
+  const statusHint = h("div", "nbp-status-hint");
   root.append(bar, help.panel, body, status);
 
   const state = viewState();
@@ -320,7 +322,12 @@ function render({ model, el }) {
   zoomToSelection = selecting.zoomTo;
 
   function renderStatus() {
-    status.textContent = statusText(model, state.n, lasso.on());
+    const [text, hint] = statusParts(model, state.n, lasso.on());
+    statusState.textContent = text;
+    statusState.title = text; // cut to one line when the view is narrow: all of it on hover
+    statusHint.textContent = hint;
+    statusHint.title = hint;
+    if (status.firstChild !== statusState) status.replaceChildren(statusState, statusHint);
   }
 
   // --- legend (population/legend.js) ------------------------------------------------------------

@@ -14,8 +14,11 @@ export function sampleCount(model, n) {
   return 0;
 }
 
-/** The status line: how many samples, what is selected, the layout's state, the gestures. */
-export function statusText(model, n, lassoOn) {
+/** The status line in two parts: [what the view holds (how many samples, what is selected,
+ * the layout's state), the gestures]. The page shows each on one line of its own, so a
+ * selection or a layout's progress never changes the plot's height (a resized canvas redraws
+ * every point: ~0.7 s at 1M in software WebGL, holding up the linked views' answers). */
+export function statusParts(model, n, lassoOn) {
   const sel = decodeArray(model.get("selection"));
   const k = sel ? sel.length : 0;
   const one = model.get("selected");
@@ -24,10 +27,15 @@ export function statusText(model, n, lassoOn) {
   else if (k) text += ` · ${k.toLocaleString()} selected`;
   const layout = model.get("layout_status");
   if (layout) text += ` · ${layout}`;
-  text += lassoOn
-    ? " · lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
-    : " · click to select · shift+drag or Lasso to select many · ? for all gestures and keys";
-  return text;
+  const hint = lassoOn
+    ? "lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"
+    : "click to select · shift+drag or Lasso to select many · ? for all gestures and keys";
+  return [text, hint];
+}
+
+/** The status line as one text. */
+export function statusText(model, n, lassoOn) {
+  return statusParts(model, n, lassoOn).join(" · ");
 }
 
 /** Show only the points the legend leaves (hidden categories of the colour column `color`)

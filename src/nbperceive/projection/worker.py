@@ -18,7 +18,8 @@ never travel through the pipe: the child reads the run directory, writes its res
 The child is started with ``sys.executable -m nbperceive.projection.worker`` (not a fork: the
 kernel may hold TensorFlow's threads), with TensorFlow blocked so ``import umap`` does not pull
 it in (it would for ParametricUMAP: 4.5 s, 0.5 GB). It exits when the kernel closes its stdin
-(at exit, or when the kernel dies).
+(at exit, or when the kernel dies). It runs at a lower priority (``NICENESS``), so clicks in
+the page and the kernel answering them do not queue behind a fit for the CPU.
 
 ``ENABLED = False`` (module attribute) runs everything in the calling process instead, as
 before (the benchmark measures both).
@@ -42,6 +43,9 @@ import numpy as np
 from .. import errors
 
 ENABLED = True
+# the child's scheduling priority below the kernel's: on a busy machine (a 2-core laptop, a
+# Binder pod) the pages and the kernel answering them come first, the background fit after
+NICENESS = 10
 _CHILD_ENV = "NBPERCEIVE_WORKER_PROCESS"
 warmed = False  # a UMAP fit finished in the worker process (its numba code is compiled)
 
@@ -206,6 +210,8 @@ def main() -> None:
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # prints of the libraries go to stderr, not into the protocol
     sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]  # umap: no TF
+    if hasattr(os, "nice"):  # not on Windows: there it runs at the kernel's priority
+        os.nice(NICENESS)
 
     def send(msg: dict[str, Any]) -> None:
         proto.write(json.dumps(msg) + "\n")
