@@ -31,10 +31,10 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     assert ex.details.source is ex.selection_view
     view = ex.selection_view
     assert view.table == {} and view.rows == {} and not view.complete  # nothing per point yet
-    # the details panel asks for its sample's row and its nearest samples
+    # the details panel asks for its sample's row and its nearest samples (once searched)
+    near = ex.population.neighbours_of(0)
     _ask(view, type="rows", slot="details", ids=[0], neighbours=True)
     got = view.rows["details"]
-    near = ex.population.neighbours_of(0)
     assert len(near) == 8 and got["neighbours"] == near
     assert array_from_json(got["ids"]).tolist() == [0, *near]
     assert got["table"]["note"]["texts"][0] == "<script>alert(1)</script>"
@@ -60,6 +60,27 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     want = np.where((p >= 0.495) & (p < 0.5), 0.49, np.round(p, 2))
     np.testing.assert_allclose(array_from_json(saved[prob]["numbers"]), want, atol=1e-6)
     assert not {"table", "epoch_tables"} & set(ex.details.get_state())  # not a second copy
+
+
+def test_details_rows_do_not_wait_for_the_nearest_samples(perceiver):
+    # the kernel answers one message at a time: a details row waiting for a neighbour search
+    # (an exact one takes ~1 s at 10k samples) held every click's answer (1.9 s at 10k)
+    from concurrent.futures import Future
+
+    ex = nbp.Explorer(perceiver)
+    pop, view = ex.population, ex.selection_view
+    pop.neighbours_of(0)  # the real search done; now one is under way, as right after opening
+    pop._near_job = searching = Future()
+    _ask(view, type="rows", slot="details", ids=[5], neighbours=True)
+    got = view.rows["details"]
+    assert array_from_json(got["ids"]).tolist() == [5] and got["neighbours"] == []
+    _ask(view, type="rows", slot="page", ids=[6])
+    searching.set_result(None)  # found: the details' rows are sent again, with them
+    got = view.rows["details"]
+    near = pop.neighbours_of(5)
+    assert len(near) == 8 and got["neighbours"] == near
+    assert array_from_json(got["ids"]).tolist() == [5, *near]
+    assert array_from_json(view.rows["page"]["ids"]).tolist() == [6]
 
 
 def test_default_state_sends_the_scatter_alone_per_point(perceiver, monkeypatch):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -340,10 +341,15 @@ class PopulationView(anywidget.AnyWidget):
         return {**out, "channels": channels, "x": x, "y": y,
                 "neighbours": _saved_neighbours(self._near, channels, x)}
 
-    def neighbours_of(self, index: int) -> list[int]:
+    def neighbours_of(self, index: int, wait: bool = True) -> list[int] | None:
         """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand);
-        waits for their search when it is still running."""
-        self._wait_neighbours()
+        waits for their search when it is still running, or with ``wait=False`` returns None
+        then (see :meth:`when_neighbours_found`)."""
+        job = self._near_job
+        if job is not None and not job.done():
+            if not wait:
+                return None
+            job.result()
         near = self._near
         return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
 
@@ -545,6 +551,15 @@ class PopulationView(anywidget.AnyWidget):
             job.set_result(found)
 
         threading.Thread(target=work, name="nbperceive-neighbours", daemon=True).start()
+
+    def when_neighbours_found(self, fn: Callable[[], Any]) -> None:
+        """Call ``fn`` once the running neighbour search is done (at once when none runs; else
+        on the search's thread)."""
+        job = self._near_job
+        if job is None:
+            fn()
+        else:
+            job.add_done_callback(lambda _: fn())
 
     def _wait_neighbours(self) -> None:
         job = self._near_job

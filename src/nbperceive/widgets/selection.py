@@ -18,6 +18,7 @@ the page recounts when another label is picked.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,8 @@ class SelectionView(anywidget.AnyWidget):
         # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
         self.tables_by_epoch: Callable[[], dict[int, pd.DataFrame]] | None = None
         self._requests: dict[str, dict[str, Any]] = {}  # the rows asked for, by slot
+        self._rows_lock = threading.RLock()  # `rows` is also sent from a search's thread
+        self._awaiting_neighbours = False
         self.set_data(data)
         self.on_msg(self._on_msg)
 
@@ -102,7 +105,8 @@ class SelectionView(anywidget.AnyWidget):
         with self.hold_sync():
             self.columns = columns
             self.table = table_payload(self._data, [c for c in self.table if c in columns])
-            self.rows = {slot: self._rows(**req) for slot, req in self._requests.items()}
+            with self._rows_lock:
+                self.rows = {slot: self._rows(**req) for slot, req in self._requests.items()}
 
     def _rows(self, ids: list[int], neighbours: bool = False) -> dict[str, Any]:
         """Rows ``ids`` (every column), and with ``neighbours`` the nearest samples of the
@@ -112,11 +116,33 @@ class SelectionView(anywidget.AnyWidget):
         near: list[int] = []
         if neighbours and ids:
             find = getattr(self.population, "neighbours_of", None)
-            near = [j for j in (find(ids[0]) if find is not None else []) if 0 <= j < n]
+            found = find(ids[0], wait=False) if find is not None else []
+            if found is None:  # still searched: the rows now (the kernel answers the page
+                found = []     # at once), the nearest samples when they are found
+                self._send_when_found()
+            near = [j for j in found if 0 <= j < n]
         order = np.asarray(ids + near, dtype=np.uint32)
         return {"ids": compact_to_json(order), "neighbours": near,
                 "epoch": int(getattr(self.population, "epoch", -1)),
                 "table": table_payload(self._data.iloc[order], self.columns)}
+
+    def _send_when_found(self) -> None:
+        """Once the population view's neighbour search is done, send the rows of the requests
+        that asked for nearest samples again, with them."""
+        with self._rows_lock:
+            if self._awaiting_neighbours:
+                return
+            self._awaiting_neighbours = True
+
+        def send() -> None:
+            with self._rows_lock:
+                self._awaiting_neighbours = False
+                again = {slot: self._rows(**req) for slot, req in self._requests.items()
+                         if req["neighbours"]}
+                if again:
+                    self.rows = {**self.rows, **again}
+
+        self.population.when_neighbours_found(send)
 
     def _on_msg(self, _widget: Any, content: Any, buffers: list) -> None:
         """The page asks for whole columns or for some rows (see :mod:`.rows`)."""
@@ -129,8 +155,9 @@ class SelectionView(anywidget.AnyWidget):
             if missing:
                 self.table = {**self.table, **table_payload(self._data, missing)}
         elif req.ids is not None:
-            self._requests[req.slot] = {"ids": req.ids, "neighbours": req.neighbours}
-            self.rows = {**self.rows, req.slot: self._rows(**self._requests[req.slot])}
+            with self._rows_lock:
+                self._requests[req.slot] = {"ids": req.ids, "neighbours": req.neighbours}
+                self.rows = {**self.rows, req.slot: self._rows(**self._requests[req.slot])}
 
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """Every column (a page without a kernel cannot ask for them); every epoch's rows when
