@@ -39,11 +39,13 @@ Stage ``page`` (``--stages page``): what a user of each recorded run waits for a
 the PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process), the
 explorer's widget state in bytes per point, ``save_html`` and the report's bytes per point; then,
 in headless Debian Chromium (software GL), the live explorer served by real Voila (navigation to
-the first drawn frame, hover -> card, click -> details) and the saved report opened offline
-(the same three). With ``--jscatter PYTHON`` (a separate venv with jupyter-scatter and voila)
-also jupyter-scatter's bytes and first paint in Voila on the same points (the explorer's
-layout, coloured and sized by loss), beside a bare PopulationView's (benchmarks/scatter.py),
-from 50,000 points (its paint hook counts dark pixels; fewer points never reach its count).
+the first drawn frame, hover -> card, click -> details from the first click on, as a user who
+clicks at once, and the frame floor: a resize's redraw of every point) and the saved report
+opened offline (the same four). With ``--jscatter PYTHON`` (a separate venv with
+jupyter-scatter and voila) also jupyter-scatter's bytes and first paint in Voila on the same
+points (the explorer's layout, coloured and sized by loss), beside a bare PopulationView's
+(benchmarks/scatter.py), from 50,000 points (its paint hook counts dark pixels; fewer points
+never reach its count).
 After all stages: one table of every stage at every size and each stage's growth exponent.
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
@@ -496,9 +498,24 @@ def open_and_point(browser, url: str, n: int, repeat: int) -> dict:
     opened = time.perf_counter() - t0
     page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
     hover, click = pointer_ms(page, n, repeat)
+    frame = frame_ms(page)
     page.close()
     assert not errors, errors
-    return {"open": opened, "hover": hover, "click": click}
+    return {"open": opened, "hover": hover, "click": click, "frame": frame}
+
+
+def frame_ms(page) -> float:
+    """The frame floor: ms from a resize of the page to the next frame of every point drawn
+    (software WebGL here: what any redraw costs, which hover and click avoid)."""
+    size = page.viewport_size
+    drawn = page.evaluate("() => Number(document.querySelector('.nbp-pop').dataset.frames)")
+    t0 = time.perf_counter()
+    page.set_viewport_size({"width": size["width"] - 40, "height": size["height"]})
+    page.wait_for_function("(f) => Number(document.querySelector('.nbp-pop').dataset.frames)"
+                           " > f", arg=drawn, polling="raf", timeout=60_000)
+    ms = 1000 * (time.perf_counter() - t0)
+    page.set_viewport_size(size)
+    return ms
 
 
 # scatter.py's paint hook waits for ~8,000 dark pixels: fewer points never count as painted
@@ -583,9 +600,11 @@ SUMMARY = [  # (table, key, what, unit)
     ("page", "voila_open", "Voila explorer: navigation -> points drawn", "s"),
     ("page", "voila_hover", "Voila explorer: hover -> card", "ms"),
     ("page", "voila_click", "Voila explorer: click -> details", "ms"),
+    ("page", "voila_frame", "Voila explorer: frame floor (a redraw of every point)", "ms"),
     ("page", "report_open", "saved report: open -> points drawn", "s"),
     ("page", "report_hover", "saved report: hover -> card", "ms"),
     ("page", "report_click", "saved report: click -> details", "ms"),
+    ("page", "report_frame", "saved report: frame floor (a redraw of every point)", "ms"),
     ("page", "ours_paint", "PopulationView in Voila: first paint", "s"),
     ("page", "jscatter_paint", "jupyter-scatter in Voila: first paint", "s"),
     ("page", "ours_ws_bpp", "PopulationView in Voila: websocket", "B/pt"),

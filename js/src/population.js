@@ -64,6 +64,9 @@ function render({ model, el }) {
   const status = h("div", "nbp-status");
   const statusState = h("div", "nbp-status-state");
   const statusHint = h("div", "nbp-status-hint");
+  // both lines take their room before the first frame: the plot is not resized by their text
+  statusState.textContent = statusHint.textContent = "\u00a0";
+  status.append(statusState, statusHint);
   root.append(bar, help.panel, body, status);
 
   const state = viewState();

@@ -78,6 +78,10 @@ def explorer_page(browser, tmp_path_factory):
 def test_clicking_a_dot_analyses_that_sample(explorer_page):
     page, rec = explorer_page
     servers.screenshot(page, "explorer-voila-start")
+    # the points were drawn once: no view around the plot resized it after its first frame
+    # (a second frame of every point cost 1.35 s at 1M in software WebGL, on opening)
+    servers.wait_for_frames(page, 10)
+    assert page.evaluate("() => document.querySelector('.nbp-pop').dataset.frames") == "1"
     # nothing clicked yet: no view shows a sample (the inspector used to show sample 0)
     assert page.locator(".nbp-inspector .nbp-status").inner_text().startswith(
         "no sample selected")
