@@ -121,6 +121,18 @@ def test_large_tables_send_only_the_channels_in_use(monkeypatch, digits_df):
     assert set(channels_to_json(view.channels)) == {"label", "loss", "name"}
 
 
+def test_many_points_are_drawn_smaller_unless_a_size_is_given():
+    # 4 px dots over a 1M-point plot only overplot each other (and cost the frame more)
+    def table(n):
+        rng = np.random.default_rng(0)
+        return pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n),
+                             "loss": rng.random(n)})
+
+    sizes = [PopulationView(table(n)).point_size for n in (1_000, 50_000, 200_000, 1_000_000)]
+    assert sizes[0] == sizes[1] == 4.0 and 4.0 > sizes[2] > sizes[3] >= 1.5
+    assert PopulationView(table(1_000_000), point_size=5).point_size == 5.0
+
+
 def test_hover_preview_is_answered_by_custom_message(digits_df):
     df, d = digits_df
     view = PopulationView(df, preview=nbp.images(d.images.astype(np.uint8)))
