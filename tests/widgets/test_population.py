@@ -256,6 +256,38 @@ def test_a_slow_neighbour_search_does_not_delay_the_view(digits_run, monkeypatch
     assert view.neighbours_note.startswith("nearest in perception space")
 
 
+def test_a_large_runs_nearest_samples_come_from_the_ranking_s_graph(digits_run, tmp_path,
+                                                                      monkeypatch):
+    """Above NEIGHBOURS_SEARCHED samples the view never searches (NN-descent: a minute at 1M)
+    and had no nearest samples unless a UMAP layout had cached its graph; the label-error
+    ranking caches one layer's graph: the Explorer lists its neighbours once it is done. A
+    saved page above SAVED_NEIGHBOURS_MAX samples leaves them out and says so."""
+    import shutil
+
+    import nbperceive.widgets.population as pop
+    from nbperceive.neighbours import cached_graph
+
+    shutil.copytree(digits_run.path, tmp_path / "run")
+    for f in (tmp_path / "run").glob("epoch-*/knn-*.npy"):
+        f.unlink()
+    run = nbp.open_run(tmp_path / "run")
+    monkeypatch.setattr(pop, "NEIGHBOURS_SEARCHED", 100)  # 300 samples count as a large run
+    monkeypatch.setattr(pop, "SAVED_NEIGHBOURS_MAX", 100)
+    ex = nbp.Explorer(run)
+    assert ex.wait_for_suspects(120)
+    view = ex.population
+    layers = [str(b["name"]) for b in run.snapshot(view.epoch).layout]
+    cached = [name for name in layers if cached_graph(run, view.epoch, layer=name)]
+    assert cached and cached_graph(run, view.epoch) is None  # one layer's, by the ranking
+    graph = cached_graph(run, view.epoch, layer=cached[0])
+    near = view.neighbours_of(3)
+    assert near == graph.neighbours(pop.NEIGHBOURS_K)[3].tolist()
+    assert f"layer {cached[0]}" in view.neighbours_note
+    saved = view.export_state()
+    assert array_from_json(saved["neighbours"]).size == 0
+    assert "live view only" in saved["neighbours_note"]
+
+
 def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):
     from nbperceive.neighbours import run_graph
     from nbperceive.widgets.population import NEIGHBOURS_K

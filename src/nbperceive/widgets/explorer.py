@@ -182,6 +182,7 @@ class Explorer(w.VBox):
             self._built = True
             if self._ranked is not None:
                 self._show_suspects()
+                self.population.look_for_neighbours()
 
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
@@ -362,6 +363,9 @@ class Explorer(w.VBox):
                 self._ranked = ranked
                 if self._built:
                     self._show_suspects()
+                    # the ranking cached a neighbour graph: a large run's view lists its
+                    # nearest samples from it now
+                    self.population.look_for_neighbours()
 
         def on_progress(handle: Any) -> None:
             if handle.status in ("failed", "cancelled"):

@@ -59,6 +59,8 @@ STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant 
 # samples reads ~0.5 GB of vectors: 0.5 s warm, 1 s+ from disk) and the view shows what it
 # has meanwhile; below, it is computed at once (tens of ms)
 INLINE_LAYOUT_MAX = 200_000
+# a saved page carries every sample's nearest samples up to this many (uint16 ids)
+SAVED_NEIGHBOURS_MAX = 65_535
 # the points' base size (px) up to this many; more points are drawn smaller (point_size)
 FULL_SIZE_POINTS = 50_000
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
@@ -343,15 +345,26 @@ class PopulationView(anywidget.AnyWidget):
             if shown is not None:
                 return {**out, "layout_methods": [], "layout_layers": [],
                         "x": shown["x"], "y": shown["y"],
-                        "channels": shown["channels"], "neighbours": shown["neighbours"]}
+                        "channels": shown["channels"], "neighbours": shown["neighbours"],
+                        "neighbours_note": shown["neighbours_note"]}
         out["layout_methods"] = []  # no kernel in the page to lay the points out again
         out["layout_layers"] = []
         # every column's codes (the page's pickers cannot ask for more), the neighbours
         channels = _saved_channels(self._data, self.columns)
         # the layout as uint16 steps over its extent (far below a pixel), as frames have it
         x, y = (quantized_to_json(v) for v in (self.x, self.y))
+        near, note = self._saved_near()
         return {**out, "channels": channels, "x": x, "y": y,
-                "neighbours": _saved_neighbours(self._near, channels, x)}
+                "neighbours": _saved_neighbours(near, channels, x), "neighbours_note": note}
+
+    def _saved_near(self) -> tuple[np.ndarray, str]:
+        """The nearest samples a saved page carries and its note on them: none above
+        SAVED_NEIGHBOURS_MAX samples (int32 ids, ~21 B a sample, half a large page)."""
+        if len(self._near) <= SAVED_NEIGHBOURS_MAX:
+            return self._near, self.neighbours_note
+        return np.zeros((0, 0), np.int32), (
+            f"nearest samples: listed in the live view only; a saved page of more than "
+            f"{SAVED_NEIGHBOURS_MAX:,} samples leaves them out (~21 bytes a sample)")
 
     def neighbours_of(self, index: int, wait: bool = True) -> list[int] | None:
         """The nearest samples of sample ``index`` at the shown epoch ([] when not at hand);
@@ -405,13 +418,14 @@ class PopulationView(anywidget.AnyWidget):
             x, y = quantized_to_json(coords[:, 0]), quantized_to_json(coords[:, 1])
             # nearest samples of the shown epoch only: ~10 bytes a point per epoch would be
             # most of the page's budget
-            ids = self._near if e == self.epoch else np.zeros((0, 0), np.int32)
+            near, note = self._saved_near()
+            ids = near if e == self.epoch else np.zeros((0, 0), np.int32)
             frames[str(e)] = {"x": x, "y": y,
                               "channels": channels_to_json(channels),
                               "neighbours": _saved_neighbours(ids, channels, x),
-                              "neighbours_note": self.neighbours_note if e == self.epoch else (
+                              "neighbours_note": note if e == self.epoch else (
                                   f"nearest samples: this page saved those of epoch "
-                                  f"{self.epoch} only" if self._near.size else "")}
+                                  f"{self.epoch} only" if near.size else "")}
             if self._own_search:  # the search box finds that epoch's values
                 frames[str(e)]["rows"] = self._rows_payload(table, saved=True)
         return frames
@@ -564,6 +578,13 @@ class PopulationView(anywidget.AnyWidget):
 
         threading.Thread(target=work, name="nbperceive-neighbours", daemon=True).start()
 
+    def look_for_neighbours(self) -> None:
+        """Look again for the shown epoch's nearest samples when the view has none (a large
+        run's graph may have been cached since, e.g. by the label-error ranking)."""
+        job = self._near_job
+        if self._run is not None and job is not None and job.done() and not self._near.size:
+            self._start_neighbours(self.epoch)
+
     def when_neighbours_found(self, fn: Callable[[], Any]) -> None:
         """Call ``fn`` once the running neighbour search is done (at once when none runs; else
         on the search's thread)."""
@@ -590,11 +611,19 @@ class PopulationView(anywidget.AnyWidget):
         try:
             graph = (run_graph(run, epoch, layer=layer) if n <= NEIGHBOURS_SEARCHED
                      else cached_graph(run, epoch, layer=layer))
+            if graph is None and not layer:
+                # a large run: the graph the label-error ranking searched (one layer's) will
+                # do, the note naming that layer
+                for name in (str(b["name"]) for b in run.snapshot(epoch).layout):
+                    graph = cached_graph(run, epoch, layer=name)
+                    if graph is not None:
+                        where = f"layer {name}"
+                        break
         except (RunError, ValueError, OSError) as err:
             return none, f"no neighbours: {err}"
         if graph is None:
             return none, (f"neighbours of {n:,} samples are searched when the run's graph is "
-                          "cached (a UMAP layout builds it)")
+                          "cached (the label-error ranking or a UMAP layout builds it)")
         dtype = np.uint16 if n <= np.iinfo(np.uint16).max else np.int32
         ids = np.ascontiguousarray(graph.neighbours(NEIGHBOURS_K), dtype=dtype)
         return ids, f"nearest in perception space ({where}, epoch {epoch})"
