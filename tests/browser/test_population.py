@@ -593,11 +593,13 @@ def test_epoch_scrubber_animates_points_to_the_new_layout(page, voila, tmp_path,
     servers.screenshot(page, "population-epoch")
 
 
+@pytest.mark.parametrize(("theme", "width"), [("light", 1400), ("dark", 800)])
 def test_a_layout_computed_on_a_thread_shows_colours_first_then_the_points(
-        page, voila, tmp_path, digits_run_dir):
+        page, voila, tmp_path, digits_run_dir, theme, width):
     """A large run's first layout is computed on a thread (here: the view counts 300 samples
     as many and the layout waits for a file the test writes): the page says so with the
-    sample count and draws no stray points; then the points land at the layout."""
+    sample count and draws no stray points; then the points land at the layout. Voila light
+    at 1400 px and dark at 800 px (the status line cut to one line, its text whole)."""
     import shutil
 
     import nbperceive as nbp
@@ -616,12 +618,18 @@ def test_a_layout_computed_on_a_thread_shows_colours_first_then_the_points(
         "runs._pca_chain = held\n"
         f"view = nbp.PopulationView.from_run({str(path)!r})\nview",
     ])
-    page.goto(url)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(url + ("?theme=dark" if theme == "dark" else ""))
     status = page.locator(".nbp-pop .nbp-status")
     status.filter(has_text="computing").wait_for(timeout=90_000)
+    assert page.evaluate("() => document.body.dataset.jpThemeLight") == str(
+        theme == "light").lower()
     run = nbp.open_run(path)
     n = len(run.samples)
-    assert status.inner_text().startswith(f"{n} samples · pca layout of epoch {run.epochs[-1]}")
+    state = page.locator(".nbp-pop .nbp-status-state")
+    assert state.text_content().startswith(
+        f"{n} samples · pca layout of epoch {run.epochs[-1]}")
+    assert state.get_attribute("title") == state.text_content()  # whole, when cut to a line
     assert page.evaluate("() => Number(document.querySelector('.nbp-pop').dataset.points || 0)"
                          ) == 0
     go.touch()
