@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,6 +171,7 @@ class PopulationView(anywidget.AnyWidget):
         self._rows_wanted = False  # the page asked for the rows (its first search)
         self._extra: dict[str, np.ndarray] = {}
         self._run: Any = None
+        self._layers: list[str] = []  # a run view's captured layers (from_run)
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         self._near_job: Future | None = None  # their search, on a thread (_start_neighbours)
         self._layout_job: Future | None = None  # a layout computed on a thread (_show_epoch)
@@ -502,7 +503,7 @@ class PopulationView(anywidget.AnyWidget):
         view.class_names = [str(c) for c in (getattr(run, "class_names", None) or [])]
         view.layout_methods = [m for m in METHODS if _installed(m)]
         view.layout_method = method
-        layers = [str(b["name"]) for b in snap.layout]
+        layers = view._layers = [str(b["name"]) for b in snap.layout]
         if layer is not None and layer not in layers:
             raise RunError(f"layer {layer!r} was not captured in this run; captured layers: "
                            f"{layers}.")
@@ -568,7 +569,7 @@ class PopulationView(anywidget.AnyWidget):
 
         def work() -> None:
             try:
-                found = self._neighbour_ids(run, epoch, layer, n)
+                found = self._neighbour_ids(run, epoch, layer, n, self._layers)
             except Exception as err:  # noqa: BLE001 - the note says so; the view goes on
                 found = (np.zeros((0, 0), np.int32), f"no neighbours: {err}")
             with self._lock:
@@ -600,8 +601,8 @@ class PopulationView(anywidget.AnyWidget):
             job.result()
 
     @staticmethod
-    def _neighbour_ids(run: Any, epoch: int, layer: str | None, n: int
-                       ) -> tuple[np.ndarray, str]:
+    def _neighbour_ids(run: Any, epoch: int, layer: str | None, n: int,
+                       layers: Sequence[str] = ()) -> tuple[np.ndarray, str]:
         """((N, k) nearest samples of each sample at ``epoch``, a note on them); uint16 ids
         up to 65,535 samples (half the bytes in a saved page), int32 above."""
         from ..neighbours import cached_graph, run_graph
@@ -614,7 +615,7 @@ class PopulationView(anywidget.AnyWidget):
             if graph is None and not layer:
                 # a large run: the graph the label-error ranking searched (one layer's) will
                 # do, the note naming that layer
-                for name in (str(b["name"]) for b in run.snapshot(epoch).layout):
+                for name in layers:
                     graph = cached_graph(run, epoch, layer=name)
                     if graph is not None:
                         where = f"layer {name}"
