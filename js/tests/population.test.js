@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 // called as draw() calls it).
 import createKdbush from "regl-scatterplot/src/kdbush.js";
 import { cssToHex, spatialIndex } from "../src/population.js";
-import { sampleCount, statusText } from "../src/population/status.js";
+import { sampleCount, statusParts } from "../src/population/status.js";
 
 describe("cssToHex", () => {
   it("reads the browser's computed colours, and falls back on transparent or unknown", () => {
@@ -30,15 +30,23 @@ describe("spatialIndex", () => {
   });
 });
 
-describe("statusText", () => {
+describe("statusParts", () => {
   const model = (traits) => ({ get: (name) => traits[name] });
   const codes = (n) => ({ view: new Uint8Array(n), dtype: "uint8", shape: [n] });
 
   it("counts the samples by a column's codes while the first layout is being computed", () => {
     const waiting = model({ selection: null, selected: -1, layout_status: "pca layout of epoch 1: computing",
       channels: { loss: { kind: "continuous", codes: codes(1234) } } });
-    expect(statusText(waiting, 0, false)).toMatch(/^1,234 samples · pca layout of epoch 1: computing · /);
+    const [state, hint] = statusParts(waiting, 0, false);
+    expect(state).toBe("1,234 samples · pca layout of epoch 1: computing");
+    expect(hint).toMatch(/^click to select/); // the gestures on a line of their own
     expect(sampleCount(waiting, 7)).toBe(7); // placed points count once they are there
     expect(sampleCount(model({ channels: {} }), 0)).toBe(0);
+  });
+
+  it("says what is selected, and the lasso tool's gestures while it is on", () => {
+    const one = model({ selection: null, selected: 7, layout_status: "", channels: {} });
+    expect(statusParts(one, 20, true)).toEqual(["20 samples · sample 7 selected",
+      "lasso tool: drag to select (Lasso again to pan and zoom) · Esc clears"]);
   });
 });

@@ -33,11 +33,6 @@ export function statusParts(model, n, lassoOn) {
   return [text, hint];
 }
 
-/** The status line as one text. */
-export function statusText(model, n, lassoOn) {
-  return statusParts(model, n, lassoOn).join(" · ");
-}
-
 /** Show only the points the legend leaves (hidden categories of the colour column `color`)
  * and, while `only_marked` is on, the `marked` ones (e.g. the suspects, set by Python);
  * `root.dataset.shown` counts them, `state.shown` marks them (1 = drawn; null: all are). */
