@@ -42,13 +42,13 @@ const INDEX_WORKER_FROM = 200_000;
 // from there, leaves of 256: the first frame waits for the tree, which builds 25% faster (1M
 // points in Node: 216 -> 163 ms) while a hover's search stays in microseconds (2 -> 4 us)
 const LARGE_INDEX_NODE_SIZE = 256;
-function indexHere(x, y) {
-  const index = new KDBush(x.length, INDEX_NODE_SIZE);
+function indexHere(x, y, nodeSize) {
+  const index = new KDBush(x.length, nodeSize);
   for (let i = 0; i < x.length; i++) index.add(x[i], y[i]);
   index.finish();
   return index.data;
 }
-function indexInWorker(x, y) {
+function indexInWorker(x, y, nodeSize) {
   const source =
     `const KDBush = (${createKDBushClass.toString()})();` +
     `onmessage = (e) => { const { x, y, nodeSize } = e.data;` +
@@ -68,16 +68,17 @@ function indexInWorker(x, y) {
       reject(e);
     };
     const xs = x.slice(), ys = y.slice(); // ours stay usable: the copies move to the worker
-    worker.postMessage({ x: xs, y: ys, nodeSize: LARGE_INDEX_NODE_SIZE },
-      [xs.buffer, ys.buffer]);
+    worker.postMessage({ x: xs, y: ys, nodeSize }, [xs.buffer, ys.buffer]);
   });
 }
 export async function spatialIndex(x, y) {
-  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") return indexHere(x, y);
+  const large = x.length >= INDEX_WORKER_FROM;
+  const nodeSize = large ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE;
+  if (!large || typeof Worker === "undefined") return indexHere(x, y, nodeSize);
   try {
-    return await indexInWorker(x, y);
+    return await indexInWorker(x, y, nodeSize);
   } catch {
-    return indexHere(x, y); // e.g. a page whose policy forbids blob workers
+    return indexHere(x, y, nodeSize); // e.g. a page whose policy forbids blob workers
   }
 }
 

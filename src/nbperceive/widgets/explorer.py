@@ -182,7 +182,6 @@ class Explorer(w.VBox):
             self._built = True
             if self._ranked is not None:
                 self._show_suspects()
-                self.population.look_for_neighbours()
 
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
@@ -363,9 +362,6 @@ class Explorer(w.VBox):
                 self._ranked = ranked
                 if self._built:
                     self._show_suspects()
-                    # the ranking cached a neighbour graph: a large run's view lists its
-                    # nearest samples from it now
-                    self.population.look_for_neighbours()
 
         def on_progress(handle: Any) -> None:
             if handle.status in ("failed", "cancelled"):
@@ -386,9 +382,11 @@ class Explorer(w.VBox):
         return submit(key, "label-error ranking", job, on_ready, on_progress)
 
     def _show_suspects(self) -> None:
-        """List the top of the ranking, mark it in the scatter, explain it in the story."""
+        """List the top of the ranking, mark it in the scatter, explain it in the story; a
+        large run's view lists nearest samples from the graph the ranking cached."""
         try:
             self._list_suspects(self._ranked)
+            self.population.look_for_neighbours()
         except Exception as err:  # say so in the panel; never leave a waiter hanging
             self.suspects.status = self.story.status = f"the suspects could not be shown: {err}"
             raise

@@ -59,8 +59,9 @@ STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant 
 # samples reads ~0.5 GB of vectors: 0.5 s warm, 1 s+ from disk) and the view shows what it
 # has meanwhile; below, it is computed at once (tens of ms)
 INLINE_LAYOUT_MAX = 200_000
-# a saved page carries every sample's nearest samples up to this many (uint16 ids)
-SAVED_NEIGHBOURS_MAX = 65_535
+# nearest-sample ids are uint16 up to this many samples (int32 above); a saved page carries
+# them up to there only (int32 ids would be ~21 B a sample, most of a large page)
+SAVED_NEIGHBOURS_MAX = int(np.iinfo(np.uint16).max)
 # the points' base size (px) up to this many; more points are drawn smaller (point_size)
 FULL_SIZE_POINTS = 50_000
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
@@ -360,7 +361,7 @@ class PopulationView(anywidget.AnyWidget):
 
     def _saved_near(self) -> tuple[np.ndarray, str]:
         """The nearest samples a saved page carries and its note on them: none above
-        SAVED_NEIGHBOURS_MAX samples (int32 ids, ~21 B a sample, half a large page)."""
+        SAVED_NEIGHBOURS_MAX samples."""
         if len(self._near) <= SAVED_NEIGHBOURS_MAX:
             return self._near, self.neighbours_note
         return np.zeros((0, 0), np.int32), (
@@ -372,10 +373,9 @@ class PopulationView(anywidget.AnyWidget):
         waits for their search when it is still running, or with ``wait=False`` returns None
         then (see :meth:`when_neighbours_found`)."""
         job = self._near_job
-        if job is not None and not job.done():
-            if not wait:
-                return None
-            job.result()
+        if not wait and job is not None and not job.done():
+            return None
+        self._wait_neighbours()
         near = self._near
         return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
 
@@ -411,6 +411,7 @@ class PopulationView(anywidget.AnyWidget):
         if len(layouts) < 2:
             return {}
         frames = {}
+        near, note = self._saved_near()
         for e, found in layouts.items():
             coords = np.asarray(found, dtype=np.float32)
             table = self.epoch_table(e)
@@ -419,7 +420,6 @@ class PopulationView(anywidget.AnyWidget):
             x, y = quantized_to_json(coords[:, 0]), quantized_to_json(coords[:, 1])
             # nearest samples of the shown epoch only: ~10 bytes a point per epoch would be
             # most of the page's budget
-            near, note = self._saved_near()
             ids = near if e == self.epoch else np.zeros((0, 0), np.int32)
             frames[str(e)] = {"x": x, "y": y,
                               "channels": channels_to_json(channels),
@@ -580,11 +580,14 @@ class PopulationView(anywidget.AnyWidget):
         threading.Thread(target=work, name="nbperceive-neighbours", daemon=True).start()
 
     def look_for_neighbours(self) -> None:
-        """Look again for the shown epoch's nearest samples when the view has none (a large
-        run's graph may have been cached since, e.g. by the label-error ranking)."""
-        job = self._near_job
-        if self._run is not None and job is not None and job.done() and not self._near.size:
-            self._start_neighbours(self.epoch)
+        """Look again for the shown epoch's nearest samples if the search under way (or the
+        last one) found none: a large run's graph may have been cached since, e.g. by the
+        label-error ranking."""
+        def again() -> None:
+            if self._run is not None and not self._near.size:
+                self._start_neighbours(self.epoch)
+
+        self.when_neighbours_found(again)
 
     def when_neighbours_found(self, fn: Callable[[], Any]) -> None:
         """Call ``fn`` once the running neighbour search is done (at once when none runs; else
@@ -625,7 +628,7 @@ class PopulationView(anywidget.AnyWidget):
         if graph is None:
             return none, (f"neighbours of {n:,} samples are searched when the run's graph is "
                           "cached (the label-error ranking or a UMAP layout builds it)")
-        dtype = np.uint16 if n <= np.iinfo(np.uint16).max else np.int32
+        dtype = np.uint16 if n <= SAVED_NEIGHBOURS_MAX else np.int32
         ids = np.ascontiguousarray(graph.neighbours(NEIGHBOURS_K), dtype=dtype)
         return ids, f"nearest in perception space ({where}, epoch {epoch})"
 
