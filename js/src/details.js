@@ -40,7 +40,8 @@ export function className(names, i) {
   return Number.isInteger(i) && i >= 0 && i < names.length ? names[i] : formatValue(i);
 }
 
-/** The panel's content: {title: [truth, prediction, correct], items: [[name, text], ...]}. */
+/** The panel's content: {title: {truth, pred, correct (null: not a class verdict)},
+ * items: [[name, text], ...]}. */
 export function detailItems(row, columns, names, index) {
   const items = [["sample", formatValue(row.sample_id ?? index)]];
   const has = (c) => columns.includes(c);
@@ -59,7 +60,10 @@ export function detailItems(row, columns, names, index) {
   }
   const title = has("label") && has("pred")
     ? { truth: className(names, row.label), pred: className(names, row.pred),
-        correct: row.label === row.pred }
+        // the recorded verdict, as the selection summary takes it: none for a regression
+        // (a value predicted is not right or wrong), label == pred for a table without one
+        correct: has("correct") ? (typeof row.correct === "boolean" ? row.correct : null)
+          : row.label === row.pred }
     : null;
   return { title, items };
 }
@@ -127,8 +131,9 @@ async function render({ model, el: root }) {
     }
     const { title, items } = detailItems(row, columns, source.get("class_names"), i);
     if (title) {
-      const b = el("b", title.correct ? "nbp-ok" : "nbp-wrong",
-        `${title.correct ? "✔" : "✘"} ${title.truth} → ${title.pred}`);
+      const mark = title.correct === null ? "" : title.correct ? "✔ " : "✘ ";
+      const b = el("b", title.correct === null ? "" : title.correct ? "nbp-ok" : "nbp-wrong",
+        `${mark}${title.truth} → ${title.pred}`);
       box.append(b);
     }
     const t = el("table");

@@ -20,6 +20,14 @@ describe("details panel", () => {
     expect(className(["cat", "dog"], 5)).toBe("5");
   });
 
+  it("judges by the recorded verdict: none for a regression's value", () => {
+    const reg = { sample_id: 123, label: 2, pred: 0.8472, loss: 1.33, correct: null, residual: -1.15 };
+    expect(detailItems(reg, Object.keys(reg), [], 123).title)
+      .toEqual({ truth: "2", pred: "0.8472", correct: null }); // was "✘ 2 → 0.8472"
+    const cls = { label: 1, pred: 1, correct: true };
+    expect(detailItems(cls, Object.keys(cls), ["a", "b"], 0).title.correct).toBe(true);
+  });
+
   it("reads one row out of a saved columnar table", () => {
     const table = {
       loss: { numbers: view(new Float64Array([0.5, Number.NaN, 2])) },

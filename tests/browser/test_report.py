@@ -589,3 +589,40 @@ def test_chunked_report_opens_draws_and_shows_the_clicked_sample(
         label, pred = int(table["label"][i]), int(table["pred"][i])
         assert f"{names[label]} → {names[pred]}" in details
         servers.screenshot(page, f"chunked-report-{n}")
+
+
+def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp_path):
+    """A regression's prediction is a value: the details title reads "label -> value" with
+    no ✔/✘ (it said "✘ 2 → 0.8472", a float never equalling its label), as its recorded
+    ``correct`` (none) says; checked in a saved page, where the page alone decides it."""
+    import ipywidgets as w
+    import keras
+
+    import nbperceive as nbp
+    from nbperceive import report
+    from nbperceive.widgets.details import Details
+    from nbperceive.widgets.selection import SelectionView
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "run")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[p.callback()])
+    view = nbp.PopulationView.from_run(p.run)
+    selection = SelectionView(view.data, view)
+    details = Details(source=selection)
+    w.jslink((view, "selected"), (details, "selected"))
+    path = report.save_html(w.VBox([view, details, selection]), tmp_path / "regression.html")
+    table = p.run.snapshot(view.epoch).table
+    i = int(np.argmin(view.x))  # the leftmost point: no other under the cursor
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws][data-points='300']", timeout=60_000)
+        click_point(page, i)
+        title = page.locator(".nbp-details b").first
+        title.wait_for(timeout=30_000)
+        text = title.inner_text()
+        assert text.startswith(f"{int(table['label'][i])} → ") and not set(text) & {"✔", "✘"}
+        assert title.get_attribute("class") is None  # neither nbp-ok nor nbp-wrong
