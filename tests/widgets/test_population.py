@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -258,20 +260,14 @@ def test_a_slow_neighbour_search_does_not_delay_the_view(digits_run, monkeypatch
 
 def test_a_large_runs_nearest_samples_come_from_the_ranking_s_graph(digits_run, tmp_path,
                                                                       monkeypatch):
-    """Above NEIGHBOURS_SEARCHED samples the view never searches (NN-descent: a minute at 1M)
-    and had no nearest samples unless a UMAP layout had cached its graph; the label-error
-    ranking caches one layer's graph: the Explorer lists its neighbours once it is done. A
+    """Above NEIGHBOURS_SEARCHED samples the Explorer's view does not search (NN-descent: a
+    minute at 1M) and had no nearest samples unless a UMAP layout had cached its graph; the
+    label-error ranking caches one layer's graph: the Explorer lists them once it is done. A
     saved page above SAVED_NEIGHBOURS_MAX samples leaves them out and says so."""
-    import shutil
-
     import nbperceive.widgets.population as pop
     from nbperceive.neighbours import cached_graph
 
-    shutil.copytree(digits_run.path, tmp_path / "run")
-    for f in (tmp_path / "run").glob("epoch-*/knn-*.npy"):
-        f.unlink()
-    run = nbp.open_run(tmp_path / "run")
-    monkeypatch.setattr(pop, "NEIGHBOURS_SEARCHED", 100)  # 300 samples count as a large run
+    run = _as_large_run(digits_run, tmp_path, monkeypatch)
     monkeypatch.setattr(pop, "SAVED_NEIGHBOURS_MAX", 100)
     ex = nbp.Explorer(run)
     assert ex.wait_for_suspects(120)
@@ -286,6 +282,65 @@ def test_a_large_runs_nearest_samples_come_from_the_ranking_s_graph(digits_run, 
     saved = view.export_state()
     assert array_from_json(saved["neighbours"]).size == 0
     assert "live view only" in saved["neighbours_note"]
+
+
+def _as_large_run(run, tmp_path, monkeypatch):
+    """A copy of ``run`` without its cached graphs, counted as a large run (300 > 100)."""
+    import shutil
+
+    import nbperceive.widgets.population as pop
+
+    shutil.copytree(run.path, tmp_path / "run")
+    for f in (tmp_path / "run").glob("epoch-*/knn-*.npy"):
+        f.unlink()
+    monkeypatch.setattr(pop, "NEIGHBOURS_SEARCHED", 100)
+    return nbp.open_run(tmp_path / "run")
+
+
+def test_a_large_run_s_view_searches_its_graph_in_the_background(digits_run, tmp_path,
+                                                                  monkeypatch):
+    """A PopulationView of a large run with no cached graph (PCA layout, no ranking) had no
+    nearest samples at all; it searches the run's graph in the background and lists them."""
+    from nbperceive.neighbours import cached_graph
+    from nbperceive.widgets.population import NEIGHBOURS_K
+
+    run = _as_large_run(digits_run, tmp_path, monkeypatch)
+    view = PopulationView.from_run(run)
+    near = view.neighbours_of(3)  # waits for the search
+    graph = cached_graph(run, view.epoch)
+    assert graph is not None  # searched once, cached in the run for UMAP and the ranking
+    assert near == graph.neighbours(NEIGHBOURS_K)[3].tolist()
+    assert view.neighbours_note.startswith("nearest in perception space")
+
+
+def test_a_large_regression_explorer_lists_nearest_samples(tmp_path, monkeypatch):
+    """A regression run has no label-error ranking, so above NEIGHBOURS_SEARCHED samples no
+    job cached a graph and the Explorer's details listed no nearest samples: once the
+    ranking says it cannot run, the view searches the graph itself."""
+    import keras
+
+    from nbperceive.neighbours import cached_graph
+    from nbperceive.widgets.population import NEIGHBOURS_K
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "recorded")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[p.callback()])
+    run = _as_large_run(p.run, tmp_path, monkeypatch)
+    ex = nbp.Explorer(run)
+    assert ex.wait_for_suspects(120)
+    assert "no label-error ranking" in ex.suspects.empty
+    view = ex.population
+    deadline = time.monotonic() + 120
+    while not view.neighbours_note.startswith("nearest") and time.monotonic() < deadline:
+        time.sleep(0.05)  # the search starts on the ranking's thread, after it gave up
+    assert view.neighbours_note.startswith("nearest"), view.neighbours_note
+    graph = cached_graph(run, view.epoch)
+    assert view.neighbours_of(3) == graph.neighbours(NEIGHBOURS_K)[3].tolist()
 
 
 def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):

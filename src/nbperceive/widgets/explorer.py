@@ -114,7 +114,8 @@ class Explorer(w.VBox):
         run = self.run
         # the selection view answers the search box, over its rows
         self.population = PopulationView.from_run(run, epoch=epoch, method=method,
-                                                  preview=preview, own_search=False)
+                                                  preview=preview, own_search=False,
+                                                  search_large=False)  # the ranking's graph
         self.population.searchable = True
         self.inspector = None
         self.no_inspector = ""  # why a model given has no inspector
@@ -371,6 +372,8 @@ class Explorer(w.VBox):
                     self.suspects.empty = f"(no label-error ranking for this run: {why})"
                 self.story.status = "No label-error ranking for this run."
                 self._suspects_done.set()
+                # no ranking caches a graph: a large run's nearest samples are searched
+                self.population.look_for_neighbours(search=True)
             elif handle.status != "done":
                 text = f"{handle.description}: {handle.stage}"
                 self.suspects.status = self.story.status = text

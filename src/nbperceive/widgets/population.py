@@ -17,6 +17,7 @@ sets and are fetched one at a time by custom message for large ones.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -65,8 +66,9 @@ SAVED_NEIGHBOURS_MAX = int(np.iinfo(np.uint16).max)
 # the points' base size (px) up to this many; more points are drawn smaller (point_size)
 FULL_SIZE_POINTS = 50_000
 NEIGHBOURS_K = 8  # nearest samples in perception space listed for the selected one
-NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them (exact, ~1 s);
-# above, it shows them only when the run's graph is cached (UMAP builds it)
+NEIGHBOURS_SEARCHED = 20_000  # up to this many samples the view searches them at once (exact,
+# ~1 s); above, it takes the run's cached graph, or searches one in the background worker
+# (NN-descent, about a minute at 1M) unless another job is about to cache one (search_large)
 
 
 def default_point_size(n: int) -> float:
@@ -175,6 +177,9 @@ class PopulationView(anywidget.AnyWidget):
         self._layers: list[str] = []  # a run view's captured layers (from_run)
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         self._near_job: Future | None = None  # their search, on a thread (_start_neighbours)
+        # a large run's graph, when not cached, is searched in the background (from_run)
+        self._search_large = False
+        self._large_search = threading.Lock()  # one such search at a time, the newest wanted
         self._layout_job: Future | None = None  # a layout computed on a thread (_show_epoch)
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
@@ -481,6 +486,7 @@ class PopulationView(anywidget.AnyWidget):
         method: str = "pca",
         layer: str | None = None,
         preview: Any = None,
+        search_large: bool = True,
         **kwargs: Any,
     ) -> PopulationView:
         """The samples of a recorded run at ``epoch``, laid out by ``method`` (pca|umap|tsne).
@@ -488,6 +494,11 @@ class PopulationView(anywidget.AnyWidget):
         PCA shows at once; UMAP and t-SNE replace it when they are ready (in the background) if
         :mod:`nbperceive.projection` offers ``project_run_async``. The epoch scrubber in the
         view (``view.epoch = k``) moves the points to epoch k's layout.
+
+        A selected sample's nearest samples in perception space come from the run's neighbour
+        graph; above 20,000 samples, when none is cached, ``search_large`` searches it in the
+        background worker (False: another job, such as the label-error ranking, caches one;
+        call :meth:`look_for_neighbours` when it has).
         """
         if isinstance(run, (str, os.PathLike)):
             from ..store import open_run
@@ -500,6 +511,7 @@ class PopulationView(anywidget.AnyWidget):
             raise RunError(f"unknown layout method {method!r}; choose one of {METHODS}.")
         view = cls(snap.table.assign(x=np.nan, y=np.nan), preview=preview, **kwargs)
         view._run, view._method, view._layer, view._refined = run, method, layer, {}
+        view._search_large = bool(search_large)
         view.class_names = [str(c) for c in (getattr(run, "class_names", None) or [])]
         view.layout_methods = [m for m in METHODS if _installed(m)]
         view.layout_method = method
@@ -566,10 +578,18 @@ class PopulationView(anywidget.AnyWidget):
             self.neighbours_note = ""
             return
         self.neighbours_note = "searching the nearest samples in perception space…"
+        search = None
+        if self._search_large and n > NEIGHBOURS_SEARCHED:
+            self.neighbours_note = (f"searching the nearest samples among {n:,} in the "
+                                    "background (NN-descent: a minute or more)…")
+
+            def search() -> bool:  # whether a graph search is still wanted, holding its turn
+                return self._near_job is job
 
         def work() -> None:
             try:
-                found = self._neighbour_ids(run, epoch, layer, n, self._layers)
+                with self._large_search if search is not None else contextlib.nullcontext():
+                    found = self._neighbour_ids(run, epoch, layer, n, self._layers, search)
             except Exception as err:  # noqa: BLE001 - the note says so; the view goes on
                 found = (np.zeros((0, 0), np.int32), f"no neighbours: {err}")
             with self._lock:
@@ -579,10 +599,13 @@ class PopulationView(anywidget.AnyWidget):
 
         threading.Thread(target=work, name="nbperceive-neighbours", daemon=True).start()
 
-    def look_for_neighbours(self) -> None:
+    def look_for_neighbours(self, search: bool = False) -> None:
         """Look again for the shown epoch's nearest samples if the search under way (or the
         last one) found none: a large run's graph may have been cached since, e.g. by the
-        label-error ranking."""
+        label-error ranking. ``search``: from now on, search a large run's graph in the
+        background when none is cached (as ``from_run(search_large=True)``)."""
+        self._search_large = self._search_large or search
+
         def again() -> None:
             if self._run is not None and not self._near.size:
                 self._start_neighbours(self.epoch)
@@ -605,9 +628,12 @@ class PopulationView(anywidget.AnyWidget):
 
     @staticmethod
     def _neighbour_ids(run: Any, epoch: int, layer: str | None, n: int,
-                       layers: Sequence[str] = ()) -> tuple[np.ndarray, str]:
+                       layers: Sequence[str] = (), search: Callable[[], bool] | None = None
+                       ) -> tuple[np.ndarray, str]:
         """((N, k) nearest samples of each sample at ``epoch``, a note on them); uint16 ids
-        up to 65,535 samples (half the bytes in a saved page), int32 above."""
+        up to 65,535 samples (half the bytes in a saved page), int32 above. Above
+        :data:`NEIGHBOURS_SEARCHED` samples, a cached graph, else (``search()`` true: still
+        wanted) one searched in the background worker."""
         from ..neighbours import cached_graph, run_graph
 
         none = np.zeros((0, 0), np.int32)
@@ -623,6 +649,10 @@ class PopulationView(anywidget.AnyWidget):
                     if graph is not None:
                         where = f"layer {name}"
                         break
+            if graph is None and search is not None:
+                if not search():  # another epoch or layer is shown by now
+                    return none, ""
+                graph = run_graph(run, epoch, layer=layer)  # approximate, in the worker
         except (RunError, ValueError, OSError) as err:
             return none, f"no neighbours: {err}"
         if graph is None:
@@ -726,6 +756,7 @@ class PopulationView(anywidget.AnyWidget):
                     self._data = self._data.assign(x=coords[:, 0], y=coords[:, 1])
                     self._set_xy(coords[:, 0], coords[:, 1])
                     self.layout_status = ""
+            self.look_for_neighbours()  # the layout cached the run's graph of this layer
 
         def on_progress(handle: Any) -> None:
             if self.epoch == epoch and self._method == method and handle.status != "done":
