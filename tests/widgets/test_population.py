@@ -297,15 +297,27 @@ def _as_large_run(run, tmp_path, monkeypatch):
     return nbp.open_run(tmp_path / "run")
 
 
+def _wait_for_note(view, text: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in view.neighbours_note and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert text in view.neighbours_note, view.neighbours_note
+
+
 def test_a_large_run_s_view_searches_its_graph_in_the_background(digits_run, tmp_path,
                                                                   monkeypatch):
     """A PopulationView of a large run with no cached graph (PCA layout, no ranking) had no
-    nearest samples at all; it searches the run's graph in the background and lists them."""
+    nearest samples at all; it searches the run's graph in the background once a sample is
+    asked for (not beside the page's first frame) and lists them."""
     from nbperceive.neighbours import cached_graph
     from nbperceive.widgets.population import NEIGHBOURS_K
 
     run = _as_large_run(digits_run, tmp_path, monkeypatch)
     view = PopulationView.from_run(run)
+    _wait_for_note(view, "once a sample is selected")  # the look in the cache, at opening
+    assert cached_graph(run, view.epoch) is None
+    assert view.neighbours_of(3, wait=False) is None  # starts the search, answers later
+    assert view.neighbours_note.startswith("searching the nearest samples among 300")
     near = view.neighbours_of(3)  # waits for the search
     graph = cached_graph(run, view.epoch)
     assert graph is not None  # searched once, cached in the run for UMAP and the ranking
@@ -335,12 +347,12 @@ def test_a_large_regression_explorer_lists_nearest_samples(tmp_path, monkeypatch
     assert ex.wait_for_suspects(120)
     assert "no label-error ranking" in ex.suspects.empty
     view = ex.population
-    deadline = time.monotonic() + 120
-    while not view.neighbours_note.startswith("nearest") and time.monotonic() < deadline:
-        time.sleep(0.05)  # the search starts on the ranking's thread, after it gave up
-    assert view.neighbours_note.startswith("nearest"), view.neighbours_note
+    # the view looks again on the ranking's thread, after it gave up
+    _wait_for_note(view, "once a sample is selected")
+    near = view.neighbours_of(3)  # searched now
     graph = cached_graph(run, view.epoch)
-    assert view.neighbours_of(3) == graph.neighbours(NEIGHBOURS_K)[3].tolist()
+    assert graph is not None and near == graph.neighbours(NEIGHBOURS_K)[3].tolist()
+    assert view.neighbours_note.startswith("nearest"), view.neighbours_note
 
 
 def test_neighbours_are_the_run_graphs_nearest_samples_per_epoch(digits_run):

@@ -177,8 +177,9 @@ class PopulationView(anywidget.AnyWidget):
         self._layers: list[str] = []  # a run view's captured layers (from_run)
         self._near = np.zeros((0, 0), np.int32)  # the shown epoch's neighbours (neighbours_of)
         self._near_job: Future | None = None  # their search, on a thread (_start_neighbours)
-        # a large run's graph, when not cached, is searched in the background (from_run)
-        self._search_large = False
+        # a large run's graph, when not cached, is searched in the background on the first
+        # sample asked for (from_run's search_large), once per epoch and layer shown
+        self._search_large, self._near_searched = False, False
         self._large_search = threading.Lock()  # one such search at a time, the newest wanted
         self._layout_job: Future | None = None  # a layout computed on a thread (_show_epoch)
         skip = {v for v in (x, y) if isinstance(v, str)}
@@ -381,8 +382,24 @@ class PopulationView(anywidget.AnyWidget):
         if not wait and job is not None and not job.done():
             return None
         self._wait_neighbours()
+        if self._search_on_demand():
+            if not wait:
+                return None
+            self._wait_neighbours()
         near = self._near
         return near[index].tolist() if near.ndim == 2 and 0 <= index < len(near) else []
+
+    def _search_on_demand(self) -> bool:
+        """Start searching a large run's graph if none was found for the shown epoch and
+        layer, the view may search it and has not yet; whether it started."""
+        with self._lock:
+            job = self._near_job
+            if (not self._search_large or self._near_searched or job is None
+                    or not job.done() or self._near.size or self._run is None
+                    or len(self._data) <= NEIGHBOURS_SEARCHED):
+                return False
+            self._start_neighbours(self.epoch, search=True)
+            return True
 
     def saved_epochs(self) -> list[int]:
         """The epochs a saved report can show: all for PCA, else those with a cached layout."""
@@ -497,8 +514,8 @@ class PopulationView(anywidget.AnyWidget):
 
         A selected sample's nearest samples in perception space come from the run's neighbour
         graph; above 20,000 samples, when none is cached, ``search_large`` searches it in the
-        background worker (False: another job, such as the label-error ranking, caches one;
-        call :meth:`look_for_neighbours` when it has).
+        background worker once a sample is selected (False: another job, such as the
+        label-error ranking, caches one; call :meth:`look_for_neighbours` when it has).
         """
         if isinstance(run, (str, os.PathLike)):
             from ..store import open_run
@@ -564,32 +581,38 @@ class PopulationView(anywidget.AnyWidget):
             self._method, self._refined = change["new"], {}
         self._show_epoch(self.epoch)
 
-    def _start_neighbours(self, epoch: int) -> None:
-        """Search the nearest samples at ``epoch`` on a thread of their own (an exact search
+    def _start_neighbours(self, epoch: int, search: bool = False) -> None:
+        """Look for the nearest samples at ``epoch`` on a thread of their own (an exact search
         takes seconds at 10k samples: the view must not wait for it, nor queue it behind a
-        layout on the background worker); :meth:`neighbours_of` waits for it if asked early."""
+        layout on the background worker); :meth:`neighbours_of` waits for it if asked early.
+        A large run's graph, when not cached, is searched only with ``search`` (on the first
+        sample asked for: NN-descent beside the page's first frame slowed it by a second)."""
         job: Future = Future()
         run, layer, n = self._run, self._layer, len(self._data)
         if run is None or n < 2:
             job.set_result((np.zeros((0, 0), np.int32), ""))
-        self._near_job = job
+        self._near_job, self._near_searched = job, search
         self._near = np.zeros((0, 0), np.int32)
         if job.done():
             self.neighbours_note = ""
             return
         self.neighbours_note = "searching the nearest samples in perception space…"
-        search = None
-        if self._search_large and n > NEIGHBOURS_SEARCHED:
+        wanted = None
+        if search and n > NEIGHBOURS_SEARCHED:
             self.neighbours_note = (f"searching the nearest samples among {n:,} in the "
                                     "background (NN-descent: a minute or more)…")
 
-            def search() -> bool:  # whether a graph search is still wanted, holding its turn
+            def wanted() -> bool:  # whether the graph search is still wanted, in its turn
                 return self._near_job is job
 
         def work() -> None:
             try:
-                with self._large_search if search is not None else contextlib.nullcontext():
-                    found = self._neighbour_ids(run, epoch, layer, n, self._layers, search)
+                with self._large_search if wanted is not None else contextlib.nullcontext():
+                    ids, note = self._neighbour_ids(run, epoch, layer, n, self._layers, wanted)
+                if not ids.size and self._search_large and wanted is None:
+                    note = (f"the nearest samples among {n:,} are searched in the background "
+                            "once a sample is selected (NN-descent: a minute or more)")
+                found = ids, note
             except Exception as err:  # noqa: BLE001 - the note says so; the view goes on
                 found = (np.zeros((0, 0), np.int32), f"no neighbours: {err}")
             with self._lock:
@@ -603,7 +626,8 @@ class PopulationView(anywidget.AnyWidget):
         """Look again for the shown epoch's nearest samples if the search under way (or the
         last one) found none: a large run's graph may have been cached since, e.g. by the
         label-error ranking. ``search``: from now on, search a large run's graph in the
-        background when none is cached (as ``from_run(search_large=True)``)."""
+        background when none is cached and a sample is asked for (as ``from_run``'s
+        ``search_large``)."""
         self._search_large = self._search_large or search
 
         def again() -> None:
