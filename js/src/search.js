@@ -10,6 +10,7 @@
 //   * plain text: a case-insensitive substring of a class name (label, prediction), any text
 //     column or the sample's preview text.
 import { encodeArray } from "./codecs.js";
+import { previewTexts } from "./previews.js";
 import { numbers } from "./tables.js";
 
 const CLASS_COLUMNS = ["label", "pred"];
@@ -162,7 +163,7 @@ export function searchRows(table, columns, names, query, texts = null) {
 export function answerSearch(population, table, columns, names) {
   const query = population.get("search");
   const inline = population.get("preview_inline");
-  const found = searchRows(table, columns, names, query, inline && inline.texts ? inline.texts : null);
+  const found = searchRows(table, columns, names, query, previewTexts(inline));
   population.set("search_note", found.note);
   if (String(query).trim() && !/^cannot/.test(found.note)) {
     population.set("selected", found.rows.length === 1 ? found.rows[0] : -1);

@@ -25,6 +25,10 @@ from typing import Any
 
 from .widgets.maps import REPORT_DEPTHS
 
+# a saved page's hover previews, at most (ExportContext.preview_bytes): all of 10k Fashion-MNIST
+# thumbnails fit; at 1M every one would be ~0.6 GB, past what a browser opens
+SAVED_PREVIEW_BYTES = 8_000_000
+
 # the hidden cell's output: {model_id: encoded overrides}, read back by overrides_in
 OVERRIDES_MIME = "application/vnd.nbperceive.export-overrides+json"
 
@@ -35,9 +39,13 @@ class ExportContext:
 
     ``depths``: how many depths of the network the inspector's heatmaps carry per sample
     (spread from the shallowest to the deepest, plus the one on screen); ``None``: all.
+    ``preview_bytes``: how many bytes of hover previews (thumbnails, texts) a page carries at
+    most: every sample's when they fit, else the listed and selected samples' first, then an
+    even random share of the others; ``None``: every preview, whatever it weighs.
     """
 
     depths: int | None = REPORT_DEPTHS
+    preview_bytes: int | None = SAVED_PREVIEW_BYTES
 
 
 def overrides(widget: Any, ctx: ExportContext | None = None) -> dict[str, Any]:

@@ -577,11 +577,17 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
 
 
 def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True,
-            depths: int | None = REPORT_DEPTHS) -> str:
+            depths: int | None = REPORT_DEPTHS,
+            preview_bytes: int | None = export.SAVED_PREVIEW_BYTES) -> str:
     """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
     from . import __version__
 
-    state, view = widget_state(widget, export.ExportContext(depths=depths))
+    if preview_bytes is not None and (isinstance(preview_bytes, bool) or
+                                      not isinstance(preview_bytes, int) or preview_bytes < 0):
+        raise ReportError(f"preview_bytes must be a number of bytes (an int >= 0) or None "
+                          f"(every preview), got {preview_bytes!r}.")
+    ctx = export.ExportContext(depths=depths, preview_bytes=preview_bytes)
+    state, view = widget_state(widget, ctx)
     return _PAGE.format(
         version=__version__,
         title=html.escape(title),
@@ -593,7 +599,7 @@ def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True
 
 def save_html(
     widget: Any, path: str | os.PathLike, title: str = "nbperceive report", compress: bool = True,
-    depths: int | None = REPORT_DEPTHS,
+    depths: int | None = REPORT_DEPTHS, preview_bytes: int | None = export.SAVED_PREVIEW_BYTES,
 ) -> Path:
     """Write ``widget`` (an Explorer, PopulationView, Inspector, any ipywidget) to one HTML file.
 
@@ -602,12 +608,15 @@ def save_html(
     widget state and its binary buffers gzipped (the browser unpacks them with
     ``DecompressionStream``). ``depths``: how many depths of the network the inspector's saved
     heatmaps carry per sample (spread over it, plus the one on screen; ``None``: every depth).
-    Returns the path written.
+    ``preview_bytes``: the hover previews' budget (8 MB: every sample's when they fit, else
+    the selected and marked samples' first and an even random share of the others, the card
+    of one left out saying so; ``None``: all). Returns the path written.
     """
     from .store import atomic_file
 
     out = Path(path)
-    page = to_html(widget, title=title, compress=compress, depths=depths)
+    page = to_html(widget, title=title, compress=compress, depths=depths,
+                   preview_bytes=preview_bytes)
     with atomic_file(out, "w") as f:  # a reader never sees half a report
         f.write(page)
     return out

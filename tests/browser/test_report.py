@@ -626,3 +626,48 @@ def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp
         text = title.inner_text()
         assert text.startswith(f"{int(table['label'][i])} → ") and not set(text) & {"✔", "✘"}
         assert title.get_attribute("class") is None  # neither nbp-ok nor nbp-wrong
+
+
+def test_a_page_with_some_previews_says_which_it_left_out(browser, tmp_path):
+    """Within its preview budget a saved page carries some samples' thumbnails: hovering one
+    shows its own image, hovering another says the page left it out (it said "loading
+    preview…" forever, asking a kernel that is not there)."""
+    import pandas as pd
+    from sklearn.datasets import load_digits
+    from sklearn.decomposition import PCA
+
+    import nbperceive as nbp
+    from nbperceive.report import read_state, save_html
+
+    d = load_digits()
+    xy = PCA(2, random_state=0).fit_transform(d.data)
+    images = (d.images * 16).clip(0, 255).astype(np.uint8)
+    view = nbp.PopulationView(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "label": d.target}),
+                              color="label", preview=nbp.images(images))
+    path = save_html(view, tmp_path / "some-previews.html", preview_bytes=60_000)
+    entry = next(e for e in read_state(path.read_text())["state"].values()
+                 if "preview_inline" in e.get("state", {}))
+    inline = entry["state"]["preview_inline"]
+    ids = set(np.frombuffer(base64.b64decode(next(
+        b["data"] for b in entry["buffers"] if b["path"][:2] == ["preview_inline", "ids"])),
+        np.uint32).tolist())
+    assert inline["of"] == len(images) and 0 < len(ids) < len(images) // 2
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(f".nbp-pop[data-draws][data-points='{len(images)}']",
+                               timeout=60_000)
+        isolated = page.evaluate(ISOLATED_JS)
+        kept = next(i for i in isolated if i in ids)
+        left = next(i for i in isolated if i not in ids)
+        page.mouse.move(*screen_point(page, left))
+        note = page.locator(".nbp-tip .nbp-tip-note")
+        note.wait_for(timeout=10_000)
+        assert note.inner_text() == (f"no preview saved for this sample (this page carries "
+                                     f"{len(ids):,} of {len(images):,})")
+        assert page.locator(".nbp-tip img, .nbp-tip .nbp-loading").count() == 0
+        servers.screenshot(page, "report-some-previews")
+        page.mouse.move(*screen_point(page, kept))
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-tip-title')?.textContent === `sample ${i}`",
+            arg=kept, timeout=10_000)
+        page.locator(".nbp-tip img.nbp-thumb").wait_for(timeout=10_000)
+        assert page.locator(".nbp-tip .nbp-tip-note").count() == 0

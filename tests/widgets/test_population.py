@@ -216,6 +216,49 @@ def test_a_saved_report_carries_every_preview_even_for_large_sets():
     assert len(exported["info"]) == 1500
 
 
+def test_a_saved_page_s_previews_keep_to_their_budget_listed_samples_first():
+    """Every preview of a large set made a saved page ~900 B a sample (a 1M-sample page: past
+    what a browser opens); within ``preview_bytes`` it carries the selected and marked
+    samples' first, then an even share of the others, and says whose (sorted ids, of N)."""
+    from nbperceive.export import ExportContext
+
+    d = load_digits()
+    images = (d.images * 16).clip(0, 255).astype(np.uint8)
+    n = len(images)
+    df = pd.DataFrame({"x": np.arange(n, dtype=float), "y": np.zeros(n), "label": d.target})
+    view = nbp.PopulationView(df, preview=nbp.images(images))
+    view.selected, view.marked = 1500, np.array([7, 1200], np.uint32)
+    everything = view.export_state(ExportContext(preview_bytes=None))["preview_inline"]
+    assert "ids" not in everything and len(everything["info"]) == n
+    whole = len(everything["png"]["view"])
+    saved = view.export_state(ExportContext(preview_bytes=whole // 10))["preview_inline"]
+    ids = array_from_json(saved["ids"])
+    assert saved["of"] == n and 0.05 * n < len(ids) < 0.1 * n
+    assert {1500, 7, 1200} <= set(ids.tolist()) and (np.diff(ids.astype(int)) > 0).all()
+    offsets = np.frombuffer(saved["offsets"]["view"], dtype=np.uint32)
+    png = bytes(saved["png"]["view"])
+    assert len(png) <= whole // 10 and len(offsets) == len(ids) + 1
+    k = int(np.searchsorted(ids, 1200))  # sample 1200's own thumbnail, at its slot
+    assert png[offsets[k]:offsets[k + 1]] == view._preview.get(1200)
+    assert saved["info"][k]["label"] == int(d.target[1200])
+    # the others spread over the set, not the first rows
+    assert ids.max() > 0.9 * n and ids[len(ids) // 2] > 0.2 * n
+    # within the budget: every preview, no ids
+    assert "ids" not in view.export_state(ExportContext(preview_bytes=10 * whole))[
+        "preview_inline"]
+
+
+def test_save_html_refuses_a_bad_preview_budget(tmp_path):
+    from nbperceive.errors import ReportError
+    from nbperceive.report import save_html
+
+    view = nbp.PopulationView(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
+    for bad in (-1, "8MB", 1.5, True):
+        with pytest.raises(ReportError, match="preview_bytes"):
+            save_html(view, tmp_path / "bad.html", preview_bytes=bad)
+    assert not (tmp_path / "bad.html").exists()
+
+
 def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     run = digits_run
     view = PopulationView.from_run(run)  # the last epoch

@@ -2,7 +2,7 @@
 // column's value and its preview (thumbnail or text), inline when the page holds previews,
 // else asked of the kernel by a "preview" row request (rows.py, tables.js), answered by a
 // custom message of the same type. Every field is text, never markup.
-import { inlinePreview } from "../previews.js";
+import { inlinePreview, previewLeftOut } from "../previews.js";
 import { codeLabel, formatNumber } from "../scales.js";
 import { askFor } from "../tables.js";
 import { h, short } from "./dom.js";
@@ -32,6 +32,8 @@ export function createTooltip({ plot, model, colorChannel }) {
       previews.set(i, p);
       return p;
     }
+    const missing = previewLeftOut(model.get("preview_inline"), i);
+    if (missing) return { missing }; // a saved page without it: no kernel to ask
     previews.set(i, null); // requested
     askFor(model, "preview", { index: i });
     return null;
@@ -71,6 +73,8 @@ export function createTooltip({ plot, model, colorChannel }) {
       img.alt = `sample ${i}`;
       img.addEventListener("load", position);
       tip.appendChild(img);
+    } else if (p && p.missing) {
+      tip.appendChild(h("div", "nbp-tip-field nbp-tip-note", p.missing));
     } else if (model.get("preview_kind") !== "none") {
       tip.appendChild(h("div", "nbp-loading", "loading preview…"));
     }

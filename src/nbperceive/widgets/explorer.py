@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
+from ..export import SAVED_PREVIEW_BYTES
 from .details import Details
 from .maps import REPORT_DEPTHS
 from .population import PopulationView
@@ -454,26 +455,28 @@ class Explorer(w.VBox):
 
     def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
                   samples: Sequence[int] | None = None,
-                  depths: int | None = REPORT_DEPTHS) -> Any:
+                  depths: int | None = REPORT_DEPTHS,
+                  preview_bytes: int | None = SAVED_PREVIEW_BYTES) -> Any:
         """One self-contained HTML file of these views (no kernel, no network needed).
 
         The page shows every sample's details; the inspector carries the heatmaps of the
         listed suspects, the clicked and the lasso-selected samples (the first
         ``SELECTION_SAVED``), plus ``samples`` when given, at ``depths`` depths of the network
         spread from the shallowest to the deepest (plus the one on screen; ``None``: all).
+        ``preview_bytes``: the hover previews' budget (see :func:`nbperceive.save_html`).
         """
         from ..report import save_html
 
         self.wait_for_suspects()  # the page carries the listed suspects and their stories
         if self.inspector is None:
-            return save_html(self, path, title=title, depths=depths)
+            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes)
         saved = [*self.suspects.ids, self.population.selected,
                  *np.asarray(self.population.selection)[:SELECTION_SAVED].tolist(),
                  *(samples or [])]
         previous = self.inspector.export_samples
         self.inspector.export_samples = [int(s) for s in saved if s >= 0]
         try:
-            return save_html(self, path, title=title, depths=depths)
+            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes)
         finally:
             self.inspector.export_samples = previous
 

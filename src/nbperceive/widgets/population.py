@@ -18,12 +18,13 @@ sets and are fetched one at a time by custom message for large ones.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anywidget
 import numpy as np
@@ -31,6 +32,7 @@ import pandas as pd
 import traitlets as t
 
 from ..errors import MetadataError, RunError
+from ..export import ExportContext
 from ..samples import Preview, as_preview
 from .rows import ROW_REQUESTS, parse_request, row_requests_trait
 from .serializers import (
@@ -46,14 +48,12 @@ from .serializers import (
     ranked_to_json,
 )
 
-if TYPE_CHECKING:
-    from ..export import ExportContext
-
 STATIC = Path(__file__).resolve().parents[1] / "static"
 INLINE_CHANNEL_BYTES = 100_000  # send every column's codes up front below this total
 # (above: the colour and size columns', the others when picked; a saved page has all)
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
+SELECTION_PREVIEWS = 1_000  # lasso-selected samples a saved page's previews put first
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
 STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant class, accuracy)
 # above this many samples a layout that is not cached is computed on a thread (PCA of 1M
@@ -324,14 +324,43 @@ class PopulationView(anywidget.AnyWidget):
         if pv is None or (limited and len(pv) > INLINE_PREVIEW_POINTS):
             return {}
         items = [pv.get(i) for i in range(len(pv))]
-        info = [self.info(i) for i in range(len(pv))]
-        if pv.kind == "text":
-            if limited and sum(len(s) for s in items) > INLINE_PREVIEW_BYTES:
-                return {}
-            return {"texts": items, "info": info}
         if limited and sum(len(b) for b in items) > INLINE_PREVIEW_BYTES:
             return {}
-        return {**pngs_to_json(items), "info": info}
+        return self._previews_payload(items, [self.info(i) for i in range(len(pv))])
+
+    def _previews_payload(self, items: list[Any], info: list[dict[str, Any]],
+                          ids: np.ndarray | None = None) -> dict[str, Any]:
+        """Previews (texts or PNGs) and hover-card fields as the page reads them; ``ids``
+        (sorted): whose they are when not every sample's ({"ids", "of": N} say so)."""
+        out = ({"texts": items} if self._preview.kind == "text" else pngs_to_json(items))
+        out["info"] = info
+        if ids is not None:
+            out.update(ids=array_to_json(np.asarray(ids, np.uint32)), of=len(self._preview))
+        return out
+
+    def _saved_previews(self, budget: int | None) -> dict[str, Any]:
+        """A saved page's previews within ``budget`` bytes (None: all): the selected, lasso-
+        selected and marked samples' first, then a seeded random share of the others, so
+        hovering anywhere finds some; every sample's when they fit."""
+        pv, n = self._preview, len(self._preview)
+        if budget is None:
+            return self._inline_previews(limited=False)
+        first = [int(self.selected)] if 0 <= self.selected < n else []
+        first += np.asarray(self.selection, np.int64)[:SELECTION_PREVIEWS].tolist()
+        first += np.asarray(self.marked, np.int64).tolist()
+        rest = np.random.default_rng(0).permutation(n)
+        order = dict.fromkeys(i for i in (*first, *rest.tolist()) if 0 <= i < n)
+        taken: dict[int, tuple[Any, dict[str, Any]]] = {}
+        used = 0
+        for i in order:
+            item, info = pv.get(i), self.info(i)
+            cost = len(item) + len(json.dumps(info, default=str))
+            if used + cost > budget:
+                break
+            taken[i], used = (item, info), used + cost
+        ids = np.array(sorted(taken), np.int64)
+        items, infos = [taken[i][0] for i in ids], [taken[i][1] for i in ids]
+        return self._previews_payload(items, infos, None if len(ids) == n else ids)
 
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """What a saved report carries instead of the live traits: every hover preview
@@ -341,7 +370,7 @@ class PopulationView(anywidget.AnyWidget):
         self.wait_for_layout()  # the page carries the shown epoch's points ...
         self._wait_neighbours()  # ... and their nearest samples
         if self._preview:
-            out["preview_inline"] = self._inline_previews(limited=False)
+            out["preview_inline"] = self._saved_previews((ctx or ExportContext()).preview_bytes)
         if self._own_search:  # the page's search box has no kernel to ask for them
             out["rows"] = self._rows_payload(self._data, saved=True)
         frames = self._epoch_frames()
