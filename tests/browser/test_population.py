@@ -39,6 +39,9 @@ view""",
 TRAITS = ["selected", "selection", "color", "size"]
 
 # Points that are alone on screen (nearest other point >= 12 px away), best first.
+# the hover card's thumbnail as drawn, in CSS px
+THUMB_WIDTH_JS = "() => document.querySelector('.nbp-tip img').getBoundingClientRect().width"
+
 ISOLATED_JS = """() => {
   const c = document.querySelector('.nbp-plot canvas');
   const n = Number(document.querySelector('.nbp-pop').dataset.points);
@@ -253,8 +256,10 @@ def test_hover_shows_that_samples_image(digits_page):
         }"""
     )
     shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(src_b64))))
-    factor = shown.shape[0] // 8
-    np.testing.assert_array_equal(shown[::factor, ::factor], digits_images()[i])
+    np.testing.assert_array_equal(shown, digits_images()[i])  # the sample's own pixels ...
+    # ... drawn at least 64 px wide, every pixel a whole square
+    width = page.evaluate(THUMB_WIDTH_JS)
+    assert width >= 64 and width % shown.shape[1] == 0, width
     servers.screenshot(page, "population-hover")
     page.mouse.move(5, 5)
     tip.wait_for(state="hidden")

@@ -7,6 +7,16 @@ import { codeLabel, formatNumber } from "../scales.js";
 import { askFor } from "../tables.js";
 import { h, short } from "./dom.js";
 
+/** CSS px a thumbnail's longer side is drawn at, at least (whole multiples of its pixels). */
+export const THUMB_SHOWN_MIN = 64;
+
+/** Draw a small thumbnail `img` (loaded) a whole number of times larger, pixelated. */
+function enlarge(img) {
+  const side = Math.max(img.naturalWidth, img.naturalHeight);
+  if (!side || side >= THUMB_SHOWN_MIN) return;
+  img.style.width = `${img.naturalWidth * Math.ceil(THUMB_SHOWN_MIN / side)}px`;
+}
+
 /**
  * A hover card inside `plot`: `colorChannel()` gives the decoded colour channel and its name.
  * Returns {show(i), hide(), onCustom(msg, buffers), hovered(), destroy()}.
@@ -71,7 +81,10 @@ export function createTooltip({ plot, model, colorChannel }) {
       const img = h("img", "nbp-thumb");
       img.src = p.url;
       img.alt = `sample ${i}`;
-      img.addEventListener("load", position);
+      img.addEventListener("load", () => {
+        enlarge(img);
+        position();
+      });
       tip.appendChild(img);
     } else if (p && p.missing) {
       tip.appendChild(h("div", "nbp-tip-field nbp-tip-note", p.missing));
