@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MetadataError, RunError
+from .projector import PROJECTOR_MAX_SAMPLES
 from .runlock import LOCK_NAME, WriterLock, flock, held_elsewhere
 
 FORMAT_VERSION = 1
@@ -512,11 +513,15 @@ class Run:
         return suspects(self, k=k, layer=layer, epochs=epochs, neighbour_search=neighbour_search)
 
     def to_projector(self, logdir: str | os.PathLike, epochs: list[int] | None = None,
-                     images: np.ndarray | None = None) -> Path:
-        """Export for TensorBoard's projector (vectors, metadata TSV, sprite for images)."""
+                     images: np.ndarray | None = None,
+                     max_samples: int | None = PROJECTOR_MAX_SAMPLES) -> Path:
+        """Export for TensorBoard's projector (vectors, metadata TSV, sprite for images); a
+        run larger than ``max_samples`` exports a seeded random share of that many
+        (:func:`nbperceive.projector.to_projector`)."""
         from .projector import to_projector
 
-        return to_projector(self, logdir, epochs=epochs, images=images)
+        return to_projector(self, logdir, epochs=epochs, images=images,
+                            max_samples=max_samples)
 
     def project(
         self, epoch: int | None = None, method: str = "pca", layer: str | None = None, **kwargs: Any
