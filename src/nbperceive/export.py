@@ -23,11 +23,14 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from .widgets.maps import REPORT_DEPTHS
+from .widgets.maps import REPORT_DEPTHS, REPORT_EPOCHS
 
 # a saved page's hover previews, at most (ExportContext.preview_bytes): all of 10k Fashion-MNIST
 # thumbnails fit; at 1M every one would be ~0.6 GB, past what a browser opens
 SAVED_PREVIEW_BYTES = 8_000_000
+# points over all the epochs a saved page's scrubber carries (ExportContext.epochs): every
+# epoch of a 1M-sample run costs ~16 B a point; 4 of them, 12 up to 333k samples
+SAVED_EPOCH_POINTS = 4_000_000
 
 # the hidden cell's output: {model_id: encoded overrides}, read back by overrides_in
 OVERRIDES_MIME = "application/vnd.nbperceive.export-overrides+json"
@@ -42,10 +45,20 @@ class ExportContext:
     ``preview_bytes``: how many bytes of hover previews (thumbnails, texts) a page carries at
     most: every sample's when they fit, else the listed and selected samples' first, then an
     even random share of the others; ``None``: every preview, whatever it weighs.
+    ``epochs``: how many recorded epochs the page's scrubber carries at most (the first, the
+    last and the one shown, the others spread between), fewer for a large run (at most
+    :data:`SAVED_EPOCH_POINTS` points over all of them, two at least); ``None``: all.
     """
 
     depths: int | None = REPORT_DEPTHS
     preview_bytes: int | None = SAVED_PREVIEW_BYTES
+    epochs: int | None = REPORT_EPOCHS
+
+    def epoch_count(self, n: int) -> int | None:
+        """How many epochs a page of ``n`` samples carries (None: all)."""
+        if self.epochs is None:
+            return None
+        return max(1, min(self.epochs, max(2, SAVED_EPOCH_POINTS // max(int(n), 1))))
 
 
 def overrides(widget: Any, ctx: ExportContext | None = None) -> dict[str, Any]:

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import export
 from .errors import ReportError
-from .widgets.maps import REPORT_DEPTHS
+from .widgets.maps import REPORT_DEPTHS, REPORT_EPOCHS
 
 STATIC = Path(__file__).resolve().parent / "static"
 # loaders copied from npm into static/ by js/copy-assets.mjs (see js/package.json "build")
@@ -578,15 +578,18 @@ def page_scripts(state: dict[str, Any], compress: bool = True) -> str:
 
 def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True,
             depths: int | None = REPORT_DEPTHS,
-            preview_bytes: int | None = export.SAVED_PREVIEW_BYTES) -> str:
+            preview_bytes: int | None = export.SAVED_PREVIEW_BYTES,
+            epochs: int | None = REPORT_EPOCHS) -> str:
     """The self-contained HTML page of ``widget`` (see :func:`save_html`)."""
     from . import __version__
 
-    if preview_bytes is not None and (isinstance(preview_bytes, bool) or
-                                      not isinstance(preview_bytes, int) or preview_bytes < 0):
-        raise ReportError(f"preview_bytes must be a number of bytes (an int >= 0) or None "
-                          f"(every preview), got {preview_bytes!r}.")
-    ctx = export.ExportContext(depths=depths, preview_bytes=preview_bytes)
+    for name, value, least, what in (("preview_bytes", preview_bytes, 0, "every preview"),
+                                     ("epochs", epochs, 1, "every recorded epoch")):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < least):
+            raise ReportError(f"{name} must be an int >= {least} or None ({what}), got "
+                              f"{value!r}.")
+    ctx = export.ExportContext(depths=depths, preview_bytes=preview_bytes, epochs=epochs)
     state, view = widget_state(widget, ctx)
     return _PAGE.format(
         version=__version__,
@@ -600,6 +603,7 @@ def to_html(widget: Any, title: str = "nbperceive report", compress: bool = True
 def save_html(
     widget: Any, path: str | os.PathLike, title: str = "nbperceive report", compress: bool = True,
     depths: int | None = REPORT_DEPTHS, preview_bytes: int | None = export.SAVED_PREVIEW_BYTES,
+    epochs: int | None = REPORT_EPOCHS,
 ) -> Path:
     """Write ``widget`` (an Explorer, PopulationView, Inspector, any ipywidget) to one HTML file.
 
@@ -610,13 +614,16 @@ def save_html(
     heatmaps carry per sample (spread over it, plus the one on screen; ``None``: every depth).
     ``preview_bytes``: the hover previews' budget (8 MB: every sample's when they fit, else
     the selected and marked samples' first and an even random share of the others, the card
-    of one left out saying so; ``None``: all). Returns the path written.
+    of one left out saying so; ``None``: all). ``epochs``: how many recorded epochs the
+    scrubber carries (12: the first, the last and the one shown, the others spread between;
+    fewer above 333k samples, 4 million points over all of them; ``None``: all). Returns the
+    path written.
     """
     from .store import atomic_file
 
     out = Path(path)
     page = to_html(widget, title=title, compress=compress, depths=depths,
-                   preview_bytes=preview_bytes)
+                   preview_bytes=preview_bytes, epochs=epochs)
     with atomic_file(out, "w") as f:  # a reader never sees half a report
         f.write(page)
     return out

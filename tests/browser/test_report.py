@@ -673,3 +673,41 @@ def test_a_page_with_some_previews_says_which_it_left_out(browser, tmp_path):
             arg=kept, timeout=10_000)
         page.locator(".nbp-tip img.nbp-thumb").wait_for(timeout=10_000)
         assert page.locator(".nbp-tip .nbp-tip-note").count() == 0
+
+
+def test_a_saved_scrubber_steps_through_the_epochs_it_carries(browser, tmp_path):
+    """A page carries a spread of the recorded epochs (``epochs=3`` of 5: 0, 2, 4): the
+    scrubber has one stop per saved epoch, names the epoch under the thumb and moves the
+    points to that epoch's layout."""
+    import keras
+
+    import nbperceive as nbp
+    from nbperceive.report import save_html
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "run")
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[p.callback()])
+    assert p.run.epochs == [0, 1, 2, 3, 4]
+    view = nbp.PopulationView.from_run(p.run)  # the last epoch
+    path = save_html(view, tmp_path / "spread.html", epochs=3)
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws][data-points='300']", timeout=60_000)
+        scrubber = page.locator(".nbp-epoch input")
+        assert scrubber.get_attribute("max") == "2"  # three stops
+        assert page.locator(".nbp-epoch").inner_text().strip().endswith("4")
+        i = int(np.argmin(view.x))
+        where = "(i) => document.querySelector('.nbp-plot canvas').nbpScreenPosition(i)"
+        before = page.evaluate(where, i)
+        page.evaluate(SET_EPOCH_JS, "1")
+        page.wait_for_function(
+            "() => document.querySelector('.nbp-epoch').textContent.trim().endsWith('2')",
+            timeout=10_000)
+        page.wait_for_function(
+            "([i, b]) => { const p = document.querySelector('.nbp-plot canvas')"
+            ".nbpScreenPosition(i); return Math.abs(p[0] - b[0]) + Math.abs(p[1] - b[1]) > 1; }",
+            arg=[i, list(before)], timeout=10_000)

@@ -60,6 +60,14 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     want = np.where((p >= 0.495) & (p < 0.5), 0.49, np.round(p, 2))
     np.testing.assert_allclose(array_from_json(saved[prob]["numbers"]), want, atol=1e-6)
     assert not {"table", "epoch_tables"} & set(ex.details.get_state())  # not a second copy
+    # fewer epochs in the scrubber: the rows of those the population view saves, no others
+    from nbperceive.export import ExportContext
+
+    ctx = ExportContext(epochs=1)
+    ex.population.epoch = perceiver.run.epochs[0]
+    rows = view.export_state(ctx)["epoch_tables"]
+    assert sorted(rows, key=int) == [str(e) for e in ex.population.export_state(ctx)["epochs"]]
+    assert len(rows) == 2 < len(perceiver.run.epochs)  # the last and the shown (first) one
 
 
 def test_details_rows_do_not_wait_for_the_nearest_samples(perceiver):

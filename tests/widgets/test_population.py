@@ -248,7 +248,7 @@ def test_a_saved_page_s_previews_keep_to_their_budget_listed_samples_first():
         "preview_inline"]
 
 
-def test_save_html_refuses_a_bad_preview_budget(tmp_path):
+def test_save_html_refuses_a_bad_preview_or_epoch_budget(tmp_path):
     from nbperceive.errors import ReportError
     from nbperceive.report import save_html
 
@@ -256,6 +256,9 @@ def test_save_html_refuses_a_bad_preview_budget(tmp_path):
     for bad in (-1, "8MB", 1.5, True):
         with pytest.raises(ReportError, match="preview_bytes"):
             save_html(view, tmp_path / "bad.html", preview_bytes=bad)
+    for bad in (0, "all", 2.0):
+        with pytest.raises(ReportError, match="epochs must be an int >= 1 or None"):
+            save_html(view, tmp_path / "bad.html", epochs=bad)
     assert not (tmp_path / "bad.html").exists()
 
 
@@ -277,6 +280,30 @@ def test_a_saved_report_carries_every_epoch_for_the_scrubber(digits_run):
     expected = encode_channel(run.snapshot(run.epochs[0]).table["loss"])["codes"]
     assert np.abs(codes - expected).max() <= 1 and (codes == expected).mean() > 0.95
     assert first["channels"]["loss"]["domain"] != view.channels["loss"]["domain"]
+
+
+def test_a_saved_scrubber_carries_a_spread_of_epochs_within_the_budget(digits_run,
+                                                                        monkeypatch):
+    """Every epoch of every sample went into a saved page: 50 epochs of 1M samples would be
+    ~800 MB. It carries ``epochs`` of them (the first, the last, the one shown, the rest
+    spread), fewer for a large run (SAVED_EPOCH_POINTS over all of them, two at least)."""
+    from nbperceive import export
+    from nbperceive.export import ExportContext
+
+    run = digits_run
+    first, middle, last = run.epochs[0], run.epochs[1], run.epochs[-1]
+    view = PopulationView.from_run(run, epoch=middle)
+    assert view.export_state(ExportContext(epochs=1))["epochs"] == [middle, last]
+    assert view.export_state(ExportContext(epochs=None))["epochs"] == run.epochs
+    view.epoch = last
+    assert view.export_state(ExportContext(epochs=2))["epochs"] == [first, last]
+    saved = view.export_state(ExportContext(epochs=1))
+    assert "epoch_frames" not in saved  # one epoch: no scrubber
+    # a large run: 300 samples against a budget of 600 points keeps two epochs
+    monkeypatch.setattr(export, "SAVED_EPOCH_POINTS", 600)
+    assert ExportContext().epoch_count(300) == 2 and ExportContext().epoch_count(10**6) == 2
+    assert sorted(view.export_state()["epoch_frames"], key=int) == [str(first), str(last)]
+    assert ExportContext(epochs=None).epoch_count(10**6) is None
 
 
 def test_a_slow_neighbour_search_does_not_delay_the_view(digits_run, monkeypatch):

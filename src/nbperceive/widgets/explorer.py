@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
-from ..export import SAVED_PREVIEW_BYTES
+from ..export import SAVED_PREVIEW_BYTES, ExportContext
 from .details import Details
-from .maps import REPORT_DEPTHS
+from .maps import REPORT_DEPTHS, REPORT_EPOCHS
 from .population import PopulationView
 from .sample_list import SampleList
 from .selection import SelectionView
@@ -189,9 +189,9 @@ class Explorer(w.VBox):
     def _table(self) -> pd.DataFrame:
         return self.population.data
 
-    def _tables_by_epoch(self) -> dict[int, pd.DataFrame]:
+    def _tables_by_epoch(self, ctx: ExportContext | None = None) -> dict[int, pd.DataFrame]:
         """Every epoch a saved report can scrub to, with the table it shows then."""
-        return {e: self.population.epoch_table(e) for e in self.population.saved_epochs()}
+        return {e: self.population.epoch_table(e) for e in self.population.saved_epochs(ctx)}
 
     def _is_regression(self) -> bool:
         """A run of values, not classes: no class probabilities, float labels."""
@@ -456,27 +456,31 @@ class Explorer(w.VBox):
     def save_html(self, path: str | os.PathLike, title: str = "nbperceive explorer",
                   samples: Sequence[int] | None = None,
                   depths: int | None = REPORT_DEPTHS,
-                  preview_bytes: int | None = SAVED_PREVIEW_BYTES) -> Any:
+                  preview_bytes: int | None = SAVED_PREVIEW_BYTES,
+                  epochs: int | None = REPORT_EPOCHS) -> Any:
         """One self-contained HTML file of these views (no kernel, no network needed).
 
         The page shows every sample's details; the inspector carries the heatmaps of the
         listed suspects, the clicked and the lasso-selected samples (the first
         ``SELECTION_SAVED``), plus ``samples`` when given, at ``depths`` depths of the network
         spread from the shallowest to the deepest (plus the one on screen; ``None``: all).
-        ``preview_bytes``: the hover previews' budget (see :func:`nbperceive.save_html`).
+        ``preview_bytes``: the hover previews' budget, ``epochs``: how many recorded epochs
+        the scrubber carries (see :func:`nbperceive.save_html`).
         """
         from ..report import save_html
 
         self.wait_for_suspects()  # the page carries the listed suspects and their stories
         if self.inspector is None:
-            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes)
+            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes,
+                             epochs=epochs)
         saved = [*self.suspects.ids, self.population.selected,
                  *np.asarray(self.population.selection)[:SELECTION_SAVED].tolist(),
                  *(samples or [])]
         previous = self.inspector.export_samples
         self.inspector.export_samples = [int(s) for s in saved if s >= 0]
         try:
-            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes)
+            return save_html(self, path, title=title, depths=depths, preview_bytes=preview_bytes,
+                             epochs=epochs)
         finally:
             self.inspector.export_samples = previous
 

@@ -20,6 +20,7 @@ import numpy as np
 from .serializers import array_from_json, array_to_json
 
 REPORT_DEPTHS = 12  # depths a saved report carries by default (spread over the network)
+REPORT_EPOCHS = 12  # recorded epochs a saved report's scrubber carries by default (spread)
 SIGNED_ZERO = 128  # the code of 0 in a signed map (1: -a, 255: +a)
 
 
@@ -107,18 +108,26 @@ def unpack_maps(panel: dict[str, Any]) -> list[np.ndarray]:
     return blocks
 
 
+def spread_indices(n: int, count: int | None, keep: Sequence[int] = ()) -> list[int]:
+    """Indices of ``count`` of ``n`` items spread evenly from the first to the last (one:
+    the last), plus those in ``keep``; ``None`` or ``count >= n``: all of them. What a saved
+    page carries of a series: the network's depths, the recorded epochs."""
+    if count is None or count >= n:
+        return list(range(n))
+    spread = (np.rint(np.linspace(0, n - 1, count)).astype(int).tolist() if count > 1
+              else [n - 1] if count == 1 else [])
+    return sorted(set(spread) | {int(d) for d in keep if 0 <= d < n})
+
+
 def pick_depths(n: int, count: int | None, keep: Sequence[int] = ()) -> list[int]:
     """Indices of ``count`` depths of ``n`` spread evenly from the shallowest to the deepest,
     plus those in ``keep`` (e.g. the depth on screen); ``None``: all of them."""
-    if count is None or count >= n:
-        return list(range(n))
-    if count < 1:
+    if count is not None and count < 1:
         from ..errors import ReportError
 
         raise ReportError(f"depths={count}: a report carries at least 1 depth per sample (or "
                           "depths=None for all of them)")
-    spread = np.rint(np.linspace(0, n - 1, count)).astype(int).tolist() if count > 1 else [n - 1]
-    return sorted(set(spread) | {int(d) for d in keep if 0 <= d < n})
+    return spread_indices(n, count, keep)
 
 
 def take_depths(panel: dict[str, Any], chosen: Sequence[int]) -> dict[str, Any]:

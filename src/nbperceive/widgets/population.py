@@ -34,6 +34,7 @@ import traitlets as t
 from ..errors import MetadataError, RunError
 from ..export import ExportContext
 from ..samples import Preview, as_preview
+from .maps import spread_indices
 from .rows import ROW_REQUESTS, parse_request, row_requests_trait
 from .serializers import (
     PROBABILITY_PREFIX,
@@ -373,7 +374,7 @@ class PopulationView(anywidget.AnyWidget):
             out["preview_inline"] = self._saved_previews((ctx or ExportContext()).preview_bytes)
         if self._own_search:  # the page's search box has no kernel to ask for them
             out["rows"] = self._rows_payload(self._data, saved=True)
-        frames = self._epoch_frames()
+        frames = self._epoch_frames(ctx)
         if frames:
             out["epoch_frames"] = frames
             out["epochs"] = [int(e) for e in frames]
@@ -430,14 +431,20 @@ class PopulationView(anywidget.AnyWidget):
             self._start_neighbours(self.epoch, search=True)
             return True
 
-    def saved_epochs(self) -> list[int]:
-        """The epochs a saved report can show: all for PCA, else those with a cached layout."""
+    def saved_epochs(self, ctx: ExportContext | None = None) -> list[int]:
+        """The epochs a saved report's scrubber carries: of those it can show (all for PCA,
+        else those with a cached layout), ``ctx.epoch_count`` spread from the first to the
+        last, plus the one shown."""
         run = getattr(self, "_run", None)
         if run is None:
             return []
         if self._method == "pca":  # computed on demand in milliseconds: every epoch
-            return list(run.epochs)
-        return [e for e in run.epochs if self._saved_layout(e) is not None]
+            able = list(run.epochs)
+        else:
+            able = [e for e in run.epochs if self._saved_layout(e) is not None]
+        keep = [able.index(self.epoch)] if self.epoch in able else []
+        count = (ctx or ExportContext()).epoch_count(len(self._data))
+        return [able[i] for i in spread_indices(len(able), count, keep)]
 
     def epoch_table(self, epoch: int) -> pd.DataFrame:
         """The table this view shows at ``epoch`` (recorded columns plus added ones)."""
@@ -456,8 +463,8 @@ class PopulationView(anywidget.AnyWidget):
         return found if found is not None else cached(self._run, epoch, self._method,
                                                       layer=self._layer)
 
-    def _epoch_frames(self) -> dict[str, Any]:
-        layouts = {e: self._saved_layout(e) for e in getattr(self._run, "epochs", [])}
+    def _epoch_frames(self, ctx: ExportContext | None = None) -> dict[str, Any]:
+        layouts = {e: self._saved_layout(e) for e in self.saved_epochs(ctx)}
         layouts = {e: coords for e, coords in layouts.items() if coords is not None}
         if len(layouts) < 2:
             return {}

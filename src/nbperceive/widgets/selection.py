@@ -90,7 +90,8 @@ class SelectionView(anywidget.AnyWidget):
         super().__init__(population=population, grid=grid,
                          class_names=[str(c) for c in class_names or []], **kwargs)
         # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
-        self.tables_by_epoch: Callable[[], dict[int, pd.DataFrame]] | None = None
+        # the Explorer's: {epoch: table} a saved page scrubs through (for an ExportContext)
+        self.tables_by_epoch: Callable[[Any], dict[int, pd.DataFrame]] | None = None
         self._requests: dict[str, dict[str, Any]] = {}  # the rows asked for, by slot
         self._rows_lock = threading.RLock()  # `rows` is also sent from a search's thread
         self._awaiting_neighbours = False
@@ -162,7 +163,7 @@ class SelectionView(anywidget.AnyWidget):
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """Every column (a page without a kernel cannot ask for them); every epoch's rows when
         the page can scrub epochs (then the shown epoch's ``table`` is among them)."""
-        tables = self.tables_by_epoch() if self.tables_by_epoch is not None else {}
+        tables = self.tables_by_epoch(ctx) if self.tables_by_epoch is not None else {}
         out: dict[str, Any] = {"complete": True, "rows": {}}
         if len(tables) < 2:
             return {**out, "table": table_payload(self._data, self.columns, saved=True)}
