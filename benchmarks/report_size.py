@@ -164,8 +164,6 @@ def points(root: Path, sizes: list[int]) -> None:
                   callbacks=[p.callback()])
         view = PopulationView.from_run(p.run)
         selection = SelectionView(view.data, view, class_names=p.run.class_names)
-        selection.tables_by_epoch = lambda ctx, v=view: {e: v.epoch_table(e)
-                                                        for e in v.saved_epochs(ctx)}
         box = w.VBox([view, selection])
         empty = _save(w.VBox([]), root / "empty.html")  # the libraries alone
         size = _save(box, root / f"points-{n}.html")

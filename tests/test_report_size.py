@@ -53,7 +53,6 @@ def saved(tmp_path_factory):
     model.fit(x, data.y[:N], epochs=2, batch_size=256, verbose=0, callbacks=[p.callback()])
     view = PopulationView.from_run(p.run)
     selection = SelectionView(view.data, view, class_names=p.run.class_names)
-    selection.tables_by_epoch = lambda ctx: {e: view.epoch_table(e) for e in view.saved_epochs(ctx)}
     path = report.save_html(w.VBox([view, selection]), tmp / "report.html")
     return path, p.run, view, selection
 

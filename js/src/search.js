@@ -11,7 +11,7 @@
 //     column or the sample's preview text.
 import { encodeArray } from "./codecs.js";
 import { previewTexts } from "./previews.js";
-import { numbers } from "./tables.js";
+import { numbers, texts as columnTexts } from "./tables.js";
 
 const CLASS_COLUMNS = ["label", "pred"];
 const CLAUSE = /^\s*([A-Za-z_][\w.]*)\s*(==|!=|>=|<=|>|<|\bcontains\b)\s*(.+?)\s*$/;
@@ -61,7 +61,8 @@ function accessor(table, column, texts) {
   if (column === "text") return texts ? { text: (i) => texts[i] ?? "" } : null;
   const col = table[column];
   if (!col) return null;
-  if (col.texts) return { text: (i) => col.texts[i] ?? "" };
+  const words = columnTexts(col);
+  if (words) return { text: (i) => words[i] ?? "" };
   const values = numbers(table, column);
   return { number: (i) => values[i], length: values.length };
 }
@@ -102,7 +103,8 @@ function clauseTest(table, names, texts, { column, op, right }) {
 
 function rowCount(table, texts) {
   for (const [name, col] of Object.entries(table)) {
-    if (col.texts) return col.texts.length;
+    const words = columnTexts(col);
+    if (words) return words.length;
     if (col.numbers) return numbers(table, name).length;
   }
   return texts ? texts.length : 0;

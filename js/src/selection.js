@@ -10,7 +10,7 @@ import { decodeArray, encodeArray } from "./codecs.js";
 import { className, clipText, el, formatValue } from "./details.js";
 import { thumbnail } from "./previews.js";
 import { answerSearch } from "./search.js";
-import { modelOf, needColumns, needRows, numbers, rowFrom, rowOf } from "./tables.js";
+import { modelOf, needColumns, needRows, numbers, rowFrom, rowOf, texts } from "./tables.js";
 import { SAVED_TRAITS, hasEpochTables, tableAt } from "./page.js";
 
 // the columns the summary reads (summaryText)
@@ -26,13 +26,14 @@ export function sortRows(table, rows, key, descending = false) {
   if (!key) return rows.slice();
   const col = table[key];
   if (!col) return rows.slice();
-  const values = col.texts ?? numbers(table, key);
+  const words = texts(col);
+  const values = words ?? numbers(table, key);
   const missing = (v) => v === null || v === undefined || v === "" || Number.isNaN(v);
   const sign = descending ? -1 : 1;
   return rows.slice().sort((a, b) => {
     const va = values[a], vb = values[b];
     if (missing(va) || missing(vb)) return missing(va) - missing(vb) || a - b; // last
-    const c = col.texts ? String(va).localeCompare(String(vb)) : va - vb;
+    const c = words ? String(va).localeCompare(String(vb)) : va - vb;
     return sign * c || a - b;
   });
 }

@@ -1,4 +1,5 @@
-// The rows the selection view holds ({column: {numbers | texts}}, numbers as binary arrays),
+// The rows the selection view holds ({column: {numbers | texts | packed}}, numbers as binary
+// arrays, a saved page's texts packed in binary too),
 // read by the selection view and the details panel alike, and widget references.
 // Live, the view holds only what the page asked the kernel for (selection.py): whole columns
 // (`needColumns`) and some rows by slot (`needRows`, read with `rowFrom`); a saved page holds
@@ -15,13 +16,31 @@ export function numbers(table, name) {
   return col.decoded;
 }
 
+/**
+ * A text column's values, or null for a numeric one: the texts sent as a list, or a saved
+ * page's packed column (codes into distinct values held as one UTF-8 blob) decoded once.
+ */
+export function texts(col) {
+  if (!col) return null;
+  if (col.texts) return col.texts;
+  if (!col.packed) return null;
+  const { blob, offsets, codes } = col.packed;
+  const bytes = decodeArray(blob), ends = decodeArray(offsets);
+  const decoder = new TextDecoder();
+  const distinct = Array.from({ length: ends.length - 1 },
+    (_, k) => decoder.decode(bytes.subarray(ends[k], ends[k + 1])));
+  col.texts = Array.from(decodeArray(codes), (c) => distinct[c]);
+  return col.texts;
+}
+
 /** Row `i` of a table as {column: value}, or null when `i` is out of range. */
 export function rowOf(table, columns, i) {
   const row = {};
   for (const c of columns) {
     const col = table[c];
     if (!col) continue;
-    if (col.texts) row[c] = col.texts[i] ?? null;
+    const words = texts(col);
+    if (words) row[c] = words[i] ?? null;
     else {
       const values = numbers(table, c);
       if (i < 0 || i >= values.length) return null;

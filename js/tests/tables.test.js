@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { askFor, needColumns, needRows, rowFrom, rowRequest, sentNeighbours } from "../src/tables.js";
+import { encodeArray } from "../src/codecs.js";
+import { askFor, needColumns, needRows, rowFrom, rowOf, rowRequest, sentNeighbours, texts } from "../src/tables.js";
 
 // the message names come from the widget (rows.py's ROW_REQUESTS), never from the page's code
 const row_requests = { columns: "nbp-columns", rows: "nbp-rows" };
@@ -58,5 +59,25 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     await Promise.resolve();
     expect(view.sent).toEqual([{ type: "nbp-rows", slot: "search" }]);
     expect(() => rowRequest(fakeModel({}), "rows")).toThrow(/answers no rows request/);
+  });
+});
+
+describe("a saved page's packed text columns", () => {
+  // what texts_to_json writes for ["b<i>", "", "naïve", "b<i>"]: codes into distinct values
+  const utf8 = new TextEncoder();
+  const distinct = ["b<i>", "", "naïve"].map((t) => utf8.encode(t));
+  const ends = [0];
+  for (const b of distinct) ends.push(ends.at(-1) + b.length);
+  const blob = new Uint8Array(ends.at(-1));
+  distinct.forEach((b, k) => blob.set(b, ends[k]));
+  const packed = () => ({ packed: { blob: encodeArray(blob), offsets: encodeArray(Uint32Array.from(ends)), codes: encodeArray(Uint8Array.of(0, 1, 2, 0)) } });
+
+  it("reads as the texts of every row, and a row has them as any text column", () => {
+    const col = packed();
+    expect(texts(col)).toEqual(["b<i>", "", "naïve", "b<i>"]);
+    expect(texts({ texts: ["x"] })).toEqual(["x"]);
+    expect(texts(column(Uint8Array.of(1)))).toBeNull();
+    const table = { note: packed(), label: column(Uint8Array.of(3, 1, 4, 1)) };
+    expect(rowOf(table, ["note", "label"], 2)).toEqual({ note: "naïve", label: 4 });
   });
 });

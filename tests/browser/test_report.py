@@ -550,7 +550,6 @@ def _chunked_report(tmp, n: int, chunk_bytes: int, monkeypatch):
     run = nbp.datasets.synthetic_run(tmp / "run", n)
     view = nbp.PopulationView.from_run(run)
     selection = SelectionView(view.data, view, class_names=run.class_names)
-    selection.tables_by_epoch = lambda: {e: view.epoch_table(e) for e in view.saved_epochs()}
     details = Details(source=selection)
     w.jslink((view, "selected"), (details, "selected"))
     return report.save_html(w.VBox([view, details, selection]), tmp / "chunked.html"), run, view

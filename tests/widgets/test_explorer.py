@@ -49,6 +49,17 @@ def test_details_read_raw_rows_that_a_report_saves_once(perceiver):
     assert sorted(exported["epoch_tables"], key=int) == [str(e) for e in perceiver.run.epochs]
     saved = exported["epoch_tables"]["0"]
     assert {"label", "pred", "sample_id", "note"} <= set(saved)
+    # text in binary: codes into the distinct values' UTF-8 (no JSON string per row), the
+    # same bytes every epoch (a page stores identical buffers once)
+    packed = saved["note"]["packed"]
+    ends = array_from_json(packed["offsets"])
+    blob = bytes(packed["blob"]["view"])
+    distinct = [blob[a:b].decode("utf-8") for a, b in zip(ends[:-1], ends[1:])]
+    want = perceiver.run.snapshot(0).table["note"].tolist()
+    assert [distinct[c] for c in array_from_json(packed["codes"])] == want
+    assert distinct == ["<script>alert(1)</script>", "plain"]
+    last = exported["epoch_tables"][str(perceiver.run.epochs[-1])]["note"]["packed"]
+    assert bytes(last["blob"]["view"]) == blob
     # ... in fewer bytes: ids as one-byte steps, probabilities as one byte of their percent
     # (what the page shows; below 0.5 stays below it)
     epoch0 = perceiver.run.snapshot(0).table

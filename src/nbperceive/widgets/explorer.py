@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MetadataError, ModelError, RunError
-from ..export import SAVED_PREVIEW_BYTES, ExportContext
+from ..export import SAVED_PREVIEW_BYTES
 from .details import Details
 from .maps import REPORT_DEPTHS, REPORT_EPOCHS
 from .population import PopulationView
@@ -156,7 +156,6 @@ class Explorer(w.VBox):
             # the page recounts the picked label's 2x2 and selects a cell's samples itself
             self.selection_view.confusion_label = self.label_picker.index
             w.jslink((self.label_picker, "index"), (self.selection_view, "confusion_label"))
-        self.selection_view.tables_by_epoch = self._tables_by_epoch
         self.details = Details(source=self.selection_view, layout=w.Layout(min_width="260px"))
         w.jslink((self.population, "selected"), (self.details, "selected"))
         w.jslink((self.population, "selected"), (self.suspects, "selected"))
@@ -188,10 +187,6 @@ class Explorer(w.VBox):
     # --- views -----------------------------------------------------------------------------
     def _table(self) -> pd.DataFrame:
         return self.population.data
-
-    def _tables_by_epoch(self, ctx: ExportContext | None = None) -> dict[int, pd.DataFrame]:
-        """Every epoch a saved report can scrub to, with the table it shows then."""
-        return {e: self.population.epoch_table(e) for e in self.population.saved_epochs(ctx)}
 
     def _is_regression(self) -> bool:
         """A run of values, not classes: no class probabilities, float labels."""

@@ -19,7 +19,6 @@ the page recounts when another label is picked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ import pandas as pd
 import traitlets as t
 
 from .rows import parse_request, row_requests_trait
-from .serializers import PROBABILITY_PREFIX, compact_to_json
+from .serializers import PROBABILITY_PREFIX, compact_to_json, texts_to_json
 
 if TYPE_CHECKING:
     from ..export import ExportContext
@@ -43,7 +42,8 @@ HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
 def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
     """A column for the page: numbers as one compact binary array (the smallest integer type,
     the recorded ``prob_*`` columns quantised to uint16, other floats float32; ``saved``:
-    smaller still, see :func:`compact_to_json`), the rest as text."""
+    smaller still, see :func:`compact_to_json`), the rest as text (``saved``: packed in
+    binary, :func:`texts_to_json`)."""
     if pd.api.types.is_bool_dtype(values) and values.notna().all():
         return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
@@ -52,7 +52,8 @@ def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
         probabilities = str(values.name).startswith(PROBABILITY_PREFIX)
         return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
                                            probabilities=probabilities, saved=saved)}
-    return {"texts": ["" if pd.isna(v) else str(v) for v in values]}
+    texts = ["" if pd.isna(v) else str(v) for v in values]
+    return {"packed": texts_to_json(texts)} if saved else {"texts": texts}
 
 
 def table_payload(data: pd.DataFrame, columns: list[str], saved: bool = False
@@ -90,8 +91,6 @@ class SelectionView(anywidget.AnyWidget):
         super().__init__(population=population, grid=grid,
                          class_names=[str(c) for c in class_names or []], **kwargs)
         # set by the Explorer: every epoch's table, for a saved report's epoch scrubber
-        # the Explorer's: {epoch: table} a saved page scrubs through (for an ExportContext)
-        self.tables_by_epoch: Callable[[Any], dict[int, pd.DataFrame]] | None = None
         self._requests: dict[str, dict[str, Any]] = {}  # the rows asked for, by slot
         self._rows_lock = threading.RLock()  # `rows` is also sent from a search's thread
         self._awaiting_neighbours = False
@@ -163,7 +162,9 @@ class SelectionView(anywidget.AnyWidget):
     def export_state(self, ctx: ExportContext | None = None) -> dict[str, Any]:
         """Every column (a page without a kernel cannot ask for them); every epoch's rows when
         the page can scrub epochs (then the shown epoch's ``table`` is among them)."""
-        tables = self.tables_by_epoch(ctx) if self.tables_by_epoch is not None else {}
+        pop = self.population  # a run's view: the epochs its saved page scrubs through
+        epochs = pop.saved_epochs(ctx) if hasattr(pop, "saved_epochs") else []
+        tables = {e: pop.epoch_table(e) for e in epochs}
         out: dict[str, Any] = {"complete": True, "rows": {}}
         if len(tables) < 2:
             return {**out, "table": table_payload(self._data, self.columns, saved=True)}
