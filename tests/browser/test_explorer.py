@@ -48,6 +48,19 @@ ex""",
 ]
 
 
+# a user saving the page after clicking a confusion cell (bqplot's cell list made every later
+# save raise): the kernel saves on the click and writes what happened
+SAVE_AFTER_CELL = """import json, pathlib
+def _save_after_cell(change):
+    try:
+        ex.save_html({page!r})
+        out = {{"saved": True}}
+    except Exception as err:
+        out = {{"saved": False, "error": repr(err)}}
+    pathlib.Path({out!r}).write_text(json.dumps(out))
+ex.selection_view.grid.observe(_save_after_cell, names="selected")"""
+
+
 def _png(locator) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
 
@@ -63,7 +76,8 @@ def explorer_page(browser, tmp_path_factory):
                  "ex.add_metadata('long', _long)")
     nb = servers.write_notebook(tmp, CELLS + [long_cell,
         servers.trait_recorder_source("ex.inspector", ["sample", "shown", "model_epoch"], rec),
-        servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json")])
+        servers.trait_recorder_source("ex.population", ["selection"], tmp / "selection.json"),
+        SAVE_AFTER_CELL.format(out=str(tmp / "saved.json"), page=str(tmp / "after-cell.html"))])
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     with servers.voila_server(nb) as server:
@@ -175,6 +189,9 @@ def test_a_confusion_cell_selects_its_samples_in_python(explorer_page):
     assert sorted(got["selection"]) == every.tolist()  # ... and all of its samples
     summary = page.locator(".nbp-selection .nbp-summary").inner_text()
     assert summary.startswith(f"{counts[k]} samples")
+    saved = servers.wait_for_file_json(rec.parent / "saved.json", lambda d: "saved" in d,
+                                       timeout=60)
+    assert saved["saved"], saved  # the page can still be saved after the click
     # the table's rows come from the kernel on request (rows on demand): wait for them
     page.wait_for_function("(n) => document.querySelectorAll('.nbp-selection tr').length - 1"
                            " === n", arg=min(counts[k], 200), timeout=30_000)

@@ -325,3 +325,19 @@ def test_an_epoch_without_weights_keeps_the_final_model_and_a_saved_page_moves(p
                                recorded, atol=1e-5)
     top = [int(c) for c in np.argsort(-recorded) if int(c) != label][:2]
     assert panel["labels"] == sorted([label, *top])  # the classes epoch 0 ranked highest
+
+
+def test_a_clicked_confusion_cell_does_not_break_saving(perceiver, tmp_path):
+    """The page reports a clicked cell as [[row, column]]; bqplot read that as an object
+    array it could not serialise: every later save_html raised "Unsupported dtype object"."""
+    from nbperceive.report import read_state
+
+    ex = nbp.Explorer(perceiver)
+    grid = ex.selection_view.grid
+    grid.set_state({"selected": [[0, 1]]})  # what the page sends on a click
+    assert grid.selected.tolist() == [[0, 1]]
+    page = ex.save_html(tmp_path / "after-click.html").read_text()
+    saved = read_state(page)["state"][grid.model_id]["state"]
+    assert saved["selected"] == [[0, 1]] and saved["_model_name"] == "GridHeatMapModel"
+    grid.set_state({"selected": None})  # deselected
+    ex.save_html(tmp_path / "after-deselect.html")

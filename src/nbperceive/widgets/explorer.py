@@ -250,7 +250,9 @@ class Explorer(w.VBox):
         n = len(names)
         # rows and columns named by class (a cell click reports indices, as before); the
         # colour ramp stops at a mid blue so the black counts stay legible on every cell
-        self._cm_grid = bq.GridHeatMap(
+        from .confusion import ConfusionGrid
+
+        self._cm_grid = ConfusionGrid(
             color=np.zeros((n, n)),
             row=[str(c) for c in names], column=[str(c) for c in names],
             scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
