@@ -146,7 +146,8 @@ async function render({ model, el: root }) {
     drawNeighbours(i, columns);
   };
   const drawNeighbours = (i, columns) => {
-    const near = sentNeighbours(source, population) ?? neighboursOf(population.get("neighbours"), i);
+    const near = sentNeighbours(source, population, i) ??
+      neighboursOf(population.get("neighbours"), i);
     const note = population.get("neighbours_note");
     if (!near.length && !note) return;
     const section = el("div", "nbp-neighbours");

@@ -89,11 +89,15 @@ function slotRows(source, population, slot) {
 }
 
 /** Whether rows `ids` (and with `neighbours` the first one's nearest samples) are at hand for
- * `slot`; when not, asks the kernel for them (the reply changes `rows`). */
+ * `slot`; when not, asks the kernel for them (the reply changes `rows`). The slot's nearest
+ * samples are those of its first row: a neighbour listed there has its row at hand, not its
+ * own nearest samples. */
 export function needRows(source, population, slot, ids, neighbours = false) {
   if (source.get("complete")) return true;
   const got = slotRows(source, population, slot);
-  if (got && Array.from(ids).every((i) => got.decodedIds.includes(i))) return true;
+  const wanted = Array.from(ids);
+  const held = got && wanted.every((i) => got.decodedIds.includes(i));
+  if (held && (!neighbours || got.decodedIds[0] === wanted[0])) return true;
   askFor(source, "rows", { slot, ids: Array.from(ids, Number), neighbours });
   return false;
 }
@@ -108,12 +112,13 @@ export function rowFrom(source, population, slot, i) {
   return k < 0 ? null : rowOf(got.table, columns, k);
 }
 
-/** The nearest samples of the details' sample the kernel sent (live), or null (saved page:
- * the population view's `neighbours` hold every sample's). */
-export function sentNeighbours(source, population) {
+/** The nearest samples of sample `i` the kernel sent for the details (live; [] while they are
+ * another sample's), or null (saved page: the population view's `neighbours` hold every
+ * sample's). */
+export function sentNeighbours(source, population, i) {
   if (source.get("complete")) return null;
   const got = slotRows(source, population, "details");
-  return got ? got.neighbours || [] : [];
+  return got && got.decodedIds[0] === i ? got.neighbours || [] : [];
 }
 
 const PREFIX = "IPY_MODEL_";

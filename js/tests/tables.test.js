@@ -36,7 +36,15 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
       table: { label: column(Uint8Array.of(4, 5)) } } });
     expect(needRows(source, population, "details", [7], true)).toBe(true);
     expect(rowFrom(source, population, "details", 3)).toEqual({ label: 5 });
-    expect(sentNeighbours(source, population)).toEqual([3]);
+    expect(sentNeighbours(source, population, 7)).toEqual([3]);
+    // a click on neighbour 3: its row is at hand, its own nearest samples are not (the list
+    // kept sample 7's, 3 first among them)
+    expect(sentNeighbours(source, population, 3)).toEqual([]);
+    source.sent.length = 0;
+    expect(needRows(source, population, "details", [3], true)).toBe(false);
+    expect(needRows(source, population, "page", [3])).toBe(false); // another slot: its own rows
+    await Promise.resolve();
+    expect(source.sent[0]).toEqual({ type: "nbp-rows", slot: "details", ids: [3], neighbours: true });
     population.set("epoch", 2); // another epoch: those rows are stale, asked again
     expect(needRows(source, population, "details", [7], true)).toBe(false);
   });
@@ -48,7 +56,7 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     expect(needColumns(source, population, ["label"])).toBe(true);
     expect(needRows(source, population, "page", [2])).toBe(true);
     expect(rowFrom(source, population, "page", 2)).toEqual({ label: 7 });
-    expect(sentNeighbours(source, population)).toBe(null);
+    expect(sentNeighbours(source, population, 2)).toBe(null);
     await Promise.resolve();
     expect(source.sent).toEqual([]);
   });

@@ -674,6 +674,16 @@ def test_neighbours_list_the_nearest_samples_in_perception_space(lab_page):
         f"() => document.querySelector('.nbp-pop .nbp-status').textContent"
         f".includes('sample {j} selected')", timeout=10_000)
     assert servers.kernel_sees(eval_json, "int(ex.population.selected)", j) == j
+    # ... and the list becomes that sample's nearest samples (it kept sample i's, j first:
+    # j's row was at hand, its own nearest samples were not asked for)
+    theirs = eval_json(
+        "__import__('nbperceive.neighbours', fromlist=['run_graph']).run_graph("
+        f"ex.run, ex.population.epoch).neighbours({NEIGHBOURS_K})[{j}].tolist()")
+    page.wait_for_function(
+        "(want) => JSON.stringify(Array.from(document.querySelectorAll("
+        "'.nbp-details .nbp-neighbour'), (e) => Number(e.dataset.sample))) === want",
+        arg=json.dumps(theirs, separators=(",", ":")), timeout=30_000)
+    assert j not in theirs
 
 
 def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
