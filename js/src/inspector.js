@@ -13,6 +13,7 @@ import { paintBars, paintColorbar, paintImage, paintTokens } from "./inspector/p
 import { epochNote } from "./inspector/epochs.js";
 import { isSavedInspector, sampleAt, sampleEpochs, savedSamples } from "./page.js";
 import { h, keepKeys } from "./population/dom.js";
+import { formatNumber } from "./scales.js";
 
 class InspectorView {
   constructor(model, el) {
@@ -223,8 +224,13 @@ class InspectorView {
     const truth = m.get("y_true");
     const truths = m.get("y_true_labels") || [];
     const multi = m.get("multi_label");
+    const regression = m.get("regression");
+    const target = m.get("y_value");
     this.truth.replaceChildren();
-    if (multi) {
+    if (regression) {
+      if (target === null || target === undefined) this.truth.append(h("span", "", "target: not given"));
+      else this.truth.append("target: ", h("b", "", formatNumber(target)));
+    } else if (multi) {
       const names = truths.map((c) => this.className(c)).join(", ");
       this.truth.append("ground truth: ", h("b", "", names || "no label"));
     } else if (truths.length) {
@@ -238,7 +244,14 @@ class InspectorView {
       const depth = clampIndex(m.get(p.trait), p.layers.length);
       p.slider.value = String(depth);
       p.depthText.textContent = `${p.layers[depth]} (depth ${p.depths[depth]}, ${depth + 1}/${p.layers.length})`;
-      if (multi) {
+      if (regression) {
+        // the model's output values, and how far the first is from the target
+        const values = Array.from(p.probs, (v) => formatNumber(v)).join(", ");
+        p.pred.replaceChildren("prediction: ", h("b", "", values));
+        if (target !== null && target !== undefined && p.probs.length) {
+          p.pred.append(` · error ${formatNumber(p.probs[0] - target)}`);
+        }
+      } else if (multi) {
         // every label the model gives p >= 0.5; right when it is exactly the true set
         const said = Array.from(p.probs.keys()).filter((c) => p.probs[c] >= 0.5);
         const exact = said.length === truths.length && said.every((c) => truths.includes(c));
@@ -273,8 +286,11 @@ class InspectorView {
       if (p.spans) paintTokens(p, weights, table, opacity, scale);
       else paintImage(p, this.image, this.rgba, weights, table, opacity);
       paintColorbar(p.colorbar, table, scale, this.className(k < 0 ? p.labels[0] : label));
-      paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : [], (c) => this.className(c),
-        (c) => this.set("label", c));
+      if (regression) p.bars.replaceChildren(); // values, not class scores: no bars
+      else {
+        paintBars(p, label, multi ? truths : truth >= 0 ? [truth] : [], (c) => this.className(c),
+          (c) => this.set("label", c));
+      }
     }
     this.paintStatus();
   }
@@ -318,7 +334,8 @@ class InspectorView {
 }
 
 const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
-const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "multi_label", "method", "sample",
+const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "multi_label",
+  "regression", "y_value", "method", "sample",
   "shown", "input_name"];
 
 function render({ model, el }) {
@@ -362,8 +379,12 @@ function render({ model, el }) {
       view.paintStatus();
       return;
     }
+    if (view.pending) { // a sample not saved was asked for before: this one is
+      view.pending = "";
+      view.paintStatus();
+    }
     if (s === model.get("shown") && entry.epoch === model.get("model_epoch")) return;
-    for (const name of ["image", "tokens", "y_true", "y_true_labels"]) model.set(name, entry[name]);
+    for (const name of ["image", "tokens", "y_true", "y_value", "y_true_labels"]) model.set(name, entry[name]);
     model.set("shown", s);
     model.set("model_epoch", entry.epoch);
     model.set("panels", entry.panels); // last: load() reads everything above
@@ -379,6 +400,9 @@ function render({ model, el }) {
     ["change:error", status],
   ];
   for (const [ev, fn] of handlers) model.on(ev, fn);
+  // a saved page's links may have set `sample` before this view listened (e.g. to the
+  // scatter's selected sample): show that one now
+  if (model.get("sample") !== model.get("shown")) fromSaved();
   return () => {
     for (const [ev, fn] of handlers) model.off(ev, fn);
   };

@@ -3,7 +3,7 @@
 // Python writes them (nbperceive/export.py: each widget's export_state):
 //   population  `epoch_frames`: {epoch: {x, y, channels, neighbours, neighbours_note, rows}}
 //   selection   `epoch_tables`: {epoch: table}              (live: `table` only)
-//   inspector   `saved`: {sample: {image, tokens, y_true, y_true_labels, panels, epoch,
+//   inspector   `saved`: {sample: {image, tokens, y_true, y_value, y_true_labels, panels, epoch,
 //                                  epochs: {epoch: panels}}}
 // Live, each of those traits is empty and every function here answers "not saved".
 
@@ -49,7 +49,7 @@ export function sampleAt(inspector, s, epoch, fallbackEpoch) {
   const atEpoch = (entry.epochs || {})[key(epoch)];
   return {
     image: entry.image, tokens: entry.tokens, y_true: entry.y_true,
-    y_true_labels: entry.y_true_labels || [],
+    y_value: entry.y_value ?? null, y_true_labels: entry.y_true_labels || [],
     panels: atEpoch || entry.panels,
     epoch: atEpoch ? epoch : entry.epoch ?? fallbackEpoch,
   };

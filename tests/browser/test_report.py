@@ -326,6 +326,14 @@ def test_explorer_report_links_suspects_details_and_saved_heatmaps(browser, expl
             ".includes(`sample ${m}: its heatmaps are not saved`)", arg=missing, timeout=10_000)
         # ... and shows no other sample's maps meanwhile
         assert not page.locator(".nbp-inspector .nbp-panels").is_visible()
+        # a saved suspect next: its maps, and the note about the other one is gone (it stayed)
+        page.locator(f".nbp-samples .nbp-sample[data-sample='{s}']").click()
+        page.wait_for_function(f"(s) => document.querySelector('{number}').value == s",
+                               arg=s, timeout=10_000)
+        canvas.wait_for(timeout=10_000)
+        page.wait_for_function(
+            "() => !document.querySelector('.nbp-inspector .nbp-status')?.textContent"
+            ".includes('not saved')", timeout=10_000)
 
 
 def test_explorer_report_a_1mb_value_does_not_freeze_the_page(browser, explorer_report):
@@ -595,14 +603,12 @@ def test_chunked_report_opens_draws_and_shows_the_clicked_sample(
 def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp_path):
     """A regression's prediction is a value: the details title reads "label -> value" with
     no ✔/✘ (it said "✘ 2 → 0.8472", a float never equalling its label), as its recorded
-    ``correct`` (none) says; checked in a saved page, where the page alone decides it."""
-    import ipywidgets as w
+    ``correct`` (none) says; the inspector shows the output and the target (it said
+    "prediction: 1 (p=10.674) · p(true)=-9.674", a value read as class scores). Checked in a
+    saved page, where the page alone decides it."""
     import keras
 
     import nbperceive as nbp
-    from nbperceive import report
-    from nbperceive.widgets.details import Details
-    from nbperceive.widgets.selection import SelectionView
 
     d = nbp.datasets.digits()
     x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
@@ -612,13 +618,13 @@ def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp
     model.compile("adam", "mse")
     p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "run")
     model.fit(x, y, epochs=1, verbose=0, callbacks=[p.callback()])
-    view = nbp.PopulationView.from_run(p.run)
-    selection = SelectionView(view.data, view)
-    details = Details(source=selection)
-    w.jslink((view, "selected"), (details, "selected"))
-    path = report.save_html(w.VBox([view, details, selection]), tmp_path / "regression.html")
+    ex = nbp.Explorer(p)
+    view = ex.population
     table = p.run.snapshot(view.epoch).table
     i = int(np.argmin(view.x))  # the leftmost point: no other under the cursor
+    view.selected = i  # the inspector's page carries its maps
+    path = ex.save_html(tmp_path / "regression.html")
+    out = float(model.predict(x[i : i + 1], verbose=0)[0, 0])
     with offline_page(browser, path) as page:
         page.wait_for_selector(".nbp-pop[data-draws][data-points='300']", timeout=60_000)
         click_point(page, i)
@@ -627,6 +633,20 @@ def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp
         text = title.inner_text()
         assert text.startswith(f"{int(table['label'][i])} → ") and not set(text) & {"✔", "✘"}
         assert title.get_attribute("class") is None  # neither nbp-ok nor nbp-wrong
+        inspector = page.locator(".nbp-inspector")
+        page.wait_for_function(
+            "(i) => document.querySelector('.nbp-inspector input[type=number]')?.value == i "
+            "&& document.querySelector('.nbp-inspector').textContent.includes('target: ')",
+            arg=i, timeout=30_000)
+        words = inspector.inner_text()
+        target = float(re.search(r"target: (-?[\d.]+)", words).group(1))
+        said = float(re.search(r"prediction: (-?[\d.]+)", words).group(1))
+        assert target == pytest.approx(float(y[i]), abs=0.01)
+        assert said == pytest.approx(out, rel=0.01, abs=0.01)
+        assert "error" in words and "p=" not in words and "p(true)" not in words
+        assert inspector.locator(".nbp-ok, .nbp-wrong").count() == 0
+        assert inspector.locator(".nbp-bar").count() == 0  # no class-score bars of a value
+        servers.screenshot(page, "report-regression-inspector")
 
 
 def test_a_page_with_some_previews_says_which_it_left_out(browser, tmp_path):

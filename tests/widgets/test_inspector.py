@@ -448,3 +448,21 @@ def test_a_saved_report_carries_the_maps_of_the_chosen_samples(digits_models):
     for i in range(2):
         a = decode_array(alone.panels[i]["heatmaps"]).astype(int)
         np.testing.assert_allclose(decode_array(entry["panels"][i]["heatmaps"]), a, atol=1)
+
+
+def test_a_regression_shows_its_target_value_not_a_class():
+    """A model that predicts values: the target travels as a value (y_value), no class
+    truth (y_true -1; a float target read as a class index made "p(true)=-9.674")."""
+    import keras
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:40].reshape(40, -1).astype(np.float32), d.y[:40].astype(np.float32) + 0.25
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1)])
+    ins = Inspector(model, x, y_true=y, method="saliency", regression=True, sample=3)
+    assert ins.regression and ins.y_true == -1 and ins.y_value == pytest.approx(float(y[3]))
+    ins.sample = 5
+    assert ins.y_value == pytest.approx(float(y[5]))
+    with pytest.raises(LabelError, match="one target value per sample"):
+        Inspector(model, x, y_true=np.zeros((3, 2)), method="saliency", regression=True)

@@ -65,7 +65,8 @@ export function createTooltip({ plot, model, colorChannel }) {
     const p = previewOf(i);
     const fields = p && p.info ? Object.entries(p.info) : [];
     for (const [k, v] of fields) {
-      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${typeof v === "number" ? formatNumber(v) : v}`)));
+      const text = v === null || v === undefined ? "—" : typeof v === "number" ? formatNumber(v) : v;
+      tip.appendChild(h("div", "nbp-tip-field", short(`${k}: ${text}`))); // a regression: no `correct`
     }
     const { channel: c, name } = colorChannel();
     if (c && !fields.some(([k]) => k === name)) {

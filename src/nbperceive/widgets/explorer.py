@@ -132,7 +132,8 @@ class Explorer(w.VBox):
                 # maps come from the weights the run kept (the scrubber picks the epoch)
                 return Inspector(model, x, y_true=truth,
                                  class_names=self.class_names, tokens=tokens,
-                                 vocabulary=vocabulary, method=method, run=run)
+                                 vocabulary=vocabulary, method=method, run=run,
+                                 regression=self._is_regression())
 
             try:
                 self.inspector = inspector(attribution or "gradcam")

@@ -122,6 +122,9 @@ class Inspector(anywidget.AnyWidget):
     y_true_labels = t.List(t.Int()).tag(sync=True)
     # a multi-label model (independent sigmoids): the page predicts every label at p >= 0.5
     multi_label = t.Bool(False).tag(sync=True)
+    # a model that predicts values: the page shows the output and the target, no class or p
+    regression = t.Bool(False).tag(sync=True)
+    y_value = t.Float(None, allow_none=True).tag(sync=True)  # the shown sample's target
     panels = t.List(t.Dict()).tag(sync=True)
     # saved reports only: {str(sample): {image, tokens, y_true, panels}} shown without a kernel
     saved = t.Dict().tag(sync=True)
@@ -149,6 +152,7 @@ class Inspector(anywidget.AnyWidget):
         explanation: Any = None,
         faithfulness: bool | Sequence[str] = False,
         run: Any = None,
+        regression: bool = False,
         **kwargs: Any,
     ) -> None:
         if models is not None and model is not None:
@@ -174,7 +178,9 @@ class Inspector(anywidget.AnyWidget):
         self._recorded: dict[int, np.ndarray | None] = {}  # epoch -> its prob_* rows
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
-        self._y_true = self._truths(y_true)
+        self._regression = bool(regression)
+        self._y_values = self._targets(y_true) if self._regression else None
+        self._y_true = None if self._regression else self._truths(y_true)
         self._tokens = self._token_table(tokens, vocabulary, batched)
         self._display = self._displays(display, batched)
         self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
@@ -275,6 +281,23 @@ class Inspector(anywidget.AnyWidget):
             f"x has shape {a.shape} but the explanation holds {n} sample(s) with maps of shape "
             f"{axes}: pass the same samples that were explained"
         )
+
+    def _targets(self, y_true: Any) -> np.ndarray | None:
+        """A regression's targets, one value per sample (or None)."""
+        if y_true is None:
+            return None
+        try:
+            y = np.asarray(y_true, dtype=np.float64).reshape(self._n, -1)[:, 0]
+        except ValueError as err:
+            raise LabelError(f"y_true must hold one target value per sample ({self._n}) for "
+                             f"a regression; got shape {np.shape(y_true)}") from err
+        return y
+
+    def _value_of(self, s: int) -> float | None:
+        """Sample ``s``'s regression target (None: not given, or not finite)."""
+        if self._y_values is None or not np.isfinite(self._y_values[s]):
+            return None
+        return float(self._y_values[s])
 
     def _truths(self, y_true: Any) -> np.ndarray | None:
         if y_true is None:
@@ -433,6 +456,7 @@ class Inspector(anywidget.AnyWidget):
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
             self.multi_label = getattr(self, "_y_sets", None) is not None
+            self.regression, self.y_value = self._regression, self._value_of(s)
             self.panels = panels
             self.model_epoch = epoch
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
@@ -526,6 +550,7 @@ class Inspector(anywidget.AnyWidget):
                 continue
             y_true = int(self._y_true[s]) if self._y_true is not None else -1
             saved[str(s)] = {"image": image, "tokens": tokens, "y_true": y_true,
+                             "y_value": self._value_of(s),
                              "y_true_labels": self._true_set(s), "panels": budget(panels)}
         self._export_epochs(saved)
         for entry in saved.values():  # earlier epochs' maps at the same carried depths
