@@ -58,8 +58,8 @@ function compare(a, op, b) {
 
 /** Accessor of a column: i -> number, or i -> text (null when the column is missing). */
 function accessor(table, column, texts) {
-  if (column === "text") return texts ? { text: (i) => texts[i] ?? "" } : null;
   const col = table[column];
+  if (column === "text" && !col) return texts ? { text: (i) => texts[i] ?? "" } : null;
   if (!col) return null;
   const words = columnTexts(col);
   if (words) return { text: (i) => words[i] ?? "" };

@@ -780,3 +780,33 @@ def test_crowded_cluster_labels_move_apart_with_leader_lines(browser, crowded_se
     finally:
         context.close()
     assert not errors
+
+
+def test_a_live_search_finds_preview_texts_beyond_the_inline_ones(page, tmp_path):
+    """Above 1,000 samples the text previews are fetched per hover, not held by the page:
+    the search box found none of them ("0 matches" for a word in ten of the sentences).
+    They join the table as its ``text`` column, searched and listed at any size."""
+    import nbperceive as nbp
+
+    sentences = list(nbp.datasets.movie_reviews().x[:1500])
+    want = [i for i, s in enumerate(sentences) if "wonderful" in s.lower()]
+    assert len(want) >= 3
+    cells = ["""import numpy as np, pandas as pd
+import nbperceive as nbp
+d = nbp.datasets.movie_reviews()
+rng = np.random.default_rng(0)
+df = pd.DataFrame({"x": rng.normal(size=1500), "y": rng.normal(size=1500),
+                   "label": d.y[:1500], "loss": rng.random(1500)})
+view = nbp.PopulationView(df, preview=nbp.texts(list(d.x[:1500])))
+view"""]
+    with servers.voila_server(servers.write_notebook(tmp_path, cells)) as server:
+        page.goto(server.url + "/")
+        page.wait_for_selector(".nbp-pop[data-draws][data-points='1500']", timeout=90_000)
+        box = page.locator(".nbp-search input")
+        box.fill("wonderful")
+        box.press("Enter")
+        page.wait_for_function(
+            "(n) => document.querySelector('.nbp-search-note')?.textContent.startsWith("
+            "`${n} match`)", arg=len(want), timeout=30_000)
+        assert page.locator(".nbp-pop .nbp-status").inner_text().startswith(
+            f"1,500 samples · {len(want)} selected")

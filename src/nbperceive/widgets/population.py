@@ -55,6 +55,7 @@ INLINE_CHANNEL_BYTES = 100_000  # send every column's codes up front below this 
 INLINE_PREVIEW_POINTS = 1_000  # carry previews inline up to this many samples ...
 INLINE_PREVIEW_BYTES = 2_000_000  # ... and this many bytes
 SELECTION_PREVIEWS = 1_000  # lasso-selected samples a saved page's previews put first
+PREVIEW_TEXT_COLUMN = "text"  # text previews join the table as this column (searched, listed)
 INFO_COLUMNS = ("label", "pred", "correct", "loss")  # shown in the hover card when present
 STRUCTURE_COLUMNS = ("label", "correct")  # the cluster labels' codes (dominant class, accuracy)
 # above this many samples a layout that is not cached is computed on a thread (PCA of 1M
@@ -183,6 +184,13 @@ class PopulationView(anywidget.AnyWidget):
         self._search_large, self._near_searched = False, False
         self._large_search = threading.Lock()  # one such search at a time, the newest wanted
         self._layout_job: Future | None = None  # a layout computed on a thread (_show_epoch)
+        if self._preview is not None and self._preview.kind == "text" and \
+                PREVIEW_TEXT_COLUMN not in self._data.columns:
+            # the samples' texts as a column: the table lists them and the search box finds
+            # them at any size (the previews reach the page inline up to 1,000 samples only)
+            texts = np.array([self._preview.get(i) for i in range(len(self._data))], object)
+            self._extra[PREVIEW_TEXT_COLUMN] = texts
+            self._data = self._data.assign(**{PREVIEW_TEXT_COLUMN: texts})
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
                    if c not in skip and _plottable(self._data[c])]
