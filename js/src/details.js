@@ -42,11 +42,28 @@ export function className(names, i) {
 
 /** The panel's content: {title: {truth, pred, correct (null: not a class verdict)},
  * items: [[name, text], ...]}. */
+/**
+ * A multi-label row's true and predicted labels by name ({truth, pred}: "no label" when
+ * none), or null for other runs. Its `label` and `pred` hold -1; `label_<name>` (0/1) and
+ * `prob_<name>` (predicted at p >= 0.5) carry each label.
+ */
+export function labelSets(row, columns, names) {
+  if (row.label !== -1 || !names || !names.some((n) => columns.includes(`label_${n}`))) return null;
+  const on = (v) => v === true || v === 1;
+  const truth = names.filter((n) => on(row[`label_${n}`]));
+  const pred = names.filter((n) => typeof row[`prob_${n}`] === "number" && row[`prob_${n}`] >= 0.5);
+  return { truth: truth.join(", ") || "no label", pred: pred.join(", ") || "no label" };
+}
+
 export function detailItems(row, columns, names, index) {
   const items = [["sample", formatValue(row.sample_id ?? index)]];
   const has = (c) => columns.includes(c);
-  if (has("label")) items.push(["label", className(names, row.label)]);
-  if (has("pred")) items.push(["prediction", className(names, row.pred)]);
+  const sets = labelSets(row, columns, names);
+  if (sets) items.push(["labels", sets.truth], ["predicted", sets.pred]);
+  else {
+    if (has("label")) items.push(["label", className(names, row.label)]);
+    if (has("pred")) items.push(["prediction", className(names, row.pred)]);
+  }
   if (has("loss")) items.push(["loss", formatValue(row.loss)]);
   const probs = columns
     .filter((c) => c.startsWith("prob_") && typeof row[c] === "number")
@@ -58,7 +75,8 @@ export function detailItems(row, columns, names, index) {
     if (SHOWN_FIRST.includes(c) || c.startsWith("prob_")) continue;
     items.push([c, formatValue(row[c])]);
   }
-  const title = has("label") && has("pred")
+  const title = sets ? { ...sets, correct: typeof row.correct === "boolean" ? row.correct : null }
+    : has("label") && has("pred")
     ? { truth: className(names, row.label), pred: className(names, row.pred),
         // the recorded verdict, as the selection summary takes it: none for a regression
         // (a value predicted is not right or wrong), label == pred for a table without one
@@ -166,7 +184,9 @@ async function render({ model, el: root }) {
       const img = thumbnail(inline, j);
       if (img) li.append(img);
       const parts = [`#${row.sample_id ?? j}`];
-      if (columns.includes("label")) {
+      const sets = labelSets(row, columns, names);
+      if (sets) parts.push(sets.truth === sets.pred ? sets.truth : `${sets.truth} → ${sets.pred}`);
+      else if (columns.includes("label")) {
         parts.push(columns.includes("pred") && row.pred !== row.label
           ? `${className(names, row.label)} → ${className(names, row.pred)}`
           : className(names, row.label));

@@ -143,6 +143,12 @@ export function searchRows(table, columns, names, query, texts = null) {
         if (hits.size) parts.push((i) => hits.has(acc.number(i)));
       }
     }
+    // a multi-label run's labels by name: true (label_<name> = 1) or predicted (p >= 0.5)
+    for (const nm of names) {
+      if (!String(nm).toLowerCase().includes(want)) continue;
+      const truth = numbers(table, `label_${nm}`), prob = numbers(table, `prob_${nm}`);
+      if (truth) parts.push((i) => truth[i] === 1 || (prob !== null && prob[i] >= 0.5));
+    }
     if (texts) parts.push((i) => String(texts[i] ?? "").toLowerCase().includes(want));
     test = (i) => parts.some((p) => p(i));
     how = "text";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SHOWN_CHARS, className, clipText, detailItems, formatValue } from "../src/details.js";
 import { confusionRows } from "../src/selection.js";
+import { searchRows } from "../src/search.js";
 import { rowOf } from "../src/tables.js";
 
 const view = (typed) => ({ view: new DataView(typed.buffer), dtype: typed.constructor.name
@@ -97,6 +98,32 @@ describe("selection view", async () => {
     expect(gridAxes(table, "").label).toBe(table.label.decoded);
     // accuracy from the recorded exact match, no "labels -1" mix
     expect(summaryText(table, [], [0, 1, 2, 3])).toBe("4 samples · accuracy 50.0%");
+  });
+});
+
+describe("a multi-label run's details", () => {
+  it("name the true and the predicted labels, not the -1 its label and pred hold", () => {
+    const columns = ["sample_id", "label", "pred", "correct", "label_even", "label_prime", "prob_even", "prob_prime"];
+    const row = { sample_id: 7, label: -1, pred: -1, correct: false, label_even: 1, label_prime: 1,
+      prob_even: 0.9, prob_prime: 0.2 };
+    const { title, items } = detailItems(row, columns, ["even", "prime"], 7);
+    expect(title).toEqual({ truth: "even, prime", pred: "even", correct: false });
+    expect(items.slice(1, 3)).toEqual([["labels", "even, prime"], ["predicted", "even"]]);
+    expect(items.some(([k, v]) => v === "-1")).toBe(false);
+    const none = detailItems({ ...row, label_even: 0, label_prime: 0, prob_even: 0.1, correct: true },
+      columns, ["even", "prime"], 7).title;
+    expect(none).toEqual({ truth: "no label", pred: "no label", correct: true });
+  });
+
+  it("are found by label name in the search box: true or predicted", () => {
+    const table = {
+      label: { numbers: view(new Int32Array([-1, -1, -1])) },
+      pred: { numbers: view(new Int32Array([-1, -1, -1])) },
+      label_even: { numbers: view(new Uint8Array([1, 0, 0])) },
+      prob_even: { numbers: view(new Float32Array([0.2, 0.7, 0.1])) },
+    };
+    const found = searchRows(table, Object.keys(table), ["even", "prime"], "EVEN");
+    expect(Array.from(found.rows)).toEqual([0, 1]);
   });
 });
 

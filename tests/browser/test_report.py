@@ -730,3 +730,53 @@ def test_a_saved_scrubber_steps_through_the_epochs_it_carries(browser, tmp_path)
             "([i, b]) => { const p = document.querySelector('.nbp-plot canvas')"
             ".nbpScreenPosition(i); return Math.abs(p[0] - b[0]) + Math.abs(p[1] - b[1]) > 1; }",
             arg=[i, list(before)], timeout=10_000)
+
+
+def test_a_multi_label_report_names_the_labels(browser, tmp_path):
+    """A multi-label run's label and pred columns hold -1: the details read "✘ -1 → -1", the
+    nearest samples "#402 · -1", and a search by label name found nothing. The page names
+    the true and the predicted labels (p >= 0.5) and finds them by name."""
+    import keras
+
+    import nbperceive as nbp
+
+    d = nbp.datasets.digits()
+    x = d.x[:600][..., None].astype("float32")
+    digit = d.y[:600]
+    y = np.stack([digit < 5, digit % 2 == 0, np.isin(digit, [0, 6, 8, 9])], 1).astype("float32")
+    names = ["small", "even", "loop"]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="sigmoid"),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    p = nbp.Perceiver(model, probe=(x[:300], y[:300]), class_names=names,
+                      run_dir=tmp_path / "run")
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[p.callback()])
+    ex = nbp.Explorer(p)
+    path = ex.save_html(tmp_path / "multilabel.html")
+    table = p.run.snapshot(ex.population.epoch).table
+    i = int(np.argmin(ex.population.x))
+    truth = ", ".join(n for n in names if table[f"label_{n}"][i] == 1) or "no label"
+    said = ", ".join(n for n in names if table[f"prob_{n}"][i] >= 0.5) or "no label"
+    with offline_page(browser, path) as page:
+        page.wait_for_selector(".nbp-pop[data-draws][data-points='300']", timeout=60_000)
+        click_point(page, i)
+        title = page.locator(".nbp-details b").first
+        title.wait_for(timeout=30_000)
+        mark = "✔ " if bool(table["correct"][i]) else "✘ "
+        assert title.inner_text() == f"{mark}{truth} → {said}"
+        page.locator(".nbp-details .nbp-neighbour").first.wait_for(timeout=10_000)
+        details = page.locator(".nbp-details").inner_text()
+        assert "-1" not in details.replace("−1", "")
+        servers.screenshot(page, "report-multilabel")
+        box = page.locator(".nbp-search input")
+        box.fill("loop")
+        box.press("Enter")
+        want = int(((table["label_loop"] == 1) | (table["prob_loop"] >= 0.5)).sum())
+        page.wait_for_function(
+            "(n) => document.querySelector('.nbp-search-note')?.textContent.startsWith("
+            "`${n} match`)", arg=want, timeout=30_000)

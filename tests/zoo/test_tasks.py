@@ -72,6 +72,12 @@ def test_multilabel_records_every_label(multilabel, tmp_path):
     assert explorer.inspector.multi_label
     explorer.inspector.sample = sample
     assert explorer.inspector.y_true_labels == [int(i) for i in np.flatnonzero(y[sample])]
+    # the hover card names the labels (its label and pred read -1 before)
+    names = ["small", "even", "loop"]
+    card = explorer.population.info(sample)
+    assert card["label"] == ", ".join(n for n, v in zip(names, y[sample]) if v)
+    assert card["pred"] == (", ".join(n for n, q in zip(names, p[sample]) if q >= 0.5)
+                            or "no label")
 
 
 def test_regression_records_residuals_and_shows_predicted_vs_true(regression, tmp_path):

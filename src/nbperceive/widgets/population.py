@@ -501,8 +501,12 @@ class PopulationView(anywidget.AnyWidget):
         """The hover card's fields of one sample (label, pred, correct, loss when present)."""
         row = self._data.iloc[int(index)]
         names = list(getattr(self._run, "class_names", None) or [])
+        sets = _label_sets(row, names)
         out = {}
         for col in INFO_COLUMNS:
+            if sets is not None and col in sets:  # a multi-label run: the labels by name
+                out[col] = sets[col]
+                continue
             if col in self._data.columns:
                 value = row[col]
                 out[col] = value.item() if hasattr(value, "item") else value
@@ -833,6 +837,16 @@ class PopulationView(anywidget.AnyWidget):
         self.layout_status = f"{self._method} layout of epoch {epoch}: queued"
         return np.asarray(project_async(self._run, epoch, self._method, on_ready,
                                         layer=self._layer, on_progress=on_progress))
+
+
+def _label_sets(row: pd.Series, names: Sequence[str]) -> dict[str, str] | None:
+    """A multi-label row's true and predicted labels by name ({"label", "pred"}), or None for
+    other runs (its label and pred hold -1; label_<name> and prob_<name> carry each label)."""
+    if not names or row.get("label") != -1 or f"label_{names[0]}" not in row.index:
+        return None
+    truth = [str(n) for n in names if row.get(f"label_{n}") == 1]
+    pred = [str(n) for n in names if float(row.get(f"prob_{n}", 0.0)) >= 0.5]
+    return {"label": ", ".join(truth) or "no label", "pred": ", ".join(pred) or "no label"}
 
 
 def _saved_channels(table: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
