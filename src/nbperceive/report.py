@@ -232,7 +232,9 @@ _PAGE = """<!DOCTYPE html>
 <meta name="generator" content="nbperceive {version}">
 <title>{title}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px 24px; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 16px 24px;
+  /* secondary text legible (WCAG AA 4.5:1 on white): the HTML manager's grey is 3.97:1 */
+  --jp-ui-font-color2: rgba(0, 0, 0, 0.62); }}
 .nbp-report-note {{ color: #666; font-size: 12px; margin: 4px 0 12px; }}
 </style>
 </head>

@@ -434,7 +434,14 @@ def test_explorer_report_scrubs_epochs_offline(browser, explorer_report):
 
 @pytest.mark.parametrize("width", [800, 1400, 1920])
 def test_explorer_report_reflows_without_overlap(browser, explorer_report, width):
-    from .test_explorer_lab import FIGURE_FITS_JS, OFF_CANVAS_JS, OVERLAP_JS, PANELS
+    from .test_explorer_lab import (
+        CONTRAST_JS,
+        FIGURE_FITS_JS,
+        OFF_CANVAS_JS,
+        OVERLAP_JS,
+        PANELS,
+        WIDGETS,
+    )
 
     with offline_page(browser, explorer_report[0]) as page:
         page.set_viewport_size({"width": width, "height": 1000})
@@ -449,6 +456,11 @@ def test_explorer_report_reflows_without_overlap(browser, explorer_report, width
         assert got["overlaps"] == [] and got["outside"] == [] and got["cellsOut"] == 0, got
         off = page.evaluate(OFF_CANVAS_JS)
         assert [p["off"] for p in off] == [0], off
+        # every text legible (WCAG AA): the page's muted text came out at 3.97:1 (the HTML
+        # manager's own grey, rgba(0, 0, 0, 0.5))
+        contrast = page.evaluate(CONTRAST_JS, WIDGETS)
+        assert contrast["count"] > 30 and contrast["worst"][0]["ratio"] >= 4.5, \
+            contrast["worst"]
         servers.screenshot(page, f"report-explorer-{width}")
 
 
