@@ -335,8 +335,9 @@ class InspectorView {
 
 const LOAD = ["panels", "image", "tokens", "class_names", "methods", "inputs", "n_samples"];
 const PAINT = ["label", "depth", "depth_b", "opacity", "colormap", "y_true", "y_true_labels", "multi_label",
-  "regression", "y_value", "method", "sample",
-  "shown", "input_name"];
+  "regression", "y_value", "method", "shown", "input_name"];
+// the sample box follows a click at once; the maps are painted again when that sample's come
+const CONTROLS = ["sample"];
 
 function render({ model, el }) {
   let view;
@@ -353,6 +354,7 @@ function render({ model, el }) {
     view.syncControls();
     view.paint();
   });
+  const controls = safe(() => view.syncControls());
   const status = safe(() => {
     if (model.get("status") !== "computing") view.pending = "";
     view.paintStatus();
@@ -395,6 +397,7 @@ function render({ model, el }) {
     ["change:view_epoch", fromSaved],
     ...LOAD.map((n) => [`change:${n}`, load]),
     ...PAINT.map((n) => [`change:${n}`, paint]),
+    ...CONTROLS.map((n) => [`change:${n}`, controls]),
     ["change:status", status],
     ...["sample", "shown", "view_epoch", "model_epoch", "weight_epochs"].map((n) => [`change:${n}`, note]),
     ["change:error", status],

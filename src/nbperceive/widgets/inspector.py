@@ -33,6 +33,7 @@ page carries the maps of a few saved samples at up to ``SAVED_EPOCHS`` recorded 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,6 +185,10 @@ class Inspector(anywidget.AnyWidget):
         self._tokens = self._token_table(tokens, vocabulary, batched)
         self._display = self._displays(display, batched)
         self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self._computing = threading.RLock()  # one refresh at a time, whichever thread asks
+        self._soon_lock = threading.Lock()
+        self._soon: int | None = None  # the sample a click asked for, not yet begun
+        self._soon_running = False
         # samples whose maps a saved report carries besides the shown one (see save_html)
         self.export_samples: list[int] = []
         self._titles = list(titles) if titles is not None else [
@@ -405,9 +410,44 @@ class Inspector(anywidget.AnyWidget):
             self.error = (f"sample {new} out of range: this Inspector holds {self._n} samples; "
                           "pass the same probe batch that the population view shows")
             return
-        previous, self.shown = self.shown, new
-        if not self._refresh(reset_label=True):
-            self.shown = previous
+        if "sample" in getattr(self, "_property_lock", {}):
+            # the page picked it (a click in a linked view): compute beside the kernel's
+            # message loop, so the linked views' own requests (the details' row) are answered
+            # meanwhile instead of waiting behind these maps
+            self._show_soon(new)
+            return
+        self._show(new)
+
+    def _show(self, sample: int) -> None:
+        """Show ``sample``'s maps (keeping the last one shown if they cannot be made)."""
+        with self._computing:
+            previous, self.shown = self.shown, sample
+            if not self._refresh(reset_label=True):
+                self.shown = previous
+
+    def _show_soon(self, sample: int) -> None:
+        """:meth:`_show` on a thread of its own; a sample asked for meanwhile replaces one
+        not yet begun (the newest click wins)."""
+        with self._soon_lock:
+            self._soon = sample
+            if self._soon_running:
+                return
+            self._soon_running = True
+            self.status = "computing"
+
+        def work() -> None:
+            while True:
+                with self._soon_lock:
+                    wanted, self._soon = self._soon, None
+                    if wanted is None:
+                        self._soon_running = False
+                        return
+                try:
+                    self._show(wanted)
+                except Exception as exc:  # noqa: BLE001 - said on the page; the next may do
+                    self.error = f"{type(exc).__name__}: {exc}"
+
+        threading.Thread(target=work, name="nbperceive-inspector", daemon=True).start()
 
     def _on_view_epoch(self, change: dict[str, Any]) -> None:
         """The scrubber moved: show the maps of that epoch's model (the final model, and a
@@ -433,6 +473,10 @@ class Inspector(anywidget.AnyWidget):
                  epoch: int | None = None) -> bool:
         """Compute (or fetch from cache) the shown sample for every model (model 0 as after
         ``epoch``, default: the shown one) and sync the traits."""
+        with self._computing:
+            return self._refresh_now(raise_errors, reset_label, epoch)
+
+    def _refresh_now(self, raise_errors: bool, reset_label: bool, epoch: int | None) -> bool:
         self.status = "computing"
         s = self.shown
         epoch = self.model_epoch if epoch is None else epoch
@@ -524,6 +568,10 @@ class Inspector(anywidget.AnyWidget):
         ``export_samples``, so a page without a kernel can switch between them, at the depths
         ``ctx.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
         spread over the network plus the one on screen; None: all)."""
+        with self._computing:  # the maps of a click being computed are the shown ones then
+            return self._export_state(ctx)
+
+    def _export_state(self, ctx: ExportContext | None) -> dict[str, Any]:
         count = ctx.depths if ctx is not None else REPORT_DEPTHS
         shown = [self.depth, self.depth_b]
         chosen: dict[int, list[int]] = {}  # panel -> carried depth indices
