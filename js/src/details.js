@@ -70,7 +70,9 @@ export function detailItems(row, columns, names, index) {
     .map((c) => [c.slice(5), row[c]])
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3);
-  if (probs.length) items.push(["top classes", probs.map(([k, p]) => `${k} ${p.toFixed(2)}`).join(", ")]);
+  // a multi-label run's are independent probabilities, not shares of one choice
+  const what = sets ? "label probabilities" : "top classes";
+  if (probs.length) items.push([what, probs.map(([k, p]) => `${k} ${p.toFixed(2)}`).join(", ")]);
   for (const c of columns) {
     if (SHOWN_FIRST.includes(c) || c.startsWith("prob_")) continue;
     items.push([c, formatValue(row[c])]);
@@ -128,6 +130,16 @@ export function el(tag, className, text) {
   return e;
 }
 
+/** A field name that may wrap after its underscores ("hamming_<wbr>accuracy"), not mid-word. */
+export function fieldName(tag, name) {
+  const e = el(tag);
+  String(name).split("_").forEach((part, k, all) => {
+    e.append(part + (k < all.length - 1 ? "_" : ""));
+    if (k < all.length - 1) e.append(document.createElement("wbr"));
+  });
+  return e;
+}
+
 async function render({ model, el: root }) {
   const box = el("div", "nbp-details");
   root.append(box);
@@ -157,7 +169,7 @@ async function render({ model, el: root }) {
     const t = el("table");
     for (const [name, text] of items) {
       const tr = el("tr");
-      tr.append(el("th", "", name), valueCell(text));
+      tr.append(fieldName("th", name), valueCell(text));
       t.append(tr);
     }
     box.append(t);

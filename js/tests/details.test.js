@@ -109,6 +109,7 @@ describe("a multi-label run's details", () => {
     const { title, items } = detailItems(row, columns, ["even", "prime"], 7);
     expect(title).toEqual({ truth: "even, prime", pred: "even", correct: false });
     expect(items.slice(1, 3)).toEqual([["labels", "even, prime"], ["predicted", "even"]]);
+    expect(items.find(([k]) => k === "label probabilities")[1]).toBe("even 0.90, prime 0.20");
     expect(items.some(([k, v]) => v === "-1")).toBe(false);
     const none = detailItems({ ...row, label_even: 0, label_prime: 0, prob_even: 0.1, correct: true },
       columns, ["even", "prime"], 7).title;

@@ -90,3 +90,13 @@ describe("details panel (rendered)", () => {
     expect(cells(el)).toMatchObject({ sample: "1", loss: "2.5" });
   });
 });
+
+describe("field names", () => {
+  it("may wrap after an underscore, reading as the name itself", async () => {
+    const { fieldName } = await import("../../src/details.js");
+    const th = fieldName("th", "hamming_accuracy_top_k");
+    expect(th.textContent).toBe("hamming_accuracy_top_k");
+    expect(th.querySelectorAll("wbr").length).toBe(3);
+    expect(fieldName("th", "loss").querySelectorAll("wbr").length).toBe(0);
+  });
+});
