@@ -487,28 +487,16 @@ def test_saved_page_colour_bar_shows_the_kernels_numbers(browser, saved_inspecto
 def saved_multilabel(tmp_path_factory):
     """A saved Inspector page of a multi-label model (three sigmoids: small digit, even digit,
     digit with a loop) on a sample with two true labels."""
-    import keras
     import numpy as np
-    from sklearn.datasets import load_digits
+    from core.models import LABEL_NAMES as names
+    from core.models import digits_multilabel
 
     from nbperceive.report import save_html
     from nbperceive.widgets.inspector import Inspector
 
-    keras.utils.set_random_seed(0)
-    d = load_digits()
-    x = d.images[..., None].astype("float32") / 16.0
-    y = np.stack([d.target < 5, d.target % 2 == 0, np.isin(d.target, [0, 6, 8, 9])], 1)
-    y = y.astype("float32")
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(3, activation="sigmoid"),
-    ])
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    x, y, model = digits_multilabel()
     model.fit(x[:1200], y[:1200], epochs=5, verbose=0)
     sample = int(np.flatnonzero(y[1200:1210].sum(1) == 2)[0])
-    names = ["small", "even", "loop"]
     w = Inspector(model, x[1200:1210], y_true=y[1200:1210], class_names=names, sample=sample)
     path = tmp_path_factory.mktemp("saved-multilabel") / "inspector.html"
     save_html(w, path, title="multi-label inspector")

@@ -618,18 +618,11 @@ def test_a_regression_reports_details_without_a_right_or_wrong_mark(browser, tmp
     ``correct`` (none) says; the inspector shows the output and the target (it said
     "prediction: 1 (p=10.674) · p(true)=-9.674", a value read as class scores). Checked in a
     saved page, where the page alone decides it."""
-    import keras
+    from core.models import digits_regression_perceiver
 
     import nbperceive as nbp
 
-    d = nbp.datasets.digits()
-    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1)])
-    model.compile("adam", "mse")
-    p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "run")
-    model.fit(x, y, epochs=1, verbose=0, callbacks=[p.callback()])
+    p, model, x, y = digits_regression_perceiver(tmp_path / "run")
     ex = nbp.Explorer(p)
     view = ex.population
     table = p.run.snapshot(view.epoch).table
@@ -748,26 +741,15 @@ def test_a_multi_label_report_names_the_labels(browser, tmp_path):
     """A multi-label run's label and pred columns hold -1: the details read "✘ -1 → -1", the
     nearest samples "#402 · -1", and a search by label name found nothing. The page names
     the true and the predicted labels (p >= 0.5) and finds them by name."""
-    import keras
+    from core.models import LABEL_NAMES as names
+    from core.models import digits_multilabel
 
     import nbperceive as nbp
 
-    d = nbp.datasets.digits()
-    x = d.x[:600][..., None].astype("float32")
-    digit = d.y[:600]
-    y = np.stack([digit < 5, digit % 2 == 0, np.isin(digit, [0, 6, 8, 9])], 1).astype("float32")
-    names = ["small", "even", "loop"]
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(3, activation="sigmoid"),
-    ])
-    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    x, y, model = digits_multilabel()
     p = nbp.Perceiver(model, probe=(x[:300], y[:300]), class_names=names,
                       run_dir=tmp_path / "run")
-    model.fit(x, y, epochs=3, verbose=0, callbacks=[p.callback()])
+    model.fit(x[:600], y[:600], epochs=3, verbose=0, callbacks=[p.callback()])
     ex = nbp.Explorer(p)
     path = ex.save_html(tmp_path / "multilabel.html")
     table = p.run.snapshot(ex.population.epoch).table

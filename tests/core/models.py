@@ -111,6 +111,48 @@ def record_digits_run(run_dir, epochs: int = 2, n_probe: int = 300):
     return run_dir
 
 
+def digits_regression_perceiver(run_dir, epochs: int = 1):
+    """A real regression run: a Dense net trained (mse) to predict the digit as a value, its
+    300 probe samples recorded; returns (perceiver, model, x, y)."""
+    import numpy as np
+
+    import nbperceive as nbp
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    p = nbp.Perceiver(model, probe=(x, y), run_dir=run_dir)
+    model.fit(x, y, epochs=epochs, verbose=0, callbacks=[p.callback()])
+    return p, model, x, y
+
+
+LABEL_NAMES = ["small", "even", "loop"]  # digit < 5, even digit, digit with a loop
+
+
+def digits_multilabel():
+    """Digits with three independent labels (LABEL_NAMES) and a sigmoid CNN for them, not yet
+    trained; returns (x, y multi-hot, model)."""
+    import numpy as np
+
+    import nbperceive as nbp
+
+    d = nbp.datasets.digits()
+    x = d.x[..., None].astype("float32")
+    y = np.stack([d.y < 5, d.y % 2 == 0, np.isin(d.y, [0, 6, 8, 9])], 1).astype("float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="sigmoid"),
+    ])
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    return x, y, model
+
+
 class SubclassedNet(keras.Model):
     """A subclassed model: layers made in __init__, used in call (with a plain tf op)."""
 

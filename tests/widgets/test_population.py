@@ -399,19 +399,12 @@ def test_a_large_regression_explorer_lists_nearest_samples(tmp_path, monkeypatch
     """A regression run has no label-error ranking, so above NEIGHBOURS_SEARCHED samples no
     job cached a graph and the Explorer's details listed no nearest samples: once the
     ranking says it cannot run, the view searches the graph itself."""
-    import keras
+    from core.models import digits_regression_perceiver
 
     from nbperceive.neighbours import cached_graph
     from nbperceive.widgets.population import NEIGHBOURS_K
 
-    d = nbp.datasets.digits()
-    x, y = d.x[:300].reshape(300, -1).astype(np.float32), d.y[:300].astype(np.float32)
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(1)])
-    model.compile("adam", "mse")
-    p = nbp.Perceiver(model, probe=(x, y), run_dir=tmp_path / "recorded")
-    model.fit(x, y, epochs=1, verbose=0, callbacks=[p.callback()])
+    p = digits_regression_perceiver(tmp_path / "recorded")[0]
     run = _as_large_run(p.run, tmp_path, monkeypatch)
     ex = nbp.Explorer(run)
     assert ex.wait_for_suspects(120)
