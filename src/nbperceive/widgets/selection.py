@@ -37,13 +37,15 @@ if TYPE_CHECKING:
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_ROWS = 200
 HIDDEN_COLUMNS = ("x", "y")  # layout coordinates: not details of a sample
+# more rows than this: a text column goes binary (no JSON string per row), live too
+PACKED_TEXTS_MIN = 1_000
 
 
 def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
     """A column for the page: numbers as one compact binary array (the smallest integer type,
     the recorded ``prob_*`` columns quantised to uint16, other floats float32; ``saved``:
-    smaller still, see :func:`compact_to_json`), the rest as text (``saved``: packed in
-    binary, :func:`texts_to_json`)."""
+    smaller still, see :func:`compact_to_json`), the rest as text (``saved``, or a whole
+    column of a large table: packed in binary, :func:`texts_to_json`)."""
     if pd.api.types.is_bool_dtype(values) and values.notna().all():
         return {"numbers": compact_to_json(values.to_numpy(dtype=bool)), "bool": True}
     if pd.api.types.is_integer_dtype(values) and values.notna().all():
@@ -53,7 +55,9 @@ def column_payload(values: pd.Series, saved: bool = False) -> dict[str, Any]:
         return {"numbers": compact_to_json(values.to_numpy(dtype=np.float64, na_value=np.nan),
                                            probabilities=probabilities, saved=saved)}
     texts = ["" if pd.isna(v) else str(v) for v in values]
-    return {"packed": texts_to_json(texts)} if saved else {"texts": texts}
+    if saved or len(texts) > PACKED_TEXTS_MIN:
+        return {"packed": texts_to_json(texts)}
+    return {"texts": texts}
 
 
 def table_payload(data: pd.DataFrame, columns: list[str], saved: bool = False
