@@ -130,6 +130,9 @@ describe("pixels", () => {
     expect(textColorOn([0, 0, 128], 1)).toBe("#fff");
     expect(textColorOn([255, 255, 0], 1)).toBe("#000");
     expect(textColorOn([0, 0, 128], 0.1)).toBe("#000");
+    // over a dark theme's page a faint token is dark: white text
+    expect(textColorOn([0, 0, 128], 0.1, [17, 17, 17])).toBe("#fff");
+    expect(textColorOn([255, 255, 0], 1, [17, 17, 17])).toBe("#000");
   });
 });
 

@@ -532,3 +532,23 @@ def _pixels_std(locator) -> float:
     from PIL import Image
 
     return float(np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).std())
+
+
+def test_tokens_stay_legible_in_a_dark_theme(served):
+    """A token's text is black or white for its colour over the page: it assumed a white
+    page, so Voila's or JupyterLab's dark theme gave black text on near-black (1.15:1)."""
+    from .test_explorer_lab import CONTRAST_JS
+
+    page, _ = served
+    dark = page.context.new_page()
+    try:
+        dark.goto(page.url.split("?")[0] + "?theme=dark", timeout=300_000)
+        tokens = dark.locator(".nbp-inspector .nbp-tokens").first
+        tokens.locator(".nbp-token").first.wait_for(timeout=120_000)
+        assert dark.evaluate("() => getComputedStyle(document.body).backgroundColor") \
+            != "rgb(255, 255, 255)"  # the dark theme is on
+        got = dark.evaluate(CONTRAST_JS, ".nbp-inspector .nbp-tokens")
+        assert got["count"] > 20 and got["worst"][0]["ratio"] >= 4.5, got["worst"]
+        _shot(tokens, "inspector-tokens-dark")
+    finally:
+        dark.close()

@@ -155,8 +155,12 @@ export function topK(probs, k) {
   return all.sort((a, b) => b.p - a.p).slice(0, k);
 }
 
-/** Black or white text, whichever reads better on the colour `rgb` blended over white by `a`. */
-export function textColorOn(rgb, a) {
-  const [r, g, b] = rgb.map((v) => v * a + 255 * (1 - a));
-  return 0.299 * r + 0.587 * g + 0.114 * b < 140 ? "#fff" : "#000";
+/** Black or white text, whichever reads better on `rgb` blended by `a` over `backdrop`. */
+export function textColorOn(rgb, a, backdrop = [255, 255, 255]) {
+  // WCAG relative luminance of the colour shown; the text that contrasts more (one of the
+  // two always reaches 4.58:1)
+  const lin = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  const [r, g, b] = rgb.map((v, k) => lin(v * a + backdrop[k] * (1 - a)));
+  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return 1.05 / (y + 0.05) > (y + 0.05) / 0.05 ? "#fff" : "#000";
 }

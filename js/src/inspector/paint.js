@@ -17,13 +17,31 @@ export function paintImage(p, image, rgba, weights, table, opacity) {
 }
 
 /** Each token's background coloured by its weight (text colour kept readable). */
-export function paintTokens(p, weights, table, opacity, scale = null) {
+/** The opaque colour painted behind `el` ([r, g, b]; white when none is found). */
+export function backdropOf(el) {
+  for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+    const m = getComputedStyle(e).backgroundColor.match(/rgba?\(([^)]+)\)/);
+    const parts = m ? m[1].split(",").map(Number) : [];
+    if (parts.length >= 3 && (parts.length < 4 || parts[3] >= 0.5)) return parts.slice(0, 3);
+  }
+  return [255, 255, 255];
+}
+
+export function paintTokens(p, weights, table, opacity, scale = null, tries = 0) {
   const a = Math.max(0.05, opacity);
+  if (p.spans.length && !p.spans[0].isConnected && tries < 600) {
+    // not on the page yet (a view is drawn before it is attached): its backdrop is unknown,
+    // so paint once it is there
+    requestAnimationFrame(() => paintTokens(p, weights, table, opacity, scale, tries + 1));
+  }
+  // the tokens' text is black or white for the colour they show over the page's own (a dark
+  // theme's: black text on near-black, 1.15:1, when white was assumed)
+  const backdrop = backdropOf(p.spans.length ? p.spans[0].parentElement : null);
   p.spans.forEach((s, t) => {
     const w = weights[t];
     const rgb = [table[w * 3], table[w * 3 + 1], table[w * 3 + 2]];
     s.style.background = `rgba(${rgb[0]}, ${rgb[1]}, ${rgb[2]}, ${a})`;
-    s.style.color = textColorOn(rgb, a);
+    s.style.color = textColorOn(rgb, a, backdrop);
     s.title = scale ? `attribution ${signedNumber(valueOf(scale, w), scale.signed)}`
       : `weight ${(w / 255).toFixed(2)}`;
     s.dataset.weight = String(w);
