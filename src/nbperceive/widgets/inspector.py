@@ -325,13 +325,16 @@ class Inspector(anywidget.AnyWidget):
             raise LabelError("y_true must hold class indices (integers), e.g. 0..C-1")
         return y.astype(np.int64)
 
-    def _token_table(self, tokens: Any, vocabulary: Any, batched: bool) -> list[list[str]] | None:
+    def _token_table(self, tokens: Any, vocabulary: Any, batched: bool) -> Any:
+        """Each sample's token strings (indexable by sample; None: not a text input). The
+        model's own vectoriser tokenises a sample when it is shown, not every one up front."""
         if tokens is None and vocabulary is None:
             x = self._primary_x()
             if self._models and np.asarray(x).dtype.kind in ("U", "S", "O"):
                 from ..attribution.inputs import text_tokens  # the model's own vectoriser
 
-                return text_tokens(self._models[0], x)
+                per_sample = text_tokens(self._models[0], x)
+                return None if per_sample is None else _Lazy(per_sample)
             return None
         if tokens is not None:
             if isinstance(tokens, str):
@@ -346,12 +349,14 @@ class Inspector(anywidget.AnyWidget):
                                  "pass one list of token strings per sample")
             return rows
         vocab = [str(v) for v in vocabulary]
-        ids = np.asarray(self._primary_x()).astype(np.int64)
-        rows = []
-        for r in ids.reshape(self._n, -1):
+        ids = np.asarray(self._primary_x()).reshape(self._n, -1)
+
+        def row(s: int) -> list[str]:
+            r = ids[s].astype(np.int64)
             last = int(np.max(np.nonzero(r)[0])) + 1 if np.any(r) else 0  # trim trailing padding
-            rows.append([vocab[i] if 0 <= i < len(vocab) else f"[{i}]" for i in r[:last]])
-        return rows
+            return [vocab[i] if 0 <= i < len(vocab) else f"[{i}]" for i in r[:last]]
+
+        return _Lazy(row)
 
     def _displays(self, display: Any, batched: bool) -> np.ndarray | None:
         if display is None:
@@ -851,6 +856,18 @@ def _n_outputs(model: Any, x1: Any) -> int:
 def _is_numeric_list(x: Any) -> bool:
     return isinstance(x, (list, tuple)) and len(x) > 0 and not hasattr(x[0], "shape") \
         and not isinstance(x[0], (list, tuple, dict))
+
+
+class _Lazy:
+    """``fn(i)`` by index, each computed when first asked for and kept."""
+
+    def __init__(self, fn: Any) -> None:
+        self._fn, self._done = fn, {}
+
+    def __getitem__(self, i: int) -> Any:
+        if i not in self._done:
+            self._done[i] = self._fn(int(i))
+        return self._done[i]
 
 
 def _length(x: Any) -> int:
