@@ -425,10 +425,7 @@ class Inspector(anywidget.AnyWidget):
 
     def _show(self, sample: int) -> None:
         """Show ``sample``'s maps (keeping the last one shown if they cannot be made)."""
-        with self._computing:
-            previous, self.shown = self.shown, sample
-            if not self._refresh(reset_label=True):
-                self.shown = previous
+        self._refresh(reset_label=True, sample=sample)
 
     def _show_soon(self, sample: int) -> None:
         """:meth:`_show` on a thread of its own; a sample asked for meanwhile replaces one
@@ -475,18 +472,20 @@ class Inspector(anywidget.AnyWidget):
         return self._models[i]
 
     def _refresh(self, raise_errors: bool = False, reset_label: bool = False,
-                 epoch: int | None = None) -> bool:
-        """Compute (or fetch from cache) the shown sample for every model (model 0 as after
-        ``epoch``, default: the shown one) and sync the traits."""
+                 epoch: int | None = None, sample: int | None = None) -> bool:
+        """Compute (or fetch from cache) ``sample`` (default: the shown one) for every model
+        (model 0 as after ``epoch``, default: the shown one) and sync the traits, ``shown``
+        with its maps (a page must not see a sample's number beside another's maps)."""
         with self._computing:
-            return self._refresh_now(raise_errors, reset_label, epoch)
+            return self._refresh_now(raise_errors, reset_label, epoch, sample)
 
-    def _refresh_now(self, raise_errors: bool, reset_label: bool, epoch: int | None) -> bool:
+    def _refresh_now(self, raise_errors: bool, reset_label: bool, epoch: int | None,
+                     sample: int | None) -> bool:
         self.status = "computing"
-        s = self.shown
+        s = self.shown if sample is None else sample
         epoch = self.model_epoch if epoch is None else epoch
         try:
-            panels = [self._panel(i, epoch=epoch) for i in range(max(1, len(self._models)))]
+            panels = [self._panel(i, s, epoch=epoch) for i in range(max(1, len(self._models)))]
             image, tokens = self._sample_view(s, panels[0])
         except Exception as exc:  # shown in the cell instead of a blank
             self.status = ""
@@ -506,6 +505,7 @@ class Inspector(anywidget.AnyWidget):
             self.y_true_labels = self._true_set(s)
             self.multi_label = getattr(self, "_y_sets", None) is not None
             self.regression, self.y_value = self._regression, self._value_of(s)
+            self.shown = s
             self.panels = panels
             self.model_epoch = epoch
             self.depth = _keep_depth(self.depth, old[0] if old else None, panels[0])
