@@ -72,7 +72,8 @@ def test_multilabel_records_every_label(multilabel, tmp_path):
     assert explorer.inspector.multi_label
     explorer.inspector.sample = sample
     assert explorer.inspector.y_true_labels == [int(i) for i in np.flatnonzero(y[sample])]
-    # the hover card names the labels (its label and pred read -1 before)
+    # no colour by the constant -1 of label and pred; the hover card names the labels
+    assert not {"label", "pred"} & set(explorer.population.columns)
     names = ["small", "even", "loop"]
     card = explorer.population.info(sample)
     assert card["label"] == ", ".join(n for n, v in zip(names, y[sample]) if v)

@@ -193,7 +193,8 @@ class PopulationView(anywidget.AnyWidget):
             self._data = self._data.assign(**{PREVIEW_TEXT_COLUMN: texts})
         skip = {v for v in (x, y) if isinstance(v, str)}
         columns = [str(c) for c in self._data.columns
-                   if c not in skip and _plottable(self._data[c])]
+                   if c not in skip and _plottable(self._data[c])
+                   and not _multilabel_placeholder(self._data, c)]
         # loss by default (bigger = worse); without it, colour by the first column and one size
         default = "loss" if "loss" in columns else (columns[0] if columns else "")
         default_size = "loss" if "loss" in columns else ""
@@ -837,6 +838,13 @@ class PopulationView(anywidget.AnyWidget):
         self.layout_status = f"{self._method} layout of epoch {epoch}: queued"
         return np.asarray(project_async(self._run, epoch, self._method, on_ready,
                                         layer=self._layer, on_progress=on_progress))
+
+
+def _multilabel_placeholder(table: pd.DataFrame, column: Any) -> bool:
+    """Whether ``column`` is a multi-label run's ``label`` or ``pred``: -1 for every sample
+    (the labels are in label_<name> columns), nothing to colour by."""
+    return column in ("label", "pred") and any(str(c).startswith("label_") for c in table) \
+        and bool((table[column] == -1).all())
 
 
 def _label_sets(row: pd.Series, names: Sequence[str]) -> dict[str, str] | None:
