@@ -205,24 +205,29 @@ def array_from_json(value: Any, widget: Any = None) -> np.ndarray | None:
 array_serialization = {"to_json": array_to_json, "from_json": array_from_json}
 
 
+def blobs_to_json(items: list[bytes]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Several byte strings as (one binary uint8 blob, uint32 offsets): item i is
+    ``blob[off[i]:off[i + 1]]`` (thumbnails, texts)."""
+    blob = b"".join(items)
+    offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
+    return ({"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
+            array_to_json(offsets))
+
+
 def texts_to_json(texts: list[str]) -> dict[str, Any]:
     """A text column in binary: one code per row (the smallest integer type) into its distinct
-    values, those as one UTF-8 blob with uint32 offsets. For a saved page: no JSON string per
-    row to parse, and a column that every saved epoch repeats is stored once (same bytes)."""
+    values, those as one UTF-8 blob with offsets (:func:`blobs_to_json`). For a saved page: no
+    JSON string per row to parse, and a column that every saved epoch repeats is stored once
+    (same bytes)."""
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object), sort=False)
-    encoded = [str(u).encode("utf-8") for u in uniques]
-    blob = b"".join(encoded)
-    offsets = np.cumsum([0] + [len(b) for b in encoded]).astype(np.uint32)
-    return {"blob": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
-            "offsets": array_to_json(offsets), "codes": compact_to_json(codes)}
+    blob, offsets = blobs_to_json([str(u).encode("utf-8") for u in uniques])
+    return {"blob": blob, "offsets": offsets, "codes": compact_to_json(codes)}
 
 
 def pngs_to_json(items: list[bytes]) -> dict[str, Any]:
-    """Several PNGs as one binary blob plus uint32 offsets (item i is blob[off[i]:off[i+1]])."""
-    blob = b"".join(items)
-    offsets = np.cumsum([0] + [len(b) for b in items]).astype(np.uint32)
-    return {"png": {"view": memoryview(blob), "dtype": "uint8", "shape": [len(blob)]},
-            "offsets": array_to_json(offsets)}
+    """Several PNGs as one binary blob plus offsets (:func:`blobs_to_json`)."""
+    blob, offsets = blobs_to_json(items)
+    return {"png": blob, "offsets": offsets}
 
 
 def channels_to_json(value: dict[str, dict[str, Any]], widget: Any = None) -> dict[str, Any]:
