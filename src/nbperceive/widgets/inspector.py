@@ -179,9 +179,8 @@ class Inspector(anywidget.AnyWidget):
         self._recorded: dict[int, np.ndarray | None] = {}  # epoch -> its prob_* rows
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
-        self._regression = bool(regression)
-        self._y_values = self._targets(y_true) if self._regression else None
-        self._y_true = None if self._regression else self._truths(y_true)
+        self._y_values = self._targets(y_true) if regression else None
+        self._y_true = None if regression else self._truths(y_true)
         self._tokens = self._token_table(tokens, vocabulary, batched)
         self._display = self._displays(display, batched)
         self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
@@ -209,6 +208,7 @@ class Inspector(anywidget.AnyWidget):
                 self.input_name = input
             if explanation is not None:
                 method = explanation.method
+            self.regression = bool(regression)
             self.methods = [method]  # the registry's list once the input kind is known
             self.method = method
             self._check_sample(sample)
@@ -504,7 +504,7 @@ class Inspector(anywidget.AnyWidget):
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
             self.multi_label = getattr(self, "_y_sets", None) is not None
-            self.regression, self.y_value = self._regression, self._value_of(s)
+            self.y_value = self._value_of(s)
             self.shown = s
             self.panels = panels
             self.model_epoch = epoch
