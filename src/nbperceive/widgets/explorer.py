@@ -118,6 +118,9 @@ class Explorer(w.VBox):
                                                   preview=preview, own_search=False,
                                                   search_large=False)  # the ranking's graph
         self.population.searchable = True
+        if self._is_regression() or self._multilabel_names():
+            # no label-error ranking will cache a graph: the view searches its own when asked
+            self.population.look_for_neighbours(search=True)
         self.inspector = None
         self.no_inspector = ""  # why a model given has no inspector
         if model is not None and x is not None:
