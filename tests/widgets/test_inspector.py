@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -468,44 +466,6 @@ def test_a_regression_shows_its_target_value_not_a_class():
     assert ins.y_value == pytest.approx(float(y[5]))
     with pytest.raises(LabelError, match="one target value per sample"):
         Inspector(model, x, y_true=np.zeros((3, 2)), method="saliency", regression=True)
-
-
-def test_a_sample_picked_in_the_page_is_computed_beside_the_kernel_s_messages(monkeypatch):
-    """A click in a linked view sets ``sample`` from the page: its maps were computed in the
-    message handler, so the details' row request waited behind them (click -> details
-    174-249 ms with a small CNN, seconds with a large model). The page's change returns at
-    once and the maps follow; a change from Python stays synchronous."""
-    import threading
-
-    import keras
-
-    d = nbp.datasets.digits()
-    x = d.x[:20][..., None].astype(np.float32)
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 1)),
-                              keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
-                              keras.layers.GlobalAveragePooling2D(),
-                              keras.layers.Dense(10, activation="softmax")])
-    ins = Inspector(model, x, y_true=d.y[:20], sample=0)
-    release, started = threading.Event(), threading.Event()
-    panel = Inspector._panel
-
-    def slow(self, *args, **kwargs):
-        started.set()
-        assert release.wait(timeout=60)
-        return panel(self, *args, **kwargs)
-
-    monkeypatch.setattr(Inspector, "_panel", slow)
-    ins.set_state({"sample": 7})  # what the page's message does
-    assert started.wait(timeout=30)  # computing on its own thread, the handler returned
-    assert ins.sample == 7 and ins.status == "computing"
-    release.set()
-    deadline = time.monotonic() + 60
-    while (ins.shown != 7 or ins.status) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert ins.shown == 7 and ins.status == "" and ins.error == ""
-    ins.sample = 3  # from Python: done when the assignment returns
-    assert ins.shown == 3 and ins.status == ""
 
 
 def test_text_samples_are_tokenised_when_shown_not_all_up_front():

@@ -33,7 +33,6 @@ page carries the maps of a few saved samples at up to ``SAVED_EPOCHS`` recorded 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,10 +183,6 @@ class Inspector(anywidget.AnyWidget):
         self._tokens = self._token_table(tokens, vocabulary, batched)
         self._display = self._displays(display, batched)
         self._cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
-        self._computing = threading.RLock()  # one refresh at a time, whichever thread asks
-        self._soon_lock = threading.Lock()
-        self._soon: int | None = None  # the sample a click asked for, not yet begun
-        self._soon_running = False
         # samples whose maps a saved report carries besides the shown one (see save_html)
         self.export_samples: list[int] = []
         self._titles = list(titles) if titles is not None else [
@@ -415,41 +410,7 @@ class Inspector(anywidget.AnyWidget):
             self.error = (f"sample {new} out of range: this Inspector holds {self._n} samples; "
                           "pass the same probe batch that the population view shows")
             return
-        if "sample" in getattr(self, "_property_lock", {}):
-            # the page picked it (a click in a linked view): compute beside the kernel's
-            # message loop, so the linked views' own requests (the details' row) are answered
-            # meanwhile instead of waiting behind these maps
-            self._show_soon(new)
-            return
-        self._show(new)
-
-    def _show(self, sample: int) -> None:
-        """Show ``sample``'s maps (keeping the last one shown if they cannot be made)."""
-        self._refresh(reset_label=True, sample=sample)
-
-    def _show_soon(self, sample: int) -> None:
-        """:meth:`_show` on a thread of its own; a sample asked for meanwhile replaces one
-        not yet begun (the newest click wins)."""
-        with self._soon_lock:
-            self._soon = sample
-            if self._soon_running:
-                return
-            self._soon_running = True
-            self.status = "computing"
-
-        def work() -> None:
-            while True:
-                with self._soon_lock:
-                    wanted, self._soon = self._soon, None
-                    if wanted is None:
-                        self._soon_running = False
-                        return
-                try:
-                    self._show(wanted)
-                except Exception as exc:  # noqa: BLE001 - said on the page; the next may do
-                    self.error = f"{type(exc).__name__}: {exc}"
-
-        threading.Thread(target=work, name="nbperceive-inspector", daemon=True).start()
+        self._refresh(reset_label=True, sample=new)  # the last one stays if this one fails
 
     def _on_view_epoch(self, change: dict[str, Any]) -> None:
         """The scrubber moved: show the maps of that epoch's model (the final model, and a
@@ -476,8 +437,7 @@ class Inspector(anywidget.AnyWidget):
         """Compute (or fetch from cache) ``sample`` (default: the shown one) for every model
         (model 0 as after ``epoch``, default: the shown one) and sync the traits, ``shown``
         with its maps (a page must not see a sample's number beside another's maps)."""
-        with self._computing:
-            return self._refresh_now(raise_errors, reset_label, epoch, sample)
+        return self._refresh_now(raise_errors, reset_label, epoch, sample)
 
     def _refresh_now(self, raise_errors: bool, reset_label: bool, epoch: int | None,
                      sample: int | None) -> bool:
@@ -573,8 +533,7 @@ class Inspector(anywidget.AnyWidget):
         ``export_samples``, so a page without a kernel can switch between them, at the depths
         ``ctx.depths`` chooses (:func:`~nbperceive.widgets.maps.pick_depths`: that many
         spread over the network plus the one on screen; None: all)."""
-        with self._computing:  # the maps of a click being computed are the shown ones then
-            return self._export_state(ctx)
+        return self._export_state(ctx)
 
     def _export_state(self, ctx: ExportContext | None) -> dict[str, Any]:
         count = ctx.depths if ctx is not None else REPORT_DEPTHS
