@@ -260,3 +260,28 @@ def test_subclassed_model_nested_in_a_functional_one(images):
     np.testing.assert_allclose(e.heatmaps, direct.heatmaps, rtol=1e-5, atol=1e-8)
     s = nbp.explain(model, images[:1], method="scorecam", labels=[1], max_n=2, layers="all")
     assert s.layers == ["inner/sc1", "inner/sc2"] and np.isfinite(s.heatmaps).all()
+
+
+def test_uint8_pixels_through_rescaling_are_explained_like_the_rescaled_floats():
+    # a common Keras pattern: the model takes uint8 images and rescales them itself. Integers
+    # have no gradient; the maps start at the Rescaling output, so they equal the maps of the
+    # same layers fed the rescaled floats.
+    data = nbp.datasets.fashion_mnist(source="offline")
+    xu = data.x[:600, :, :, None]
+    keras.utils.set_random_seed(3)
+    body = [keras.layers.Conv2D(8, 3, activation="relu", name="conv1"),
+            keras.layers.Conv2D(8, 3, activation="relu", name="conv2"),
+            keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax", name="out")]
+    as_uint8 = keras.Sequential([keras.Input((28, 28, 1), dtype="uint8"),
+                                 keras.layers.Rescaling(1 / 255.0, name="scale"), *body])
+    as_uint8.compile("adam", "sparse_categorical_crossentropy")
+    as_uint8.fit(xu, data.y[:600], epochs=1, batch_size=64, verbose=0)
+    as_float = keras.Sequential([keras.Input((28, 28, 1)), *body])
+    xf = xu[:4].astype("float32") / 255.0
+    for method in ("gradcam", "saliency"):
+        u, f = nbp.explain(as_uint8, xu[:4], method=method), nbp.explain(as_float, xf,
+                                                                          method=method)
+        assert u.input_kind == "image"
+        np.testing.assert_allclose(u.probabilities, f.probabilities, atol=1e-6)
+        np.testing.assert_allclose(u.heatmaps, f.heatmaps, rtol=1e-4, atol=1e-6)
+    assert nbp.explain(as_uint8, xu[:1]).layers == ["conv1", "conv2"]  # not the Rescaling

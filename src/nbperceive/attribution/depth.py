@@ -43,7 +43,8 @@ class Structure:
     input_axes: tuple[int, ...]  # heatmap axes: (H, W) | (T,) | (F,)
     candidates: list[str]  # leaf-call paths, shallow -> deep
     depths: list[int]
-    grad_source: str | None  # path of the Embedding output for tokens; None: the input
+    grad_source: str | None  # where gradients start: the Embedding output for tokens, the
+    # Rescaling (or other float cast) output of integer pixels; None: the input itself
     # "softmax" | "sigmoid" | "probs" | "sigmoid_probs" | "logits" | "values" (regression:
     # the maps explain each output unit itself)
     output_kind: str
@@ -146,6 +147,18 @@ def record_calls(model: Any, xs: list[np.ndarray], input_index: int
     return found["recorder"], found["outputs"]
 
 
+def _float_of(calls: list[Any], x: np.ndarray) -> Any:
+    """The first call that turns integer input ``x`` into floats of the same shape (the
+    Rescaling or Normalization of uint8 pixels): gradients start at its output. None when
+    an Embedding comes first (token ids) or no such call exists."""
+    for c in calls:
+        if isinstance(c.layer, keras.layers.Embedding):
+            return None
+        if _is_float(c.output) and tuple(c.output.shape[1:]) == tuple(x.shape[1:]):
+            return c
+    return None
+
+
 def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
     """Trace the model once and describe it for one chosen input."""
     recorder, outputs = record_calls(model, xs, input_index)
@@ -166,13 +179,20 @@ def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
     down = [c for c in calls if c.depth is not None and c.depth >= 1]
     grad_source = None
     rank_x = x.ndim
-    if x.dtype.kind in ("U", "S", "O") or not np.issubdtype(x.dtype, np.floating):
+    as_float = None if x.dtype.kind in ("U", "S", "O") or np.issubdtype(x.dtype, np.floating) \
+        else _float_of(down, x)
+    if as_float is not None:  # integer pixels or features, then Rescaling / Normalization
+        grad_source = as_float.path
+        down = [c for c in down if c is not as_float]
+    if grad_source is None and (x.dtype.kind in ("U", "S", "O") or
+                                not np.issubdtype(x.dtype, np.floating)):
         emb = [c.path for c in down if isinstance(c.layer, keras.layers.Embedding)]
         if not emb:
             raise ModelError(
                 f"input {name!r} holds {'texts' if x.dtype.kind in 'USO' else 'integers'}, "
-                "which have no gradient, and it does not feed an Embedding layer; nbperceive "
-                "takes gradients at the Embedding output, so such inputs need one"
+                "which have no gradient, and it feeds neither an Embedding layer nor a layer "
+                "that turns it into floats of the same shape (Rescaling, Normalization); "
+                "nbperceive takes gradients at that layer's output, so such inputs need one"
             )
         first = next(c for c in down if c.path == emb[0])
         if first.output.shape.rank != 3:
