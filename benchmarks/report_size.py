@@ -135,7 +135,7 @@ def mobilenet(root: Path) -> None:
     model.fit(x[:2000], y[:2000], epochs=1, batch_size=64, verbose=0, callbacks=[p.callback()])
     t = time.perf_counter()
     ex = nbp.Explorer(p)
-    layers = len(ex.inspector.panels[0]["layers"]) if ex.inspector is not None else 0
+    layers = len(ex.inspector.panels[0]["layers"]) if ex.inspector and ex.inspector.wait() else 0
     print(f"mobilenet: {layers} depths, Explorer {time.perf_counter() - t:.1f} s")
     for label, kwargs in (("default", {}), ("every depth", {"depths": None})):
         t = time.perf_counter()

@@ -74,7 +74,7 @@ def explorer_report(tmp_path_factory):
     ex = nbp.Explorer(p)
     ex.wait_for_suspects()  # the ranking runs in the background
     ex.add_metadata("long", long_values(300, ex.suspects.ids[0]))
-    assert ex.inspector.panels[0]["layers"] == ["conv1", "conv2", "conv3"]
+    assert ex.inspector.wait() and ex.inspector.panels[0]["layers"] == ["conv1", "conv2", "conv3"]
     # two of the three depths: the shallowest and the deepest (the one on screen)
     path = ex.save_html(tmp / "explorer.html", title="Digits explorer", depths=2)
     return path, list(ex.suspects.ids), p.run

@@ -178,6 +178,45 @@ def test_a_slow_analysis_ahead_does_not_delay_the_explorer(perceiver):
     assert "3" in ex.story.stories  # the sample selected meanwhile is explained once ready
 
 
+def test_the_inspectors_first_maps_do_not_delay_the_explorer(perceiver, monkeypatch):
+    # issue 12: explaining the first sample (and tracing the model's gradient pass) runs on a
+    # thread. Hold every explanation until the test says so: Explorer() returns meanwhile,
+    # with the inspector's methods known (the model was checked) and a "computing" status.
+    import threading
+
+    import nbperceive.attribution as attribution
+
+    gate, real = threading.Event(), attribution.explain
+
+    def held(*args, **kwargs):
+        gate.wait(300)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(attribution, "explain", held)
+    try:
+        ex = nbp.Explorer(perceiver)
+        ins = ex.inspector
+        assert not ins.wait(0) and ins.status == "computing" and ins.panels == []
+        assert "gradcam" in ins.methods and "saliency" in ins.methods
+    finally:
+        gate.set()
+    assert ins.wait(120) and ins.status == "" and not ins.error
+    assert ins.panels[0]["layers"] and ins.shown == 0
+
+
+def test_a_click_during_the_first_maps_is_the_one_shown(perceiver):
+    # the click waits for the first maps, then its own are made; the first never overwrite
+    from nbperceive.widgets.serializers import array_from_json
+
+    ex = nbp.Explorer(perceiver)
+    ins = ex.inspector
+    ins.sample = 5  # what the jslinked scatter does when sample 5 is clicked
+    assert ins.wait(120) and ins.shown == 5
+    x5 = perceiver.data.x[0][5:6]
+    np.testing.assert_allclose(array_from_json(ins.panels[0]["probabilities"]),
+                               np.asarray(perceiver.model(x5)).reshape(-1), atol=1e-5)
+
+
 def test_the_story_panel_explains_the_selected_sample_and_saves_the_suspects(perceiver):
     from nbperceive.report import script_json
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from .depth import analyse
+from .depth import Structure, analyse
 from .engine import Engine
 from .faithfulness import Scorer
 from .inputs import as_input_list, check_model, choose_input, resolve_labels
@@ -59,18 +59,34 @@ def explain(
     Returns:
         An :class:`Explanation` with heatmaps ``(N, L, K, *input_axes)``.
     """
-    check_model(model)
-    chosen = get_method(method, **options)
-    xs = as_input_list(model, x)
-    index = choose_input(model, xs, input)
-    engine = engine_for(model, xs, index, batch_size)
+    chosen, xs, engine = _prepare(model, x, method, input, batch_size, options)
     probs = None
     if labels is None and engine.structure.n_classes > 20:
         probs = engine.probabilities(xs)
     label_list = resolve_labels(labels, engine.structure.n_classes, probs)
-    engine.sources(chosen)  # fail early when the method has no layer to work on
     result = chosen.explain(engine, xs, label_list)
     result.scorer = Scorer(engine, xs)  # e.scores(...): faithfulness on demand, cached
     if faithfulness:
         result.faithfulness = result.scores("deletion")
     return result
+
+
+def check_explainable(model: Any, x: Any, method: str = "gradcam", input: str | None = None,
+                      **options: Any) -> Structure:
+    """Raise what :func:`explain` would raise about ``model``, ``x``, ``method`` and ``input``
+    without computing a map (no gradient pass is traced); return the model's structure for
+    the chosen input (its kind: image, tokens or vector). The engine it builds is cached, so a
+    later :func:`explain` starts from it."""
+    return _prepare(model, x, method, input, 64, options)[2].structure
+
+
+def _prepare(model: Any, x: Any, method: str, input: str | None, batch_size: int,
+             options: dict[str, Any]) -> tuple[Any, list, Engine]:
+    """The method, the inputs as a list and the model's engine, every check passed."""
+    check_model(model)
+    chosen = get_method(method, **options)
+    xs = as_input_list(model, x)
+    index = choose_input(model, xs, input)
+    engine = engine_for(model, xs, index, batch_size)
+    engine.sources(chosen)  # fail early when the method has no layer to work on
+    return chosen, xs, engine

@@ -136,7 +136,7 @@ class Explorer(w.VBox):
                 return Inspector(model, x, y_true=truth,
                                  class_names=self.class_names, tokens=tokens,
                                  vocabulary=vocabulary, method=method, run=run,
-                                 regression=self._is_regression())
+                                 regression=self._is_regression(), background=True)
 
             try:
                 self.inspector = inspector(attribution or "gradcam")

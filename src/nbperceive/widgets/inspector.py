@@ -33,6 +33,7 @@ page carries the maps of a few saved samples at up to ``SAVED_EPOCHS`` recorded 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -153,6 +154,7 @@ class Inspector(anywidget.AnyWidget):
         faithfulness: bool | Sequence[str] = False,
         run: Any = None,
         regression: bool = False,
+        background: bool = False,
         **kwargs: Any,
     ) -> None:
         if models is not None and model is not None:
@@ -190,6 +192,11 @@ class Inspector(anywidget.AnyWidget):
         ]
         super().__init__(**kwargs)
         self._syncing = False
+        # one refresh at a time; `_asked` counts them, so a background first refresh that
+        # finds another already made does not overwrite it
+        self._refresh_lock = threading.RLock()
+        self._asked = 0
+        self._first: threading.Thread | None = None
         with self.hold_sync():
             self.n_samples = self._n
             if class_names is not None:
@@ -212,10 +219,45 @@ class Inspector(anywidget.AnyWidget):
             if self._epochs is not None:
                 self.weight_epochs = self._epochs.epochs
                 self.model_epoch = self._epochs.final_epoch
-            self._refresh(raise_errors=True)
+            if background and self._models and explanation is None:
+                self._check_explainable()  # what explain would raise, raised here
+                self.status = "computing"
+            else:
+                self._refresh(raise_errors=True)
+                background = False
         self.observe(self._on_compute_change, names=["method", "input_name"])
         self.observe(self._on_sample_change, names=["sample"])
         self.observe(self._on_view_epoch, names=["view_epoch"])
+        if background:  # the first maps (and the model's compiled pass) on a thread
+            self._first = threading.Thread(target=self._first_refresh, daemon=True,
+                                           name="nbperceive-inspector-first")
+            self._first.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the first sample's maps are made (``background=True``); True when
+        they are (or were never deferred)."""
+        if self._first is not None:
+            self._first.join(timeout)
+            return not self._first.is_alive()
+        return True
+
+    def _check_explainable(self) -> None:
+        """Every check of explaining the first sample with every model, no map computed;
+        the method list follows the input's kind."""
+        from ..attribution.explain import check_explainable
+
+        x1 = _take(self._x, int(self.sample))
+        for model in self._models:
+            kind = check_explainable(model, x1, self.method, self.input_name or None).input_kind
+        self.input_kind = kind
+        self.methods = _methods_for(kind, self.method)
+
+    def _first_refresh(self) -> None:
+        """The deferred first refresh, unless one was made meanwhile; a failure is shown in
+        the widget (a model that explain checked but cannot run)."""
+        with self._refresh_lock:
+            if self._asked == 0:
+                self._refresh()
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -437,7 +479,9 @@ class Inspector(anywidget.AnyWidget):
         """Compute (or fetch from cache) ``sample`` (default: the shown one) for every model
         (model 0 as after ``epoch``, default: the shown one) and sync the traits, ``shown``
         with its maps (a page must not see a sample's number beside another's maps)."""
-        return self._refresh_now(raise_errors, reset_label, epoch, sample)
+        with self._refresh_lock:
+            self._asked += 1
+            return self._refresh_now(raise_errors, reset_label, epoch, sample)
 
     def _refresh_now(self, raise_errors: bool, reset_label: bool, epoch: int | None,
                      sample: int | None) -> bool:
@@ -536,6 +580,7 @@ class Inspector(anywidget.AnyWidget):
         return self._export_state(ctx)
 
     def _export_state(self, ctx: ExportContext | None) -> dict[str, Any]:
+        self.wait()  # the maps on screen, when made in the background
         count = ctx.depths if ctx is not None else REPORT_DEPTHS
         shown = [self.depth, self.depth_b]
         chosen: dict[int, list[int]] = {}  # panel -> carried depth indices
