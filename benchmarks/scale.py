@@ -36,8 +36,9 @@ search on 2,000 random rows, the ratio of the two and growth exponents; ``--base
 caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
 Stage ``page`` (``--stages page``): what a user of each recorded run waits for and receives:
-the PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process), the
-explorer's widget state in bytes per point, ``save_html`` and the report's bytes per point; then,
+the PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process),
+``Explorer(run, model=, x=)`` with the run's model and probe images returning and its
+inspector's first maps made (on a thread), the explorer's widget state in bytes per point, ``save_html`` and the report's bytes per point; then,
 in headless Debian Chromium (software GL), the live explorer served by real Voila (navigation to
 the first drawn frame, hover -> card, click -> details from the first click on, as a user who
 clicks at once, and the frame floor: a resize's redraw of every point) and the saved report
@@ -81,26 +82,11 @@ def record(root: Path, sizes: list[int]) -> dict[int, tuple[Path, np.ndarray]]:
     is_flipped = np.zeros(len(y), bool)
     is_flipped[flipped] = True
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28), dtype="uint8"), keras.layers.Rescaling(1 / 255.0),
-        keras.layers.Flatten(), keras.layers.Dense(128, activation="relu", name="hidden1"),
-        keras.layers.Dense(64, activation="relu", name="hidden2"),
-        keras.layers.Dense(10, activation="softmax", name="out"),
-    ])
+    model = fashion_model()
     model.compile("adam", "sparse_categorical_crossentropy")
-    rng = np.random.default_rng(0)
     out, callbacks = {}, []
     for n in sizes:
-        if n <= len(y):
-            src = np.arange(n)
-            px = x[:n]
-        else:  # repeat the real images with random shifts
-            src = np.concatenate([np.arange(len(y))] * (n // len(y) + 1))[:n]
-            px = np.empty((n, 28, 28), np.uint8)
-            for start in range(0, n, 70_000):
-                part = src[start:start + 70_000]
-                dx, dy = rng.integers(-2, 3, 2) if start >= len(y) else (0, 0)
-                px[start:start + len(part)] = np.roll(x[part], (int(dx), int(dy)), axis=(1, 2))
+        src, px = probe_pixels(x, n)
         run_dir = root / f"fashion-{n}"
         shutil.rmtree(run_dir, ignore_errors=True)
         p = nbp.Perceiver(model, probe=(px, noisy[src]), run_dir=run_dir,
@@ -112,6 +98,33 @@ def record(root: Path, sizes: list[int]) -> dict[int, tuple[Path, np.ndarray]]:
               callbacks=callbacks)
     print(f"trained and captured {sizes} in {time.perf_counter() - t0:.0f} s", flush=True)
     return out
+
+
+def fashion_model():
+    """The benchmark's classifier: uint8 images, rescaled inside, two Dense layers."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input((28, 28), dtype="uint8"), keras.layers.Rescaling(1 / 255.0),
+        keras.layers.Flatten(), keras.layers.Dense(128, activation="relu", name="hidden1"),
+        keras.layers.Dense(64, activation="relu", name="hidden2"),
+        keras.layers.Dense(10, activation="softmax", name="out"),
+    ])
+
+
+def probe_pixels(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probe of size ``n``: (source rows, uint8 images). Past the 70k real images, they
+    repeat with random shifts of up to 2 px (seeded: the same for every call)."""
+    if n <= len(x):
+        return np.arange(n), x[:n]
+    rng = np.random.default_rng(0)
+    src = np.concatenate([np.arange(len(x))] * (n // len(x) + 1))[:n]
+    px = np.empty((n, 28, 28), np.uint8)
+    for start in range(0, n, len(x)):
+        part = src[start:start + len(x)]
+        dx, dy = rng.integers(-2, 3, 2) if start >= len(x) else (0, 0)
+        px[start:start + len(part)] = np.roll(x[part], (int(dx), int(dy)), axis=(1, 2))
+    return src, px
 
 
 def precision(ranked, flipped: np.ndarray) -> float:
@@ -522,6 +535,28 @@ def frame_ms(page) -> float:
 JSCATTER_MIN = 50_000
 
 
+def explorer_with_model(run_dir: Path, n: int) -> dict[str, float]:
+    """``Explorer(run, model=, x=)`` from cold caches: until it returns, and until the
+    inspector's first maps are made (on a thread: the model is checked, then traced)."""
+    import nbperceive as nbp
+
+    run = nbp.open_run(run_dir)
+    model = fashion_model()
+    model.load_weights(run.weights_path(run.epochs[-1]))
+    px = probe_pixels(nbp.datasets.fashion_mnist(source="offline").x, n)[1]
+    clear_caches(run_dir)
+    run = nbp.open_run(run_dir)
+    t0 = time.perf_counter()
+    ex = nbp.Explorer(run, model=model, x=px)
+    out = {"explorer_model": time.perf_counter() - t0}
+    if ex.inspector is not None and ex.inspector.wait():
+        out["explorer_model_maps"] = time.perf_counter() - t0
+    ex.population.wait_for_layout()
+    ex.wait_for_suspects()
+    ex.close()
+    return out
+
+
 def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> list[dict]:
     import nbperceive as nbp
     from nbperceive.report import save_html, wire_bytes
@@ -547,6 +582,7 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
         r["explorer"] = time.perf_counter() - t0
         ex.population.wait_for_layout()  # above 200k samples the PCA is laid out on a thread
         r["explorer_points"] = time.perf_counter() - t0
+        r.update(explorer_with_model(run_dir, n))
         ex.wait_for_suspects()
         r["state_bpp"] = wire_bytes(ex) / n
         report = root / f"report-{n}.html"
@@ -592,6 +628,8 @@ SUMMARY = [  # (table, key, what, unit)
     ("suspects", "cleanlab", "cleanlab find_label_issues", "s"),
     ("page", "explorer", "Explorer() returns (this process)", "s"),
     ("page", "explorer_points", "Explorer(): its points laid out (a thread above 200k)", "s"),
+    ("page", "explorer_model", "Explorer(run, model=, x=) returns", "s"),
+    ("page", "explorer_model_maps", "Explorer(run, model=, x=): first maps (a thread)", "s"),
     ("stall", "explorer_fresh", "Explorer() returns (fresh process)", "s"),
     ("stall", "stall_ms", "longest main-thread stall meanwhile", "ms"),
     ("page", "state_bpp", "widget state", "B/pt"),

@@ -235,11 +235,9 @@ class EpochModels:
         except Exception:  # a model that cannot run on the probe as given: assume the last
             return cls(run, model)
         for epoch in reversed(run.epochs):
-            table = run.snapshot(epoch, metadata=False).table
-            cols = [c for c in table.columns if str(c).startswith("prob_")]
-            if not cols:
+            recorded = run.probabilities(epoch, rows=len(probs))
+            if recorded is None:
                 break
-            recorded = table[cols].to_numpy(np.float64)[: len(probs)]
             if recorded.shape == probs.shape and np.allclose(probs, recorded, atol=1e-4):
                 return cls(run, model, epoch)
         return cls(run, model)

@@ -475,6 +475,33 @@ class Run:
             table = table.join(samples[extra].reset_index(drop=True))
         return Snapshot(epoch=epoch, path=path, table=table, meta=meta)
 
+    def probabilities(self, epoch: int | None = None, rows: int | None = None
+                      ) -> np.ndarray | None:
+        """The ``prob_*`` columns ``epoch`` recorded, (N, C) float64 (the first ``rows``
+        only, if given), read alone from its table; None when it recorded none (a
+        regression)."""
+        import pyarrow.parquet as pq
+
+        epoch = self.resolve_epoch(epoch)
+        path = self.epoch_path(epoch) / "table.parquet"
+        try:
+            table = pq.ParquetFile(path)
+            cols = [c for c in table.schema_arrow.names if c.startswith("prob_")]
+            if not cols:
+                return None
+            if rows is None:
+                part = table.read(columns=cols)
+            else:
+                part = next(table.iter_batches(batch_size=max(1, rows), columns=cols), None)
+                if part is None:
+                    return np.zeros((0, len(cols)))
+        except FileNotFoundError:
+            raise
+        except Exception as err:  # pyarrow's own error zoo: a damaged file
+            raise _damaged(path, err) from err
+        return np.column_stack([part.column(c).to_numpy(zero_copy_only=False)
+                                for c in cols]).astype(np.float64)
+
     def history(self) -> pd.DataFrame:
         """One row per epoch: probe loss and accuracy, plus the Keras logs of training.
         A damaged epoch is left out with a warning; the others stay readable."""

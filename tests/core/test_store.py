@@ -82,6 +82,28 @@ def test_arrays_are_plain_npy_without_pickle(tmp_path):
     assert snap.weights_path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # HDF5, not a pickle
 
 
+def test_recorded_probabilities_are_read_alone_and_a_few_rows_at_a_time(tmp_path):
+    import keras
+
+    d = nbp.datasets.digits()
+    model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    snap = nbp.Perceiver(model, probe=(d.x[:300], d.y[:300]), run_dir=tmp_path / "r").capture()
+    run = nbp.open_run(tmp_path / "r")
+    probs = run.probabilities()
+    np.testing.assert_allclose(probs, model.predict(d.x[:300], verbose=0), atol=1e-5)
+    table = snap.table
+    np.testing.assert_array_equal(probs, table[[f"prob_{c}" for c in run.class_names]])
+    np.testing.assert_array_equal(run.probabilities(0, rows=16), probs[:16])
+    values = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
+                               keras.layers.Dense(1)])  # a regression records no prob_*
+    values.compile("adam", "mse")
+    nbp.Perceiver(values, probe=(d.x[:50], d.y[:50].astype("float32")),
+                  run_dir=tmp_path / "v").capture()
+    assert nbp.open_run(tmp_path / "v").probabilities() is None
+
+
 def test_reader_in_another_process_sees_epochs_as_they_land(tmp_path):
     """open_run() from another process, while this one writes, sees only whole epochs."""
     d = nbp.datasets.digits()

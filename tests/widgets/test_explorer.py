@@ -313,6 +313,7 @@ def test_inspector_follows_the_epoch_scrubber_with_that_epochs_weights(perceiver
 
     ex = nbp.Explorer(perceiver)
     ins, run = ex.inspector, perceiver.run
+    assert ins.wait(120)  # the run's epochs are matched with the first maps, on a thread
     assert ins.weight_epochs == [0, 1, 2] and ins.model_epoch == 2
     ins.sample = 7
     final = array_from_json(ins.panels[0]["heatmaps"])
@@ -345,7 +346,7 @@ def test_an_epoch_without_weights_keeps_the_final_model_and_a_saved_page_moves(p
     (tmp_path / "run" / "epoch-0001" / "model.weights.h5").unlink()
     ex = nbp.Explorer(tmp_path / "run", model=perceiver.model, x=perceiver.data.x[0])
     ins = ex.inspector
-    assert ins.weight_epochs == [0, 2]
+    assert ins.wait(120) and ins.weight_epochs == [0, 2]
     ins.sample = 3
     ins.view_epoch = 1
     assert ins.model_epoch == 2  # the page names both epochs (browser test)

@@ -176,7 +176,12 @@ class Inspector(anywidget.AnyWidget):
         self._faithfulness = _faithfulness_metrics(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
-        self._epochs = self._epoch_models(run)
+        background = background and bool(self._models) and explanation is None
+        # what explain would raise, raised before anything slower (a Dense model's gradcam)
+        kind = self._check_explainable(sample, method, input) if background else None
+        self._run = self._epoch_run(run)
+        # the run's epoch the model stands for is found from its predictions (on the thread)
+        self._epochs = None if background else self._match_epochs()
         self._recorded: dict[int, np.ndarray | None] = {}  # epoch -> its prob_* rows
         self._labels = None if labels is None else [int(v) for v in labels]
         self._max_labels = int(max_labels)
@@ -216,15 +221,13 @@ class Inspector(anywidget.AnyWidget):
             self._check_sample(sample)
             self.sample = int(sample)
             self.shown = int(sample)
-            if self._epochs is not None:
-                self.weight_epochs = self._epochs.epochs
-                self.model_epoch = self._epochs.final_epoch
-            if background and self._models and explanation is None:
-                self._check_explainable()  # what explain would raise, raised here
+            self._show_epochs()
+            if kind is not None:  # the maps follow on a thread
+                self.input_kind = kind
+                self.methods = _methods_for(kind, self.method)
                 self.status = "computing"
             else:
                 self._refresh(raise_errors=True)
-                background = False
         self.observe(self._on_compute_change, names=["method", "input_name"])
         self.observe(self._on_sample_change, names=["sample"])
         self.observe(self._on_view_epoch, names=["view_epoch"])
@@ -241,23 +244,35 @@ class Inspector(anywidget.AnyWidget):
             return not self._first.is_alive()
         return True
 
-    def _check_explainable(self) -> None:
-        """Every check of explaining the first sample with every model, no map computed;
-        the method list follows the input's kind."""
+    def _check_explainable(self, sample: int, method: str, input_name: str | None) -> str:
+        """Every check of explaining ``sample`` with every model, no map computed; returns
+        the kind of the explained input."""
         from ..attribution.explain import check_explainable
 
-        x1 = _take(self._x, int(self.sample))
-        for model in self._models:
-            kind = check_explainable(model, x1, self.method, self.input_name or None).input_kind
-        self.input_kind = kind
-        self.methods = _methods_for(kind, self.method)
+        self._check_sample(sample)
+        x1 = _take(self._x, int(sample))
+        return [check_explainable(m, x1, method, input_name).input_kind
+                for m in self._models][0]
 
     def _first_refresh(self) -> None:
         """The deferred first refresh, unless one was made meanwhile; a failure is shown in
         the widget (a model that explain checked but cannot run)."""
         with self._refresh_lock:
-            if self._asked == 0:
-                self._refresh()
+            try:
+                self._epochs = self._match_epochs()
+            except Exception as exc:  # noqa: BLE001 - shown in the widget, never raised here
+                self.status, self.error = "", f"{type(exc).__name__}: {exc}"
+                return
+            with self.hold_sync():
+                self._show_epochs()
+            if self._asked == 0:  # at the epoch a linked scrubber shows, if it has weights
+                wanted = self.view_epoch if self.view_epoch in self.weight_epochs else None
+                self._refresh(epoch=wanted)
+
+    def _show_epochs(self) -> None:
+        if self._epochs is not None:
+            self.weight_epochs = self._epochs.epochs
+            self.model_epoch = self._epochs.final_epoch
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -280,17 +295,24 @@ class Inspector(anywidget.AnyWidget):
         return cls(x=x, models=[model_a, model_b], **kwargs)
 
     # ---- input handling -----------------------------------------------------------------
-    def _epoch_models(self, run: Any) -> Any:
+    def _epoch_run(self, run: Any) -> Any:
+        """``run=`` as a Run (None: no run), checked."""
         if run is None:
             return None
         if len(self._models) != 1:
             raise ModelError("run= makes the Inspector follow the epochs of one model's run; "
                              "pass exactly one model (model=...)")
-        from ..models import EpochModels
         from ..store import Run, open_run
 
-        run = run if isinstance(run, Run) else open_run(run)
-        return EpochModels.matching(run, self._models[0], self._x)
+        return run if isinstance(run, Run) else open_run(run)
+
+    def _match_epochs(self) -> Any:
+        """The model at every epoch of the run that kept weights (None: no run)."""
+        if self._run is None:
+            return None
+        from ..models import EpochModels
+
+        return EpochModels.matching(self._run, self._models[0], self._x)
 
     def _as_batch(self, x: Any) -> tuple[Any, bool]:
         """``x`` as a batch, and whether it came as one (a single sample gets a batch axis)."""
@@ -457,8 +479,9 @@ class Inspector(anywidget.AnyWidget):
     def _on_view_epoch(self, change: dict[str, Any]) -> None:
         """The scrubber moved: show the maps of that epoch's model (the final model, and a
         note on the page, when the run kept no weights for it)."""
-        if self._epochs is None or self._syncing:
-            return
+        with self._refresh_lock:  # the run's epochs may still be matched on the thread
+            if self._epochs is None or self._syncing:
+                return
         self.weight_epochs = self._epochs.epochs
         wanted = int(change["new"])
         epoch = wanted if wanted in self.weight_epochs else self._epochs.final_epoch
@@ -684,9 +707,7 @@ class Inspector(anywidget.AnyWidget):
         recorded none or its probe is not this inspector's samples."""
         cache = self._recorded
         if epoch not in cache:
-            table = self._epochs.run.snapshot(epoch, metadata=False).table
-            cols = [c for c in table.columns if str(c).startswith("prob_")]
-            probs = table[cols].to_numpy(np.float64) if cols else None
+            probs = self._epochs.run.probabilities(epoch)
             cache[epoch] = probs if probs is not None and len(probs) == self._n \
                 else None
         probs = cache[epoch]
