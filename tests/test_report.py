@@ -133,6 +133,8 @@ def test_icon_fonts_travel_only_with_a_widget_that_can_show_an_icon(tmp_path):
     # a figure's pan-zoom, reset and save buttons are solid icons; a Button's may be any
     for icon, want in ((fig, styles["solid"]), (w.Button(description="save", icon="check"), every)):
         assert sources(report.to_html(w.VBox([plain, icon])))["nbp-fonts"] == want
+    fig.display_toolbar = False  # a figure without its buttons shows no icon
+    assert sources(report.to_html(w.VBox([plain, fig])))["nbp-fonts"] == {}
 
 
 def saved_state(text: str) -> dict:

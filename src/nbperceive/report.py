@@ -356,13 +356,13 @@ ICONLESS_MODELS = frozenset({
     "DescriptionStyleModel", "LinkModel", "DirectionalLinkModel", "OutputModel", "AnyModel",
 })
 ICONLESS_LIBRARIES = frozenset({"bqscales"})  # bqplot's marks and axes too, not its Figure
-ICON_BQPLOT = frozenset({"FigureModel", "ToolbarModel"})  # pan-zoom, reset and save buttons
 
 
 def icon_font_styles(state: dict[str, Any]) -> set[str]:
     """The Font Awesome styles (solid, regular, brands) the saved state's widgets may show:
-    none for views, boxes and HTML; solid for bqplot's figure buttons; all for the rest (a
-    Button's icon may be any)."""
+    none for views, boxes and HTML; solid for bqplot's pan-zoom, reset and save buttons (a
+    Toolbar, a Figure that shows its own: ``display_toolbar``); all for the rest (a Button's
+    icon may be any)."""
     styles: set[str] = set()
     for entry in state["state"].values():
         name = entry.get("model_name") or entry.get("state", {}).get("_model_name", "")
@@ -370,7 +370,8 @@ def icon_font_styles(state: dict[str, Any]) -> set[str]:
         if name in ICONLESS_MODELS or module in ICONLESS_LIBRARIES:
             continue
         if module == "bqplot":
-            if name in ICON_BQPLOT:
+            shown = entry.get("state", {}).get("display_toolbar", True)
+            if name == "ToolbarModel" or name == "FigureModel" and shown:
                 styles.add("solid")
             continue
         return {"solid", "regular", "brands"}

@@ -243,7 +243,7 @@ class Explorer(w.VBox):
                          axes=[bq.Axis(scale=xs, label="true"),
                                bq.Axis(scale=ys, orientation="vertical", label="predicted")],
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
-                         layout=w.Layout(width="340px", height="320px"))
+                         display_toolbar=False, layout=_figure_layout())
 
     def _confusion_figure(self) -> Any:
         import bqplot as bq
@@ -275,7 +275,7 @@ class Explorer(w.VBox):
         self._update_confusion()
         figure = bq.Figure(marks=[self._cm_grid], axes=axes, padding_y=0.0,
                            fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 10},
-                           layout=_figure_layout())
+                           display_toolbar=False, layout=_figure_layout())
         if self.label_picker is None:
             return figure
         self.label_picker.observe(lambda _: self._update_confusion(), names="value")
@@ -342,7 +342,7 @@ class Explorer(w.VBox):
                                 label_color=ACCURACY_COLOUR, tick_format=".0%"))
         return bq.Figure(marks=marks, axes=axes,
                          fig_margin={"top": 10, "bottom": 40, "left": 50, "right": 50},
-                         layout=_figure_layout())
+                         display_toolbar=False, layout=_figure_layout())
 
     def _start_suspects(self) -> Any:
         """Queue the ranking on the background worker; the views fill in when it is done."""
@@ -525,7 +525,9 @@ def _precision_recall_html(cm: np.ndarray, class_names: list[str],
 
 
 def _figure_layout() -> w.Layout:
-    """bqplot figures fill their panel's width (nbperceive.css sets the panel's bounds)."""
+    """bqplot figures fill their panel's width (nbperceive.css sets the panel's bounds).
+    They show no toolbar (``display_toolbar=False``): its pan-zoom has nothing to do on a
+    confusion matrix or a few epochs, and a saved page then carries no icon font (0.1 MB)."""
     return w.Layout(width="100%", height="300px", min_width="0")
 
 
