@@ -35,18 +35,18 @@ baseline) and ``scaled`` (nbperceive.neighbours.SETTINGS, the default), both in 
 search on 2,000 random rows, the ratio of the two and growth exponents; ``--baseline-max``
 caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
-Stage ``page`` (``--stages page``): what a user of each recorded run waits for and receives:
-the PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process),
+Stage ``page`` (``--stages page``): what a user of each recorded run waits for and receives: the
+PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process),
 ``Explorer(run, model=, x=)`` with the run's model and probe images returning and its
-inspector's first maps made (on a thread), the explorer's widget state in bytes per point, ``save_html`` and the report's bytes per point; then,
-in headless Debian Chromium (software GL), the live explorer served by real Voila (navigation to
-the first drawn frame, hover -> card, click -> details from the first click on, as a user who
-clicks at once, and the frame floor: a resize's redraw of every point) and the saved report
-opened offline (the same four). With ``--jscatter PYTHON`` (a separate venv with
-jupyter-scatter and voila) also jupyter-scatter's bytes and first paint in Voila on the same
-points (the explorer's layout, coloured and sized by loss), beside a bare PopulationView's
-(benchmarks/scatter.py), from 50,000 points (its paint hook counts dark pixels; fewer points
-never reach its count).
+inspector's first maps made (on a thread), the explorer's widget state in bytes per point,
+``save_html`` and the report's bytes per point; then, in headless Debian Chromium (software GL),
+the live explorer served by real Voila (navigation to the first drawn frame, hover -> card,
+click -> details from the first click on, as a user who clicks at once, and the frame floor: a
+resize's redraw of every point) and the saved report opened offline (the same four). With
+``--jscatter PYTHON`` (a separate venv with jupyter-scatter and voila) also jupyter-scatter's
+bytes and first paint in Voila on the same points (the explorer's layout, coloured and sized by
+loss), beside a bare PopulationView's (benchmarks/scatter.py), from 50,000 points (its paint
+hook counts dark pixels; fewer points never reach its count).
 After all stages: one table of every stage at every size and each stage's growth exponent.
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
