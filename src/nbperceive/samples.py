@@ -99,8 +99,17 @@ class TextPreview(Preview):
         return len(self.strings)
 
     def get(self, index: int) -> str:
-        text = self.strings[self._check(index)]
-        return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
+        return _snippet(self.strings[self._check(index)])
+
+    def snippets(self) -> np.ndarray:
+        """Every sample's snippet, as ``get`` gives it (an object array)."""
+        out = np.empty(len(self.strings), object)
+        out[:] = [_snippet(text) for text in self.strings]
+        return out
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"
 
 
 def images(x: Any) -> ImagePreview:

@@ -188,7 +188,7 @@ class PopulationView(anywidget.AnyWidget):
                 PREVIEW_TEXT_COLUMN not in self._data.columns:
             # the samples' texts as a column: the table lists them and the search box finds
             # them at any size (the previews reach the page inline up to 1,000 samples only)
-            texts = np.array([self._preview.get(i) for i in range(len(self._data))], object)
+            texts = self._preview.snippets()
             self._extra[PREVIEW_TEXT_COLUMN] = texts
             self._data = self._data.assign(**{PREVIEW_TEXT_COLUMN: texts})
         skip = {v for v in (x, y) if isinstance(v, str)}
