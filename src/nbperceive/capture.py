@@ -183,12 +183,12 @@ class LossSpec:
     weights: list[float]
     from_logits: bool
 
-    def per_sample(self, ys: list[Any], preds: list[Any]) -> Any:
-        """Keras' own per-sample values: the compiled Loss object's dtype conversion and
-        rank alignment, without its reduction over the batch."""
-        total = None
-        for ident, w, y, p in zip(self.identifiers, self.weights, ys, preds, strict=False):
+    def per_output(self, ys: list[Any], preds: list[Any]) -> list[Any]:
+        """Each output's own per-sample loss, unweighted (None: no loss for that output)."""
+        out = []
+        for ident, y, p in zip(self.identifiers, ys, preds, strict=False):
             if ident is None:
+                out.append(None)
                 continue
             obj = _as_loss(ident, y, p)
             dtype = obj.dtype or "float32"
@@ -196,9 +196,8 @@ class LossSpec:
             rank = len(value.shape)
             if rank > 1:
                 value = keras.ops.mean(value, axis=tuple(range(1, rank)))
-            value = keras.ops.cast(value, "float32") * w
-            total = value if total is None else total + value
-        return total
+            out.append(keras.ops.cast(value, "float32"))
+        return out
 
 
 def from_logits(loss: Any) -> bool:
@@ -253,8 +252,11 @@ def loss_spec(model: keras.Model, n_outputs: int) -> LossSpec:
 @dataclass
 class BatchResult:
     features: np.ndarray  # float32 (B, D), raw (before standardisation)
-    outputs: np.ndarray   # float32 (B, C) first model output
+    outputs: np.ndarray   # float32 (B, C1 + C2 + ...) every model output, flattened, side by side
     loss: np.ndarray      # float32 (B,) per-sample loss (NaN when no loss)
+    # float32 (B, H) each output's own unweighted loss (NaN: none), for models of H >= 2
+    # outputs; None for one output
+    output_loss: np.ndarray | None = None
 
 
 class Capturer:
@@ -271,16 +273,29 @@ class Capturer:
         else:  # one trace for every batch size, labels keep their rank
             self._step = tf.function(self._forward, input_signature=[x_spec, y_spec])
 
-    def _forward(self, x: Any, y: Any) -> tuple[Any, Any, Any]:
+    def _forward(self, x: Any, y: Any) -> tuple[Any, Any, Any, Any]:
         outputs, features = self.probe(x)
         flat = keras.ops.concatenate(features, axis=-1) if len(features) > 1 else features[0]
+        rows = tf.shape(flat)[0]
+        nan = tf.fill([rows], float("nan"))
         ys = list(y) if isinstance(y, (list, tuple)) else [y]
-        loss = self.spec.per_sample(ys, outputs) if y is not None else None
-        if loss is None:
-            loss = tf.fill([tf.shape(flat)[0]], float("nan"))
-        return flat, keras.ops.cast(outputs[0], "float32"), loss
+        each = self.spec.per_output(ys, outputs) if y is not None else []
+        loss = None
+        for value, w in zip(each, self.spec.weights, strict=False):
+            if value is not None:
+                loss = value * w if loss is None else loss + value * w
+        loss = nan if loss is None else loss
+        heads = [keras.ops.reshape(keras.ops.cast(o, "float32"), (rows, -1)) for o in outputs]
+        out = keras.ops.concatenate(heads, axis=-1) if len(heads) > 1 else heads[0]
+        if len(outputs) < 2:
+            return flat, out, loss, tf.zeros([rows, 0])
+        per = [each[i] if i < len(each) and each[i] is not None else nan
+               for i in range(len(outputs))]
+        return flat, out, loss, keras.ops.stack(per, axis=1)
 
     def run(self, batches: Iterator[tuple[Any, Any]]) -> Iterator[BatchResult]:
         for x, y in batches:
-            flat, out, loss = self._step(x, y)
-            yield BatchResult(np.asarray(flat), np.asarray(out), np.asarray(loss))
+            flat, out, loss, per = self._step(x, y)
+            per = np.asarray(per)
+            yield BatchResult(np.asarray(flat), np.asarray(out), np.asarray(loss),
+                              per if per.shape[1] else None)

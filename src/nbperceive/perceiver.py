@@ -19,13 +19,23 @@ from .capture import (
     build_probe,
     compiled_loss,
     first_loss,
+    from_logits,
     input_specs,
     loss_spec,
 )
 from .errors import MetadataError, ModelError, ProbeError
 from .layers import declared_inputs, model_inputs
 from .models import save_weights
-from .probe import LabelKind, ProbeData, from_arrays, from_dataset, label_kind, nonfinite_rows
+from .probe import (
+    LabelKind,
+    OutputHead,
+    ProbeData,
+    _as_list,
+    from_arrays,
+    from_dataset,
+    label_kind,
+    nonfinite_rows,
+)
 from .store import (
     WEIGHTS_FILE,
     EpochWriter,
@@ -199,6 +209,8 @@ class Perceiver:
         self.loss = loss_spec(model, self.probe.n_outputs)
         output_shape = self.probe.output_shapes[0]
         self.labels: LabelKind = label_kind(first_loss(model), output_shape, self.data.first_y)
+        self.heads = self._output_heads()  # a model's outputs, when it has several
+        self._output_loss: np.ndarray | None = None  # (N, H) each output's loss, last capture
         n_classes = max(self.labels.n_classes, 2) if self.labels.kind in ("binary",) \
             else self.labels.n_classes
         if class_names is not None and len(class_names) != n_classes:
@@ -225,6 +237,31 @@ class Perceiver:
             for e in existing if (self.run_dir / epoch_dirname(e) / WEIGHTS_FILE).is_file())
         self._budget_warned = False
         self._last_weights = 0
+
+    def _output_heads(self) -> list[OutputHead]:
+        """Every output of a model with several (none for one output), each checked
+        against its labels and named after the output (see :class:`OutputHead`)."""
+        shapes = self.probe.output_shapes
+        if len(shapes) < 2:
+            return []
+        names = [str(v) for v in (getattr(self.model, "output_names", None) or [])]
+        ys = _as_list(self.data.y) if self.data.y is not None else []
+        heads = []
+        for i, shape in enumerate(shapes):
+            name = names[i] if i < len(names) else f"output_{i}"
+            loss = self.loss.identifiers[i] if i < len(self.loss.identifiers) else None
+            y = np.asarray(ys[i]) if i < len(ys) else None
+            if y is not None and len(y) != self.data.n:
+                raise ProbeError(f"the labels of output {name!r} hold {len(y)} rows but the "
+                                 f"probe has {self.data.n} samples; pass one label per sample")
+            kind = label_kind(loss, shape, y) if i > 0 else self.labels
+            width = int(np.prod([d or 1 for d in shape[1:]])) if len(shape) > 1 else 1
+            heads.append(OutputHead(name, width, kind, y, loss is not None))
+        clash = [c for h in heads for c in h.columns() if c in self.metadata.columns]
+        if clash:
+            raise MetadataError(f"metadata columns {clash} clash with the columns of the model's "
+                                "outputs (<output>_pred, _loss, _correct, _label); rename them")
+        return heads
 
     def _signature(self) -> dict[str, Any]:
         return {
@@ -379,12 +416,16 @@ class Perceiver:
             if outputs is None:
                 outputs = np.empty((n, batch.outputs.reshape(len(batch.outputs), -1).shape[1]),
                                    dtype=np.float32)
+                if batch.output_loss is not None:
+                    self._output_loss = np.empty((n, batch.output_loss.shape[1]), np.float32)
             feats = batch.features
             vectors[start:stop] = feats
             finite = np.where(np.isfinite(feats), feats, 0.0).astype(np.float64)
             col_sum += finite.sum(0)
             col_sq += (finite**2).sum(0)
             outputs[start:stop] = batch.outputs.reshape(len(batch.outputs), -1)
+            if batch.output_loss is not None:
+                self._output_loss[start:stop] = batch.output_loss
             loss[start:stop] = batch.loss
             start = stop
         if start != n or outputs is None:
@@ -431,6 +472,23 @@ class Perceiver:
         return outputs
 
     def _table(self, outputs: np.ndarray, loss: np.ndarray) -> pd.DataFrame:
+        if self.heads:  # outputs side by side: the first one's columns, then each head's
+            widths = np.cumsum([0, *(h.width for h in self.heads)])
+            table = self._first_table(outputs[:, : widths[1]], loss)
+            per_loss = self._output_loss
+            if self._bad_inputs is not None:
+                per_loss = np.where(self._bad_inputs[:, None], np.nan, per_loss)
+            for i, head in enumerate(self.heads):
+                flag = from_logits(self.loss.identifiers[i]) \
+                    if i < len(self.loss.identifiers) else False
+                cols = head.table(outputs[:, widths[i]: widths[i + 1]], per_loss[:, i], flag,
+                                  first=i == 0)
+                for name, values in cols.items():
+                    table[name] = values
+            return table
+        return self._first_table(outputs, loss)
+
+    def _first_table(self, outputs: np.ndarray, loss: np.ndarray) -> pd.DataFrame:
         label = self._label_column()
         table = pd.DataFrame({"sample_id": np.arange(self.data.n), "label": label})
         probs = self._probabilities(outputs)

@@ -19,6 +19,62 @@ class LabelKind:
     n_classes: int
 
 
+HEAD_COLUMNS = ("pred", "label", "correct", "loss", "residual", "hamming_accuracy")
+
+
+@dataclass
+class OutputHead:
+    """One output of a model with several: its columns in the table are named after it
+    (``<name>_pred``, ``_label``, ``_correct``, ``_loss``, ``_residual``; the first output
+    keeps ``label``, ``pred``, ``prob_*`` and adds only its own ``<name>_loss``, as ``loss``
+    is the weighted sum over the outputs that ``fit`` minimises)."""
+
+    name: str
+    width: int  # values per sample
+    kind: LabelKind
+    y: np.ndarray | None
+    has_loss: bool
+
+    def columns(self) -> list[str]:
+        return [f"{self.name}_{c}" for c in HEAD_COLUMNS]
+
+    def table(self, out: np.ndarray, loss: np.ndarray, from_logits: bool, first: bool
+              ) -> dict[str, np.ndarray]:
+        """This output's columns, from its ``out`` (N, width) and its own ``loss`` (N,)."""
+        n, col = len(out), (lambda c: f"{self.name}_{c}")
+        cols: dict[str, np.ndarray] = {}
+        if self.has_loss and self.y is not None:
+            cols[col("loss")] = loss.astype(np.float32)
+        if first:
+            return cols
+        kind = self.kind.kind
+        finite = np.isfinite(out).all(1)
+        if kind in ("sparse", "onehot", "binary"):
+            if self.width == 1:
+                p = 1.0 / (1.0 + np.exp(-out[:, 0])) if from_logits else out[:, 0]
+                pred = (p >= 0.5).astype(np.int64)
+            else:
+                pred = out.argmax(1).astype(np.int64)
+            pred[~finite] = -1
+            y = self.y.reshape(n, -1)
+            label = (y.argmax(1) if kind == "onehot" else y[:, 0]).astype(np.int64)
+            cols.update({col("pred"): pred, col("label"): label, col("correct"): pred == label})
+        elif kind == "multilabel":
+            probs = 1.0 / (1.0 + np.exp(-out)) if from_logits else out
+            hits = (probs >= 0.5) == self.y.reshape(n, -1).astype(bool)
+            cols.update({col("correct"): hits.all(1), col("hamming_accuracy"): hits.mean(1)})
+        elif kind == "regression":
+            truth = self.y.reshape(n, -1).astype(np.float64)[:, 0]
+            cols.update({col("pred"): out[:, 0].astype(np.float64), col("label"): truth,
+                         col("residual"): out[:, 0] - truth})
+        else:  # no labels: what the output says
+            pred = out.argmax(1).astype(np.int64) if self.width > 1 else out[:, 0]
+            if self.width > 1:
+                pred[~finite] = -1
+            cols[col("pred")] = pred
+        return cols
+
+
 def _as_list(x: Any) -> list[Any]:
     if isinstance(x, dict):
         return list(x.values())

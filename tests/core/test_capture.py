@@ -99,6 +99,45 @@ def test_multi_input_multi_output_model(digits, tmp_path):
                 + 0.5 * ((reg[:400] - reg_p) ** 2).mean(1))
     np.testing.assert_allclose(snap.table["loss"], expected, rtol=1e-4, atol=1e-5)
     assert (snap.table["pred"] == cls_p.argmax(1)).all()
+    # every output has columns of its own, named after it: its loss (unweighted), and for the
+    # second one its prediction, label and residual
+    t = snap.table
+    np.testing.assert_allclose(t["cls_loss"], keras.losses.sparse_categorical_crossentropy(
+        y[:400], cls_p).numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(t["reg_loss"], ((reg[:400] - reg_p) ** 2)[:, 0], rtol=1e-4,
+                               atol=1e-6)
+    np.testing.assert_allclose(t["loss"], t["cls_loss"] + 0.5 * t["reg_loss"], rtol=1e-5)
+    np.testing.assert_allclose(t["reg_pred"], reg_p[:, 0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(t["reg_label"], reg[:400, 0], rtol=1e-6)
+    np.testing.assert_allclose(t["reg_residual"], reg_p[:, 0] - reg[:400, 0], atol=1e-5)
+    assert "cls_pred" not in t.columns  # the first output's are pred, label and prob_*
+    with pytest.raises(nbp.MetadataError, match="reg_pred"):
+        nbp.Perceiver(model, probe=([x[:400], side[:400]], [y[:400], reg[:400]]),
+                      metadata={"reg_pred": np.zeros(400)}, run_dir=tmp_path / "clash")
+    assert not (tmp_path / "clash").exists()  # refused before anything was written
+
+
+def test_two_classifier_heads_each_say_what_they_predict(digits, tmp_path):
+    # the second head: parity of the digit, one sigmoid unit (binary), its own accuracy
+    x, y = digits
+    inp = keras.Input((8, 8, 1))
+    h = keras.layers.Flatten()(keras.layers.Conv2D(8, 3, activation="relu", name="conv")(inp))
+    digit = keras.layers.Dense(10, activation="softmax", name="digit")(h)
+    odd = keras.layers.Dense(1, activation="sigmoid", name="odd")(h)
+    model = keras.Model(inp, [digit, odd])
+    model.compile("adam", ["sparse_categorical_crossentropy", "binary_crossentropy"])
+    parity = (y % 2).astype("float32")[:, None]
+    model.fit(x, [y, parity], epochs=3, verbose=0)
+    snap = nbp.Perceiver(model, probe=(x[:300], [y[:300], parity[:300]]),
+                         run_dir=tmp_path / "two").capture()
+    t = snap.table
+    p_odd = model.predict(x[:300], verbose=0)[1][:, 0]
+    assert (t["odd_pred"] == (p_odd >= 0.5)).all() and (t["odd_label"] == y[:300] % 2).all()
+    assert (t["odd_correct"] == ((p_odd >= 0.5) == (y[:300] % 2))).all()
+    assert t["odd_correct"].mean() > 0.6  # it learnt something: a real head, real data
+    with pytest.raises(nbp.LabelError, match="binary labels"):
+        nbp.Perceiver(model, probe=(x[:300], [y[:300], y[:300] + 2.0]),
+                      run_dir=tmp_path / "bad")
 
 
 def test_branched_model_with_logits(digits, tmp_path):
