@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import nbperceive as nbp
@@ -285,3 +286,27 @@ def test_uint8_pixels_through_rescaling_are_explained_like_the_rescaled_floats()
         np.testing.assert_allclose(u.probabilities, f.probabilities, atol=1e-6)
         np.testing.assert_allclose(u.heatmaps, f.heatmaps, rtol=1e-4, atol=1e-6)
     assert nbp.explain(as_uint8, xu[:1]).layers == ["conv1", "conv2"]  # not the Rescaling
+
+
+def test_a_model_of_several_outputs_explains_the_one_asked_for(images):
+    # output= by name or index; by default the first (the one a run's pred describes); the
+    # maps equal those of a model made of that output alone
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((16, 16, 1))
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inp)
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="c2")(h)
+    flat = keras.layers.Flatten()(h)
+    a = keras.layers.Dense(3, activation="softmax", name="kind")(flat)
+    b = keras.layers.Dense(2, activation="softmax", name="side")(flat)
+    both = keras.Model(inp, [a, b])
+    for output, alone in ((None, keras.Model(inp, a)), ("side", keras.Model(inp, b)),
+                          (1, keras.Model(inp, b))):
+        got = nbp.explain(both, images, method="gradcam", output=output)
+        want = nbp.explain(alone, images, method="gradcam")
+        assert got.layers == want.layers == ["c1", "c2"]
+        np.testing.assert_allclose(got.probabilities, want.probabilities, atol=1e-6)
+        np.testing.assert_allclose(got.heatmaps, want.heatmaps, rtol=1e-4, atol=1e-6)
+    with pytest.raises(nbp.ModelError, match="no output named 'nope'.*kind"):
+        nbp.explain(both, images, output="nope")
+    with pytest.raises(nbp.ModelError, match="out of range"):
+        nbp.explain(both, images, output=2)

@@ -217,6 +217,43 @@ def test_a_click_during_the_first_maps_is_the_one_shown(perceiver):
                                np.asarray(perceiver.model(x5)).reshape(-1), atol=1e-5)
 
 
+def test_a_click_in_the_page_leaves_the_kernel_free_and_the_newest_sample_wins(perceiver,
+                                                                                monkeypatch):
+    # a click's maps are made on the inspector's worker: the message handler returns at once
+    # (the details of the same click are answered meanwhile); of clicks in a row, the last
+    # one's maps are shown; the scrubber moved meanwhile applies to them
+    import threading
+
+    import nbperceive.attribution as attribution
+    from nbperceive.widgets.serializers import array_from_json
+
+    ex = nbp.Explorer(perceiver)
+    ins = ex.inspector
+    assert ins.wait(120)
+    gate, real, made = threading.Event(), attribution.explain, []
+
+    def held(model, x, *args, **kwargs):
+        gate.wait(300)
+        made.append(np.asarray(x).copy())
+        return real(model, x, *args, **kwargs)
+
+    monkeypatch.setattr(attribution, "explain", held)
+    try:
+        for s in (3, 4, 9):
+            ins.set_state({"sample": s})  # what the comm does with the page's message
+        assert ins.status == "computing" and ins.shown == 0 and ins.sample == 9
+        assert not ins.wait(0)
+    finally:
+        gate.set()
+    ins.view_epoch = 0  # the scrubber, while the click's maps are being made
+    assert ins.wait(120) and not ins.error and ins.status == ""
+    assert ins.shown == 9 and ins.model_epoch == 0
+    x = perceiver.data.x[0]
+    assert not any(np.array_equal(m, x[4:5]) for m in made)  # sample 4 was never explained
+    np.testing.assert_allclose(array_from_json(ins.panels[0]["probabilities"]),
+                               _recorded_probs(perceiver.run, 0, 9), atol=1e-5)
+
+
 def test_the_story_panel_explains_the_selected_sample_and_saves_the_suspects(perceiver):
     from nbperceive.report import script_json
 

@@ -71,6 +71,7 @@ def test_multilabel_records_every_label(multilabel, tmp_path):
     explorer.population.selected = sample
     assert explorer.inspector.multi_label
     explorer.inspector.sample = sample
+    assert explorer.inspector.wait(120)  # its first maps are made on its worker
     assert explorer.inspector.y_true_labels == [int(i) for i in np.flatnonzero(y[sample])]
     # no colour by the constant -1 of label and pred; the hover card names the labels
     assert not {"label", "pred"} & set(explorer.population.columns)

@@ -28,9 +28,7 @@ COMBOS += [("functional", "onehot"), ("functional", "logits"), ("functional", "b
 
 # where a task has no such view, nbperceive refuses with its own error (checked by message)
 REFUSALS = {("suspects", "regression"): "regression", ("suspects", "regression2"): "regression",
-            ("suspects", "multilabel"): "multi-label", ("suspects", "none"): "label",
-            # explain handles one output; it says how to pick the head to explain
-            ("explain", "multi_io"): "wrap the head", ("inspector", "multi_io"): "wrap the head"}
+            ("suspects", "multilabel"): "multi-label", ("suspects", "none"): "label"}
 
 
 def _data(kind, task, zoo_digits, zoo_reviews):

@@ -54,6 +54,7 @@ class Structure:
     output_depth: int = 0
     linear_head: str | None = None  # path of the head whose softmax/sigmoid is skipped
     input_specs: list[tuple[tuple, str]] = field(default_factory=list)  # per input
+    output_index: int = 0  # the explained output, of a model with several
 
 
 def _is_float(t: Any) -> bool:
@@ -159,15 +160,13 @@ def _float_of(calls: list[Any], x: np.ndarray) -> Any:
     return None
 
 
-def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
-    """Trace the model once and describe it for one chosen input."""
+def analyse(model: Any, xs: list[np.ndarray], input_index: int,
+            output: int | str | None = None) -> Structure:
+    """Trace the model once and describe it for one chosen input and one of its outputs
+    (``output``: index or name; None: the first, as the run's columns describe it)."""
     recorder, outputs = record_calls(model, xs, input_index)
-    if len(outputs) != 1:
-        raise ModelError(
-            f"the model has {len(outputs)} outputs; explain handles one (batch, classes) "
-            "output: wrap the head you want in keras.Model(model.inputs, that_output)"
-        )
-    z = outputs[0]
+    output_index = output_position(model, len(outputs), output)
+    z = outputs[output_index]
     if len(z.shape) != 2:
         raise ModelError(
             f"the model's output has shape {tuple(z.shape)}; explain needs (batch, classes) "
@@ -251,4 +250,21 @@ def analyse(model: Any, xs: list[np.ndarray], input_index: int) -> Structure:
         output_depth=int(head_call.depth or 0) if head_call is not None else 0,
         linear_head=head_call.path if squash and head_call is not None else None,
         input_specs=[(tuple(a.shape[1:]), tensor_spec(a).dtype.name) for a in xs],
+        output_index=output_index,
     )
+
+
+def output_position(model: Any, count: int, output: int | str | None) -> int:
+    """The index among the model's ``count`` outputs that ``output`` names (None: 0)."""
+    names = [str(v) for v in (getattr(model, "output_names", None) or [])][:count]
+    if output is None:
+        return 0
+    if isinstance(output, str):
+        if output not in names:
+            raise ModelError(f"the model has no output named {output!r}; its outputs are "
+                             f"{names or count}")
+        return names.index(output)
+    if not 0 <= int(output) < count:
+        raise ModelError(f"output {output} is out of range: the model has {count} output(s)"
+                         + (f" ({names})" if names else ""))
+    return int(output)

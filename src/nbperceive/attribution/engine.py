@@ -30,11 +30,11 @@ INPUT = "<input>"
 
 
 def run_linear(model: Any, s: Structure, xs: list[Any], hook: OutputHook | None = None) -> Any:
-    """The model's single output with the head's softmax/sigmoid skipped; ``hook`` sees (and
-    may replace) every leaf layer's output while the model's own ``call`` runs."""
+    """The model's explained output with the head's softmax/sigmoid skipped; ``hook`` sees
+    (and may replace) every leaf layer's output while the model's own ``call`` runs."""
     out = Recorder(model, hook=hook, linear_head=s.linear_head, record=False).run(
         list(xs), source=None)
-    return tree.flatten(out)[0]
+    return tree.flatten(out)[s.output_index]
 
 
 def to_logits(z: tf.Tensor, kind: str) -> tf.Tensor:

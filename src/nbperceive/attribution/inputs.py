@@ -33,14 +33,7 @@ def check_model(model: Any) -> None:
             "the model is not built: give it a keras.Input (or call it once on data, "
             "model(x[:1])) before explaining it"
         )
-    if declared(model) is None:
-        return  # subclassed: its outputs are known once it runs (see depth.analyse)
-    outputs = model.outputs
-    if len(outputs) != 1:
-        raise ModelError(
-            f"the model has {len(outputs)} outputs; explain handles one (batch, classes) "
-            "output: wrap the head you want in keras.Model(model.inputs, that_output)"
-        )
+    # a model of several outputs: explain(output=...) picks one (see depth.analyse)
 
 
 def input_names(model: Any, n: int = 1) -> list[str]:

@@ -36,6 +36,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,7 +202,10 @@ class Inspector(anywidget.AnyWidget):
         # finds another already made does not overwrite it
         self._refresh_lock = threading.RLock()
         self._asked = 0
-        self._first: threading.Thread | None = None
+        # background: one worker makes the first maps, then those of samples the page asks for
+        self._jobs = ThreadPoolExecutor(1, "nbperceive-inspector") if background else None
+        self._wanted: int | None = None  # the latest sample the page asked for, not yet shown
+        self._wanted_lock = threading.Lock()
         with self.hold_sync():
             self.n_samples = self._n
             if class_names is not None:
@@ -216,6 +220,7 @@ class Inspector(anywidget.AnyWidget):
             if explanation is not None:
                 method = explanation.method
             self.regression = bool(regression)
+            self.multi_label = getattr(self, "_y_sets", None) is not None
             self.methods = [method]  # the registry's list once the input kind is known
             self.method = method
             self._check_sample(sample)
@@ -231,18 +236,25 @@ class Inspector(anywidget.AnyWidget):
         self.observe(self._on_compute_change, names=["method", "input_name"])
         self.observe(self._on_sample_change, names=["sample"])
         self.observe(self._on_view_epoch, names=["view_epoch"])
-        if background:  # the first maps (and the model's compiled pass) on a thread
-            self._first = threading.Thread(target=self._first_refresh, daemon=True,
-                                           name="nbperceive-inspector-first")
-            self._first.start()
+        if self._jobs is not None:  # the first maps (and the model's compiled pass)
+            self._jobs.submit(self._first_refresh)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the first sample's maps are made (``background=True``); True when
-        they are (or were never deferred)."""
-        if self._first is not None:
-            self._first.join(timeout)
-            return not self._first.is_alive()
+        """Block until the maps asked for so far are made (``background=True``: the first
+        sample's, and those of samples clicked in the page); True when they are."""
+        if self._jobs is None:
+            return True
+        try:
+            self._jobs.submit(lambda: None).result(timeout)  # after every job before it
+        except TimeoutError:
+            return False
         return True
+
+    def close(self) -> None:
+        jobs = getattr(self, "_jobs", None)  # None too when the constructor refused its input
+        if jobs is not None:
+            jobs.shutdown(wait=False, cancel_futures=True)
+        super().close()
 
     def _check_explainable(self, sample: int, method: str, input_name: str | None) -> str:
         """Every check of explaining ``sample`` with every model, no map computed; returns
@@ -474,7 +486,22 @@ class Inspector(anywidget.AnyWidget):
             self.error = (f"sample {new} out of range: this Inspector holds {self._n} samples; "
                           "pass the same probe batch that the population view shows")
             return
+        if self._jobs is not None and "sample" in self._property_lock:
+            # a click in the page: the kernel stays free for the other views' messages (the
+            # details of the same click); the newest sample asked for is the one made
+            with self._wanted_lock:
+                self._wanted = new
+            self.status = "computing"
+            self._jobs.submit(self._refresh_wanted)
+            return
         self._refresh(reset_label=True, sample=new)  # the last one stays if this one fails
+
+    def _refresh_wanted(self) -> None:
+        with self._refresh_lock:
+            with self._wanted_lock:
+                s, self._wanted = self._wanted, None
+            if s is not None:
+                self._refresh(reset_label=True, sample=s)
 
     def _on_view_epoch(self, change: dict[str, Any]) -> None:
         """The scrubber moved: show the maps of that epoch's model (the final model, and a
@@ -530,7 +557,6 @@ class Inspector(anywidget.AnyWidget):
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
-            self.multi_label = getattr(self, "_y_sets", None) is not None
             self.y_value = self._value_of(s)
             self.shown = s
             self.panels = panels
@@ -690,7 +716,7 @@ class Inspector(anywidget.AnyWidget):
         head (binary sigmoid, regression) keeps the ``final`` epoch's labels."""
         probs = self._recorded_probs(epoch, s)
         if probs is None:
-            probs = np.asarray(self._model(0, epoch)(_take(self._x, s), training=False))
+            probs = _first_output(self._model(0, epoch), _take(self._x, s))
         probs = probs.reshape(-1)
         if probs.size == 1:
             return list(final)
@@ -764,7 +790,7 @@ class Inspector(anywidget.AnyWidget):
         n_classes = _n_outputs(model, x1)
         if n_classes <= min(self._max_labels, MAX_LABELS):
             return None
-        probs = np.asarray(model(x1, training=False)).reshape(-1)
+        probs = _first_output(model, x1).reshape(-1)
         top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
         if self._y_true is not None and int(self._y_true[s]) not in top:
             top[-1] = int(self._y_true[s])
@@ -871,9 +897,13 @@ def _n_outputs(model: Any, x1: Any) -> int:
     try:
         return int(list(model.outputs)[0].shape[-1])
     except (AttributeError, ValueError, IndexError):
-        out = model(x1, training=False)
-        out = out[0] if isinstance(out, (list, tuple)) else out
-        return int(out.shape[-1])
+        return int(_first_output(model, x1).shape[-1])
+
+
+def _first_output(model: Any, x: Any) -> np.ndarray:
+    """The model's (first) output on ``x``: the one explained and recorded as pred."""
+    out = model(x, training=False)
+    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
 
 
 
