@@ -108,6 +108,10 @@ def test_clicking_a_dot_analyses_that_sample(explorer_page):
     page.wait_for_function(
         "(i) => document.querySelector('.nbp-details')?.textContent.includes(`sample${i}`)",
         arg=i, timeout=30_000)
+    # the details are answered while the maps are made (on the inspector's worker): the page
+    # paints sample i's maps a message later than the kernel's `shown` says so
+    page.wait_for_selector(f".nbp-inspector[data-shown='{i}']", state="attached",
+                           timeout=30_000)
     canvas = page.locator(".nbp-inspector canvas").first
     canvas.wait_for(timeout=30_000)
     assert _png(canvas).std() > 10  # the sample's maps are drawn
