@@ -36,17 +36,18 @@ search on 2,000 random rows, the ratio of the two and growth exponents; ``--base
 caps the sizes the baseline runs at (447 s at 1M here, load ~5; the default 171 s).
 
 Stage ``page`` (``--stages page``): what a user of each recorded run waits for and receives: the
-PCA first view (cold), ``Explorer(run_dir)`` returning (cold caches, in this process),
-``Explorer(run, model=, x=)`` with the run's model and probe images returning and its
-inspector's first maps made (on a thread), the explorer's widget state in bytes per point,
-``save_html`` and the report's bytes per point; then, in headless Debian Chromium (software GL),
-the live explorer served by real Voila (navigation to the first drawn frame, hover -> card,
-click -> details from the first click on, as a user who clicks at once, and the frame floor: a
-resize's redraw of every point) and the saved report opened offline (the same four). With
-``--jscatter PYTHON`` (a separate venv with jupyter-scatter and voila) also jupyter-scatter's
-bytes and first paint in Voila on the same points (the explorer's layout, coloured and sized by
-loss), beside a bare PopulationView's (benchmarks/scatter.py), from 50,000 points (its paint
-hook counts dark pixels; fewer points never reach its count).
+PCA first view as recorded (the capture saved the layout; not with ``--reuse``) and cold,
+``Explorer(run_dir)`` returning (cold caches, in this process), ``Explorer(run, model=, x=)``
+with the run's model and probe images returning and its inspector's first maps made (on a
+thread), the explorer's widget state in bytes per point, ``save_html`` and the report's bytes
+per point; then, in headless Debian Chromium (software GL), the live explorer served by real
+Voila (navigation to the first drawn frame, hover -> card, click -> details from the first click
+on, as a user who clicks at once, and the frame floor: a resize's redraw of every point) and the
+saved report opened offline (the same four). With ``--jscatter PYTHON`` (a separate venv with
+jupyter-scatter and voila) also jupyter-scatter's bytes and first paint in Voila on the same
+points (the explorer's layout, coloured and sized by loss), beside a bare PopulationView's
+(benchmarks/scatter.py), from 50,000 points (its paint hook counts dark pixels; fewer points
+never reach its count).
 After all stages: one table of every stage at every size and each stage's growth exponent.
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
@@ -569,9 +570,14 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
 
     rows = []
     for n, (run_dir, _) in runs.items():
+        r = {"n": n}
+        layout = run_dir / f"epoch-{nbp.open_run(run_dir).epochs[-1]:04d}" / "proj-pca.npy"
+        if layout.is_file():  # written by the capture (a run recorded here, not --reuse'd)
+            t0 = time.perf_counter()
+            nbp.open_run(run_dir).project(None, "pca")
+            r["pca_recorded"] = time.perf_counter() - t0
         clear_caches(run_dir)
         run = nbp.open_run(run_dir)
-        r = {"n": n}
         t0 = time.perf_counter()
         run.project(run.epochs[-1], "pca")
         r["pca"] = time.perf_counter() - t0
@@ -620,7 +626,8 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
 
 SUMMARY = [  # (table, key, what, unit)
     ("capture", "capture", "capture (last epoch)", "s"),
-    ("page", "pca", "PCA first view, cold", "s"),
+    ("page", "pca_recorded", "PCA first view of a run as recorded (its capture saved it)", "s"),
+    ("page", "pca", "PCA first view, cold (layouts deleted: computed from the vectors)", "s"),
     ("umap", "umap", "UMAP as the explorer refines it", "s"),
     ("suspects", "graph", "neighbour graph", "s"),
     ("suspects", "suspects_cold", "suspects, graph not cached", "s"),

@@ -143,6 +143,31 @@ def test_one_epoch_laid_out_from_cold_equals_the_epoch_by_epoch_chain(run, tmp_p
     assert np.abs(alone - cold).max() > 1e-2
 
 
+def test_each_capture_saves_the_pca_layout_the_run_would_make(tmp_path, monkeypatch):
+    """A snapshot is written with its PCA layout, made from the vectors in memory (a run opened
+    later shows its first view without reading them): the same points (to float32
+    rounding: BLAS sums in another order over a memory map) that laying the epochs out
+    from their vectors gives (aligned on the epoch before, fitted on a sample of rows as
+    above 50,000)."""
+    import shutil
+
+    from nbperceive.projection import align
+
+    monkeypatch.setattr(align, "FIT_ROWS", 300)
+    run = _record_digits_run(tmp_path / "digits", n_epochs=2, n=600)
+    saved = {e: np.load(run.epoch_path(e) / "proj-pca.npy", allow_pickle=False)
+             for e in run.epochs}
+    assert sorted(saved) == [0, 1, 2]
+    copy = tmp_path / "copy"
+    shutil.copytree(run.path, copy, ignore=shutil.ignore_patterns("proj-*", "knn-*"))
+    for e in run.epochs:
+        np.testing.assert_allclose(Run(copy).project(e, "pca"), saved[e], atol=1e-5)
+    # an epoch whose predecessor has no layout to align on is laid out when asked for
+    (run.epoch_path(2) / "proj-pca.npy").unlink()
+    (run.epoch_path(1) / "proj-pca.npy").unlink()
+    np.testing.assert_allclose(Run(run.path).project(2, "pca"), saved[2], atol=1e-5)
+
+
 # ------------------------------------------------------------------ UMAP / t-SNE
 
 

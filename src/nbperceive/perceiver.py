@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 import warnings
@@ -42,9 +43,12 @@ from .store import (
     Run,
     RunWriter,
     Snapshot,
+    _list_epochs,
     epoch_dirname,
     metadata_frame,
 )
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 4096
 WEIGHTS_BUDGET = 64 * 2**20
@@ -318,6 +322,7 @@ class Perceiver:
                 outputs[self._bad_inputs] = np.nan
                 loss = np.where(self._bad_inputs, np.nan, loss)
             nonfinite = self._standardise(writer.vectors, col_sum, col_sq)
+            self._save_layout(writer, epoch)
             table = self._table(outputs, loss)
             meta = {
                 "epoch": epoch,
@@ -346,6 +351,21 @@ class Perceiver:
             )
         self.epoch = epoch
         return self.run.snapshot(epoch)
+
+    def _save_layout(self, writer: EpochWriter, epoch: int) -> None:
+        """Save the epoch's PCA layout with it, made from the vectors in memory (the first
+        view of the run then reads 8 bytes a sample, not its vectors). Never raises: without
+        it, the layout is made when first asked for."""
+        try:
+            from .projection.runs import cache_name, pca_at_capture
+
+            coords = pca_at_capture(self.run_dir, _list_epochs(self.run_dir), epoch,
+                                    writer.vectors)
+            if coords is not None:
+                writer.add_file(cache_name("pca"),
+                                lambda path: np.save(path, coords, allow_pickle=False))
+        except Exception as err:  # noqa: BLE001 - a layout later instead, never a lost epoch
+            log.debug("nbperceive: epoch %d saved without its PCA layout: %s", epoch, err)
 
     def _save_weights(self, writer: EpochWriter, epoch: int) -> dict[str, Any]:
         """Save the model's weights into the epoch being written, within the budget. Never

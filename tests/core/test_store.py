@@ -78,7 +78,8 @@ def test_arrays_are_plain_npy_without_pickle(tmp_path):
         arr = np.load(npy, allow_pickle=False)  # raises if an object array had been written
         assert arr.dtype.kind == "f"
     assert sorted(p.name for p in snap.path.iterdir()) == ["meta.json", "model.weights.h5",
-                                                           "table.parquet", "vectors.npy"]
+                                                           "proj-pca.npy", "table.parquet",
+                                                           "vectors.npy"]
     assert snap.weights_path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"  # HDF5, not a pickle
 
 

@@ -65,7 +65,7 @@ def require_finite(values: np.ndarray) -> None:
 
 COVARIANCE_MAX = 256  # up to this many features PCA solves the covariance matrix (exact);
 # above, sklearn's randomized SVD (the n x d x d covariance costs more there)
-_CHUNK = 65_536  # rows per block: temporaries stay ~_CHUNK x d floats at any N
+_CHUNK = 8_192  # rows per block: temporaries stay ~_CHUNK x d floats (8 MB at d = 256)
 
 
 def _pca(x: np.ndarray, dims: int) -> np.ndarray:

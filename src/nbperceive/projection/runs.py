@@ -17,6 +17,7 @@ from ..store import Run, epoch_dirname, save_array_atomic
 from .align import fit_rows, procrustes_align, to_box
 from .fit import (
     _DEFAULTS,
+    COVARIANCE_MAX,
     _as_matrix,
     _check_method,
     _pca,
@@ -139,13 +140,41 @@ def _pca_chain(run: Run, epoch: int, layer: str | None, recompute: bool) -> np.n
         coords = _pca(np.asarray(sample[rows]), 2)
         require_finite(coords)
         reference = coords if reference is None else procrustes_align(coords, reference)
+    coords = _pca_step(x, reference)
+    save_array_atomic(run.path / epoch_dirname(epoch) / name, coords)
+    return coords
+
+
+def _pca_step(x: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """The PCA layout of ``x`` (N, D) aligned on ``reference`` (the previous epoch's
+    layout at the fitting rows, or None), in the unit box."""
     coords = _pca(x, 2)
     require_finite(coords)  # any NaN or inf in the vectors reaches the projection
     if reference is not None:
-        coords = procrustes_align(coords, reference, rows)
-    coords = to_box(coords)
-    save_array_atomic(run.path / epoch_dirname(epoch) / name, coords)
-    return coords
+        coords = procrustes_align(coords, reference, fit_rows(len(x)))
+    return to_box(coords)
+
+
+def pca_at_capture(run_dir: Path, epochs: list[int], epoch: int,
+                   vectors: np.ndarray) -> np.ndarray | None:
+    """The layout :func:`project_run` gives ``epoch``'s PCA (all layers), made from its
+    snapshot's ``vectors`` while they are being written (in memory: no second read of up to
+    half a gigabyte when the run is opened later); None when the epoch before it has no
+    cached layout to align on, or when the vectors are wider than :data:`.fit.COVARIANCE_MAX`
+    (their PCA would copy the fitting rows in the training process; it is then made when
+    first asked for)."""
+    x = _as_matrix(vectors, check_finite=False)
+    if x.shape[1] > COVARIANCE_MAX:
+        return None
+    earlier = [e for e in epochs if e < epoch]
+    reference = None
+    if earlier:
+        reference = _load_cached(run_dir / epoch_dirname(earlier[-1]) / cache_name("pca"),
+                                 len(x))
+        if reference is None:
+            return None
+        reference = reference[fit_rows(len(x))]
+    return _pca_step(x, reference)
 
 
 def project_run(
