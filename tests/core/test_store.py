@@ -68,12 +68,7 @@ def test_kill_9_mid_write_leaves_every_finished_epoch_readable(tmp_path):
 
 def test_arrays_are_plain_npy_without_pickle(tmp_path):
     d = nbp.datasets.digits()
-    import keras
-
-    model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
-    snap = nbp.Perceiver(model, probe=(d.x[:64], d.y[:64]), run_dir=tmp_path / "r").capture()
+    snap = nbp.Perceiver(_dense(), probe=(d.x[:64], d.y[:64]), run_dir=tmp_path / "r").capture()
     for npy in snap.path.glob("*.npy"):
         arr = np.load(npy, allow_pickle=False)  # raises if an object array had been written
         assert arr.dtype.kind == "f"
@@ -87,9 +82,7 @@ def test_recorded_probabilities_are_read_alone_and_a_few_rows_at_a_time(tmp_path
     import keras
 
     d = nbp.datasets.digits()
-    model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
+    model = _dense()
     snap = nbp.Perceiver(model, probe=(d.x[:300], d.y[:300]), run_dir=tmp_path / "r").capture()
     run = nbp.open_run(tmp_path / "r")
     probs = run.probabilities()
