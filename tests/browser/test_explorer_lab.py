@@ -363,32 +363,39 @@ def test_lasso_in_lab_selects_the_samples_inside(lab_page, gesture):
     # a square around the middle, in canvas px
     square = [(w * 0.35, h * 0.35), (w * 0.65, h * 0.35), (w * 0.65, h * 0.65),
               (w * 0.35, h * 0.65)]
-    expected = page.evaluate(_inside(json.dumps(square)))
-    for _ in range(30):  # points may still be gliding to a layout that just arrived (under load)
-        servers.wait_for_frames(page, 10)
-        now = page.evaluate(_inside(json.dumps(square)))
-        if now == expected:
+    # the points must stand where they were when the square was measured (else the check is
+    # moot); were they moved during the gesture (a layout or epoch of an earlier test reaching
+    # the page late, seen under CI load), the gesture is made again on the points as they are
+    for _attempt in range(3):
+        expected = page.evaluate(_inside(json.dumps(square)))
+        for _ in range(30):  # points may still be gliding to a layout that just arrived
+            servers.wait_for_frames(page, 10)
+            now = page.evaluate(_inside(json.dumps(square)))
+            if now == expected:
+                break
+            expected = now
+        assert 20 < len(expected) < 1000
+        tool = page.locator(".nbp-lasso-tool").first
+        if gesture == "lasso tool":
+            tool.click()
+            assert tool.get_attribute("aria-pressed") == "true"
+        else:
+            page.keyboard.down("Shift")
+        page.mouse.move(box["x"] + square[0][0], box["y"] + square[0][1])
+        page.mouse.down()
+        for x, y in square[1:] + square[:1]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+        page.mouse.up()
+        if gesture == "lasso tool":
+            tool.click()
+        else:
+            page.keyboard.up("Shift")
+        page.wait_for_function(f"() => /[\\d,]+ selected/.test(({status})())", timeout=10_000)
+        if page.evaluate(_inside(json.dumps(square))) == expected:
             break
-        expected = now
-    assert 20 < len(expected) < 1000
-    tool = page.locator(".nbp-lasso-tool").first
-    if gesture == "lasso tool":
-        tool.click()
-        assert tool.get_attribute("aria-pressed") == "true"
-    else:
-        page.keyboard.down("Shift")
-    page.mouse.move(box["x"] + square[0][0], box["y"] + square[0][1])
-    page.mouse.down()
-    for x, y in square[1:] + square[:1]:
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-    page.mouse.up()
-    if gesture == "lasso tool":
-        tool.click()
-    else:
-        page.keyboard.up("Shift")
-    page.wait_for_function(f"() => /[\\d,]+ selected/.test(({status})())", timeout=10_000)
-    # the points stood where they were when the square was measured (else the check is moot)
-    assert page.evaluate(_inside(json.dumps(square))) == expected
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"() => !/[\\d,]+ selected/.test(({status})())", timeout=5_000)
+    assert page.evaluate(_inside(json.dumps(square))) == expected, "the points kept moving"
     shown = page.evaluate("() => Array.from(document.querySelector('.nbp-plot canvas')"
                           ".nbpSelectedPoints()).sort((a, b) => a - b)")
     # the kernel gets the page's selection a message later
