@@ -277,7 +277,9 @@ class Inspector(anywidget.AnyWidget):
                 return
             with self.hold_sync():
                 self._show_epochs()
-            if self._asked == 0:  # at the epoch a linked scrubber shows, if it has weights
+            # none yet, and no click waiting behind (its own maps come next): at the epoch a
+            # linked scrubber shows, if it has weights
+            if self._asked == 0 and self._wanted is None:
                 wanted = self.view_epoch if self.view_epoch in self.weight_epochs else None
                 self._refresh(epoch=wanted)
 
