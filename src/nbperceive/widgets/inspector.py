@@ -263,8 +263,8 @@ class Inspector(anywidget.AnyWidget):
 
         self._check_sample(sample)
         x1 = _take(self._x, int(sample))
-        return [check_explainable(m, x1, method, input_name).input_kind
-                for m in self._models][0]
+        kinds = [check_explainable(m, x1, method, input_name).input_kind for m in self._models]
+        return kinds[0]  # the first model's input is the one shown
 
     def _first_refresh(self) -> None:
         """The deferred first refresh, unless one was made meanwhile; a failure is shown in
