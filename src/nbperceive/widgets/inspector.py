@@ -45,6 +45,7 @@ import numpy as np
 import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
+from ..young_gc import young_collections
 from .maps import REPORT_DEPTHS, native_maps, pack_maps, pick_depths, take_depths
 from .maps import quantize as quantize  # noqa: F401 - re-exported
 from .serializers import array_to_json
@@ -237,7 +238,17 @@ class Inspector(anywidget.AnyWidget):
         self.observe(self._on_sample_change, names=["sample"])
         self.observe(self._on_view_epoch, names=["view_epoch"])
         if self._jobs is not None:  # the first maps (and the model's compiled pass)
-            self._jobs.submit(self._first_refresh)
+            self._submit(self._first_refresh)
+
+    def _submit(self, job: Any) -> None:
+        """Run ``job`` on the worker; a garbage collection its tracing starts spares the old
+        heap, which would stop the kernel's main thread for its whole pass (young_gc)."""
+
+        def young() -> None:
+            with young_collections():
+                job()
+
+        self._jobs.submit(young)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the maps asked for so far are made (``background=True``: the first
@@ -494,7 +505,7 @@ class Inspector(anywidget.AnyWidget):
             with self._wanted_lock:
                 self._wanted = new
             self.status = "computing"
-            self._jobs.submit(self._refresh_wanted)
+            self._submit(self._refresh_wanted)
             return
         self._refresh(reset_label=True, sample=new)  # the last one stays if this one fails
 
