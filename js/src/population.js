@@ -15,7 +15,9 @@ import {
   currentChannel as channelOf, decodeChannels, viewState, encodingSettings, packFor, placePoints, resident,
 } from "./population/encoding.js";
 import { renderLegend as drawLegend } from "./population/legend.js";
-import { createPlot, fitRenderer, shared, webglAvailable } from "./population/renderer.js";
+import {
+  createPlot, emptyIndex, fillIndex, fitRenderer, shared, webglAvailable,
+} from "./population/renderer.js";
 import { channelPickers, epochScrubber } from "./population/controls.js";
 import { linkSelection } from "./population/selecting.js";
 import { followTheme, themeColors } from "./population/theme.js";
@@ -227,7 +229,12 @@ function render({ model, el }) {
     // The points as regl-scatterplot's draw() takes them (it would convert x, y, z, w itself),
     // made while a worker builds the KD-tree.
     const points = pointArrays(state.x, state.y, state.z, state.w);
-    const index = await indexing;
+    // The first frame does not wait for a KD-tree a worker builds (from 200k points: ~0.25 s
+    // at 1M): regl-scatterplot draws with an empty tree of the same layout, which the built
+    // one fills in; until then hover, click and lasso wait (state.indexed).
+    const building = indexing && typeof indexing.then === "function" ? indexing : null;
+    const index = building ? emptyIndex(state.n) : await indexing;
+    state.indexed = !building;
     // Tables first. set() asks for a redraw in its animation frame callback; draw() right after
     // that callback, so the one frame painted next already shows the new points in the new
     // colours (a draw() before or during it would be painted twice: ~1 s a frame at 1M).
@@ -244,6 +251,11 @@ function render({ model, el }) {
     const fitted = state.drawn ? null : fitView();
     await scatterplot.draw(points, options);
     await fitted;
+    root.dataset.painted = String(state.n); // benchmark hook: the points are on the canvas
+    if (building) {
+      fillIndex(index, await building);
+      state.indexed = true;
+    }
     await finishDraw(t0);
   }
 
@@ -299,13 +311,14 @@ function render({ model, el }) {
   // the points as drawn, a point's size at zoom 1 and whether it is drawn: the hover and the
   // selected sample's rings read them
   const drawnPoints = () => (state.drawn ? { x: state.x, y: state.y } : null);
+  const pointable = () => (state.indexed === false ? null : drawnPoints()); // KD-tree built
   const pointSize = (i) => {
     const { channel, base, table } = sizeTableNow();
     return table ? table[channel.codes[i]] : base;
   };
   const isShown = (i) => !state.shown || state.shown[i] === 1;
   const hover = pointerHover({
-    plot, canvas, scatterplot, points: drawnPoints, size: pointSize,
+    plot, canvas, scatterplot, points: pointable, size: pointSize,
     maxSize: () => sizeTableNow().max, shown: isShown,
     onOver: (i) => {
       plot.classList.add("nbp-hovering"); // pointer cursor over a dot
@@ -350,6 +363,13 @@ function render({ model, el }) {
   const keepPress = (e) => e.stopPropagation();
   plot.addEventListener("mousedown", keepPress);
   plot.addEventListener("pointerdown", keepPress);
+  // Points drawn before their KD-tree is built (draw): regl-scatterplot's click and lasso
+  // would search the empty tree, so they wait for it too.
+  const untilIndexed = (e) => {
+    if (state.indexed === false && e.target === canvas) e.stopPropagation();
+  };
+  plot.addEventListener("mousedown", untilIndexed, true);
+  plot.addEventListener("click", untilIndexed, true);
   // The theme's colours (population/theme.js): the continuous ramp and the selection ring.
   const applyTheme = () => {
     const { ramp, ink } = themeColors(plot);

@@ -51,6 +51,10 @@ def test_hover_and_click_at_a_million_points(browser, tmp_path):
     page.on("pageerror", lambda e: errors.append(str(e)))
     with servers.voila_server(nb, timeout=120) as server:
         page.goto(server.url + "/", timeout=120_000)
+        # the points are painted before their KD-tree is built (a worker): a pointer resting
+        # on a sample meanwhile gets its card once the tree is in
+        page.wait_for_selector(f".nbp-pop[data-painted='{N}']", timeout=120_000)
+        _hover(page, ALONE[0])
         page.wait_for_selector(".nbp-pop[data-draws]", timeout=120_000)
         assert page.locator(".nbp-pop").get_attribute("data-points") == str(N)
         for index in ALONE:

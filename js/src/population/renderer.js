@@ -71,6 +71,16 @@ function indexInWorker(x, y, nodeSize) {
     worker.postMessage({ x: xs, y: ys, nodeSize }, [xs.buffer, ys.buffer]);
   });
 }
+/** The KD-tree buffer spatialIndex(x, y) makes for `n` points, header written, still empty:
+ * regl-scatterplot can draw with it before the tree is built; fillIndex copies the built tree
+ * in (regl-scatterplot and the hover read the same buffer, so they see it at once). */
+export function emptyIndex(n) {
+  return new KDBush(n, n >= INDEX_WORKER_FROM ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE).data;
+}
+export function fillIndex(empty, built) {
+  if (empty.byteLength !== built.byteLength) throw new Error("KD-tree of another size");
+  new Uint8Array(empty).set(new Uint8Array(built));
+}
 export async function spatialIndex(x, y) {
   const large = x.length >= INDEX_WORKER_FROM;
   const nodeSize = large ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE;
