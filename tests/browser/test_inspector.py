@@ -552,3 +552,33 @@ def test_tokens_stay_legible_in_a_dark_theme(served):
         _shot(tokens, "inspector-tokens-dark")
     finally:
         dark.close()
+
+
+def test_saved_page_draws_flat_pixels_as_the_image(browser, tmp_path):
+    """An MLP fed flattened digits with display= images: the page draws the picture with the
+    map over it, not 64 numbers as tokens."""
+    import keras
+
+    import nbperceive as nbp
+    from nbperceive.report import save_html
+    from nbperceive.widgets.inspector import Inspector
+
+    from .test_report import offline_page
+
+    data = nbp.datasets.digits()
+    images = data.x[:10]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    w = Inspector(model, images.reshape(10, -1), display=images, method="saliency", sample=2)
+    path = tmp_path / "flat.html"
+    save_html(w, path, title="flat pixels")
+    with offline_page(browser, path) as page:
+        insp = page.locator(".nbp-inspector").first
+        view = insp.locator("canvas.nbp-view")
+        view.wait_for(timeout=60_000)
+        assert insp.locator(".nbp-token").count() == 0
+        box = view.bounding_box()
+        assert box["width"] > 100 and abs(box["width"] - box["height"]) < 2  # the 8x8 image
+        assert _pixels_std(view) > 10
+        _shot(insp, "inspector-saved-flat-pixels")

@@ -423,3 +423,25 @@ def test_a_clicked_confusion_cell_does_not_break_saving(perceiver, tmp_path):
     assert saved["selected"] == [[0, 1]] and saved["_model_name"] == "GridHeatMapModel"
     grid.set_state({"selected": None})  # deselected
     ex.save_html(tmp_path / "after-deselect.html")
+
+
+def test_an_mlp_on_flat_pixels_is_inspected_over_its_preview_images(tmp_path):
+    # MNIST-style: the model takes 64 numbers per sample, the run's previews are the 8x8
+    # images; the inspector draws the maps over the image instead of listing 64 numbers
+    import keras
+
+    data = nbp.datasets.digits()
+    flat = data.x[:150].reshape(150, -1)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    p = nbp.Perceiver(model, probe=(flat, data.y[:150]), run_dir=tmp_path / "run",
+                      preview=nbp.images((data.x[:150] * 255).astype(np.uint8)),
+                      class_names=data.class_names)
+    model.fit(flat, data.y[:150], epochs=1, verbose=0, callbacks=[p.callback()])
+    ex = nbp.Explorer(p)
+    assert ex.inspector.wait(120) and not ex.inspector.error
+    panel = ex.inspector.panels[0]
+    assert panel["input_kind"] == "image" and panel["input_axes"] == [8, 8]
+    assert array_from_json(ex.inspector.image).shape[:2] == (8, 8)

@@ -485,3 +485,43 @@ def test_text_samples_are_tokenised_when_shown_not_all_up_front():
     assert len(ins._tokens._done) == 1  # the shown one only
     ins.sample = 42
     assert ins.tokens[:2] == ["sample", "42"] and len(ins._tokens._done) == 2
+
+
+@pytest.mark.parametrize("method", ["saliency", "integrated_gradients"])
+def test_flat_pixels_are_shown_as_the_image_with_its_maps(method):
+    """An MLP fed flattened digits, display= the 8x8 images: the page draws the image with
+    the maps reshaped over it (the numbers one by one said nothing), signed ones too; the
+    method list stays the vector one, and the maps are the vector's maps, pixel for pixel."""
+    import keras
+
+    from nbperceive.widgets.maps import unpack_maps
+
+    d = nbp.datasets.digits()
+    images = d.x[:20]
+    x = images.reshape(20, -1)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    flat = Inspector(model, x, method=method, sample=4)
+    shown = Inspector(model, x, method=method, sample=4, display=images)
+    panel, vector = shown.panels[0], flat.panels[0]
+    assert vector["input_kind"] == "vector" and len(flat.tokens) == 64
+    assert panel["input_kind"] == "image" and panel["input_axes"] == [8, 8]
+    assert decode_array(shown.image).shape[:2] == (8, 8) and shown.tokens == []
+    assert shown.methods == flat.methods and shown.input_kind == "vector"
+    assert panel["signed"] == vector["signed"]
+    for got, want in zip(unpack_maps(panel), unpack_maps(vector), strict=True):
+        np.testing.assert_array_equal(got, want.reshape(want.shape[0], 8, 8))
+    shown.sample = 7  # another sample: still an image
+    assert shown.panels[0]["input_kind"] == "image"
+    assert decode_array(shown.image).shape[:2] == (8, 8)
+
+
+def test_display_of_another_size_leaves_a_vector_as_numbers():
+    import keras
+
+    d = nbp.datasets.digits()
+    x = d.x[:10].reshape(10, -1)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    ins = Inspector(model, x, method="saliency", display=np.zeros((10, 4, 4), np.uint8))
+    assert ins.panels[0]["input_kind"] == "vector" and len(ins.tokens) == 64

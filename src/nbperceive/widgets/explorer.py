@@ -136,7 +136,8 @@ class Explorer(w.VBox):
                 return Inspector(model, x, y_true=truth,
                                  class_names=self.class_names, tokens=tokens,
                                  vocabulary=vocabulary, method=method, run=run,
-                                 regression=self._is_regression(), background=True)
+                                 regression=self._is_regression(), background=True,
+                                 display=_flat_images(x, preview))
 
             try:
                 self.inspector = inspector(attribution or "gradcam")
@@ -562,3 +563,18 @@ def _suspicion(value: float) -> str:
         if float(text) != round(v) or v == round(v):
             return text.rstrip("0").rstrip(".") if v == round(v) else text
     return f"{v:.7f}"
+
+
+def _flat_images(x: Any, preview: Any) -> np.ndarray | None:
+    """The preview images of ``x`` when ``x`` holds their pixels as flat vectors (MNIST fed to
+    an MLP): the inspector draws its maps over them instead of listing the numbers."""
+    from ..samples import ImagePreview, as_preview
+
+    preview = as_preview(preview)
+    if not isinstance(preview, ImagePreview) or not isinstance(x, np.ndarray) or x.ndim != 2:
+        return None
+    images = preview.x
+    if len(images) != len(x) or int(np.prod(images.shape[1:])) != x.shape[1]:
+        return None
+    return images
+

@@ -46,7 +46,15 @@ import traitlets as t
 
 from ..errors import LabelError, ModelError, NbPerceiveError, ProbeError
 from ..young_gc import young_collections
-from .maps import REPORT_DEPTHS, native_maps, pack_maps, pick_depths, take_depths
+from .maps import (
+    REPORT_DEPTHS,
+    SIGNED_ZERO,
+    native_maps,
+    pack_maps,
+    pick_depths,
+    take_depths,
+    unpack_maps,
+)
 from .maps import quantize as quantize  # noqa: F401 - re-exported
 from .serializers import array_to_json
 
@@ -564,9 +572,10 @@ class Inspector(anywidget.AnyWidget):
             return False
         old = self.panels
         with self.hold_sync():
+            kind = panels[0].get("explained_kind", panels[0]["input_kind"])
             if self._models:
-                self.methods = _methods_for(panels[0]["input_kind"], self.method)
-            self.input_kind = panels[0]["input_kind"]
+                self.methods = _methods_for(kind, self.method)
+            self.input_kind = kind
             self.image, self.tokens = image, tokens
             self.y_true = int(self._y_true[s]) if self._y_true is not None else -1
             self.y_true_labels = self._true_set(s)
@@ -628,6 +637,8 @@ class Inspector(anywidget.AnyWidget):
             expl, row = self._explain(self._model(i, epoch), s, labels), 0
         panel = _panel_from(expl, row, self._titles[i] if i < len(self._titles) else "model",
                             self._faithfulness)
+        if panel["input_kind"] == "vector" and self._display is not None:
+            panel = _vector_as_image(panel, np.asarray(self._display[0]).shape)
         self._cache[key] = panel
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -874,6 +885,29 @@ def _panel_from(expl: Any, row: int, title: str,
     if scores:
         panel["faithfulness"] = scores  # {metric: (L, K) float32}
     return panel
+
+
+def _vector_as_image(panel: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
+    """A flat vector panel's maps drawn over ``display=`` images of ``shape`` (H, W[, C])
+    whose pixels the vector holds in order (``x = images.reshape(N, -1)``, e.g. MNIST fed to
+    an MLP): each map becomes (H, W), the strongest of a pixel's C channels. The panel says
+    ``input_kind`` "image" (what the page draws) and ``explained_kind`` "vector" (which
+    methods apply). Unchanged when the sizes do not match."""
+    h, w = int(shape[0]), int(shape[1]) if len(shape) > 1 else 1
+    c = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    blocks = unpack_maps(panel)
+    if len(shape) < 2 or any(b.shape[1:] != (h * w * c,) for b in blocks):
+        return panel
+    images = []
+    for b in blocks:
+        m = b.reshape(b.shape[0], h, w, c)
+        if panel["signed"]:  # the channel furthest from zero, sign kept
+            pick = np.abs(m.astype(np.int16) - SIGNED_ZERO).argmax(axis=-1)[..., None]
+            images.append(np.take_along_axis(m, pick, axis=-1)[..., 0])
+        else:
+            images.append(m.max(axis=-1))
+    return {**panel, **pack_maps(images), "input_kind": "image", "explained_kind": "vector",
+            "input_axes": [h, w]}
 
 
 def _keep_depth(depth: int, old: dict[str, Any] | None, new: dict[str, Any]) -> int:
