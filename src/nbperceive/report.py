@@ -84,13 +84,11 @@ _LOADER = r"""
   // a gzip + base85 script's bytes (decoded here, decompressed by the browser): every 5
   // characters of ALPHABET are 4 bytes, big-endian; data-bytes says how many are real
   var ALPHABET = %(alphabet)s;
-  var digit = new Uint8Array(128);
-  for (var a = 0; a < ALPHABET.length; a++) digit[ALPHABET.charCodeAt(a)] = a;
-  var unpack = function (id) {
-    var el = document.getElementById(id);
-    var zstd = el.type === %(library_mime)s;
-    var text = el.textContent.trim();
-    var n = Number(el.getAttribute("data-bytes"));
+  // base85 text -> its first n bytes; gzip bytes -> their content (also run in a worker:
+  // self-contained, the alphabet passed in)
+  var from85 = function (text, n, alphabet) {
+    var digit = new Uint8Array(128);
+    for (var a = 0; a < alphabet.length; a++) digit[alphabet.charCodeAt(a)] = a;
     var words = new Uint8Array(text.length / 5 * 4);
     for (var i = 0, o = 0; i < text.length; i += 5, o += 4) {
       var v = 0;
@@ -98,10 +96,60 @@ _LOADER = r"""
       words[o] = v >>> 24; words[o + 1] = (v >>> 16) & 255;
       words[o + 2] = (v >>> 8) & 255; words[o + 3] = v & 255;
     }
-    var bytes = words.subarray(0, n);
-    if (zstd) return Promise.resolve(bytes).then(window.nbpUnzstd);
+    return words.subarray(0, n);
+  };
+  var gunzip = function (bytes) {
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
+  };
+  var packed = function (id) {
+    var el = document.getElementById(id);
+    return {text: el.textContent.trim(), n: Number(el.getAttribute("data-bytes"))};
+  };
+  var unpack = function (id) {
+    var zstd = document.getElementById(id).type === %(library_mime)s;
+    var p = packed(id);
+    var bytes = from85(p.text, p.n, ALPHABET);
+    return zstd ? Promise.resolve(bytes).then(window.nbpUnzstd) : gunzip(bytes);
+  };
+  // The data chunks (most of a large page) are decoded by a worker, one after another, while
+  // this thread unpacks and compiles the libraries; where a page may not start workers, here.
+  var unpackAll = function (ids) {
+    var here = function () {
+      var chunks = [];
+      var next = function (k) {  // one chunk at a time: at most one chunk's text decoded at once
+        if (k === ids.length) return Promise.resolve(chunks);
+        return unpack(ids[k]).then(function (b) { chunks.push(b); return next(k + 1); });
+      };
+      return next(0);
+    };
+    if (!ids.length || typeof Worker === "undefined") return here();
+    var worker;
+    try {
+      var code = "var from85 = " + from85 + ";\nvar gunzip = " + gunzip + ";\n" +
+        "var done = Promise.resolve();\n" +
+        "onmessage = function (e) { var m = e.data; done = done.then(function () {" +
+        " return gunzip(from85(m.text, m.n, m.alphabet)); }).then(function (b) {" +
+        " postMessage(b, [b.buffer]); }, function (err) { postMessage(String(err)); }); };";
+      var url = URL.createObjectURL(new Blob([code], {type: "text/javascript"}));
+      worker = new Worker(url, {name: "nbperceive-report-data"});
+      URL.revokeObjectURL(url);
+    } catch (err) {
+      return here();
+    }
+    return new Promise(function (resolve, reject) {
+      var chunks = [];
+      worker.onmessage = function (e) {
+        if (typeof e.data === "string") { worker.terminate(); reject(new Error(e.data)); return; }
+        chunks.push(e.data);
+        if (chunks.length === ids.length) { worker.terminate(); resolve(chunks); }
+      };
+      worker.onerror = function (e) { e.preventDefault(); worker.terminate(); reject(e); };
+      ids.forEach(function (id) {
+        var p = packed(id);
+        worker.postMessage({text: p.text, n: p.n, alphabet: ALPHABET});
+      });
+    }).catch(function () { return here(); });  // the worker could not start: decode here
   };
   // a script's source: JSON text, or gzip / zstd + base85
   var source = function (id) {
@@ -125,14 +173,11 @@ _LOADER = r"""
     if (!document.getElementById("nbp-state")) return Promise.resolve();
     var ids = Array.prototype.map.call(
       document.querySelectorAll("script[id^='nbp-buffers-']"), function (el) { return el.id; });
-    var chunks = [];
-    var next = function (k) {  // one chunk at a time: at most one chunk's text decoded at once
-      if (k === ids.length) return Promise.resolve();
-      return unpack(ids[k]).then(function (b) { chunks.push(b); return next(k + 1); });
-    };
-    return Promise.all([source("nbp-state"), source("nbp-code"), next(0)]).then(function (r) {
+    return Promise.all([source("nbp-state"), source("nbp-code"), unpackAll(ids)]).then(
+    function (r) {
       var state = JSON.parse(r[0]);
       var code = JSON.parse(r[1]);
+      var chunks = r[2];
       Object.keys(state.state).forEach(function (id) {  // each view's code, stored once
         var traits = state.state[id].state || {};
         Object.keys(traits).forEach(function (name) {
@@ -204,7 +249,10 @@ _LOADER = r"""
   var names = json("nbp-modules");
   var ids = ["nbp-src-require", "nbp-src-embed"].concat(
     names.map(function (name, i) { return "nbp-src-module-" + i; }));
-  Promise.all(ids.map(source).concat([restoreState()])).then(function (src) {
+  var restoring = restoreState();  // first: the data chunks go to their worker at once
+  // the libraries are unpacked and compiled meanwhile; the HTML manager, which renders the
+  // widget-view scripts as soon as it runs, once the state is restored
+  var libraries = Promise.all(ids.map(source)).then(function (src) {
     globalEval(src[0] + "\n//# sourceURL=nbperceive/require.js\n");
     // each widget library's anonymous define() gets its module name
     names.forEach(function (name, i) {
@@ -218,8 +266,10 @@ _LOADER = r"""
                             "\n})\n//# sourceURL=nbperceive/" + name + ".js\n");
       wrap.call(window, named);
     });
-    // the HTML manager renders every widget-view script (now, or once the page has loaded)
-    globalEval(src[1] + "\n//# sourceURL=nbperceive/embed-amd.js\n");
+    return src[1];
+  });
+  Promise.all([libraries, restoring]).then(function (r) {
+    globalEval(r[0] + "\n//# sourceURL=nbperceive/embed-amd.js\n");
   }).catch(fail);
 })();
 """

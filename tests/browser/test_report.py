@@ -117,9 +117,24 @@ def inspector_pixels(page) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
-def open_offline(browser, path):
-    """A page showing ``path`` from file:// with every non-file request aborted and recorded."""
+# counts the workers the page starts to decode its data (window.__dataWorkers); without
+# workers=True, the page has no Worker at all
+COUNT_DATA_WORKERS = """(workers) => {
+  window.__dataWorkers = 0;
+  if (!workers) { delete window.Worker; return; }
+  const Real = window.Worker;
+  window.Worker = function (url, options) {
+    if (options && options.name === "nbperceive-report-data") window.__dataWorkers += 1;
+    return new Real(url, options);
+  };
+}"""
+
+
+def open_offline(browser, path, workers: bool = True):
+    """A page showing ``path`` from file:// with every non-file request aborted and recorded;
+    ``workers=False``: a page where scripts cannot start workers."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(f"({COUNT_DATA_WORKERS})({str(workers).lower()})")
     blocked, failed, errors = [], [], []
 
     def route(r):
@@ -138,10 +153,10 @@ def open_offline(browser, path):
 
 
 @contextlib.contextmanager
-def offline_page(browser, path):
+def offline_page(browser, path, workers: bool = True):
     """``path`` opened offline (see :func:`open_offline`); on leaving, the page must not have
     asked the network for anything, thrown, or run a script hidden in sample text."""
-    context, page, blocked, failed, errors = open_offline(browser, path)
+    context, page, blocked, failed, errors = open_offline(browser, path, workers)
     try:
         yield page
         assert page.evaluate("() => window.__xss") is None
@@ -575,16 +590,18 @@ def _chunked_report(tmp, n: int, chunk_bytes: int, monkeypatch):
     return report.save_html(w.VBox([view, details, selection]), tmp / "chunked.html"), run, view
 
 
-@pytest.mark.parametrize("n, chunk_bytes", [
-    (20_000, 256 << 10),  # a chunk size far below the default: many chunks, fast
-    pytest.param(1_000_000, None, marks=pytest.mark.slow),  # the default 8 MB chunks at 1M
+@pytest.mark.parametrize("n, chunk_bytes, workers", [
+    (20_000, 256 << 10, True),  # a chunk size far below the default: many chunks, fast
+    (20_000, 256 << 10, False),  # a page that may not start workers decodes them itself
+    pytest.param(1_000_000, None, True, marks=pytest.mark.slow),  # default 8 MB chunks at 1M
 ])
 def test_chunked_report_opens_draws_and_shows_the_clicked_sample(
-        browser, tmp_path, monkeypatch, n, chunk_bytes):
-    """A report whose buffers travel in several chunks (each gzipped on its own, read one by
-    one into one ArrayBuffer that the views' arrays point into) opens offline, draws every
-    point, and a click shows that sample's details. The run's vectors are generated
-    (synthetic_run): the page, not the capture, is under test."""
+        browser, tmp_path, monkeypatch, n, chunk_bytes, workers):
+    """A report whose buffers travel in several chunks (each gzipped on its own, decoded one
+    by one by a worker, or by the page where it has none, into one ArrayBuffer that the
+    views' arrays point into) opens offline, draws every point, and a click shows that
+    sample's details. The run's vectors are generated (synthetic_run): the page, not the
+    capture, is under test."""
     from nbperceive import report
 
     path, run, view = _chunked_report(tmp_path, n, chunk_bytes or report.CHUNK_BYTES,
@@ -597,8 +614,9 @@ def test_chunked_report_opens_draws_and_shows_the_clicked_sample(
     assert longest < 1.3 * max(report.CHUNK_BYTES, 3_000_000)
     table = run.snapshot(view.epoch).table
     i = int(np.argmin(view.x))  # the leftmost point: no other under the cursor
-    with offline_page(browser, path) as page:
+    with offline_page(browser, path, workers=workers) as page:
         page.wait_for_selector(f".nbp-pop[data-draws][data-points='{n}']", timeout=120_000)
+        assert page.evaluate("() => window.__dataWorkers") == (1 if workers else 0)
         assert page.evaluate("() => window.nbperceiveBytes.length") > (chunks - 1) * (
             chunk_bytes or report.CHUNK_BYTES)
         click_point(page, i)
