@@ -231,10 +231,15 @@ function render({ model, el }) {
     const points = pointArrays(state.x, state.y, state.z, state.w);
     // The first frame does not wait for a KD-tree a worker builds (from 200k points: ~0.25 s
     // at 1M): regl-scatterplot draws with an empty tree of the same layout, which the built
-    // one fills in; until then hover, click and lasso wait (state.indexed).
+    // one fills in; until then hover, click and lasso wait (state.filling, cleared when the
+    // tree is in, whatever becomes of this draw).
     const building = indexing && typeof indexing.then === "function" ? indexing : null;
-    const index = building ? emptyIndex(state.n) : await indexing;
-    state.indexed = !building;
+    const index = building ? emptyIndex(state.n) : indexing;
+    const filling = building ? building.then((built) => fillIndex(index, built)) : null;
+    state.filling = filling;
+    filling?.finally(() => {
+      if (state.filling === filling) state.filling = null;
+    }).catch(() => {}); // a failed fill fails this draw (below), shown there
     // Tables first. set() asks for a redraw in its animation frame callback; draw() right after
     // that callback, so the one frame painted next already shows the new points in the new
     // colours (a draw() before or during it would be painted twice: ~1 s a frame at 1M).
@@ -252,10 +257,7 @@ function render({ model, el }) {
     await scatterplot.draw(points, options);
     await fitted;
     root.dataset.painted = String(state.n); // benchmark hook: the points are on the canvas
-    if (building) {
-      fillIndex(index, await building);
-      state.indexed = true;
-    }
+    await filling;
     await finishDraw(t0);
   }
 
@@ -311,7 +313,7 @@ function render({ model, el }) {
   // the points as drawn, a point's size at zoom 1 and whether it is drawn: the hover and the
   // selected sample's rings read them
   const drawnPoints = () => (state.drawn ? { x: state.x, y: state.y } : null);
-  const pointable = () => (state.indexed === false ? null : drawnPoints()); // KD-tree built
+  const pointable = () => (state.filling ? null : drawnPoints()); // its KD-tree is in
   const pointSize = (i) => {
     const { channel, base, table } = sizeTableNow();
     return table ? table[channel.codes[i]] : base;
@@ -366,7 +368,7 @@ function render({ model, el }) {
   // Points drawn before their KD-tree is built (draw): regl-scatterplot's click and lasso
   // would search the empty tree, so they wait for it too.
   const untilIndexed = (e) => {
-    if (state.indexed === false && e.target === canvas) e.stopPropagation();
+    if (state.filling && e.target === canvas) e.stopPropagation();
   };
   plot.addEventListener("mousedown", untilIndexed, true);
   plot.addEventListener("click", untilIndexed, true);

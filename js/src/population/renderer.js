@@ -81,15 +81,14 @@ export function fillIndex(empty, built) {
   if (empty.byteLength !== built.byteLength) throw new Error("KD-tree of another size");
   new Uint8Array(empty).set(new Uint8Array(built));
 }
-export async function spatialIndex(x, y) {
+/** The KD-tree of (x, y) as regl-scatterplot stores it: an ArrayBuffer built here, or, from
+ * INDEX_WORKER_FROM points where workers may start, a promise of one a worker builds. */
+export function spatialIndex(x, y) {
   const large = x.length >= INDEX_WORKER_FROM;
   const nodeSize = large ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE;
   if (!large || typeof Worker === "undefined") return indexHere(x, y, nodeSize);
-  try {
-    return await indexInWorker(x, y, nodeSize);
-  } catch {
-    return indexHere(x, y, nodeSize); // e.g. a page whose policy forbids blob workers
-  }
+  // e.g. a page whose policy forbids blob workers: built here
+  return indexInWorker(x, y, nodeSize).catch(() => indexHere(x, y, nodeSize));
 }
 
 /** WebGL probe on a throw-away canvas (never the one regl-scatterplot draws on), once a page. */
