@@ -75,8 +75,9 @@ function indexInWorker(x, y, nodeSize) {
  * regl-scatterplot can draw with it before the tree is built; fillIndex copies the built tree
  * in (regl-scatterplot and the hover read the same buffer, so they see it at once). */
 export function emptyIndex(n) {
-  return new KDBush(n, n >= INDEX_WORKER_FROM ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE).data;
+  return new KDBush(n, nodeSizeFor(n)).data;
 }
+const nodeSizeFor = (n) => (n >= INDEX_WORKER_FROM ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE);
 export function fillIndex(empty, built) {
   if (empty.byteLength !== built.byteLength) throw new Error("KD-tree of another size");
   new Uint8Array(empty).set(new Uint8Array(built));
@@ -84,9 +85,10 @@ export function fillIndex(empty, built) {
 /** The KD-tree of (x, y) as regl-scatterplot stores it: an ArrayBuffer built here, or, from
  * INDEX_WORKER_FROM points where workers may start, a promise of one a worker builds. */
 export function spatialIndex(x, y) {
-  const large = x.length >= INDEX_WORKER_FROM;
-  const nodeSize = large ? LARGE_INDEX_NODE_SIZE : INDEX_NODE_SIZE;
-  if (!large || typeof Worker === "undefined") return indexHere(x, y, nodeSize);
+  const nodeSize = nodeSizeFor(x.length);
+  if (x.length < INDEX_WORKER_FROM || typeof Worker === "undefined") {
+    return indexHere(x, y, nodeSize);
+  }
   // e.g. a page whose policy forbids blob workers: built here
   return indexInWorker(x, y, nodeSize).catch(() => indexHere(x, y, nodeSize));
 }
