@@ -545,7 +545,7 @@ def test_a_suspect_clicked_shows_why_and_show_suspects_filters_the_scatter(lab_p
     page.wait_for_function(
         f"() => document.querySelector('.nbp-explorer .nbp-story').dataset.sample === '{other}'",
         timeout=30_000)
-    assert eval_json("ex.population.selected") == other
+    assert servers.kernel_sees(eval_json, "ex.population.selected", other) == other
     # "show suspects": the scatter shows the 50 listed suspects alone, and all again after
     canvas = ex.locator(".nbp-plot canvas").first
     page.keyboard.press("Escape")
@@ -629,7 +629,9 @@ def test_search_selects_the_matching_samples(lab_page):
         if len(expected) > 1:
             page.wait_for_function(f"(n) => {status}.includes(`${{n}} selected`)",
                                    arg=len(expected), timeout=10_000)
-        got = eval_json("sorted(int(i) for i in ex.population.selection)")
+        # the page's selection reaches the kernel a message after the status line changes
+        got = servers.kernel_sees(
+            eval_json, "sorted(int(i) for i in ex.population.selection)", expected)
         assert got == expected, query
         # the selection table lists the matches
         rows = page.locator(".nbp-explorer .nbp-selection tr[data-sample]").first
@@ -755,7 +757,7 @@ def test_selection_table_sorts_selects_and_exports(lab_page, tmp_path):
     page.wait_for_function(
         f"() => document.querySelector('.nbp-details')?.textContent.includes('sample{k}')",
         timeout=10_000)
-    assert eval_json("int(ex.population.selected)") == k
+    assert servers.kernel_sees(eval_json, "int(ex.population.selected)", k) == k
     assert eval_json("sorted(int(i) for i in ex.population.selection)") == expected  # kept
     # the downloads hold the selection, from the page (no kernel involved)
     with page.expect_download() as got:
