@@ -43,11 +43,13 @@ thread), the explorer's widget state in bytes per point, ``save_html`` and the r
 per point; then, in headless Debian Chromium (software GL), the live explorer served by real
 Voila (navigation to the first drawn frame, hover -> card, click -> details from the first click
 on, as a user who clicks at once, and the frame floor: a resize's redraw of every point) and the
-saved report opened offline (the same four). With ``--jscatter PYTHON`` (a separate venv with
-jupyter-scatter and voila) also jupyter-scatter's bytes and first paint in Voila on the same
-points (the explorer's layout, coloured and sized by loss), beside a bare PopulationView's
-(benchmarks/scatter.py), from 50,000 points (its paint hook counts dark pixels; fewer points
-never reach its count).
+saved report opened offline (the same four); and the explorer served as a deployed report is
+(``voila --preheat_kernel``: the notebook, its suspects and layout done before the visit;
+painted, pointable, click). With ``--jscatter PYTHON`` (a separate venv with jupyter-scatter
+and voila) also jupyter-scatter's bytes and first paint in Voila on the same points (the
+explorer's layout, coloured and sized by loss), beside a bare PopulationView's
+(benchmarks/scatter.py), each served plain and preheated, from 50,000 points (its paint hook
+counts dark pixels; fewer points never reach its count).
 After all stages: one table of every stage at every size and each stage's growth exponent.
 
 Run: ``nice -n 10 python benchmarks/scale.py [--sizes 10000 70000 1000000] [--dir DIR]
@@ -566,6 +568,7 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
     from nbperceive.report import save_html, wire_bytes
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the browser tests'
+    import scatter  # benchmarks/scatter.py: Voila first paint of a PopulationView, ours and theirs
     from browser import servers  # Chromium path and flags, Voila server
     from playwright.sync_api import sync_playwright
 
@@ -605,22 +608,32 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
         with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
                                         args=servers.CHROMIUM_ARGS)
-            nb = servers.write_notebook(Path(tmp), [
-                f"import nbperceive as nbp\nex = nbp.Explorer({str(run_dir)!r})\nex"])
-            with servers.voila_server(nb, timeout=600) as srv:
+            cells = [f"import nbperceive as nbp\nex = nbp.Explorer({str(run_dir)!r})\nex"]
+            with servers.voila_server(servers.write_notebook(Path(tmp), cells),
+                                      timeout=600) as srv:
                 live = open_and_point(browser, srv.url + "/", n, repeat)
             r.update({f"voila_{k}": v for k, v in live.items()})
+            # served as a deployed report is (--preheat_kernel): the notebook has run before
+            # the visit, its background analyses too
+            cells += ["ex.wait_for_suspects()", "ex.population.wait_for_layout()",
+                      scatter.EXECUTED_CELL]
+            with servers.voila_server(servers.write_notebook(Path(tmp), cells),
+                                      preheat=True) as srv:
+                servers.wait_for_file_json(Path(tmp) / "executed.json", timeout=600)
+                live = open_and_point(browser, srv.url + "/", n, repeat)
+            r.update({f"voila_pre_{k}": v for k, v in live.items()})
             saved = open_and_point(browser, report.as_uri(), n, repeat)
             r.update({f"report_{k}": v for k, v in saved.items()})
             browser.close()
         if jscatter and n >= JSCATTER_MIN:
-            import scatter  # benchmarks/scatter.py: both widgets in Voila, same points
-
             label = np.zeros(n)
             for who, cell, python in (("ours", scatter.OURS_CELL, None),
                                       ("jscatter", scatter.JSCATTER_CELL, jscatter)):
-                paint, received = scatter.voila_first_paint(xy, loss, label, cell, python)
-                r[f"{who}_paint"] = paint / 1000 if paint is not None else float("nan")
+                for pre in (False, True):
+                    paint, received = scatter.voila_first_paint(xy, loss, label, cell, python,
+                                                                preheat=pre)
+                    key = f"{who}_pre" if pre else who
+                    r[f"{key}_paint"] = paint / 1000 if paint is not None else float("nan")
                 r[f"{who}_ws_bpp"] = received / n
         rows.append(r)
         print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
@@ -650,6 +663,9 @@ SUMMARY = [  # (table, key, what, unit)
     ("page", "voila_hover", "Voila explorer: hover -> card", "ms"),
     ("page", "voila_click", "Voila explorer: click -> details", "ms"),
     ("page", "voila_frame", "Voila explorer: frame floor (a redraw of every point)", "ms"),
+    ("page", "voila_pre_paint", "Voila explorer, preheated kernel: navigation -> painted", "s"),
+    ("page", "voila_pre_open", "Voila explorer, preheated kernel: -> pointable", "s"),
+    ("page", "voila_pre_click", "Voila explorer, preheated kernel: click -> details", "ms"),
     ("page", "report_paint", "saved report: open -> points painted", "s"),
     ("page", "report_open", "saved report: open -> points pointable (KD-tree in)", "s"),
     ("page", "report_hover", "saved report: hover -> card", "ms"),
@@ -657,6 +673,9 @@ SUMMARY = [  # (table, key, what, unit)
     ("page", "report_frame", "saved report: frame floor (a redraw of every point)", "ms"),
     ("page", "ours_paint", "PopulationView in Voila: first paint", "s"),
     ("page", "jscatter_paint", "jupyter-scatter in Voila: first paint", "s"),
+    ("page", "ours_pre_paint", "PopulationView in Voila, preheated kernel: first paint", "s"),
+    ("page", "jscatter_pre_paint", "jupyter-scatter in Voila, preheated kernel: first paint",
+     "s"),
     ("page", "ours_ws_bpp", "PopulationView in Voila: websocket", "B/pt"),
     ("page", "jscatter_ws_bpp", "jupyter-scatter in Voila: websocket", "B/pt"),
 ]

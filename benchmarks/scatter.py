@@ -299,10 +299,14 @@ sc.show()"""
 PAINT_TIMEOUT_MS = 240_000
 
 
+EXECUTED_CELL = """open("executed.json", "w").write("true")"""  # the last cell, preheated
+
+
 def voila_first_paint(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, cell: str,
-                      python: str | None) -> tuple[float | None, int]:
+                      python: str | None, preheat: bool = False) -> tuple[float | None, int]:
     """(ms from navigation to the first painted frame or None if none within
-    PAINT_TIMEOUT_MS, bytes received on websockets)."""
+    PAINT_TIMEOUT_MS, bytes received on websockets). ``preheat``: Voila has run the notebook
+    in a pooled kernel before the page is asked for (what a deployed report does)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -311,14 +315,17 @@ def voila_first_paint(xy: np.ndarray, loss: np.ndarray, label: np.ndarray, cell:
         d = Path(tmp)
         np.save(d / "points.npy", np.column_stack([xy, loss, label]).astype(np.float32),
                 allow_pickle=False)
-        nb = servers.write_notebook(d, [LOAD_CELL, cell])
+        nb = servers.write_notebook(d, [LOAD_CELL, cell] + ([EXECUTED_CELL] if preheat else []))
         received = [0]
 
         def on_ws(ws):
             ws.on("framereceived", lambda payload: received.__setitem__(0, received[0] + len(
                 payload)))
 
-        with servers.voila_server(nb, python=python) as srv, sync_playwright() as p:
+        with servers.voila_server(nb, python=python, preheat=preheat) as srv, \
+                sync_playwright() as p:
+            if preheat:
+                servers.wait_for_file_json(d / "executed.json", timeout=PAINT_TIMEOUT_MS / 1000)
             browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
                                         args=servers.CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -126,15 +126,23 @@ class Server:
         self._log.close()
 
 
-def voila_server(notebook: Path, timeout: float = 60, python: str | None = None) -> Server:
+def voila_server(notebook: Path, timeout: float = 60, python: str | None = None,
+                 preheat: bool = False) -> Server:
     """A (not yet started) Voila server for ``notebook``; open ``server.url + '/'``.
 
     ``python``: another environment's interpreter (benchmarks against other libraries).
+    ``preheat``: Voila runs the notebook in a pooled kernel before anyone asks for the page
+    (``--preheat_kernel``), as a deployed report would; the kernel a visit takes is not
+    replaced for an hour (a test opens one page, and a second run of the notebook beside it
+    would take a core from what is measured).
     """
     port = free_port()
     argv = [python or sys.executable, "-m", "voila", notebook.name, "--no-browser",
             f"--port={port}", "--Voila.ip=127.0.0.1",
             "--Voila.tornado_settings={'autoreload': False}"]
+    if preheat:
+        argv += ["--preheat_kernel=True", "--pool_size=1",
+                 "--VoilaKernelManager.fill_delay=3600"]
     return Server(argv, notebook.parent, port, env=_jupyter_env(notebook.parent),
                   ready_path="/nbperceive-ready-probe", log_name="voila")
 

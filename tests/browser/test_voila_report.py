@@ -1,8 +1,9 @@
 """notebooks/05_report.ipynb served by Voila, as a user would publish it, in real Chromium.
 
-The notebook as shipped (MNIST CNN trained with the callback): the report renders, and
-clicking a dot moves the details and the inspector to that digit, whose heatmap the kernel
-computes.
+The notebook as shipped (MNIST CNN trained with the callback), served as its first cell says
+(``--preheat_kernel``: Voila runs it in a pooled kernel before the page is asked for): the
+report renders from that kernel, and clicking a dot moves the details and the inspector to
+that digit, whose heatmap the kernel computes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_the_shipped_report_notebook_is_interactive_in_voila(browser, tmp_path):
     context = browser.new_context(viewport={"width": 1500, "height": 1100})
     page = context.new_page()
     try:
-        with servers.voila_server(nb) as server:
+        with servers.voila_server(nb, preheat=True) as server:
             page.goto(server.url + "/", timeout=300_000)  # Voila trains the CNN first
             page.wait_for_selector(".nbp-pop[data-draws]", timeout=240_000)
             page.wait_for_function(  # no sample is shown before one is clicked
@@ -49,5 +50,6 @@ def test_the_shipped_report_notebook_is_interactive_in_voila(browser, tmp_path):
             canvas.wait_for(timeout=30_000)
             assert _png(canvas).std() > 10  # that sample's maps are drawn
             servers.screenshot(page, "voila-05-report")
+            assert "Using pre-heated kernel" in server.log_path.read_text(errors="replace")
     finally:
         context.close()
