@@ -556,7 +556,7 @@ def test_a_suspect_clicked_shows_why_and_show_suspects_filters_the_scatter(lab_p
     page.wait_for_function(
         "() => document.querySelector('.nbp-explorer .nbp-pop').dataset.shown === '50'",
         timeout=30_000)
-    assert eval_json("ex.population.only_marked") is True
+    assert servers.kernel_sees(eval_json, "ex.population.only_marked", True) is True
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     after = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), dtype=int)
     background = np.bincount(before.ravel()).argmax()
@@ -928,7 +928,7 @@ def test_structure_draws_contours_and_labels_clusters_by_their_samples(lab_page,
     button.click()
     page.wait_for_function("() => document.querySelector('.nbp-explorer .nbp-cluster-label')",
                            timeout=10_000)
-    assert eval_json("ex.population.structure") is True
+    assert servers.kernel_sees(eval_json, "ex.population.structure", True) is True
     got = page.evaluate(STRUCTURE_JS)
     print(f"{width} px {theme}: {len(got['labels'])} clusters in {got['ms']} ms,",
           [lab["text"] for lab in got["labels"]], "contour segments", got["segments"])

@@ -549,7 +549,7 @@ def test_lab_click_and_python_side_changes(page, lab):
     )
     # the page shows it first; the kernel has it a message later
     assert servers.kernel_sees(lab.eval_json, "int(view.selected)", i) == i
-    assert lab.eval_json("view.selection.tolist()") == [i]
+    assert servers.kernel_sees(lab.eval_json, "view.selection.tolist()", [i]) == [i]
     # from Python: colour by label -> legend shows the ten digits
     lab.eval("view.color = 'label'")
     page.wait_for_function(
