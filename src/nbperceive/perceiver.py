@@ -46,6 +46,7 @@ from .store import (
     _list_epochs,
     epoch_dirname,
     metadata_frame,
+    probe_summary,
 )
 
 log = logging.getLogger(__name__)
@@ -335,6 +336,7 @@ class Perceiver:
                 "nonfinite_loss": int((~np.isfinite(loss)).sum()),
                 "capture_seconds": time.perf_counter() - started,
                 "class_names": self.class_names,
+                "probe": probe_summary(table),  # the history reads no table
             }
             meta["weights"] = self._save_weights(writer, epoch)  # after capture_seconds
             writer.commit(table, meta)

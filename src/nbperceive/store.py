@@ -504,20 +504,26 @@ class Run:
 
     def history(self) -> pd.DataFrame:
         """One row per epoch: probe loss and accuracy, plus the Keras logs of training.
-        A damaged epoch is left out with a warning; the others stay readable."""
+        Read from each epoch's meta.json (the capture sums its table up there; a run recorded
+        before that reads the table's two columns). A damaged epoch is left out with a
+        warning; the others stay readable."""
         rows = []
         for epoch in self.epochs:
             path = self.path / epoch_dirname(epoch)
             try:
                 meta = read_json(path / "meta.json")
-                table = read_parquet(path / "table.parquet", columns=["loss", "correct"])
+                summary = meta.get("probe")
+                if not isinstance(summary, dict):
+                    summary = probe_summary(read_parquet(path / "table.parquet",
+                                                         columns=["loss", "correct"]))
             except (RunError, FileNotFoundError) as err:
                 warnings.warn(f"nbperceive: epoch {epoch} left out of the history: {err}",
                               RuntimeWarning, stacklevel=2)
                 continue
-            row = {"epoch": epoch, "probe_loss": float(table["loss"].mean())}  # NaN: no labels
-            if table["correct"].notna().any():
-                row["probe_accuracy"] = float(table["correct"].mean())
+            loss = summary.get("loss")
+            row = {"epoch": epoch, "probe_loss": float("nan") if loss is None else float(loss)}
+            if summary.get("accuracy") is not None:
+                row["probe_accuracy"] = float(summary["accuracy"])
             row.update({f"train_{k}": v for k, v in (meta.get("logs") or {}).items()})
             rows.append(row)
         return pd.DataFrame(rows)
@@ -557,6 +563,15 @@ class Run:
         from . import projection
 
         return projection.project_run(self, epoch, method=method, layer=layer, **kwargs)
+
+
+def probe_summary(table: pd.DataFrame) -> dict[str, float | None]:
+    """An epoch's probe loss and accuracy (means over the samples that have them; None when
+    none has), as its meta.json keeps them for :meth:`Run.history`."""
+    loss = table["loss"].mean()
+    correct = table["correct"]
+    return {"loss": float(loss) if pd.notna(loss) else None,
+            "accuracy": float(correct.mean()) if correct.notna().any() else None}
 
 
 def open_run(path: str | os.PathLike) -> Run:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import keras
@@ -43,6 +44,18 @@ def test_callback_records_every_epoch_plus_the_start(digits, tmp_path):
     assert list(hist.epoch) == [0, 1, 2, 3]
     assert hist.probe_loss.iloc[-1] < hist.probe_loss.iloc[0]
     assert "train_loss" in hist.columns
+    # each row sums up that epoch's table (kept in meta.json: the history reads no table) ...
+    for epoch, loss, accuracy in zip(hist.epoch, hist.probe_loss, hist.probe_accuracy):
+        t = run.snapshot(epoch).table
+        assert loss == pytest.approx(t["loss"].mean(), rel=1e-12)
+        assert accuracy == pytest.approx(t["correct"].mean(), rel=1e-12)
+    # ... and a run recorded before meta.json kept the sums reads them from the tables
+    for epoch in run.epochs:
+        meta_path = tmp_path / "run" / f"epoch-{epoch:04d}" / "meta.json"
+        meta = json.loads(meta_path.read_text())
+        del meta["probe"]
+        meta_path.write_text(json.dumps(meta))
+    pd.testing.assert_frame_equal(nbp.open_run(tmp_path / "run").history(), hist)
 
 
 def test_loss_and_accuracy_equal_keras_evaluate(mnist_5k, tmp_path):

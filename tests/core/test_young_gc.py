@@ -3,9 +3,23 @@ and leave a process's own frozen objects frozen."""
 
 import gc
 import threading
+import time
 import weakref
 
+import pytest
+
+from nbperceive import young_gc
 from nbperceive.young_gc import young_collections
+
+
+@pytest.fixture(autouse=True)
+def no_worker_of_an_earlier_test():
+    """A worker an earlier test in this process started (an explorer's inspector job) may
+    still be inside young_collections(): these tests count freezes, so they wait it out."""
+    deadline = time.monotonic() + 120
+    while young_gc._holders and time.monotonic() < deadline:
+        time.sleep(0.05)  # a thread of another test: there is no event of its end to wait on
+    assert young_gc._holders == 0, "a background worker of an earlier test never ended"
 
 
 class Node:
