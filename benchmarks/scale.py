@@ -296,6 +296,36 @@ def clear_caches(run_dir: Path) -> None:
             f.unlink()
 
 
+LONG_RUN_EPOCHS = 30
+
+
+def explorer_long_run(run_dir: Path) -> float:
+    """``Explorer()`` of the run grown to LONG_RUN_EPOCHS epochs (hard links of its last
+    epoch's files, meta.json rewritten with each epoch's number): what a run of a longer
+    training adds to opening it (s; the PCA layouts as recorded)."""
+    import nbperceive as nbp
+
+    long = run_dir.parent / f"{run_dir.name}-long"
+    shutil.rmtree(long, ignore_errors=True)
+    shutil.copytree(run_dir, long, copy_function=os.link)
+    last = long / f"epoch-{nbp.open_run(long).epochs[-1]:04d}"
+    meta = json.loads((last / "meta.json").read_text())
+    for e in range(meta["epoch"] + 1, LONG_RUN_EPOCHS + 1):
+        d = long / f"epoch-{e:04d}"
+        shutil.copytree(last, d, copy_function=os.link, ignore=shutil.ignore_patterns(
+            "meta.json"))
+        (d / "meta.json").write_text(json.dumps({**meta, "epoch": e}))
+    try:
+        t0 = time.perf_counter()
+        ex = nbp.Explorer(long)
+        took = time.perf_counter() - t0
+        ex.population.wait_for_layout()
+        ex.close()
+        return took
+    finally:
+        shutil.rmtree(long, ignore_errors=True)
+
+
 def child_stall(run_dir: Path, mode: str) -> None:
     """Fresh process: cold caches, Explorer(), then UMAP; prints one JSON line of figures."""
     import nbperceive as nbp
@@ -595,6 +625,7 @@ def page_table(runs: dict, root: Path, repeat: int, jscatter: str | None) -> lis
         ex.population.wait_for_layout()  # above 200k samples the PCA is laid out on a thread
         r["explorer_points"] = time.perf_counter() - t0
         r.update(explorer_with_model(run_dir, n))
+        r["explorer_long"] = explorer_long_run(run_dir)
         ex.wait_for_suspects()
         r["state_bpp"] = wire_bytes(ex) / n
         report = root / f"report-{n}.html"
@@ -650,6 +681,8 @@ SUMMARY = [  # (table, key, what, unit)
     ("suspects", "suspects_warm", "suspects, graph cached", "s"),
     ("suspects", "cleanlab", "cleanlab find_label_issues", "s"),
     ("page", "explorer", "Explorer() returns (this process)", "s"),
+    ("page", "explorer_long", f"Explorer() returns, the run grown to {LONG_RUN_EPOCHS} epochs",
+     "s"),
     ("page", "explorer_points", "Explorer(): its points laid out (a thread above 200k)", "s"),
     ("page", "explorer_model", "Explorer(run, model=, x=) returns", "s"),
     ("page", "explorer_model_maps", "Explorer(run, model=, x=): first maps (a thread)", "s"),
