@@ -8,7 +8,8 @@ Layout (no pickle anywhere; arrays are ``.npy`` read with ``allow_pickle=False``
       epoch-0003/         one complete snapshot
         table.parquet     sample_id, label, pred, correct, loss, prob_<class>...
         vectors.npy       float32 (N, D) perception vectors
-        meta.json         epoch, Keras logs, layer layout of D, timings
+        meta.json         epoch, Keras logs, probe loss and accuracy, layer layout of D,
+                          timings
         model.weights.h5  the model's weights after that epoch (Keras' own format, no
                           pickle; when the Perceiver keeps weights: see ``keep_weights``)
         proj-*.npy        cached 2-D projections (written by nbperceive.projection)
