@@ -542,6 +542,8 @@ def test_lab_click_and_python_side_changes(page, lab):
     page.wait_for_selector(".jp-OutputArea-output .nbp-pop[data-draws]", timeout=90_000)
     servers.wait_for_frames(page)
     assert (canvas_pixels(page).min(axis=-1) < 200).sum() > 2_000
+    # the page tells the kernel it has drawn every point (the background analyses wait for it)
+    assert servers.kernel_sees(lab.eval_json, "view.painted == len(view.data) > 0", True)
     i = page.evaluate(ISOLATED_JS)[0]
     click_point(page, i)
     page.wait_for_function(

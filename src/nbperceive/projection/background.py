@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +41,9 @@ class Refinement:
         self._ready: list[Callable[[np.ndarray], None]] = []
         self._progress: list[Callable[[Refinement], None]] = []
         self._lock = threading.Lock()
+        self._cell = threading.Event()  # the notebook cell that queued it has ended
+        self._cell.set()
+        self._queued_at = time.monotonic()
 
     def __repr__(self) -> str:
         return f"<Refinement {self.description}: {self.status}, {self.progress:.0%}, {self.stage}>"
@@ -126,6 +131,89 @@ _active_lock = threading.Lock()
 _worker: threading.Thread | None = None
 _warm: Refinement | None = None
 
+# A view just displayed waits for its page's first frame before the worker starts a job:
+# the kernel answers the page's request for the widgets' state, and the browser decodes and
+# draws, on the same two cores a neighbour search would take (plain Voila, 1M points). A job
+# queued by a notebook cell first waits for that cell to end (its result is displayed then).
+PAGE_WAIT = 5.0  # s after a display, or after a job was queued, at most (a headless run)
+_pages: dict[str, float] = {}  # a displayed view's model id -> when the worker stops waiting
+_pages_changed = threading.Condition()
+
+
+def await_page(key: str, seconds: float = PAGE_WAIT) -> None:
+    """A view ``key`` was displayed: jobs wait for :func:`page_painted` (``seconds`` at most)."""
+    with _pages_changed:
+        _pages[key] = time.monotonic() + seconds
+
+
+def page_painted(key: str) -> None:
+    """The page has drawn view ``key``: the worker may go on."""
+    with _pages_changed:
+        if _pages.pop(key, None) is not None:
+            _pages_changed.notify_all()
+
+
+def pages_awaited() -> int:
+    """How many displayed views the worker waits for now."""
+    with _pages_changed:
+        now = time.monotonic()
+        return sum(1 for until in _pages.values() if until > now)
+
+
+def wait_for_pages() -> None:
+    """Block until every displayed view's page has drawn it (or its wait ran out)."""
+    with _pages_changed:
+        while _pages:
+            now = time.monotonic()
+            for key in [k for k, until in _pages.items() if until <= now]:
+                del _pages[key]
+            if _pages:
+                _pages_changed.wait(max(_pages.values()) - now)
+
+
+def cell_finished() -> threading.Event:
+    """An event set when the notebook cell running now has ended (IPython's post_execute);
+    set at once outside a cell (a script, another thread)."""
+    done = threading.Event()
+    shell = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+    if shell is None or not hasattr(shell, "events"):
+        done.set()
+        return done
+
+    def ended(*_: Any) -> None:
+        done.set()
+        with contextlib.suppress(ValueError):
+            shell.events.unregister("post_execute", ended)
+
+    shell.events.register("post_execute", ended)
+    return done
+
+
+def page_first(cell: threading.Event, since: float,
+               say: Callable[[str], None] | None = None) -> None:
+    """Before slow work begun by a notebook cell (``cell``: :func:`cell_finished` then, at
+    ``since``, a ``time.monotonic()``): the cell ends (PAGE_WAIT after ``since`` at most),
+    then every displayed view is drawn; ``say`` is told what is waited for."""
+    left = since + PAGE_WAIT - time.monotonic()
+    if left > 0 and not cell.is_set():
+        if say is not None:
+            say("waiting for the notebook cell that queued it to end")
+        cell.wait(left)
+    if pages_awaited() and say is not None:
+        say("waiting for the page to draw the points first")
+    wait_for_pages()
+
+
+def _page_first(handle: Refinement) -> None:
+    page_first(handle._cell, handle._queued_at, lambda stage: handle._update(stage=stage))
+
 
 def _ensure_worker() -> None:
     global _worker
@@ -139,6 +227,7 @@ def _work() -> None:
     while True:
         handle, job = _jobs.get()
         try:
+            _page_first(handle)
             if handle._cancel:
                 handle._finish(None, None)
                 continue
@@ -177,6 +266,7 @@ def _submit(key: tuple, description: str, job: Callable[[Refinement], np.ndarray
                     attach(handle)
                     return handle
         handle = Refinement(key, description)
+        handle._cell = cell_finished()
         attach(handle)
         _active[key] = handle
     _ensure_worker()

@@ -419,6 +419,10 @@ class Explorer(w.VBox):
         self.story.export_samples = ids.tolist()
         self.story.set_ranking(self.run, ranked)
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self.population.await_page()  # the points are drawn before the analyses take the cores
+        return super()._repr_mimebundle_(**kwargs)
+
     def wait_for_suspects(self, timeout: float | None = None) -> bool:
         """Wait until the suspects are listed (or the ranking failed); False on timeout."""
         return self._suspects_done.wait(timeout)

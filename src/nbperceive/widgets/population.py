@@ -106,6 +106,9 @@ class PopulationView(anywidget.AnyWidget):
     epochs = t.List(t.Int()).tag(sync=True)
     epoch = t.Int(-1).tag(sync=True)
     layout_status = t.Unicode("").tag(sync=True)
+    # points the page has drawn in its first frame (set by the page once): until then, after a
+    # display, the background worker's jobs wait (projection.background.await_page)
+    painted = t.Int(0).tag(sync=True)
     # the layout method of a run's view, switched from the page; [] hides the switch (a view
     # of a table, or a saved page: no kernel to compute another layout)
     layout_method = t.Unicode("pca").tag(sync=True)
@@ -212,6 +215,25 @@ class PopulationView(anywidget.AnyWidget):
         self._send_channels()
         self._set_preview()
         self.on_msg(self._on_custom_msg)
+
+    # --- display: the page draws first, then the background analyses run --------------------
+    def await_page(self) -> None:
+        """Displayed (directly or in an Explorer): the background worker waits for this view's
+        first frame, a few seconds at most (see ``projection.background.PAGE_WAIT``)."""
+        if not self.painted:
+            from ..projection.background import await_page
+
+            await_page(self.model_id)
+
+    @t.observe("painted")
+    def _on_painted(self, change: Any) -> None:
+        from ..projection.background import page_painted
+
+        page_painted(self.model_id)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self.await_page()
+        return super()._repr_mimebundle_(**kwargs)
 
     # --- data -------------------------------------------------------------------------------
     @property
