@@ -91,3 +91,47 @@ def test_outside_a_notebook_jobs_do_not_wait():
         assert background.pages_awaited() == 0
     finally:
         view.close()
+
+
+KERNEL_SETUP = """
+import time
+from comm import get_comm_manager
+from nbperceive.projection import background
+background.PAGE_WAIT = 60.0  # longer than the check below waits
+jobs, outside_a_cell = [], []
+
+def on_open(comm, msg):
+    @comm.on_msg
+    def asked(msg):  # what a view does when the page asks for another layout
+        outside_a_cell.append(background.cell_finished().is_set())
+        jobs.append(background.submit(("from-the-page",), "a job the page asked for",
+                                      lambda handle: "done"))
+
+get_comm_manager().register_target("nbp-page-first-test", on_open)
+"""
+
+
+def test_a_job_the_page_asks_for_does_not_wait_for_a_cell():
+    """A widget message (a layout switched in the page) runs outside any cell: its job starts
+    at once, in a real kernel."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        assert kc.execute_interactive(KERNEL_SETUP, timeout=120)["content"]["status"] == "ok"
+        for msg_type, content in (
+                ("comm_open", {"comm_id": "c1", "target_name": "nbp-page-first-test",
+                               "data": {}}),
+                ("comm_msg", {"comm_id": "c1", "data": {}})):
+            kc.shell_channel.send(kc.session.msg(msg_type, content))
+        # the kernel handles the messages in order: the job was queued before this cell; no
+        # cell ran while the page's message was handled, so the job waited for none
+        out: list[str] = []
+        reply = kc.execute_interactive(
+            "print(outside_a_cell, jobs[0].result(timeout=20))", timeout=120,
+            output_hook=lambda m: out.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert "".join(out).strip() == "[True] done"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

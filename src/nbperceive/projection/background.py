@@ -171,9 +171,21 @@ def wait_for_pages() -> None:
                 _pages_changed.wait(max(_pages.values()) - now)
 
 
+def _running_cell(shell: Any) -> bool:
+    """Whether the kernel is running a cell now (not a widget's message from the page)."""
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None or not hasattr(kernel, "get_parent"):
+        return True  # a shell without a kernel runs code in cells only
+    try:
+        parent = kernel.get_parent("shell") or {}
+    except Exception:  # noqa: BLE001 - another kernel's API: assume a cell
+        return True
+    return parent.get("header", {}).get("msg_type") == "execute_request"
+
+
 def cell_finished() -> threading.Event:
     """An event set when the notebook cell running now has ended (IPython's post_execute);
-    set at once outside a cell (a script, another thread)."""
+    set at once outside a cell (a script, another thread, a message from the page)."""
     done = threading.Event()
     shell = None
     if threading.current_thread() is threading.main_thread():
@@ -183,7 +195,7 @@ def cell_finished() -> threading.Event:
             shell = get_ipython()
         except ImportError:
             shell = None
-    if shell is None or not hasattr(shell, "events"):
+    if shell is None or not hasattr(shell, "events") or not _running_cell(shell):
         done.set()
         return done
 
