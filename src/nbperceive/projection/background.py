@@ -140,10 +140,11 @@ _pages: dict[str, float] = {}  # a displayed view's model id -> when the worker 
 _pages_changed = threading.Condition()
 
 
-def await_page(key: str, seconds: float = PAGE_WAIT) -> None:
-    """A view ``key`` was displayed: jobs wait for :func:`page_painted` (``seconds`` at most)."""
+def await_page(key: str, seconds: float | None = None) -> None:
+    """A view ``key`` was displayed: jobs wait for :func:`page_painted` (``seconds`` at most,
+    by default PAGE_WAIT)."""
     with _pages_changed:
-        _pages[key] = time.monotonic() + seconds
+        _pages[key] = time.monotonic() + (PAGE_WAIT if seconds is None else seconds)
 
 
 def page_painted(key: str) -> None:
