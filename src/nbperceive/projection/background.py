@@ -209,23 +209,16 @@ def cell_finished() -> threading.Event:
     return done
 
 
-def page_first(cell: threading.Event, since: float,
-               say: Callable[[str], None] | None = None) -> None:
-    """Before slow work begun by a notebook cell (``cell``: :func:`cell_finished` then, at
-    ``since``, a ``time.monotonic()``): the cell ends (PAGE_WAIT after ``since`` at most),
-    then every displayed view is drawn; ``say`` is told what is waited for."""
-    left = since + PAGE_WAIT - time.monotonic()
-    if left > 0 and not cell.is_set():
-        if say is not None:
-            say("waiting for the notebook cell that queued it to end")
-        cell.wait(left)
-    if pages_awaited() and say is not None:
-        say("waiting for the page to draw the points first")
-    wait_for_pages()
-
-
 def _page_first(handle: Refinement) -> None:
-    page_first(handle._cell, handle._queued_at, lambda stage: handle._update(stage=stage))
+    """Before a job: the notebook cell that queued it ends (PAGE_WAIT after it was queued at
+    most), then every displayed view is drawn; its stage says what it waits for."""
+    left = handle._queued_at + PAGE_WAIT - time.monotonic()
+    if left > 0 and not handle._cell.is_set():
+        handle._update(stage="waiting for the notebook cell that queued it to end")
+        handle._cell.wait(left)
+    if pages_awaited():
+        handle._update(stage="waiting for the page to draw the points first")
+    wait_for_pages()
 
 
 def _ensure_worker() -> None:
