@@ -141,8 +141,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/nbp-scale"))
     parser.add_argument("--exact-max", type=int, default=70_000,
                         help="largest size also ranked with exact neighbour search")
-    parser.add_argument("--stages", nargs="+", default=["suspects", "umap", "stall", "page"],
-                        choices=["suspects", "umap", "stall", "graph", "page"])
+    parser.add_argument("--stages", nargs="+",
+                        default=["suspects", "umap", "stall", "page", "lab"],
+                        choices=["suspects", "umap", "stall", "graph", "page", "lab"])
     parser.add_argument("--jscatter", metavar="PYTHON",
                         help="interpreter of a venv with jupyter-scatter and voila (stage page)")
     parser.add_argument("--repeat", type=int, default=3, help="hovers and clicks per page")
@@ -176,6 +177,8 @@ def main() -> None:
         tables["umap"] = umap_table(runs, args.exact_max)
     if "page" in args.stages:
         tables["page"] = page_table(runs, args.dir, args.repeat, args.jscatter)
+    if "lab" in args.stages:
+        tables["lab"] = lab_table(runs, args.repeat)
     summary(tables)
 
 
@@ -567,6 +570,57 @@ def frame_ms(page) -> float:
     return ms
 
 
+def lab_table(runs: dict, repeat: int) -> list[dict]:
+    """The explorer in JupyterLab, where most users meet it: a running kernel, the user runs
+    ``import nbperceive as nbp; nbp.Explorer(run_dir)``. From the run command to every point
+    painted and pointable: the kernel's first such cell (the import, a new kernel's TensorFlow-
+    free imports, included) and the same cell run again (the earlier output replaced); then
+    hover and click in the notebook page."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from browser import servers
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    for n, (run_dir, _) in runs.items():
+        clear_caches(run_dir)
+        r = {"n": n}
+        with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+            cell = f"import nbperceive as nbp\nex = nbp.Explorer({str(run_dir)!r})\nex"
+            servers.write_notebook(Path(tmp), [cell])
+            browser = p.chromium.launch(executable_path=servers.CHROMIUM, headless=True,
+                                        args=servers.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            with servers.lab_server(Path(tmp)) as srv:
+                for key in ("lab_first", "lab_again"):
+                    if key == "lab_first":  # the notebook open, its new kernel idle
+                        page.goto(f"{srv.url}/lab/tree/nb.ipynb", timeout=600_000)
+                        page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(
+                            timeout=600_000)
+                    else:  # the earlier output is marked; the new one replaces it
+                        page.evaluate("() => document.querySelectorAll('.nbp-pop')"
+                                      ".forEach((e) => e.setAttribute('data-old', ''))")
+                    t0 = time.perf_counter()
+                    page.evaluate("() => window.jupyterapp.commands.execute("
+                                  "'notebook:run-all-cells')")
+                    page.wait_for_selector(f".nbp-pop[data-painted='{n}']:not([data-old])",
+                                           timeout=600_000)
+                    r[f"{key}_paint"] = time.perf_counter() - t0
+                    page.wait_for_selector(
+                        f".nbp-pop[data-draws][data-points='{n}']:not([data-old])",
+                        timeout=600_000)
+                    r[f"{key}_open"] = time.perf_counter() - t0
+                page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
+                r["lab_hover"], r["lab_click"] = pointer_ms(page, n, repeat)
+                r["lab_frame"] = frame_ms(page)
+            browser.close()
+            assert not errors, errors
+        rows.append(r)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}, flush=True)
+    return rows
+
+
 # scatter.py's paint hook waits for ~8,000 dark pixels: fewer points never count as painted
 JSCATTER_MIN = 50_000
 
@@ -699,6 +753,13 @@ SUMMARY = [  # (table, key, what, unit)
     ("page", "voila_pre_paint", "Voila explorer, preheated kernel: navigation -> painted", "s"),
     ("page", "voila_pre_open", "Voila explorer, preheated kernel: -> pointable", "s"),
     ("page", "voila_pre_click", "Voila explorer, preheated kernel: click -> details", "ms"),
+    ("lab", "lab_first_paint", "JupyterLab, new kernel: run the cell -> points painted", "s"),
+    ("lab", "lab_first_open", "JupyterLab, new kernel: run the cell -> pointable", "s"),
+    ("lab", "lab_again_paint", "JupyterLab, the cell run again -> points painted", "s"),
+    ("lab", "lab_again_open", "JupyterLab, the cell run again -> pointable", "s"),
+    ("lab", "lab_hover", "JupyterLab: hover -> card", "ms"),
+    ("lab", "lab_click", "JupyterLab: click -> details", "ms"),
+    ("lab", "lab_frame", "JupyterLab: frame floor (a redraw of every point)", "ms"),
     ("page", "report_paint", "saved report: open -> points painted", "s"),
     ("page", "report_open", "saved report: open -> points pointable (KD-tree in)", "s"),
     ("page", "report_hover", "saved report: hover -> card", "ms"),

@@ -69,14 +69,35 @@ export function askFor(source, kind, fields = {}) {
   ask(source, rowRequest(source, kind, fields));
 }
 
+// Requests in flight, per source: {key: [where the answer lands when asked, ms]}. A view
+// redraws on every change (a columns reply, the epoch...) and would ask again for what is on
+// its way; the same request is sent again only once what its answer's place holds has changed
+// since (the reply came and still lacks it: the columns of `table`, the ids of the slot's rows)
+// or after IN_FLIGHT_MS (a reply lost).
+const inFlight = new WeakMap();
+const IN_FLIGHT_MS = 5000;
+
+/** askFor, unless the same request at the same epoch is on its way (see inFlight). */
+function askOnce(source, population, kind, fields, answer) { // answer(): the answer's place
+  const key = JSON.stringify([kind, fields, population.get("epoch")]);
+  let sent = inFlight.get(source);
+  if (!sent) inFlight.set(source, (sent = new Map()));
+  const now = Date.now();
+  const was = sent.get(key);
+  if (was && was[0] === answer() && now - was[1] < IN_FLIGHT_MS) return;
+  sent.set(key, [answer(), now]);
+  askFor(source, kind, fields);
+}
+
 /** Whether the shown epoch's table holds `names` (names the view does not have are ignored);
- * when not, asks the kernel for them (once per call; the reply changes `table`). */
+ * when not, asks the kernel for them (unless already asked: the reply changes `table`). */
 export function needColumns(source, population, names) {
   const table = tableAt(source, population);
   const known = new Set(source.get("columns") || []);
   const missing = [...new Set(names)].filter((c) => c && known.has(c) && !table[c]);
   if (!missing.length || source.get("complete")) return true;
-  askFor(source, "columns", { names: missing });
+  askOnce(source, population, "columns", { names: missing },
+    () => Object.keys(source.get("table") || {}).sort().join(","));
   return false;
 }
 
@@ -86,6 +107,12 @@ function slotRows(source, population, slot) {
   if (!got || got.epoch !== population.get("epoch")) return null;
   got.decodedIds ??= decodeArray(got.ids);
   return got;
+}
+
+/** What the rows of `slot` hold ("epoch:ids"; the kernel resends every slot with each). */
+function slotKey(source, slot) {
+  const got = (source.get("rows") || {})[slot];
+  return got ? `${got.epoch}:${Array.from(decodeArray(got.ids)).join(",")}` : "";
 }
 
 /** Whether rows `ids` (and with `neighbours` the first one's nearest samples) are at hand for
@@ -98,7 +125,8 @@ export function needRows(source, population, slot, ids, neighbours = false) {
   const wanted = Array.from(ids);
   const held = got && wanted.every((i) => got.decodedIds.includes(i));
   if (held && (!neighbours || got.decodedIds[0] === wanted[0])) return true;
-  askFor(source, "rows", { slot, ids: Array.from(ids, Number), neighbours });
+  askOnce(source, population, "rows", { slot, ids: Array.from(ids, Number), neighbours },
+    () => slotKey(source, slot));
   return false;
 }
 

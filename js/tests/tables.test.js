@@ -49,6 +49,32 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
     expect(needRows(source, population, "details", [7], true)).toBe(false);
   });
 
+  it("asks once for what is on its way, again once a reply lacks it or the epoch moves", async () => {
+    const population = fakeModel({ epoch: 1 });
+    const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {}, row_requests });
+    // a view redraws on each change meanwhile (a columns reply, a hover...): one request each
+    for (let k = 0; k < 3; k++) {
+      expect(needRows(source, population, "page", [4, 5])).toBe(false);
+      expect(needColumns(source, population, ["label"])).toBe(false);
+    }
+    await Promise.resolve();
+    expect(source.sent.map((m) => m.type)).toEqual(["nbp-rows", "nbp-columns"]);
+    // the details' rows came: the page's are still on their way
+    const details = { ids: column(Uint32Array.of(4)).numbers, epoch: 1, table: {} };
+    source.set("rows", { details });
+    expect(needRows(source, population, "page", [4, 5])).toBe(false);
+    await Promise.resolve();
+    expect(source.sent.length).toBe(2);
+    // the page's slot came with other rows (an earlier request): these are asked for again
+    source.set("rows", { details, page: { ids: column(Uint32Array.of(9)).numbers, epoch: 1, table: {} } });
+    expect(needRows(source, population, "page", [4, 5])).toBe(false);
+    population.set("epoch", 2); // the scrubber moved: the columns at epoch 2 are asked for
+    expect(needColumns(source, population, ["label"])).toBe(false);
+    await Promise.resolve();
+    expect(source.sent.map((m) => m.type)).toEqual(["nbp-rows", "nbp-columns", "nbp-rows",
+      "nbp-columns"]);
+  });
+
   it("a saved page (complete) asks nothing and reads the whole table", async () => {
     const population = fakeModel({ epoch: 0 });
     const source = fakeModel({ columns: ["label"], complete: true, epoch_tables: {},
