@@ -525,3 +525,37 @@ def test_display_of_another_size_leaves_a_vector_as_numbers():
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
     ins = Inspector(model, x, method="saliency", display=np.zeros((10, 4, 4), np.uint8))
     assert ins.panels[0]["input_kind"] == "vector" and len(ins.tokens) == 64
+
+
+def test_a_model_of_several_outputs_explains_the_output_asked_for():
+    """output= picks the head (as nbp.explain(output=...)): here the digit classifier behind a
+    value head that comes first; the maps, labels and probabilities are that head's."""
+    import keras
+
+    d = nbp.datasets.digits()
+    x, y = d.x[:300, :, :, None].astype(np.float32), d.y[:300]
+    ink = x.mean(axis=(1, 2, 3))[:, None]
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv")(inp)
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    model = keras.Model(inp, [keras.layers.Dense(1, name="ink")(h),
+                              keras.layers.Dense(10, activation="softmax", name="digit")(h)])
+    model.compile("adam", ["mse", "sparse_categorical_crossentropy"])
+    model.fit(x, [ink, y], epochs=2, verbose=0)
+    for background in (False, True):
+        ins = Inspector(model, x[:10], y_true=y[:10], output="digit", sample=2,
+                        background=background)
+        assert ins.wait(60)
+        panel = ins.panels[0]
+        assert panel["heatmaps"]["shape"][1:] == [10, 8, 8]  # every digit, not one value
+        probs = decode_array(panel["probabilities"])
+        np.testing.assert_allclose(probs, model.predict(x[2:3], verbose=0)[1][0], atol=1e-4)
+        assert ins.y_true == int(y[2])
+        ins.close()
+    first = Inspector(model, x[:10], y_true=ink[:10, 0], regression=True, method="saliency")
+    assert decode_array(first.panels[0]["probabilities"]).size == 1  # default: the first head
+    with pytest.raises(ModelError, match="no output named 'digits'.*'ink', 'digit'"):
+        Inspector(model, x[:10], y_true=y[:10], output="digits")
+    with pytest.raises(ModelError, match="no output named"):
+        Inspector(model, x[:10], y_true=y[:10], output="digits", background=True)

@@ -18,6 +18,10 @@ Deletion AUC (lower = the map points at what the model needs), Insertion AUC and
 such as ``faithfulness=["deletion"]`` for fewer. The method list comes from the attribution
 registry (every method that draws a heatmap for the model's kind of input).
 
+A model of several outputs: ``output=`` names the one explained (by name or index, as
+``nbp.explain(output=...)``; default the first, the one a run records as ``pred``); pass that
+output's labels as ``y_true`` (``regression=True`` for a value output).
+
 Linked to the population view: ``ipywidgets.jslink((population, "selected"),
 (inspector, "sample"))``.
 
@@ -158,6 +162,7 @@ class Inspector(anywidget.AnyWidget):
         vocabulary: Sequence[str] | None = None,
         display: Any = None,
         input: str | None = None,  # noqa: A002 - mirrors nbp.explain(input=...)
+        output: int | str | None = None,
         titles: Sequence[str] | None = None,
         max_labels: int = MAX_LABELS,
         explanation: Any = None,
@@ -183,6 +188,7 @@ class Inspector(anywidget.AnyWidget):
         if x is None:
             raise ProbeError("pass the sample(s) to inspect: Inspector(model, x)")
         self._explanation = explanation
+        self._output = output  # the output explained (nbp.explain(output=...); None: first)
         self._faithfulness = _faithfulness_metrics(faithfulness)
         self._x, batched = self._as_batch(x)
         self._n = _length(self._x)
@@ -282,7 +288,8 @@ class Inspector(anywidget.AnyWidget):
 
         self._check_sample(sample)
         x1 = _take(self._x, int(sample))
-        kinds = [check_explainable(m, x1, method, input_name).input_kind for m in self._models]
+        kinds = [check_explainable(m, x1, method, input_name, self._output).input_kind
+                 for m in self._models]
         return kinds[0]  # the first model's input is the one shown
 
     def _first_refresh(self) -> None:
@@ -740,7 +747,7 @@ class Inspector(anywidget.AnyWidget):
         head (binary sigmoid, regression) keeps the ``final`` epoch's labels."""
         probs = self._recorded_probs(epoch, s)
         if probs is None:
-            probs = _first_output(self._model(0, epoch), _take(self._x, s))
+            probs = _output_of(self._model(0, epoch), _take(self._x, s), self._output)
         probs = probs.reshape(-1)
         if probs.size == 1:
             return list(final)
@@ -756,6 +763,8 @@ class Inspector(anywidget.AnyWidget):
         """Row ``s`` of the ``prob_*`` columns the run recorded at ``epoch``, or None when it
         recorded none or its probe is not this inspector's samples."""
         cache = self._recorded
+        if _output_index(self._models[0], self._output) != 0:
+            return None  # the run records the first output's probabilities
         if epoch not in cache:
             probs = self._epochs.run.probabilities(epoch)
             cache[epoch] = probs if probs is not None and len(probs) == self._n \
@@ -785,11 +794,13 @@ class Inspector(anywidget.AnyWidget):
             todo = [s for s in samples if key(s) not in self._cache]
             model = self._model(i, epoch) if i == 0 and not final else model
             if len(todo) < 2 or self._labels is None and \
-                    _n_outputs(model, _take(self._x, todo[0])) > min(self._max_labels, MAX_LABELS):
+                    _n_outputs(model, _take(self._x, todo[0]), self._output) > \
+                    min(self._max_labels, MAX_LABELS):
                 continue
             try:
                 expl = explain(model, _take_rows(self._x, todo), method=self.method,
-                               labels=self._labels, input=self.input_name or None)
+                               labels=self._labels, input=self.input_name or None,
+                               output=self._output)
             except NbPerceiveError:
                 continue  # one by one instead: a sample that fails is skipped alone
             title = self._titles[i] if i < len(self._titles) else "model"
@@ -805,16 +816,16 @@ class Inspector(anywidget.AnyWidget):
         x1 = _take(self._x, s)
         labels = self._labels_for(model, x1, s) if labels is None else labels
         return explain(model, x1, method=self.method, labels=labels,
-                       input=self.input_name or None)
+                       input=self.input_name or None, output=self._output)
 
     def _labels_for(self, model: Any, x1: Any, s: int) -> list[int] | None:
         """Every class (explain's default, a single sigmoid counts as 2), else the top ones."""
         if self._labels is not None:
             return self._labels
-        n_classes = _n_outputs(model, x1)
+        n_classes = _n_outputs(model, x1, self._output)
         if n_classes <= min(self._max_labels, MAX_LABELS):
             return None
-        probs = _first_output(model, x1).reshape(-1)
+        probs = _output_of(model, x1, self._output).reshape(-1)
         top = [int(c) for c in np.argsort(-probs)[: self._max_labels]]
         if self._y_true is not None and int(self._y_true[s]) not in top:
             top[-1] = int(self._y_true[s])
@@ -939,18 +950,36 @@ def _takes_text(model: Any) -> bool:
     return inputs is None or any(str(i.dtype) == "string" for i in inputs)
 
 
-def _n_outputs(model: Any, x1: Any) -> int:
-    """Width of the model's (first) output; a subclassed model's from one call."""
+def _output_index(model: Any, output: int | str | None) -> int:
+    """The position of ``output`` among the model's outputs (None: the first)."""
+    if output is None:
+        return 0
+    from ..attribution.depth import output_position
+
     try:
-        return int(list(model.outputs)[0].shape[-1])
+        count = len(list(model.outputs))
+    except (AttributeError, ValueError):  # a subclassed model: explain checked the name
+        return int(output) if isinstance(output, int) else 0
+    return output_position(model, count, output)
+
+
+def _n_outputs(model: Any, x1: Any, output: int | str | None = None) -> int:
+    """Width of the explained output; a subclassed model's from one call."""
+    try:
+        return int(list(model.outputs)[_output_index(model, output)].shape[-1])
     except (AttributeError, ValueError, IndexError):
-        return int(_first_output(model, x1).shape[-1])
+        return int(_output_of(model, x1, output).shape[-1])
 
 
-def _first_output(model: Any, x: Any) -> np.ndarray:
-    """The model's (first) output on ``x``: the one explained and recorded as pred."""
+def _output_of(model: Any, x: Any, output: int | str | None = None) -> np.ndarray:
+    """The explained output of the model on ``x`` (None: the first, the one a run records as
+    pred)."""
     out = model(x, training=False)
-    return np.asarray(out[0] if isinstance(out, (list, tuple)) else out)
+    if isinstance(out, dict):
+        out = list(out.values())
+    if not isinstance(out, (list, tuple)):
+        return np.asarray(out)
+    return np.asarray(out[_output_index(model, output)])
 
 
 
