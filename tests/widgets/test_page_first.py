@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import nbperceive as nbp
 from nbperceive.projection import background
@@ -135,3 +136,27 @@ def test_a_job_the_page_asks_for_does_not_wait_for_a_cell():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="a thread has a priority of its own on Linux only")
+def test_background_jobs_yield_the_cores_to_the_kernel_and_the_page():
+    """The worker thread runs below the kernel's main thread (the threads and processes it
+    starts too, the worker process at NICENESS, not lowered twice): on a busy machine a
+    click's round trip does not queue behind the label-error ranking."""
+    import os
+    import threading
+
+    from nbperceive.projection import worker
+
+    def priority(_handle):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    ran = background.submit(("priority",), "reads its own priority", priority).result(30)
+    assert ran == max(main, worker.NICENESS)  # 10 under a kernel at 0
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main  # unchanged
+    child = subprocess.run([sys.executable, "-c", "import nbperceive.projection.worker as w, os;"
+                            " w.lower_priority(); print(os.getpriority(os.PRIO_PROCESS, 0))"],
+                           capture_output=True, text=True, check=True)
+    assert int(child.stdout) == max(main, worker.NICENESS)

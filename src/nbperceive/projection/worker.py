@@ -205,13 +205,30 @@ def embed_in_child(x: np.ndarray, method: str, init: np.ndarray | None,
         return np.load(Path(folder) / "out.npy", allow_pickle=False)
 
 
+def lower_priority() -> None:
+    """The calling thread (and the threads and processes it starts) at ``NICENESS`` or
+    below; on Linux a thread has a priority of its own, elsewhere the process has one (not on
+    Windows: there it runs at the kernel's priority)."""
+    if hasattr(os, "setpriority"):  # absolute: a worker started by a lowered thread stays 10
+        if sys.platform.startswith("linux"):
+            me = threading.get_native_id()
+        elif threading.current_thread() is threading.main_thread():
+            me = 0  # the whole process: only a process of its own (the worker) lowers it
+        else:
+            return
+        try:
+            os.setpriority(os.PRIO_PROCESS, me, max(os.getpriority(os.PRIO_PROCESS, me),
+                                                    NICENESS))
+        except OSError:
+            pass
+
+
 def main() -> None:
     """The worker process's loop (``python -m nbperceive.projection.worker``)."""
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # prints of the libraries go to stderr, not into the protocol
     sys.modules.setdefault("tensorflow", None)  # type: ignore[arg-type]  # umap: no TF
-    if hasattr(os, "nice"):  # not on Windows: there it runs at the kernel's priority
-        os.nice(NICENESS)
+    lower_priority()
 
     def send(msg: dict[str, Any]) -> None:
         proto.write(json.dumps(msg) + "\n")
