@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ProjectionError
 from ..store import Run
-from . import fit, worker
+from . import fit
 from .align import to_box
 from .fit import MIN_SAMPLES_REFINED, _Cancelled, _check_method
 from .runs import _check_params, _open, _resolve_epoch, cached, project_run
@@ -233,7 +233,9 @@ def _work() -> None:
     # below the kernel's main thread, as the worker process: on a busy machine the page and
     # the kernel answering its clicks come first (click -> details in JupyterLab while the
     # ranking runs, 10k samples: 118-120 -> 73-102 ms, benchmarks/scale.py --stages lab)
-    worker.lower_priority()
+    from .worker import lower_priority  # not at import: `python -m ...worker` runs it as main
+
+    lower_priority()
     while True:
         handle, job = _jobs.get()
         try:
