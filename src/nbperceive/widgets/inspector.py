@@ -975,7 +975,9 @@ def _output_of(model: Any, x: Any, output: int | str | None = None) -> np.ndarra
     """The explained output of the model on ``x`` (None: the first, the one a run records as
     pred)."""
     out = model(x, training=False)
-    if isinstance(out, dict):
+    if isinstance(out, dict):  # outputs by name
+        if isinstance(output, str) and output in out:
+            return np.asarray(out[output])
         out = list(out.values())
     if not isinstance(out, (list, tuple)):
         return np.asarray(out)
