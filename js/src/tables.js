@@ -69,35 +69,53 @@ export function askFor(source, kind, fields = {}) {
   ask(source, rowRequest(source, kind, fields));
 }
 
-// Requests in flight, per source: {key: [where the answer lands when asked, ms]}. A view
-// redraws on every change (a columns reply, the epoch...) and would ask again for what is on
-// its way; the same request is sent again only once what its answer's place holds has changed
-// since (the reply came and still lacks it: the columns of `table`, the ids of the slot's rows)
-// or after IN_FLIGHT_MS (a reply lost).
-const inFlight = new WeakMap();
+// Requests in flight, per source. A view redraws on every change (a columns reply, the
+// epoch...) and would ask again for what is on its way. Each place an answer lands (`table`,
+// a slot of `rows`) has a generation that moves whenever a view sees it hold something else;
+// the same request is sent again only once its place's generation has moved since it was
+// sent (a reply came and still lacks it; content that comes back to what it was counts as a
+// move too: click A, B, A asks for A twice) or after IN_FLIGHT_MS (a reply lost).
+const inFlight = new WeakMap(); // source -> Map(request key -> [generation, ms])
+const places = new WeakMap(); // source -> Map(place -> [what it held, generation])
 const IN_FLIGHT_MS = 5000;
 
+/** The generation of `place` of `source`, moved when it holds other than `holds` before. */
+function generation(source, place, holds) {
+  let seen = places.get(source);
+  if (!seen) places.set(source, (seen = new Map()));
+  const was = seen.get(place);
+  if (!was) {
+    seen.set(place, [holds, 0]);
+    return 0;
+  }
+  if (was[0] !== holds) {
+    was[0] = holds;
+    was[1] += 1;
+  }
+  return was[1];
+}
+
 /** askFor, unless the same request at the same epoch is on its way (see inFlight). */
-function askOnce(source, population, kind, fields, answer) { // answer(): the answer's place
+function askOnce(source, population, kind, fields, gen) {
   const key = JSON.stringify([kind, fields, population.get("epoch")]);
   let sent = inFlight.get(source);
   if (!sent) inFlight.set(source, (sent = new Map()));
   const now = Date.now();
   const was = sent.get(key);
-  if (was && was[0] === answer() && now - was[1] < IN_FLIGHT_MS) return;
-  sent.set(key, [answer(), now]);
+  if (was && was[0] === gen && now - was[1] < IN_FLIGHT_MS) return;
+  sent.set(key, [gen, now]);
   askFor(source, kind, fields);
 }
 
 /** Whether the shown epoch's table holds `names` (names the view does not have are ignored);
  * when not, asks the kernel for them (unless already asked: the reply changes `table`). */
 export function needColumns(source, population, names) {
+  const gen = generation(source, "table", Object.keys(source.get("table") || {}).join(","));
   const table = tableAt(source, population);
   const known = new Set(source.get("columns") || []);
   const missing = [...new Set(names)].filter((c) => c && known.has(c) && !table[c]);
   if (!missing.length || source.get("complete")) return true;
-  askOnce(source, population, "columns", { names: missing },
-    () => Object.keys(source.get("table") || {}).sort().join(","));
+  askOnce(source, population, "columns", { names: missing }, gen);
   return false;
 }
 
@@ -112,7 +130,9 @@ function slotRows(source, population, slot) {
 /** What the rows of `slot` hold ("epoch:ids"; the kernel resends every slot with each). */
 function slotKey(source, slot) {
   const got = (source.get("rows") || {})[slot];
-  return got ? `${got.epoch}:${Array.from(decodeArray(got.ids)).join(",")}` : "";
+  if (!got) return "";
+  got.decodedIds ??= decodeArray(got.ids);
+  return `${got.epoch}:${got.decodedIds.join(",")}`;
 }
 
 /** Whether rows `ids` (and with `neighbours` the first one's nearest samples) are at hand for
@@ -121,12 +141,12 @@ function slotKey(source, slot) {
  * own nearest samples. */
 export function needRows(source, population, slot, ids, neighbours = false) {
   if (source.get("complete")) return true;
+  const gen = generation(source, `rows:${slot}`, slotKey(source, slot));
   const got = slotRows(source, population, slot);
   const wanted = Array.from(ids);
   const held = got && wanted.every((i) => got.decodedIds.includes(i));
   if (held && (!neighbours || got.decodedIds[0] === wanted[0])) return true;
-  askOnce(source, population, "rows", { slot, ids: Array.from(ids, Number), neighbours },
-    () => slotKey(source, slot));
+  askOnce(source, population, "rows", { slot, ids: Array.from(ids, Number), neighbours }, gen);
   return false;
 }
 

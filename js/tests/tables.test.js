@@ -75,6 +75,26 @@ describe("rows asked from the kernel (live) or read from the page (saved)", () =
       "nbp-columns"]);
   });
 
+  it("asks again for rows it had, lost and needs back (click X, A, X, A)", async () => {
+    const population = fakeModel({ epoch: 1 });
+    const source = fakeModel({ columns: ["label"], table: {}, complete: false, rows: {}, row_requests });
+    const reply = (i) => source.set("rows", { details: { ids: column(Uint32Array.of(i)).numbers,
+      epoch: 1, neighbours: [], table: { label: column(Uint8Array.of(i)) } } });
+    const click = (i) => needRows(source, population, "details", [i], true);
+    expect(click(3)).toBe(false); // X
+    reply(3);
+    expect(click(3)).toBe(true); // its draw
+    expect(click(7)).toBe(false); // A, asked while the slot holds X
+    reply(7);
+    expect(click(7)).toBe(true);
+    expect(click(3)).toBe(false); // X again
+    reply(3);
+    expect(click(3)).toBe(true);
+    expect(click(7)).toBe(false); // A again: the slot holds X, as when A was first asked for
+    await Promise.resolve();
+    expect(source.sent.map((m) => m.ids[0])).toEqual([3, 7, 3, 7]);
+  });
+
   it("a saved page (complete) asks nothing and reads the whole table", async () => {
     const population = fakeModel({ epoch: 0 });
     const source = fakeModel({ columns: ["label"], complete: true, epoch_tables: {},

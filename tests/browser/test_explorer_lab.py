@@ -723,6 +723,23 @@ def test_hover_shows_a_pointer_and_click_selects_quickly(lab_page):
     assert hover < 1000 and click < 1000
 
 
+def test_clicking_back_and_forth_shows_each_sample_again(lab_page):
+    """Click X, A, X, A in quick succession: each click's details come (the page asks the
+    kernel for a row once while it is on its way; a request for A answered before must be
+    sent again once A's row has gone, or A stayed "loading" for good)."""
+    page, eval_json = lab_page
+    _first_explorer_ready(page, eval_json)
+    from .test_explorer import ISOLATED_JS
+    from .test_population import screen_point
+
+    x_sample, a_sample = page.evaluate(ISOLATED_JS)[1:3]
+    for i in (x_sample, a_sample, x_sample, a_sample):
+        page.mouse.click(*screen_point(page, i))
+        page.wait_for_function("(i) => document.querySelector('.nbp-details')?.textContent"
+                               ".includes('sample' + i)", arg=i, timeout=15_000)
+        assert "loading" not in page.locator(".nbp-details").first.inner_text()
+
+
 def test_selection_table_sorts_selects_and_exports(lab_page, tmp_path):
     page, eval_json = lab_page
     _first_explorer_ready(page, eval_json)
