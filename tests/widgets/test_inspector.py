@@ -559,3 +559,22 @@ def test_a_model_of_several_outputs_explains_the_output_asked_for():
         Inspector(model, x[:10], y_true=y[:10], output="digits")
     with pytest.raises(ModelError, match="no output named"):
         Inspector(model, x[:10], y_true=y[:10], output="digits", background=True)
+
+
+def test_outputs_returned_by_name_are_counted_as_explain_counts_them():
+    """A model returning a dict: output 0 is the first by sorted name (as explain flattens
+    it), for the maps and for the top labels the inspector picks from its probabilities."""
+    import keras
+
+    x = nbp.datasets.digits().x[:5, :, :, None].astype(np.float32)
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((8, 8, 1))
+    h = keras.layers.GlobalAveragePooling2D()(
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv")(inp))
+    model = keras.Model(inp, {"ink": keras.layers.Dense(1, name="ink")(h),
+                              "digit": keras.layers.Dense(10, activation="softmax",
+                                                          name="digit")(h)})
+    ins = Inspector(model, x, output=0, max_labels=3)  # "digit" < "ink"
+    probs = decode_array(ins.panels[0]["probabilities"])
+    np.testing.assert_allclose(probs, np.asarray(model(x[:1])["digit"])[0], atol=1e-5)
+    assert sorted(ins.panels[0]["labels"]) == sorted(np.argsort(-probs)[:3].tolist())

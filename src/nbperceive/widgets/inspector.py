@@ -973,17 +973,11 @@ def _n_outputs(model: Any, x1: Any, output: int | str | None = None) -> int:
 
 def _output_of(model: Any, x: Any, output: int | str | None = None) -> np.ndarray:
     """The explained output of the model on ``x`` (None: the first, the one a run records as
-    pred)."""
-    out = model(x, training=False)
-    if isinstance(out, dict):  # outputs by name
-        if isinstance(output, str) and output in out:
-            return np.asarray(out[output])
-        out = list(out.values())
-    if not isinstance(out, (list, tuple)):
-        return np.asarray(out)
-    return np.asarray(out[_output_index(model, output)])
+    pred), its outputs flattened as explain flattens them (a dict by sorted name)."""
+    import keras
 
-
+    outs = keras.tree.flatten(model(x, training=False))
+    return np.asarray(outs[_output_index(model, output)])
 
 
 def _is_numeric_list(x: Any) -> bool:
