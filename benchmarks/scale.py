@@ -544,16 +544,27 @@ def open_and_point(browser, url: str, n: int, repeat: int) -> dict:
     page.on("pageerror", lambda e: errors.append(str(e)))
     t0 = time.perf_counter()
     page.goto(url, timeout=600_000)
-    page.wait_for_selector(f".nbp-pop[data-painted='{n}']", timeout=600_000)
-    painted = time.perf_counter() - t0  # on the canvas; hover and click wait for the KD-tree
-    page.wait_for_selector(f".nbp-pop[data-draws][data-points='{n}']", timeout=600_000)
-    opened = time.perf_counter() - t0
-    page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
-    hover, click = pointer_ms(page, n, repeat)
-    frame = frame_ms(page)
+    out = painted_and_open(page, n, t0)
+    out.update(pointing(page, n, repeat))
     page.close()
     assert not errors, errors
-    return {"paint": painted, "open": opened, "hover": hover, "click": click, "frame": frame}
+    return out
+
+
+def painted_and_open(page, n: int, t0: float, new: str = "") -> dict[str, float]:
+    """s from ``t0`` to all n points on the canvas, and to their KD-tree built (hover and
+    click wait for it); ``new`` narrows the view looked for (":not([data-old])")."""
+    page.wait_for_selector(f".nbp-pop[data-painted='{n}']{new}", timeout=600_000)
+    painted = time.perf_counter() - t0
+    page.wait_for_selector(f".nbp-pop[data-draws][data-points='{n}']{new}", timeout=600_000)
+    return {"paint": painted, "open": time.perf_counter() - t0}
+
+
+def pointing(page, n: int, repeat: int) -> dict[str, float]:
+    """Hover and click (median ms) and the frame floor, the plot scrolled into view."""
+    page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
+    hover, click = pointer_ms(page, n, repeat)
+    return {"hover": hover, "click": click, "frame": frame_ms(page)}
 
 
 def frame_ms(page) -> float:
@@ -604,16 +615,9 @@ def lab_table(runs: dict, repeat: int) -> list[dict]:
                     t0 = time.perf_counter()
                     page.evaluate("() => window.jupyterapp.commands.execute("
                                   "'notebook:run-all-cells')")
-                    page.wait_for_selector(f".nbp-pop[data-painted='{n}']:not([data-old])",
-                                           timeout=600_000)
-                    r[f"{key}_paint"] = time.perf_counter() - t0
-                    page.wait_for_selector(
-                        f".nbp-pop[data-draws][data-points='{n}']:not([data-old])",
-                        timeout=600_000)
-                    r[f"{key}_open"] = time.perf_counter() - t0
-                page.locator(".nbp-plot canvas").first.scroll_into_view_if_needed()
-                r["lab_hover"], r["lab_click"] = pointer_ms(page, n, repeat)
-                r["lab_frame"] = frame_ms(page)
+                    times = painted_and_open(page, n, t0, new=":not([data-old])")
+                    r.update({f"{key}_{k}": v for k, v in times.items()})
+                r.update({f"lab_{k}": v for k, v in pointing(page, n, repeat).items()})
             browser.close()
             assert not errors, errors
         rows.append(r)
